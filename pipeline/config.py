@@ -1,0 +1,58 @@
+"""Thresholds and paths in one place: each threshold carries the source it comes from."""
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+DATA_DIR = Path(__file__).parent / "data"
+SQL_DIR = Path(__file__).parent / "sql"
+
+
+@dataclass(frozen=True)
+class Threshold:
+    name: str
+    value: object
+    source: str
+
+
+@lru_cache(maxsize=4)
+def _load_thresholds(path: str) -> dict[str, Threshold]:
+    with open(path, "rb") as fh:
+        raw = tomllib.load(fh)
+    return {name: Threshold(name, entry["value"], entry["source"]) for name, entry in raw.items()}
+
+
+def thresholds() -> dict[str, Threshold]:
+    """The thresholds in force (AGENCY_RETURN_THRESHOLDS names a replacement file)."""
+    return _load_thresholds(os.environ.get("AGENCY_RETURN_THRESHOLDS", str(DATA_DIR / "thresholds.toml")))
+
+
+def threshold(name: str):
+    """The value of one threshold."""
+    return thresholds()[name].value
+
+
+def home() -> Path:
+    """Where the service keeps its state (warehouse, raw files, key, outputs)."""
+    return Path(os.environ.get("AGENCY_RETURN_HOME", ".")).resolve()
+
+
+def data_dir() -> Path:
+    return Path(os.environ.get("AGENCY_RETURN_DATA", home() / "data"))
+
+
+def warehouse_path() -> Path:
+    return Path(os.environ.get("AGENCY_RETURN_WAREHOUSE", data_dir() / "warehouse.duckdb"))
+
+
+def outputs_dir() -> Path:
+    return Path(os.environ.get("AGENCY_RETURN_OUTPUTS", home() / "outputs"))
+
+
+def reference_path(name: str) -> Path:
+    """A reference file: absolute, or relative to pipeline/data."""
+    path = Path(name)
+    return path if path.is_absolute() else DATA_DIR / path

@@ -1,0 +1,108 @@
+"""Findings and the rule catalogue they are made from (data-contract §3).
+
+The catalogue (data/rules.toml, or the file named by AGENCY_RETURN_RULES) holds each code's
+severity, title and messages; code only decides *when* a finding is made.
+"""
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from pipeline.config import DATA_DIR, thresholds
+
+ERROR, QUERY = "error", "query"
+
+
+@dataclass(frozen=True)
+class RuleInfo:
+    code: str
+    severity: str
+    sheet: str
+    fields: tuple[str, ...]
+    title: str
+    messages: dict
+    threshold: str = ""
+
+    @property
+    def threshold_source(self) -> str:
+        if not self.threshold:
+            return "data-contract §3"
+        t = thresholds()[self.threshold]
+        return f"{t.name} = {t.value}: {t.source}"
+
+
+@lru_cache(maxsize=4)
+def _load(path: str) -> dict[str, RuleInfo]:
+    with open(path, "rb") as fh:
+        raw = tomllib.load(fh)
+    rules = {}
+    common = raw.pop("common", {}).get("messages", {})
+    for code, entry in raw.items():
+        if entry["severity"] not in (ERROR, QUERY):
+            raise ValueError(f"{path}: {code} has severity {entry['severity']!r}; use 'error' or 'query'")
+        rules[code] = RuleInfo(code, entry["severity"], entry.get("sheet", ""), tuple(entry.get("fields", ())),
+                               entry["title"], {**common, **entry["messages"]}, entry.get("threshold", ""))
+    return rules
+
+
+def catalogue() -> dict[str, RuleInfo]:
+    """Every rule code, in catalogue order."""
+    return _load(os.environ.get("AGENCY_RETURN_RULES", str(DATA_DIR / "rules.toml")))
+
+
+@dataclass
+class Finding:
+    code: str
+    severity: str
+    sheet: str | None
+    row: int | None
+    column: str | None
+    cell: str | None
+    value: object
+    message: str
+    explained: bool = False   # a query whose row carries a Note
+    note: str | None = None
+
+    def to_dict(self) -> dict:
+        out = asdict(self)
+        out["value"] = _jsonable(self.value)
+        return out
+
+
+def _jsonable(value):
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+def finding(code: str, variant: str = "default", *, sheet: str | None = None, row: int | None = None,
+            column: str | None = None, cell: str | None = None, value=None, **fields) -> Finding:
+    """Make a finding from the catalogue: severity and message text come from the rule's entry."""
+    rule = catalogue()[code]
+    msgs = rule.messages
+    template = msgs.get(variant) or msgs.get(variant.split("_")[0]) or msgs.get("default") or next(iter(msgs.values()))
+    shown = "" if value is None else value
+    try:
+        message = template.format(value=shown, column=column or "", sheet=sheet or rule.sheet, **fields)
+    except (KeyError, ValueError, IndexError) as exc:  # a template/field mismatch must not hide the finding
+        message = f"{rule.title} (message template {code}/{variant} could not be filled: {exc})"
+    return Finding(code, rule.severity, sheet or rule.sheet or None, row, column, cell, value, message)
+
+
+def sort_key(f: Finding):
+    return (f.sheet or "", f.row or 0, f.cell or "", f.code)
+
+
+def rule_failed(code: str, exc: Exception) -> Finding:
+    """A rule that raised: reported as such so the other rules' findings still stand."""
+    rule = catalogue()[code]
+    return Finding(code, rule.severity, rule.sheet or None, None, None, None, None,
+                   f"Rule {code} ({rule.title}) could not be checked: {type(exc).__name__}: {exc}. "
+                   "The other checks ran; please report this to the service team.")
+
+
+def catalogue_path() -> Path:
+    return Path(os.environ.get("AGENCY_RETURN_RULES", str(DATA_DIR / "rules.toml")))

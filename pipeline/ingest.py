@@ -1,0 +1,324 @@
+"""Reading a council's workbook tolerantly into typed frames that remember every cell's address.
+
+Calamine (Rust) reads the cells; this module finds each contract sheet by name or alias, the
+header row under any title rows, the columns by header or alias, and keeps the Excel row number
+of every data row as the frame's index so every finding can name its cell.
+"""
+from __future__ import annotations
+
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+import pandas as pd
+import python_calamine
+
+from pipeline import parse
+from pipeline.config import threshold
+from pipeline.contract import SHEETS, Column, Sheet, column_letter, header_lookup, normalise_header
+from pipeline.findings import Finding, finding
+
+HEADER_SEARCH_ROWS = 30
+_TOTAL_WORDS = {"total", "totals", "grandtotal", "sum", "subtotal"}
+
+
+@dataclass
+class SheetFrame:
+    """One contract sheet as read: raw cell text and typed values, both indexed by Excel row."""
+
+    sheet: Sheet
+    found_name: str
+    header_row: int | None = None                               # Excel row number of the headers
+    positions: dict[str, tuple[str, str]] = field(default_factory=dict)  # key -> (header as found, column letter)
+    raw: pd.DataFrame = field(default_factory=pd.DataFrame)     # cleaned text, NA for blank
+    data: pd.DataFrame = field(default_factory=pd.DataFrame)    # typed; every contract column present
+    extra_columns: list[str] = field(default_factory=list)
+    hidden: bool = False
+
+    def header(self, key: str) -> str:
+        return self.positions[key][0] if key in self.positions else self.sheet.column(key).header
+
+    def cell(self, key: str, row: int | None) -> str | None:
+        if key not in self.positions or row is None:
+            return None
+        return f"{self.positions[key][1]}{row}"
+
+    def value(self, key: str, row: int):
+        """The cell text as found (for findings)."""
+        if key in self.raw.columns and row in self.raw.index:
+            v = self.raw.at[row, key]
+            return None if pd.isna(v) else v
+        return None
+
+
+@dataclass
+class ReturnSheet:
+    """The key/value Return sheet: typed values and the cells they came from."""
+
+    found_name: str
+    values: dict[str, object] = field(default_factory=dict)
+    raw: dict[str, str | None] = field(default_factory=dict)
+    cells: dict[str, tuple[int, str]] = field(default_factory=dict)   # key -> (row, cell)
+
+
+@dataclass
+class Workbook:
+    """Everything read from one file, plus the findings reading it produced (E002/E003/E006...)."""
+
+    sheets: dict[str, SheetFrame] = field(default_factory=dict)
+    return_sheet: ReturnSheet | None = None
+    findings: list[Finding] = field(default_factory=list)
+    sheet_names: list[str] = field(default_factory=list)
+
+    def frame(self, name: str) -> pd.DataFrame:
+        """Typed data of a sheet; an empty frame with every contract column if the sheet is absent."""
+        if name in self.sheets:
+            return self.sheets[name].data
+        sheet = next(s for s in SHEETS if s.name == name)
+        return typed_frame(sheet, pd.DataFrame(index=pd.Index([], dtype="int64", name="row")))
+
+
+def typed_frame(sheet: Sheet, raw: pd.DataFrame) -> pd.DataFrame:
+    cols = {c.key: (parse.typed(raw[c.key], c) if c.key in raw.columns else parse.empty_like(c, raw.index))
+            for c in sheet.columns}
+    return pd.DataFrame(cols, index=raw.index)
+
+
+def read_workbook(path) -> Workbook:
+    """Read every contract sheet that is present. Raises only on files calamine cannot open."""
+    book = python_calamine.CalamineWorkbook.from_path(str(path))
+    wb = Workbook(sheet_names=list(book.sheet_names))
+    meta = {m.name: str(m.visible).endswith("Visible") and not str(m.visible).endswith("Hidden")
+            for m in book.sheets_metadata}
+    chosen = _choose_sheets(book.sheets_metadata)
+    formula_gaps = _formulas_without_values(path, set(chosen.values()))
+    for sheet in SHEETS:
+        name = chosen.get(sheet.name)
+        if name is None:
+            if sheet.required:
+                wb.findings.append(finding("E002", sheet=sheet.name))
+            continue
+        rows = _rows(book, name, sheet, wb.findings)
+        if rows is None:
+            continue
+        if sheet.key_value:
+            wb.return_sheet = _read_key_values(sheet, name, rows)
+        else:
+            frame = _read_table(sheet, name, rows, wb.findings)
+            if frame is not None:
+                frame.hidden = not meta.get(name, True)
+                wb.sheets[sheet.name] = frame
+        for cell in formula_gaps.get(name, ()):
+            if _cell_is_read(sheet, wb, cell):
+                wb.findings.append(_formula_finding(sheet, wb, cell))
+    return wb
+
+
+def _choose_sheets(metadata) -> dict[str, str]:
+    """Contract sheet name -> workbook sheet name; a visible sheet beats a hidden one of the same name."""
+    chosen: dict[str, tuple[bool, str]] = {}
+    for meta in metadata:
+        if "WorkSheet" not in str(meta.typ):
+            continue
+        norm = normalise_header(meta.name)
+        visible = str(meta.visible).endswith(".Visible")
+        for sheet in SHEETS:
+            names = [normalise_header(sheet.name)] + [normalise_header(a) for a in sheet.aliases]
+            if norm in names:
+                exact = norm == names[0]
+                rank = (visible, exact)
+                if sheet.name not in chosen or rank > chosen[sheet.name][0]:
+                    chosen[sheet.name] = (rank, meta.name)
+                break
+    return {k: v[1] for k, v in chosen.items()}
+
+
+def _rows(book, name: str, sheet: Sheet, findings: list[Finding]) -> list[list] | None:
+    """All rows of a sheet from A1, with merged areas filled from their top-left cell."""
+    ws = book.get_sheet_by_name(name)
+    max_rows, max_cols = threshold("max_rows"), threshold("max_columns")
+    if ws.total_height > max_rows + HEADER_SEARCH_ROWS:
+        findings.append(finding("E006", "rows", sheet=sheet.name, limit=max_rows))
+        return None
+    if ws.total_width > max_cols:
+        findings.append(finding("E006", "columns", sheet=sheet.name, limit=max_cols))
+        return None
+    rows = ws.to_python(skip_empty_area=False)
+    for (r0, c0), (r1, c1) in ws.merged_cell_ranges or ():
+        if r0 >= len(rows):
+            continue
+        top_left = rows[r0][c0] if c0 < len(rows[r0]) else ""
+        for r in range(r0, min(r1, len(rows) - 1) + 1):
+            for c in range(c0, min(c1, len(rows[r]) - 1) + 1):
+                if (r, c) != (r0, c0) and rows[r][c] == "" and r > r0:   # fill down, not across headers
+                    rows[r][c] = top_left
+    return rows
+
+
+def _find_header(sheet: Sheet, rows: list[list]) -> tuple[int, dict[int, str]] | None:
+    """The row (0-based) under any title rows that matches most contract headers, and its mapping."""
+    lookup = header_lookup(sheet)
+    best: tuple[int, int, dict[int, str]] | None = None
+    for r, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        mapping: dict[int, str] = {}
+        for c, value in enumerate(row):
+            key = lookup.get(normalise_header(value)) if value != "" else None
+            if key and key not in mapping.values():
+                mapping[c] = key
+        if mapping and (best is None or len(mapping) > best[1]):
+            best = (r, len(mapping), mapping)
+    needed = 1 if len(sheet.columns) <= 3 else 2
+    if best is None or best[1] < needed:
+        return None
+    return best[0], best[2]
+
+
+def _read_table(sheet: Sheet, name: str, rows: list[list], findings: list[Finding]) -> SheetFrame | None:
+    found = _find_header(sheet, rows)
+    if found is None:
+        findings.append(finding("E003", "no_header", sheet=sheet.name))
+        return None
+    header_idx, mapping = found
+    header_cells = rows[header_idx]
+    frame = SheetFrame(sheet, name, header_row=header_idx + 1)
+    frame.positions = {key: (str(header_cells[c]).strip(), column_letter(c)) for c, key in mapping.items()}
+    frame.extra_columns = [str(v).strip() for c, v in enumerate(header_cells) if v != "" and c not in mapping]
+    for col in sheet.columns:
+        if col.required and col.key not in frame.positions:
+            findings.append(finding("E003", sheet=sheet.name, row=header_idx + 1, column=col.header))
+
+    body = rows[header_idx + 1:]
+    cols = sorted(mapping)
+    records, index = [], []
+    for offset, row in enumerate(body):
+        texts = [parse.cell_text(row[c]) if c < len(row) else None for c in cols]
+        if all(t is None for t in texts):
+            continue
+        records.append(texts)
+        index.append(header_idx + 2 + offset)
+    if len(records) > threshold("max_rows"):
+        findings.append(finding("E006", "rows", sheet=sheet.name, limit=threshold("max_rows")))
+        return None
+    raw = pd.DataFrame(records, columns=[mapping[c] for c in cols], index=pd.Index(index, name="row"), dtype="string")
+    raw = _drop_total_row(raw)
+    frame.raw = raw
+    frame.data = typed_frame(sheet, raw)
+    return frame
+
+
+def _drop_total_row(raw: pd.DataFrame) -> pd.DataFrame:
+    """A 'Total' row pasted under the data is not a data row."""
+    if raw.empty:
+        return raw
+    last = raw.iloc[-1]
+    first_text = next((v for v in last if isinstance(v, str)), None)
+    if first_text and normalise_header(first_text) in _TOTAL_WORDS:
+        return raw.iloc[:-1]
+    return raw
+
+
+def _read_key_values(sheet: Sheet, name: str, rows: list[list]) -> ReturnSheet:
+    """Keys in a column (usually A), each value in the first non-blank cell to its right."""
+    lookup = header_lookup(sheet)
+    out = ReturnSheet(name)
+    for r, row in enumerate(rows[:200]):
+        for c, value in enumerate(row[:5]):
+            key = lookup.get(normalise_header(value)) if value != "" else None
+            if key is None or key in out.raw:
+                continue
+            vc = next((j for j in range(c + 1, len(row)) if parse.cell_text(row[j]) is not None), c + 1)
+            text = parse.cell_text(row[vc]) if vc < len(row) else None
+            out.raw[key] = text
+            out.cells[key] = (r + 1, f"{column_letter(vc)}{r + 1}")
+            break
+    for col in sheet.columns:
+        raw = pd.Series([out.raw.get(col.key)], dtype="string")
+        out.values[col.key] = parse.typed(raw, col).iloc[0]
+    return out
+
+
+# --- formulas Excel never calculated -------------------------------------------------------------
+
+_CELL_RE = re.compile(rb'<c\b([^>]*?)(?:/>|>(.*?)</c>)', re.DOTALL)
+_REF_RE = re.compile(rb'\br="([A-Z]+)([0-9]+)"')
+
+
+def _formulas_without_values(path, names: set[str]) -> dict[str, list[tuple[str, int]]]:
+    """Sheet name -> [(column letter, row)] of formula cells with no cached value.
+
+    Calamine reads such a cell as blank; a person would expect the formula's result, so it is
+    reported instead of being silently read as empty.
+    """
+    out: dict[str, list[tuple[str, int]]] = {}
+    try:
+        with zipfile.ZipFile(path) as zf:
+            for name, part in _sheet_parts(zf).items():
+                if name not in names:
+                    continue
+                data = zf.read(part)
+                if b"<f" not in data:
+                    continue
+                for m in _CELL_RE.finditer(data):
+                    body = m.group(2) or b""
+                    if b"<f" in body and not re.search(rb"<v>[^<]", body) and b"<is>" not in body:
+                        ref = _REF_RE.search(m.group(1))
+                        if ref:
+                            out.setdefault(name, []).append((ref.group(1).decode(), int(ref.group(2))))
+    except (zipfile.BadZipFile, KeyError, OSError):
+        return out
+    return out
+
+
+def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name -> zip part, from xl/workbook.xml and its relationships."""
+    wb = zf.read("xl/workbook.xml").decode("utf-8", "replace")
+    rels = zf.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
+    targets = {m.group(1): m.group(2) for m in re.finditer(r'<Relationship\b[^>]*?Id="([^"]+)"[^>]*?Target="([^"]+)"', rels)}
+    targets.update({m.group(2): m.group(1) for m in re.finditer(r'<Relationship\b[^>]*?Target="([^"]+)"[^>]*?Id="([^"]+)"', rels)})
+    parts = {}
+    for m in re.finditer(r'<sheet\b([^>]*)/?>', wb):
+        attrs = m.group(1)
+        name = re.search(r'\bname="([^"]*)"', attrs)
+        rid = re.search(r'\br:id="([^"]*)"', attrs) or re.search(r'\bid="([^"]*)"', attrs)
+        if name and rid and rid.group(1) in targets:
+            target = targets[rid.group(1)]
+            part = target.lstrip("/") if target.startswith("/") else str(PurePosixPath("xl") / target)
+            parts[_xml_unescape(name.group(1))] = part
+    return parts
+
+
+def _xml_unescape(text: str) -> str:
+    return (text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&apos;", "'")
+            .replace("&amp;", "&"))
+
+
+def _cell_is_read(sheet: Sheet, wb: Workbook, cell: tuple[str, int]) -> bool:
+    """Only cells that feed the return matter (not a dropped Total row or an ignored column)."""
+    letter, row = cell
+    if sheet.key_value:
+        return wb.return_sheet is not None and f"{letter}{row}" in {c for _, c in wb.return_sheet.cells.values()}
+    frame = wb.sheets.get(sheet.name)
+    return (frame is not None and row in frame.raw.index
+            and any(l == letter for _, l in frame.positions.values()))
+
+
+def _formula_finding(sheet: Sheet, wb: Workbook, cell: tuple[str, int]) -> Finding:
+    letter, row = cell
+    column = None
+    frame = wb.sheets.get(sheet.name)
+    if frame is not None:
+        column = next((frame.header(k) for k, (_, l) in frame.positions.items() if l == letter), None)
+    code = _column_code(sheet, frame, letter) or "E001"
+    f = finding(code, "formula", sheet=sheet.name, row=row, column=column, cell=f"{letter}{row}", value=None)
+    return f
+
+
+def _column_code(sheet: Sheet, frame: SheetFrame | None, letter: str) -> str | None:
+    if frame is None:
+        return None
+    for key, (_, l) in frame.positions.items():
+        if l == letter:
+            col: Column = sheet.column(key)
+            return col.code or None
+    return None

@@ -1,0 +1,51 @@
+"""What the rules see: one LA's workbook, read and typed, with its LA, quarter and cap table."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from pipeline.contract import ASSIGNMENTS, Quarter, normalise_header
+from pipeline.ingest import SheetFrame, Workbook
+from pipeline.reference import LA, CapTable, cap_table
+
+
+@dataclass
+class Submission:
+    wb: Workbook
+    quarter: Quarter | None = None        # the quarter the return is for, once E005 passes
+    la: LA | None = None                  # the LA, once E004 passes
+    collecting: Quarter | None = None     # the quarter being collected (--quarter), if given
+    caps: CapTable = field(default_factory=cap_table)
+    previous_total: float | None = None   # the LA's previous accepted quarter's total cost (Q514)
+
+    def sheet(self, name: str) -> SheetFrame | None:
+        return self.wb.sheets.get(name)
+
+    def frame(self, name: str) -> pd.DataFrame:
+        return self.wb.frame(name)
+
+    def notes(self, name: str) -> pd.Series:
+        """A row's note (NA if none), by Excel row: a note explains a query on its row."""
+        sheet = self.sheet(name)
+        key = "explanation" if name == "Compliance" else "notes"
+        if sheet is None or key not in sheet.data.columns:
+            return pd.Series(dtype="string")
+        return sheet.data[key]
+
+
+def prepare_assignments(wb: Workbook) -> None:
+    """Fill role category from JobMapping and add the cap-basis rate, in place."""
+    sheet = wb.sheets.get(ASSIGNMENTS.name)
+    if sheet is None:
+        return
+    data = sheet.data
+    mapping = wb.frame("JobMapping").dropna(subset=["local_job_title", "role_category"])
+    lookup = {normalise_header(t): r for t, r in zip(mapping["local_job_title"], mapping["role_category"])}
+    blank_role = data["role_category"].isna() & sheet.raw.get("role_category", pd.Series(index=data.index)).isna()
+    mapped = data["local_job_title"].map(lambda t: lookup.get(normalise_header(t)) if isinstance(t, str) else None,
+                                         na_action="ignore")
+    data["role_from_mapping"] = blank_role & mapped.notna()
+    data.loc[data["role_from_mapping"], "role_category"] = mapped[data["role_from_mapping"]]
+    data["cap_basis_rate"] = (data["hourly_pay_rate"] + data["holiday_pay_per_hour"].fillna(0)
+                              + data["employer_ni_per_hour"].fillna(0) + data["apprenticeship_levy_per_hour"].fillna(0))

@@ -1,0 +1,186 @@
+"""The blank upload workbook (data-contract §2), written from contract.SHEETS with xlsxwriter.
+
+Dropdowns, notes and formats come from the contract, so the template cannot drift from what the
+reader accepts. `write_workbook` also writes a filled workbook: the sample generator fills the
+template exactly as a council would.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import xlsxwriter
+
+from pipeline import reference
+from pipeline.contract import (CHOICE, COMPLIANCE, DATE, LA_CODE, MONEY, MONTH, MONTHLY_COSTS, RETURN, SHEETS,
+                               Quarter, Sheet, column_letter)
+
+MAX_ROW = 5000                  # dropdowns and formats reach this Excel row
+INLINE_LIST_LIMIT = 255         # Excel's limit on an inline list's text
+LISTS = "Lists"
+FORMATS = {MONEY: "£#,##0.00", DATE: "dd/mm/yyyy", MONTH: "mmm yyyy", LA_CODE: "@"}  # codes as text: 812 matches "812"
+
+INSTRUCTIONS = (
+    ("How to fill it in", (
+        "One workbook per local authority per quarter. Quarters are calendar quarters written YYYY-Qn "
+        "(2025-Q1 is January to March).",
+        "Return: your LA code, the quarter and who prepared the return. Assignments: one row per agency "
+        "assignment active at any time in the quarter, including workers in project teams and packaged models.",
+        "Keep the sheet names and the header row of each sheet. You may add columns (they are kept and ignored) "
+        "and paste MSP or agency extracts under the headers.",
+        "Dates as dd/mm/yyyy. Money in £ (per hour for rates). Leave a cell blank when it does not apply.",
+        "Hover over a header to read its note. Cells with a dropdown only accept the listed values.",
+    )),
+    ("The checks", (
+        "Errors (codes E...) must be corrected before the return is accepted: for example a missing or duplicated "
+        "assignment reference, an SWE number that is not SW followed by digits, a role category outside the five, "
+        "an end date before the start date, totals that do not add up.",
+        "Queries (codes Q...) do not block acceptance but stay outstanding until explained: write the explanation "
+        "in the Notes column of that assignment's row.",
+        "Price caps: the cap-basis rate is hourly pay rate + holiday pay + employer NI + apprenticeship levy "
+        "(agency and MSP fees are outside the cap), compared with your region's cap for the role category on the "
+        "assignment's start date. Cap table: {caps}.",
+    )),
+)
+
+
+def write_template(path: str | Path, quarter: Quarter | None = None, la_code: str | None = None) -> Path:
+    """Write the blank upload workbook; with a quarter/LA code, those cells are pre-filled."""
+    return write_workbook(path, quarter, la_code)
+
+
+def write_workbook(path: str | Path, quarter: Quarter | None = None, la_code: str | None = None, *,
+                   values: dict[str, object] | None = None, rows: dict[str, list[dict]] | None = None,
+                   created: dt.datetime | None = None) -> Path:
+    """The template, optionally filled: `values` for Return (by column key), `rows` per table sheet.
+
+    `created` fixes the document date so the same content gives the same bytes.
+    """
+    path = Path(path)
+    lives = reference.live_las(quarter or Quarter.containing(dt.date.today()))
+    wb = xlsxwriter.Workbook(str(path))
+    wb.set_properties({"title": "Agency child and family social workers: quarterly return",
+                       "created": created or dt.datetime.now()})
+    fmt = _formats(wb)
+    lists = _Lists()
+    _instructions(wb.add_worksheet("Instructions"), fmt)
+    for sheet in SHEETS:
+        ws = wb.add_worksheet(sheet.name)
+        if sheet.key_value:
+            _return_sheet(ws, fmt, lists, quarter, la_code, lives, values or {})
+        else:
+            _table_sheet(ws, sheet, fmt, lists, (rows or {}).get(sheet.name, _prefill(sheet, quarter)))
+    lists.write(wb)
+    wb.close()
+    return path
+
+
+def _formats(wb) -> dict:
+    fmt = {kind: wb.add_format({"num_format": code}) for kind, code in FORMATS.items()}
+    fmt["header"] = wb.add_format({"bold": True, "bg_color": "#D9E1F2", "border": 1, "text_wrap": True, "valign": "top"})
+    fmt["title"] = wb.add_format({"bold": True, "font_size": 14})
+    fmt["bold"] = wb.add_format({"bold": True})
+    fmt["wrap"] = wb.add_format({"text_wrap": True, "valign": "top"})
+    return fmt
+
+
+class _Lists:
+    """The hidden Lists sheet, written last: one column per dropdown list too long to write inline."""
+
+    def __init__(self):
+        self.columns: list[tuple[str, list[str]]] = []
+        self.ranges: dict[tuple, str] = {}
+
+    def add(self, header: str, values: list[str], beside: list[str] | None = None) -> str:
+        """Queue a list (and an optional description column beside it); return its absolute range."""
+        key = tuple(values)
+        if key not in self.ranges:
+            letter = column_letter(len(self.columns))
+            self.columns.append((header, values))
+            if beside is not None:
+                self.columns.append((f"{header} (name)", beside))
+            self.ranges[key] = f"={LISTS}!${letter}$2:${letter}${len(values) + 1}"
+        return self.ranges[key]
+
+    def write(self, wb) -> None:
+        ws = wb.add_worksheet(LISTS)
+        for col, (header, values) in enumerate(self.columns):
+            ws.write_string(0, col, header)
+            for row, value in enumerate(values, start=1):
+                ws.write_string(row, col, value)
+        ws.hide()
+
+
+def _dropdown(ws, lists: _Lists, first_row: int, last_row: int, col: int, header: str, choices, beside=None) -> None:
+    choices = list(choices)
+    source = choices if beside is None and len(",".join(choices)) <= INLINE_LIST_LIMIT else lists.add(header, choices, beside)
+    ws.data_validation(first_row, col, last_row, col, {
+        "validate": "list", "source": source,
+        "error_title": header[:32], "error_message": f"Choose a value from the list for {header}."})
+
+
+def _instructions(ws, fmt) -> None:
+    ws.set_column(0, 0, 120, fmt["wrap"])
+    ws.write(0, 0, "Agency child and family social workers: quarterly return to DfE", fmt["title"])
+    row = 1
+    sections = INSTRUCTIONS + (("The sheets", tuple(
+        f"{s.name} ({'required' if s.required else 'optional'}): {s.purpose}" for s in SHEETS)),)
+    for title, lines in sections:
+        row += 1
+        ws.write(row, 0, title, fmt["bold"])
+        for line in lines:
+            row += 1
+            ws.write_string(row, 0, line.format(caps=reference.cap_table().version))
+        row += 1
+
+
+def _return_sheet(ws, fmt, lists, quarter, la_code, lives, values) -> None:
+    ws.set_column(0, 0, 22, fmt["bold"])
+    ws.set_column(1, 1, 40)
+    la = next((x for x in lives if x.code == la_code), None)
+    defaults = {"la_code": la_code, "la_name": la.name if la else None, "quarter": str(quarter) if quarter else None}
+    for row, col in enumerate(RETURN.columns):
+        ws.write(row, 0, col.header, fmt["header"])
+        if col.note:
+            ws.write_comment(row, 0, col.note)
+        value = values.get(col.key, defaults.get(col.key))
+        if value is not None:
+            _write(ws, row, 1, value, fmt.get(col.kind))
+        elif col.kind in FORMATS:
+            ws.write_blank(row, 1, None, fmt[col.kind])
+        if col.kind == LA_CODE:
+            _dropdown(ws, lists, row, row, 1, col.header, [x.code for x in lives], [x.name for x in lives])
+
+
+def _table_sheet(ws, sheet: Sheet, fmt, lists, rows: list[dict]) -> None:
+    ws.freeze_panes(1, 0)
+    for i, col in enumerate(sheet.columns):
+        ws.set_column(i, i, col.width, fmt.get(col.kind))
+        ws.write(0, i, col.header, fmt["header"])
+        if col.note:
+            ws.write_comment(0, i, col.note)
+        if col.kind == CHOICE:
+            _dropdown(ws, lists, 1, MAX_ROW - 1, i, col.header, col.choices)
+    for r, row in enumerate(rows, start=1):
+        for i, col in enumerate(sheet.columns):
+            value = row.get(col.key)
+            if value is not None and value != "":
+                _write(ws, r, i, value, fmt.get(col.kind))
+
+
+def _write(ws, row: int, col: int, value, cell_format=None) -> None:
+    """Dates as dates; text as text even when it looks like a formula (data-contract §5)."""
+    if isinstance(value, dt.date):
+        ws.write_datetime(row, col, dt.datetime(value.year, value.month, value.day), cell_format)
+    elif isinstance(value, str):
+        ws.write_string(row, col, value, cell_format)
+    else:
+        ws.write(row, col, value, cell_format)
+
+
+def _prefill(sheet: Sheet, quarter: Quarter | None) -> list[dict]:
+    if sheet is COMPLIANCE:
+        return [{"rule": rule} for rule in COMPLIANCE.column("rule").choices]
+    if sheet is MONTHLY_COSTS and quarter:
+        return [{"month": m} for m in quarter.months]
+    return []

@@ -1,0 +1,144 @@
+"""Validating one council workbook: guard, read, schemas, cross-field rules, agency rules.
+
+Stores nothing and never imports Prefect, so a council gets its findings in a fraction of a second.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import pandera.pandas as pa
+
+import schemas
+from pipeline import checks as _checks  # noqa: F401  (registers the E-rules)
+from pipeline import guard, registry
+from pipeline.contract import SHEETS_BY_NAME, Quarter
+from pipeline.findings import ERROR, QUERY, Finding, finding, sort_key
+from pipeline.ingest import SheetFrame, Workbook, read_workbook
+from pipeline.reference import la_for_quarter
+from pipeline.submission import Submission, prepare_assignments
+
+ACCEPTED, REJECTED, UNREADABLE = "accepted", "rejected", "unreadable"
+
+
+@dataclass
+class Result:
+    """The outcome for one file: what the CLI prints, `submit` stores and the report highlights."""
+
+    file: str
+    sha256: str = ""
+    la_code: str | None = None
+    quarter: str | None = None
+    status: str = UNREADABLE
+    findings: list[Finding] = field(default_factory=list)
+    compliance: list[dict] = field(default_factory=list)
+    submission: Submission | None = field(default=None, repr=False)
+
+    @property
+    def errors(self) -> int:
+        return sum(f.severity == ERROR for f in self.findings)
+
+    @property
+    def queries(self) -> int:
+        return sum(f.severity == QUERY for f in self.findings)
+
+    @property
+    def queries_outstanding(self) -> int:
+        return sum(f.severity == QUERY and not f.explained for f in self.findings)
+
+    def to_dict(self) -> dict:
+        return {
+            "file": self.file, "la_code": self.la_code, "quarter": self.quarter, "status": self.status,
+            "errors": self.errors, "queries": self.queries,
+            "queries_outstanding": self.queries_outstanding, "queries_explained": self.queries - self.queries_outstanding,
+            "findings": [f.to_dict() for f in self.findings],
+            "compliance": self.compliance,
+        }
+
+
+def validate_file(path, quarter: Quarter | str | None = None, *, previous_total: float | None = None) -> Result:
+    """Check one file. `quarter` is the quarter being collected (E005 if the file says otherwise)."""
+    path = Path(path)
+    collecting = Quarter.parse(quarter) if isinstance(quarter, str) else quarter
+    result = Result(file=str(path))
+    blocking = guard.inspect_file(path)
+    if blocking:
+        result.findings = blocking
+        return result
+    data = path.read_bytes()
+    result.sha256 = hashlib.sha256(data).hexdigest()
+    try:
+        wb = read_workbook(path)
+    except Exception as exc:  # noqa: BLE001 - any parser failure is the council's E001, not a traceback
+        result.findings = [finding("E001", reason=_reason(exc))]
+        return result
+    return _check(result, wb, collecting, previous_total)
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+    return f"the Excel reader said: {text}"
+
+
+def _check(result: Result, wb: Workbook, collecting: Quarter | None, previous_total: float | None) -> Result:
+    findings = list(wb.findings)
+    ret = wb.return_sheet
+    quarter = Quarter.parse(ret.raw.get("quarter")) if ret else None
+    la_code = ret.values.get("la_code") if ret else None
+    la_code = None if pd.isna(la_code) else la_code
+    la = la_for_quarter(la_code, quarter) if la_code and quarter else None
+    sub = Submission(wb, quarter=quarter, la=la, collecting=collecting, previous_total=previous_total)
+    for name, frame in wb.sheets.items():
+        findings += schema_findings(frame)
+    prepare_assignments(wb)
+    findings += registry.run(sub)
+    _mark_explained(sub, findings)
+    findings.sort(key=sort_key)
+    result.findings = findings
+    result.la_code = la_code
+    result.quarter = str(quarter) if quarter else None
+    result.submission = sub
+    if any(f.code in ("E002", "E006") for f in findings):
+        result.status = UNREADABLE if not wb.sheets and ret is None else REJECTED
+    else:
+        result.status = REJECTED if result.errors else ACCEPTED
+    return result
+
+
+def schema_findings(frame: SheetFrame) -> list[Finding]:
+    """Run a sheet's pandera schema over its cell text; each failure case becomes a finding."""
+    schema = schemas.BY_SHEET.get(frame.sheet.name)
+    if schema is None or frame.raw.empty:
+        return []
+    try:
+        schema.validate(frame.raw, lazy=True)
+        return []
+    except pa.errors.SchemaErrors as exc:
+        cases = exc.failure_cases
+    out = []
+    sheet = SHEETS_BY_NAME[frame.sheet.name]
+    for case in cases.itertuples(index=False):
+        code, _, variant = str(case.check).partition("|")
+        if not variant or case.column not in sheet.keys:
+            continue
+        col = sheet.column(case.column)
+        row = None if pd.isna(case.index) else int(case.index)
+        out.append(finding(code, variant, sheet=sheet.name, row=row, column=frame.header(col.key),
+                           cell=frame.cell(col.key, row), value=frame.value(col.key, row) if row else None,
+                           choices=", ".join(col.choices)))
+    return out
+
+
+def _mark_explained(sub: Submission, findings: list[Finding]) -> None:
+    """A query on a row with a Note (Compliance: an Explanation) counts as explained."""
+    notes = {}
+    for f in findings:
+        if f.severity != QUERY or f.row is None or not f.sheet:
+            continue
+        if f.sheet not in notes:
+            notes[f.sheet] = sub.notes(f.sheet)
+        note = notes[f.sheet].get(f.row)
+        if isinstance(note, str) and note.strip():
+            f.explained, f.note = True, note.strip()

@@ -1,0 +1,22 @@
+"""pandera schemas, one per upload sheet, over the cell text as read (index = Excel row).
+
+Each check's `error` is "<code>|<variant>": the rule code and message variant of the catalogue,
+so a failure case maps straight to a finding at sheet, row and column.
+"""
+from schemas.agencies import SCHEMA as AGENCIES
+from schemas.assignments import SCHEMA as ASSIGNMENTS
+from schemas.compliance import SCHEMA as COMPLIANCE
+from schemas.job_mapping import SCHEMA as JOB_MAPPING
+from schemas.leavers import SCHEMA as LEAVERS
+from schemas.monthly_costs import SCHEMA as MONTHLY_COSTS
+from schemas.project_teams import SCHEMA as PROJECT_TEAMS
+
+BY_SHEET = {
+    "Assignments": ASSIGNMENTS,
+    "ProjectTeams": PROJECT_TEAMS,
+    "MonthlyCosts": MONTHLY_COSTS,
+    "Compliance": COMPLIANCE,
+    "Agencies": AGENCIES,
+    "Leavers": LEAVERS,
+    "JobMapping": JOB_MAPPING,
+}

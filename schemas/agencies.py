@@ -1,0 +1,5 @@
+"""Agencies: agencies whose behaviour affected compliance."""
+from pipeline.contract import AGENCIES
+from schemas.checks import sheet_schema
+
+SCHEMA = sheet_schema(AGENCIES)

@@ -1,0 +1,15 @@
+"""Assignments: one row per agency assignment active in the quarter."""
+from pipeline.contract import ASSIGNMENTS
+from schemas.checks import above, between, parses, sheet_schema, unique
+
+SCHEMA = sheet_schema(
+    ASSIGNMENTS,
+    extra={
+        "assignment_ref": [unique("E101")],
+        "hourly_pay_rate": [above(0, "E107", "not_positive")],
+        "hours_per_week": [between(0, 168, "E110", "hours")],
+        # Role category may be filled from JobMapping, so 'missing' is checked after mapping.
+        "role_category": [parses(ASSIGNMENTS.column("role_category"))],
+    },
+    skip_default=("role_category",),
+)

@@ -1,0 +1,73 @@
+"""Building blocks for the sheet schemas: the contract's column rules as vectorised pandera checks."""
+from __future__ import annotations
+
+import pandas as pd
+import pandera.pandas as pa
+
+from pipeline import parse
+from pipeline.contract import CHOICE, DATE, MONEY, MONTH, NUMBER, Column, Sheet
+
+
+def error(code: str, variant: str) -> str:
+    return f"{code}|{variant}"
+
+
+def required(code: str) -> pa.Check:
+    return pa.Check(lambda s: s.notna(), ignore_na=False, error=error(code, "missing"))
+
+
+def parses(column: Column, code: str | None = None) -> pa.Check:
+    """The text parses as the column's kind (number, date, choice, SWE number...)."""
+    variant = "invalid_date" if column.kind in (DATE, MONTH) else "invalid"
+    return pa.Check(lambda s: ~parse.invalid(s, parse.typed(s, column)), ignore_na=False,
+                    error=error(code or column.code, variant))
+
+
+def at_least(minimum: float, code: str, variant: str = "negative") -> pa.Check:
+    return pa.Check(lambda s: ~(parse.number(s) < minimum), ignore_na=False, error=error(code, variant))
+
+
+def above(minimum: float, code: str, variant: str) -> pa.Check:
+    return pa.Check(lambda s: ~(parse.number(s) <= minimum), ignore_na=False, error=error(code, variant))
+
+
+def between(low: float, high: float, code: str, variant: str) -> pa.Check:
+    """low < value <= high."""
+    def check(s: pd.Series) -> pd.Series:
+        n = parse.number(s)
+        return ~((n <= low) | (n > high))
+    return pa.Check(check, ignore_na=False, error=error(code, variant))
+
+
+def unique(code: str) -> pa.Check:
+    return pa.Check(lambda s: ~(s.notna() & s.str.strip().str.upper().duplicated(keep=False)), ignore_na=False,
+                    error=error(code, "duplicate"))
+
+
+def column_checks(column: Column) -> list[pa.Check]:
+    """The checks every column of its kind gets from the contract."""
+    checks = []
+    if column.required:
+        checks.append(required(column.code))
+    if column.kind != "text":
+        checks.append(parses(column))
+    if column.kind in (MONEY, NUMBER) and column.minimum is not None:
+        checks.append(at_least(column.minimum, column.code))
+    return checks
+
+
+def sheet_schema(sheet: Sheet, extra: dict[str, list[pa.Check]] | None = None,
+                 skip_default: tuple[str, ...] = ()) -> pa.DataFrameSchema:
+    """A schema for a sheet: the contract's column rules plus sheet-specific checks.
+
+    Columns are optional in the schema (a missing required column is E003, found when reading).
+    """
+    extra = extra or {}
+    columns = {}
+    for col in sheet.columns:
+        checks = [] if col.key in skip_default else column_checks(col)
+        checks += extra.get(col.key, [])
+        columns[col.key] = pa.Column(None, checks=checks, nullable=True, required=False)
+    return pa.DataFrameSchema(columns, name=sheet.name, strict=False)
+
+
