@@ -189,22 +189,26 @@ def _read_table(sheet: Sheet, name: str, rows: list[list], findings: list[Findin
             findings.append(finding("E003", sheet=sheet.name, row=header_idx + 1, column=col.header))
 
     body = rows[header_idx + 1:]
-    cols = sorted(mapping)
-    records, index = [], []
-    for offset, row in enumerate(body):
-        texts = [parse.cell_text(row[c]) if c < len(row) else None for c in cols]
-        if all(t is None for t in texts):
-            continue
-        records.append(texts)
-        index.append(header_idx + 2 + offset)
-    if len(records) > threshold("max_rows"):
+    index = pd.RangeIndex(header_idx + 2, header_idx + 2 + len(body), name="row")
+    raw = pd.DataFrame({mapping[c]: _column_text([row[c] if c < len(row) else "" for row in body], index)
+                        for c in sorted(mapping)}, index=index)
+    raw = raw[raw.notna().any(axis=1)]          # blank rows are skipped, row numbers kept
+    if len(raw) > threshold("max_rows"):
         findings.append(finding("E006", "rows", sheet=sheet.name, limit=threshold("max_rows")))
         return None
-    raw = pd.DataFrame(records, columns=[mapping[c] for c in cols], index=pd.Index(index, name="row"), dtype="string")
+    raw.index = pd.Index(raw.index.to_numpy(), name="row")
     raw = _drop_total_row(raw)
     frame.raw = raw
     frame.data = typed_frame(sheet, raw)
     return frame
+
+
+def _column_text(values: list, index: pd.Index) -> pd.Series:
+    """One column's cells as text; text-only columns take a vectorised path."""
+    if all(type(v) is str for v in values):
+        text = pd.Series(values, index=index, dtype="string").str.strip()
+        return text.mask(text == "")
+    return pd.Series([parse.cell_text(v) for v in values], index=index, dtype="string")
 
 
 def _drop_total_row(raw: pd.DataFrame) -> pd.DataFrame:

@@ -14,8 +14,9 @@ import pandas as pd
 from pipeline.contract import (CHOICE, DATE, LA_CODE, MONEY, MONTH, NUMBER, QUARTER, SWE, TEXT, Column,
                                Quarter, normalise_header)
 
-_MONEY_JUNK = re.compile(r"[£,\s]|GBP", re.IGNORECASE)
-_SWE = re.compile(r"^SW0*([1-9][0-9]{0,6})$")
+# Patterns as plain strings so pandas hands them to pyarrow's vectorised regex engine.
+_MONEY_JUNK = r"[£,\s]|GBP|gbp"
+_SWE = r"^SW0*([1-9][0-9]{0,6})$"
 _DATE_FORMATS = ("%d/%m/%Y", "%d/%m/%y", "%d-%m-%Y", "%d.%m.%Y", "%d %b %Y", "%d %B %Y", "%d-%b-%Y", "%d-%b-%y",
                  "%Y/%m/%d", "%b %d, %Y", "%B %d, %Y")
 _MONTH_FORMATS = ("%Y-%m", "%Y/%m", "%b %Y", "%B %Y", "%b-%Y", "%b-%y", "%m/%Y", "%m-%Y")
@@ -88,9 +89,10 @@ def choice(raw: pd.Series, choices: tuple[str, ...]) -> pd.Series:
         lookup.update({k: "Yes" for k in _TRUE})
     if "No" in choices:
         lookup.update({k: "No" for k in _FALSE})
-    norm = raw.astype("string").map(lambda v: lookup.get(normalise_header(v)) if isinstance(v, str) else None,
-                                    na_action="ignore")
-    return norm.astype("string")
+    text = raw.astype("string")
+    uniques = text.dropna().unique()
+    matched = {v: lookup.get(normalise_header(v)) for v in uniques}   # few distinct values: map once each
+    return text.map(matched).astype("string")
 
 
 def swe(raw: pd.Series) -> pd.Series:

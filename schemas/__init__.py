@@ -11,6 +11,16 @@ from schemas.leavers import SCHEMA as LEAVERS
 from schemas.monthly_costs import SCHEMA as MONTHLY_COSTS
 from schemas.project_teams import SCHEMA as PROJECT_TEAMS
 
+FILES = {
+    "Assignments": "assignments.py",
+    "ProjectTeams": "project_teams.py",
+    "MonthlyCosts": "monthly_costs.py",
+    "Compliance": "compliance.py",
+    "Agencies": "agencies.py",
+    "Leavers": "leavers.py",
+    "JobMapping": "job_mapping.py",
+}
+
 BY_SHEET = {
     "Assignments": ASSIGNMENTS,
     "ProjectTeams": PROJECT_TEAMS,

@@ -1,0 +1,51 @@
+# agency-return: `make run` (set up, then the quarterly job end to end on sample_data/) and `make test`.
+SHELL := /bin/bash
+PY ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+UV := $(shell command -v uv || echo "$(PY) -m uv")
+QUARTER ?= 2025-Q2
+
+export UV_PYTHON_DOWNLOADS := never
+export PREFECT_HOME := $(CURDIR)/.prefect
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
+export PREFECT_LOGGING_LEVEL := WARNING
+export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 90
+
+.PHONY: install run test bench bench-quick sample template serve server clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml requirements.lock
+	@$(UV) --version >/dev/null 2>&1 || $(PY) -m pip install --quiet uv
+	$(UV) venv --quiet --allow-existing -p $(PY) $(VENV)
+	$(UV) pip install --quiet -p $(BIN)/python --compile-bytecode -r requirements.lock
+	$(UV) pip install --quiet -p $(BIN)/python --compile-bytecode --no-deps -e .
+	@touch $@
+
+run: install  ## the quarterly flow on the bundled sample data, with Prefect's ephemeral server
+	$(BIN)/python -m flows.quarterly --demo --quarter $(QUARTER)
+
+test: install
+	$(BIN)/python -m pytest -q
+
+bench: install  ## full benchmark; prints the table and writes benchmarks/results.json
+	$(BIN)/python -m benchmarks.run
+
+bench-quick: install  ## seconds-long smoke run of every benchmark (CI)
+	$(BIN)/python -m benchmarks.run --quick
+
+sample: install  ## regenerate the bundled sample workbooks
+	$(BIN)/python -m pipeline.sample --bundled --out sample_data
+
+template: install
+	$(BIN)/agency-return template --out agency-return-template.xlsx
+
+server: install  ## a long-running local Prefect server with its UI on http://127.0.0.1:4200
+	$(BIN)/prefect server start --host 127.0.0.1 --port 4200
+
+serve: install  ## register the quarterly (cron, Europe/London) and inbox deployments; needs `make server`
+	PREFECT_API_URL=http://127.0.0.1:4200/api $(BIN)/agency-return serve
+
+clean:
+	rm -rf data outputs inbox .prefect benchmarks/work

@@ -1,0 +1,6 @@
+"""`python -m pipeline` is the `agency-return` command."""
+import sys
+
+from pipeline.cli import main
+
+sys.exit(main())

@@ -1,0 +1,65 @@
+"""`agency-return rules`: the rule catalogue as a table, with where each code is checked."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from pipeline.findings import catalogue
+
+# Codes found while opening and reading a file rather than by a schema or registered rule.
+READER = {
+    "E001": "pipeline/guard.py, pipeline/validate.py",
+    "E002": "pipeline/ingest.py",
+    "E003": "pipeline/ingest.py",
+    "E006": "pipeline/guard.py, pipeline/ingest.py",
+    "X601": "pipeline/build.py (cross-LA, at build)",
+    "X602": "pipeline/build.py (cross-LA, at build)",
+}
+
+
+def where_checked() -> dict[str, list[str]]:
+    """Code -> the schema files and rule functions that can produce it."""
+    import schemas
+    from pipeline import validate  # noqa: F401  (registers every rule)
+    from pipeline.registry import RULES
+
+    where: dict[str, list[str]] = {code: [place] for code, place in READER.items()}
+    for sheet, schema in schemas.BY_SHEET.items():
+        module = f"schemas/{schemas.FILES[sheet]}"
+        for col in schema.columns.values():
+            for check in col.checks:
+                code = str(check.error).partition("|")[0]
+                if module not in where.setdefault(code, []):
+                    where[code].append(module)
+    for reg in RULES:
+        for code in reg.codes:
+            if reg.where not in where.setdefault(code, []):
+                where[code].append(reg.where)
+    return where
+
+
+def rows() -> list[dict]:
+    where = where_checked()
+    out = []
+    for code, rule in catalogue().items():
+        out.append({"code": code, "severity": rule.severity, "sheet": rule.sheet, "fields": "; ".join(rule.fields),
+                    "title": rule.title, "messages": " | ".join(f"{k}: {v}" for k, v in rule.messages.items() if k != "formula"),
+                    "threshold_source": rule.threshold_source, "checked_in": ", ".join(where.get(code, []))})
+    return out
+
+
+def render(fmt: str = "md") -> str:
+    data = rows()
+    if fmt == "json":
+        return json.dumps(data, indent=2)
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=list(data[0]))
+        writer.writeheader()
+        writer.writerows(data)
+        return buf.getvalue()
+    lines = ["| code | severity | sheet | meaning | threshold / source | checked in |", "|---|---|---|---|---|---|"]
+    for r in data:
+        lines.append(f"| {r['code']} | {r['severity']} | {r['sheet']} | {r['title']} | {r['threshold_source']} | {r['checked_in']} |")
+    return "\n".join(lines)

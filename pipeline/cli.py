@@ -1,0 +1,198 @@
+"""The `agency-return` command line (data-contract §4).
+
+Kept light: argparse, and each command imports what it needs, so `validate` never pays for
+DuckDB or Prefect.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+EXIT_OK, EXIT_ERRORS, EXIT_UNUSABLE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # usage errors exit 2, as the contract says
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_UNUSABLE, f"{self.prog}: error: {message}\n")
+
+
+def _quarter(text: str):
+    from pipeline.contract import Quarter
+    q = Quarter.parse(text)
+    if q is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a quarter; write it as YYYY-Qn, e.g. 2025-Q2")
+    return q
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="agency-return", description="Quarterly DfE return on agency child and family social workers.")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    c = sub.add_parser("template", help="write the blank upload workbook")
+    c.add_argument("--out", type=Path, default=Path("agency-return-template.xlsx"), help="where to write it")
+    c.add_argument("--quarter", type=_quarter, help="pre-fill the quarter and its months")
+    c.add_argument("--la", help="pre-fill the 3-digit DfE LA code")
+
+    c = sub.add_parser("validate", help="check files and store nothing (exit 0 clean, 1 errors, 2 unusable)")
+    c.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    c.add_argument("--json", action="store_true", help="print one JSON object per file")
+    c.add_argument("--report", type=Path, metavar="OUT.xlsx",
+                   help="write the feedback workbook (a directory when several files are given)")
+    c.add_argument("--quarter", type=_quarter, help="the quarter being collected (E005 if a file says otherwise)")
+
+    c = sub.add_parser("submit", help="validate, keep the raw file and load the warehouse if there are no errors")
+    c.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    c.add_argument("--quarter", type=_quarter, help="the quarter being collected")
+    c.add_argument("--json", action="store_true", help="print one JSON object per file")
+
+    c = sub.add_parser("build", help="cross-LA checks and every output for a quarter")
+    c.add_argument("--quarter", type=_quarter, required=True)
+
+    c = sub.add_parser("pull", help="download what an RIIA analyst needs")
+    c.add_argument("--quarter", type=_quarter, required=True)
+    c.add_argument("--region", help="region code (E12000007) or name (London)")
+    c.add_argument("--format", dest="fmt", choices=("xlsx", "csv", "parquet"), default="xlsx")
+    c.add_argument("--out", type=Path, default=Path("."), metavar="DIR")
+
+    c = sub.add_parser("status", help="which LAs submitted, were accepted, rejected, are missing or late")
+    c.add_argument("--quarter", type=_quarter, required=True)
+    c.add_argument("--region", help="region code or name")
+    c.add_argument("--json", action="store_true")
+
+    sub.add_parser("rebuild", help="rebuild the warehouse from the kept raw files")
+
+    c = sub.add_parser("rules", help="the rule catalogue")
+    c.add_argument("--format", dest="fmt", choices=("md", "csv", "json"), default="md")
+
+    c = sub.add_parser("sample", help="generate sample workbooks (all live LAs by default)")
+    c.add_argument("--quarter", type=_quarter, required=True)
+    c.add_argument("--out", type=Path, required=True, metavar="DIR")
+    c.add_argument("--seed", type=int, default=0)
+    c.add_argument("--las", help="comma-separated LA codes")
+
+    c = sub.add_parser("serve", help="register the quarterly and inbox deployments with a Prefect server")
+    c.add_argument("--cron", help="cron for the quarterly run, Europe/London time")
+    c.add_argument("--poll-minutes", type=int, default=15)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler = globals()[f"cmd_{args.command}"]
+    try:
+        return handler(args)
+    except KeyboardInterrupt:
+        return 130
+
+
+def cmd_template(args) -> int:
+    from pipeline.template import write_template
+    path = write_template(args.out, quarter=args.quarter, la_code=args.la)
+    print(f"Wrote {path}")
+    return EXIT_OK
+
+
+def cmd_validate(args) -> int:
+    from pipeline.validate import UNREADABLE, validate_file
+    results = []
+    for path in args.files:
+        result = validate_file(path, args.quarter)
+        results.append(result)
+        if args.json:
+            print(json.dumps(result.to_dict(), default=str))
+        else:
+            from pipeline.console import print_result
+            print_result(result)
+    if args.report:
+        _write_reports(results, args.report, len(args.files) > 1)
+    if any(r.status == UNREADABLE for r in results):
+        return EXIT_UNUSABLE
+    return EXIT_ERRORS if any(r.errors for r in results) else EXIT_OK
+
+
+def _write_reports(results, out: Path, many: bool) -> None:
+    from pipeline.report import write_report
+    if many:
+        out.mkdir(parents=True, exist_ok=True)
+    for r in results:
+        target = out / f"{Path(r.file).stem}_feedback.xlsx" if many else out
+        write_report(r, r.file, target)
+        print(f"Feedback workbook: {target}", file=sys.stderr)
+
+
+def cmd_submit(args) -> int:
+    from pipeline.store import submit_file
+    worst = EXIT_OK
+    for path in args.files:
+        outcome = submit_file(path, args.quarter)
+        if args.json:
+            print(json.dumps(outcome.to_dict(), default=str))
+        else:
+            print(f"{path}: {outcome.status} (LA {outcome.la_code or '?'}, {outcome.quarter or '?'}; "
+                  f"{outcome.errors} errors, {outcome.queries} queries)")
+        if outcome.status == "unreadable":
+            worst = EXIT_UNUSABLE
+        elif outcome.status == "rejected" and worst == EXIT_OK:
+            worst = EXIT_ERRORS
+    return worst
+
+
+def cmd_build(args) -> int:
+    from pipeline.build import build_quarter
+    summary = build_quarter(args.quarter)
+    print(summary.describe() if hasattr(summary, "describe") else summary)
+    return EXIT_OK
+
+
+def cmd_pull(args) -> int:
+    from pipeline.store import pull
+    for path in pull(args.quarter, region=args.region, fmt=args.fmt, out=args.out):
+        print(path)
+    return EXIT_OK
+
+
+def cmd_status(args) -> int:
+    from pipeline.store import status
+    table = status(args.quarter, region=args.region)
+    if args.json:
+        print(table.to_json(orient="records", date_format="iso"))
+    else:
+        from pipeline.console import print_frame
+        print_frame(table, title=f"Submissions for {args.quarter}")
+    return EXIT_OK
+
+
+def cmd_rebuild(args) -> int:
+    from pipeline.store import rebuild
+    print(rebuild())
+    return EXIT_OK
+
+
+def cmd_rules(args) -> int:
+    from pipeline.catalogue import render
+    print(render(args.fmt))
+    return EXIT_OK
+
+
+def cmd_sample(args) -> int:
+    from pipeline.sample import generate
+    las = args.las.split(",") if args.las else None
+    paths = generate(args.quarter, args.out, seed=args.seed, la_codes=las)
+    print(f"Wrote {len(paths)} workbooks to {args.out}")
+    return EXIT_OK
+
+
+def cmd_serve(args) -> int:
+    from pipeline.prefect_env import configure
+    configure()
+    from flows.serve import serve
+    serve(cron=args.cron, poll_minutes=args.poll_minutes)
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,89 @@
+"""The reader on workbooks a person could have made in Excel."""
+import datetime as dt
+
+import openpyxl
+import pandas as pd
+
+from pipeline.ingest import read_workbook
+
+
+def _write(path, build):
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    build(wb)
+    wb.save(path)
+    return path
+
+
+def test_title_rows_odd_headers_text_dates_and_money(tmp_path):
+    def build(wb):
+        ws = wb.create_sheet("agency workers ")   # alias, odd case, trailing space
+        ws["A1"] = "Agency social workers – Q2 2025"
+        ws.merge_cells("A1:F1")
+        ws.append([])
+        ws.append(["ASSIGNMENT-ID", " swe reg no ", "Pay Rate", "Start", "Cost in quarter (£)", "MSP notes"])
+        ws.append(["A1", "sw 000123", "£32.50", "05/01/2025", "12,345.60", "kept but ignored"])
+        ws.append([None, None, None, None, None, None])
+        ws.append(["A2", "SW999", 30.0, dt.datetime(2025, 4, 1), "10.0", None])
+        ws.append(["Total", None, None, None, "=SUM(E4:E6)", None])
+    wb = read_workbook(_write(tmp_path / "m.xlsx", build))
+    frame = wb.sheets["Assignments"]
+    assert frame.found_name == "agency workers "
+    assert frame.header_row == 3
+    assert list(frame.data.index) == [4, 6]          # blank row skipped, Total row dropped, Excel rows kept
+    assert frame.data["swe_number"].tolist() == ["SW123", "SW999"]
+    assert frame.data["hourly_pay_rate"].tolist() == [32.5, 30.0]
+    assert frame.data["cost_in_quarter"].tolist() == [12345.6, 10.0]
+    assert frame.data["start_date"].tolist() == [pd.Timestamp("2025-01-05"), pd.Timestamp("2025-04-01")]
+    assert frame.cell("hourly_pay_rate", 6) == "C6"
+    assert frame.header("swe_number") == "swe reg no"
+    assert frame.extra_columns == ["MSP notes"]
+
+
+def test_visible_sheet_preferred_over_hidden_copy(tmp_path):
+    def build(wb):
+        old = wb.create_sheet("Assignments (old)")
+        old.sheet_state = "hidden"
+        hidden = wb.create_sheet("Assignments")
+        hidden.sheet_state = "hidden"
+        hidden.append(["Assignment reference", "SWE registration number"])
+        hidden.append(["OLD", "SW1"])
+        visible = wb.create_sheet("Agency assignments")
+        visible.append(["Assignment reference", "SWE registration number"])
+        visible.append(["NEW", "SW2"])
+    wb = read_workbook(_write(tmp_path / "h.xlsx", build))
+    assert wb.sheets["Assignments"].data["assignment_ref"].tolist() == ["NEW"]
+
+
+def test_merged_cells_fill_down(tmp_path):
+    def build(wb):
+        ws = wb.create_sheet("Assignments")
+        ws.append(["Assignment reference", "Agency", "SWE registration number"])
+        ws.append(["A1", "Hays", "SW1"])
+        ws.append(["A2", None, "SW2"])
+        ws.merge_cells("B2:B3")
+    wb = read_workbook(_write(tmp_path / "mg.xlsx", build))
+    assert wb.sheets["Assignments"].data["agency"].tolist() == ["Hays", "Hays"]
+
+
+def test_uncalculated_formula_is_reported_not_read_as_blank(tmp_path):
+    def build(wb):
+        ws = wb.create_sheet("Assignments")
+        ws.append(["Assignment reference", "SWE registration number", "Hourly pay rate"])
+        ws.append(["A1", "SW1", "=20+10"])          # openpyxl writes no cached value
+    wb = read_workbook(_write(tmp_path / "f.xlsx", build))
+    cells = [(f.code, f.cell) for f in wb.findings if "formula" in f.message]
+    assert cells == [("E107", "C2")]
+
+
+def test_return_sheet_key_values(tmp_path):
+    def build(wb):
+        ws = wb.create_sheet("Return")
+        ws.append(["Quarterly return on agency social workers"])
+        ws.append(["LA Code:", None, 812.0])
+        ws.append(["quarter", "2025-q2"])
+    wb = read_workbook(_write(tmp_path / "r.xlsx", build))
+    ret = wb.return_sheet
+    assert ret.values["la_code"] == "812"
+    assert ret.cells["la_code"] == (2, "C2")
+    assert ret.values["quarter"] == "2025-Q2"
