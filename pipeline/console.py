@@ -16,7 +16,13 @@ def print_result(result) -> None:
             f"[{_STYLE.get(result.status, 'bold')}]{result.status.upper()}[/]  "
             f"{result.errors} errors, {result.queries_outstanding} queries outstanding, "
             f"{result.queries - result.queries_outstanding} explained")
-    if result.findings:
+    if result.findings and not c.is_terminal:   # piped or redirected: one plain line per finding
+        for f in result.findings:
+            where = f"{f.sheet}!{f.cell}" if f.cell else (f.sheet or "")
+            value = "" if f.value is None else f" [{f.value}]"
+            explained = " (explained)" if f.explained else ""
+            c.print(f"  {f.code} {f.severity}{explained} {where}{value}: {f.message}", markup=False, soft_wrap=True)
+    elif result.findings:
         t = Table(show_lines=False, expand=False)
         for col in ("code", "severity", "sheet", "cell", "value", "message"):
             t.add_column(col, overflow="fold", max_width=70 if col == "message" else 28)

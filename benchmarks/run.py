@@ -1,0 +1,234 @@
+"""`make bench`: how fast the pipeline is, with ratios measured in the same run.
+
+Inputs are generated deterministically (the sample generator); each figure is the median of
+several runs; the naive baseline (openpyxl + per-row Python checks) is measured beside ours so
+the ratio holds on a noisy machine. Prints a table and writes benchmarks/results.json.
+`--quick` is a seconds-long smoke run for CI (small inputs, no thresholds).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = ROOT / "benchmarks" / "work"
+QUARTER = "2025-Q2"
+TYPICAL_LA = "316"          # Newham: about 80 agency workers
+
+_MEASURE = r"""
+import json, resource, sys, time
+t = time.perf_counter()
+{body}
+print(json.dumps({{"seconds": time.perf_counter() - t,
+                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+"""
+
+OURS = "from pipeline.validate import validate_file\nr = validate_file(sys.argv[1])\nassert r.status != 'unreadable'"
+
+NAIVE = r"""
+import re, datetime as dt
+import pandas as pd
+sheets = pd.read_excel(sys.argv[1], sheet_name=None, engine="openpyxl", header=0)
+df = sheets["Assignments"]
+errors = []
+roles = {"Social worker", "Senior social worker", "Advanced practitioner", "Team manager",
+         "Independent reviewing officer or child protection chair"}
+seen = set()
+for i, row in df.iterrows():
+    ref = row.get("Assignment reference")
+    if pd.isna(ref) or ref in seen: errors.append((i, "E101"))
+    seen.add(ref)
+    if not re.match(r"^SW0*[1-9][0-9]{0,6}$", str(row.get("SWE registration number", "")).upper().replace(" ", "")):
+        errors.append((i, "E102"))
+    if row.get("Role category") not in roles: errors.append((i, "E103"))
+    for col in ("Start date", "End date"):
+        v = row.get(col)
+        if isinstance(v, str):
+            try: dt.datetime.strptime(v, "%d/%m/%Y")
+            except ValueError: errors.append((i, "E104"))
+    for col in ("Hourly pay rate", "Holiday pay per hour", "Employer NI per hour", "Cost in quarter", "PQE years"):
+        v = row.get(col)
+        try:
+            if not pd.isna(v) and float(str(v).replace("£", "").replace(",", "")) < 0: errors.append((i, "E110"))
+        except ValueError: errors.append((i, "E110"))
+    if row.get("Payment route") not in ("PAYE", "Umbrella company", "Limited company"): errors.append((i, "E109"))
+"""
+
+
+def _python() -> str:
+    return sys.executable
+
+
+def _median(fn, runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def _measure_subprocess(body: str, path: Path, runs: int) -> dict:
+    samples = []
+    for _ in range(runs):
+        out = subprocess.run([_python(), "-c", _MEASURE.format(body=body), str(path)], capture_output=True,
+                             text=True, check=True, cwd=ROOT)
+        samples.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    return {"seconds": statistics.median(s["seconds"] for s in samples),
+            "peak_rss_mb": max(s["peak_rss_mb"] for s in samples)}
+
+
+def bench_validate_typical(runs: int) -> dict:
+    from pipeline.contract import Quarter
+    from pipeline.sample import write_la_workbook
+    from pipeline.validate import validate_file
+    path = write_la_workbook(WORK / "typical.xlsx", TYPICAL_LA, Quarter.parse(QUARTER), seed=1)
+    validate_file(path)                                   # warm imports and caches
+    in_process = _median(lambda: validate_file(path), runs)
+    cold = _median(lambda: subprocess.run([_python(), "-m", "pipeline", "validate", str(path), "--json"],
+                                          capture_output=True, cwd=ROOT), max(3, runs // 2))
+    rows = len(validate_file(path).submission.frame("Assignments"))
+    return {"rows": rows, "in_process_s": in_process, "cli_cold_s": cold}
+
+
+def bench_large(n_rows: int, runs: int) -> dict:
+    from pipeline.contract import Quarter
+    from pipeline.sample import write_la_workbook
+    path = write_la_workbook(WORK / f"large_{n_rows}.xlsx", TYPICAL_LA, Quarter.parse(QUARTER), seed=2,
+                             n_assignments=n_rows)
+    ours = _measure_subprocess(OURS, path, runs)
+    naive = _measure_subprocess(NAIVE, path, 1)
+    return {"rows": n_rows, "ours_s": ours["seconds"], "ours_peak_rss_mb": ours["peak_rss_mb"],
+            "naive_s": naive["seconds"], "naive_peak_rss_mb": naive["peak_rss_mb"],
+            "speedup": naive["seconds"] / ours["seconds"]}
+
+
+def bench_rule_engine(n_rows: int, runs: int) -> dict:
+    from pipeline import registry
+    from pipeline.validate import validate_file
+    result = validate_file(WORK / f"large_{n_rows}.xlsx")
+    sub = result.submission
+    seconds = _median(lambda: registry.run(sub), runs)
+    return {"rows": n_rows, "seconds": seconds}
+
+
+def bench_submit_build(n_las: int) -> dict:
+    from pipeline.build import build_quarter
+    from pipeline.contract import Quarter
+    from pipeline.sample import generate
+    from pipeline.store import submit_file
+    q = Quarter.parse(QUARTER)
+    inbox, home = WORK / f"las_{n_las}", WORK / "home_submit"
+    shutil.rmtree(home, ignore_errors=True)
+    if not inbox.exists():
+        generate(q, inbox, seed=3, la_codes=_la_codes(q, n_las))
+    files = sorted(inbox.glob("*.xlsx"))
+    os.environ["AGENCY_RETURN_HOME"] = str(home)
+    t = time.perf_counter()
+    outcomes = [submit_file(f, q) for f in files]
+    submit_s = time.perf_counter() - t
+    t = time.perf_counter()
+    build_quarter(q)
+    build_s = time.perf_counter() - t
+    rows = sum(len(o.result.submission.frame("Assignments")) for o in outcomes if o.result and o.result.submission)
+    return {"las": len(files), "assignments": rows, "accepted": sum(o.status == "accepted" for o in outcomes),
+            "submit_s": submit_s, "build_s": build_s, "total_s": submit_s + build_s}
+
+
+def bench_prefect_flow(n_las: int) -> dict:
+    inbox = WORK / f"las_{n_las}"
+    flow_inbox, home = WORK / "flow_inbox", WORK / "home_flow"
+    for d in (flow_inbox, home):
+        shutil.rmtree(d, ignore_errors=True)
+    shutil.copytree(inbox, flow_inbox)
+    env = {**os.environ, "AGENCY_RETURN_HOME": str(home), "PREFECT_HOME": str(WORK / "prefect_home")}
+    shutil.rmtree(WORK / "prefect_home", ignore_errors=True)   # fresh server database: the honest first-run cost
+    t = time.perf_counter()
+    subprocess.run([_python(), "-m", "flows.quarterly", "--inbox", str(flow_inbox), "--quarter", QUARTER],
+                   check=True, capture_output=True, cwd=ROOT, env=env)
+    return {"las": n_las, "seconds_including_server_start": time.perf_counter() - t}
+
+
+def bench_trend(quarters: int, las: int, runs: int) -> dict:
+    from pipeline.warehouse import synthetic_history, trend_query
+    path = WORK / "history.duckdb"
+    path.unlink(missing_ok=True)
+    con = synthetic_history(path, quarters=quarters, las=las)
+    seconds = _median(lambda: trend_query(con), runs)
+    return {"quarters": quarters, "las": las, "seconds": seconds}
+
+
+def _la_codes(quarter, n: int) -> list[str]:
+    from pipeline.reference import live_las
+    las = live_las(quarter)
+    step = max(1, len(las) // n)
+    return [la.code for la in las[::step]][:n]
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true", help="small inputs, few runs: a smoke test for CI")
+    args = p.parse_args(argv)
+    WORK.mkdir(parents=True, exist_ok=True)
+    quick = args.quick
+    results = {"mode": "quick" if quick else "full", "machine": _machine(), "benchmarks": {}}
+    plan = [
+        ("validate_typical_la", lambda: bench_validate_typical(3 if quick else 15)),
+        ("large_workbook", lambda: bench_large(5_000 if quick else 50_000, 1 if quick else 3)),
+        ("rule_engine", lambda: bench_rule_engine(5_000 if quick else 50_000, 1 if quick else 5)),
+        ("submit_build_no_prefect", lambda: bench_submit_build(5 if quick else 153)),
+        ("prefect_flow", lambda: bench_prefect_flow(5 if quick else 153)),
+        ("regional_trend_query", lambda: bench_trend(40, 20 if quick else 153, 3 if quick else 15)),
+    ]
+    for name, fn in plan:
+        print(f"… {name}", file=sys.stderr, flush=True)
+        results["benchmarks"][name] = fn()
+    out = ROOT / "benchmarks" / ("results-quick.json" if quick else "results.json")
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    print(render(results))
+    return 0
+
+
+def _machine() -> dict:
+    return {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
+            "date": time.strftime("%Y-%m-%d")}
+
+
+def render(results: dict) -> str:
+    b = results["benchmarks"]
+    m = results["machine"]
+    rows = [
+        ("validate one typical LA workbook, in-process", f"{b['validate_typical_la']['rows']} rows",
+         f"{b['validate_typical_la']['in_process_s'] * 1000:.0f} ms"),
+        ("validate one typical LA workbook, CLI cold process", "", f"{b['validate_typical_la']['cli_cold_s']:.2f} s"),
+        ("read + validate large Assignments workbook", f"{b['large_workbook']['rows']:,} rows",
+         f"{b['large_workbook']['ours_s']:.2f} s, peak RSS {b['large_workbook']['ours_peak_rss_mb']:.0f} MB"),
+        ("  naive baseline (pandas+openpyxl, per-row checks)", "",
+         f"{b['large_workbook']['naive_s']:.2f} s, peak RSS {b['large_workbook']['naive_peak_rss_mb']:.0f} MB "
+         f"→ ours {b['large_workbook']['speedup']:.1f}× faster"),
+        ("rule engine (all registered rules)", f"{b['rule_engine']['rows']:,} rows", f"{b['rule_engine']['seconds']:.2f} s"),
+        ("submit + build, no Prefect", f"{b['submit_build_no_prefect']['las']} LAs, "
+         f"{b['submit_build_no_prefect']['assignments']:,} assignments",
+         f"{b['submit_build_no_prefect']['submit_s']:.1f} s + {b['submit_build_no_prefect']['build_s']:.1f} s "
+         f"= {b['submit_build_no_prefect']['total_s']:.1f} s"),
+        ("Prefect quarterly flow incl. server start", f"{b['prefect_flow']['las']} LAs",
+         f"{b['prefect_flow']['seconds_including_server_start']:.1f} s"),
+        ("regional trend query", f"{b['regional_trend_query']['quarters']} quarters × "
+         f"{b['regional_trend_query']['las']} LAs", f"{b['regional_trend_query']['seconds'] * 1000:.0f} ms"),
+    ]
+    lines = [f"Machine: {m['platform']}, {m['cpus']} CPUs, Python {m['python']}, {m['date']} ({results['mode']})", "",
+             "| benchmark | size | result |", "|---|---|---|"]
+    lines += [f"| {a} | {s} | {r} |" for a, s, r in rows]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,108 @@
+"""The command line as a council data team uses it: exit codes, JSON, the feedback workbook."""
+import json
+import subprocess
+import sys
+
+import openpyxl
+import pytest
+
+from pipeline.cli import main
+from tests.workbooks import make_workbook, set_cell, valid_sheets
+
+
+def cli(*args):
+    """Run `python -m pipeline` in a fresh process, as a user would."""
+    return subprocess.run([sys.executable, "-m", "pipeline", *map(str, args)], capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture
+def clean(tmp_path):
+    return make_workbook(tmp_path / "clean.xlsx", valid_sheets())
+
+
+@pytest.fixture
+def with_errors(tmp_path):
+    sheets = valid_sheets()
+    set_cell(sheets, "Assignments", 2, "Hourly pay rate", "=1/0")
+    set_cell(sheets, "Assignments", 3, "Payment route", "Cash")
+    return make_workbook(tmp_path / "errors.xlsx", sheets)
+
+
+def test_validate_exit_codes_and_json(tmp_path, clean, with_errors):
+    junk = tmp_path / "junk.xlsx"
+    junk.write_text("LA code,Quarter\n316,2025-Q2\n")
+    proc = cli("validate", clean, with_errors, junk, "--json")
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    objs = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [o["status"] for o in objs] == ["accepted", "rejected", "unreadable"]
+    assert set(objs[0]) >= {"file", "la_code", "quarter", "status", "errors", "queries", "findings"}
+    finding = objs[1]["findings"][0]
+    assert set(finding) >= {"code", "severity", "sheet", "row", "column", "cell", "value", "message"}
+    assert {(f["code"], f["cell"]) for f in objs[1]["findings"]} >= {("E107", "N2"), ("E109", "H3")}
+    assert objs[2]["findings"][0]["code"] == "E001"
+    assert main(["validate", str(clean), "--json"]) == 0
+    assert main(["validate", str(with_errors), "--json"]) == 1
+
+
+def test_validate_human_output_is_a_readable_table(with_errors):
+    proc = cli("validate", with_errors)
+    assert proc.returncode == 1
+    assert "REJECTED" in proc.stdout and "E109" in proc.stdout and "'Cash' is not a payment route" in proc.stdout
+
+
+def test_usage_errors_exit_2():
+    assert cli("validate").returncode == 2
+    assert cli("validate", "x.xlsx", "--quarter", "2025Q5").returncode == 2
+    assert cli("no-such-command").returncode == 2
+
+
+def test_missing_file_is_unusable_input(tmp_path):
+    proc = cli("validate", tmp_path / "nope.xlsx", "--json")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert json.loads(proc.stdout)["findings"][0]["code"] == "E001"
+
+
+def test_report_highlights_each_failing_cell_and_links_findings(tmp_path, with_errors):
+    out = tmp_path / "feedback.xlsx"
+    assert main(["validate", str(with_errors), "--report", str(out)]) == 1
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames[0] == "Findings"
+    ws = wb["Assignments"]
+    for cell in ("N2", "H3"):
+        assert ws[cell].fill.fgColor.rgb.endswith("FFC7CE")
+        assert ws[cell].comment is not None and ws[cell].comment.text.startswith("E1")
+    findings = wb["Findings"]
+    links = {c.value: c.hyperlink.location if c.hyperlink.location else c.hyperlink.target
+             for c in findings["E"] if c.hyperlink is not None}
+    assert links["H3"] == "'Assignments'!H3"
+
+
+def test_report_never_writes_council_text_as_a_formula(tmp_path):
+    sheets = valid_sheets()
+    set_cell(sheets, "Assignments", 2, "Payment route", "@SUM(1+1)")
+    out = tmp_path / "fb.xlsx"
+    main(["validate", str(make_workbook(tmp_path / "f.xlsx", sheets)), "--report", str(out)])
+    ws = openpyxl.load_workbook(out)["Findings"]
+    values = [c for row in ws.iter_rows() for c in row if c.value == "@SUM(1+1)"]
+    assert values and all(c.data_type == "s" for c in values)
+
+
+def test_template_round_trips_through_validate(tmp_path):
+    out = tmp_path / "t.xlsx"
+    assert main(["template", "--out", str(out), "--quarter", "2025-Q2", "--la", "316"]) == 0
+    wb = openpyxl.load_workbook(out)
+    assert {"Return", "Assignments", "MonthlyCosts", "Compliance"} <= set(wb.sheetnames)
+
+
+@pytest.mark.parametrize("fmt", ["md", "csv", "json"])
+def test_rules_catalogue_lists_every_code_with_where_it_is_checked(capsys, fmt):
+    assert main(["rules", "--format", fmt]) == 0
+    out = capsys.readouterr().out
+    for code in ("E001", "E105", "Q504", "X602"):
+        assert code in out
+    if fmt == "json":
+        rows = {r["code"]: r for r in json.loads(out)}
+        assert rows["E105"]["checked_in"] == "pipeline.checks.assignment_dates"
+        assert "schemas/assignments.py" in rows["E107"]["checked_in"]
+        assert all(r["checked_in"] for r in rows.values()), [c for c, r in rows.items() if not r["checked_in"]]
