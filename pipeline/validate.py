@@ -13,6 +13,8 @@ import pandera.pandas as pa
 
 import schemas
 from pipeline import checks as _checks  # noqa: F401  (registers the E-rules)
+from pipeline import agency_rules as _agency_rules  # noqa: F401  (registers the Q-rules)
+from pipeline.compliance import derive_compliance  # (also registers Q512)
 from pipeline import guard, registry
 from pipeline.contract import SHEETS_BY_NAME, Quarter
 from pipeline.findings import ERROR, QUERY, Finding, finding, sort_key
@@ -94,7 +96,11 @@ def _check(result: Result, wb: Workbook, collecting: Quarter | None, previous_to
         findings += schema_findings(frame)
     prepare_assignments(wb)
     findings += registry.run(sub)
+    # An uncalculated formula reads as blank: its own finding says so, so drop 'blank' findings on it.
+    read = {id(f) for f in wb.findings}
+    findings = [f for f in findings if (f.sheet, f.cell) not in wb.formula_cells or id(f) in read]
     _mark_explained(sub, findings)
+    result.compliance = derive_compliance(sub, findings)
     findings.sort(key=sort_key)
     result.findings = findings
     result.la_code = la_code

@@ -1,0 +1,313 @@
+"""The agency-rules queries (Q501–Q511, Q513, Q514): does each assignment follow DfE's agency rules?
+
+Each per-assignment rule is a vectorised mask over the Assignments frame (`BREACHES`). The
+registered rule turns the breaching rows into findings, and derived compliance (compliance.py)
+counts the same masks, so the compliance table and the findings cannot disagree.
+
+Transition: an assignment that started before `rules_in_force` (31 Oct 2024) is *legacy* while
+the quarter ends before `transition_end` (1 Oct 2025). The rules on the terms of engagement —
+price caps (Q501, Q502), PQE (Q503), cool-off (Q504), references (Q505) and notice (Q506) — do not
+bind it yet: it raises no query and is counted as legacy, not as a breach. A project team whose
+contract started before 31 Oct 2024 is legacy the same way for identification and LA control
+(Q510). Hours (Q507, Working Time Regulations), implausible rates (Q508), duplicate workers (Q509)
+and the cost and benchmark checks (Q510 costs, Q511, Q513, Q514) test the data, not the rules, and
+always apply. Once the transition is over, a legacy assignment is held to the cap in force on
+`transition_end`, since no cap was in force on its start date.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from pipeline.config import threshold
+from pipeline.findings import Finding, finding
+from pipeline.ingest import SheetFrame
+from pipeline.reference import la_any, latest_agency_headcount
+from pipeline.registry import rule
+from pipeline.submission import Submission
+
+TRANSITIONAL = ("Q501", "Q502", "Q503", "Q504", "Q505", "Q506")
+
+
+def _day(name: str) -> pd.Timestamp:
+    return pd.Timestamp(dt.date.fromisoformat(str(threshold(name))))
+
+
+def one_of(series: pd.Series, *values: str) -> pd.Series:
+    """Plain bool mask: the cell holds one of `values` (blank is False)."""
+    return series.isin(values).astype(bool)
+
+
+def _fmt_date(value) -> str:
+    return pd.Timestamp(value).strftime("%d/%m/%Y")
+
+
+def team_ref(series: pd.Series) -> pd.Series:
+    """Project team references compared as E108 compares them: trimmed, upper case."""
+    return series.str.strip().str.upper()
+
+
+def legacy(ctx: Submission, starts: pd.Series) -> pd.Series:
+    """Started before the rules came into force, in a quarter that ends inside the transition."""
+    if ctx.quarter is None or pd.Timestamp(ctx.quarter.end) >= _day("transition_end"):
+        return pd.Series(False, index=starts.index)
+    return (starts < _day("rules_in_force")).astype(bool)
+
+
+def cap_for(ctx: Submission, d: pd.DataFrame) -> pd.Series:
+    """The cap (£/h) for each assignment: LA's region x role category x start date; NaN where none."""
+    caps = pd.Series(np.nan, index=d.index)
+    if ctx.la is None:
+        return caps
+    on = d["start_date"].mask(d["start_date"] < _day("rules_in_force"), _day("transition_end"))
+    for region, role, start, end, value, _ in ctx.caps.rows:   # a handful of table rows, not data rows
+        if region != ctx.la.region_code:
+            continue
+        hit = one_of(d["role_category"], role) & (on >= pd.Timestamp(start)) & caps.isna()
+        if end is not None:
+            hit &= on <= pd.Timestamp(end)
+        caps[hit] = value
+    return caps
+
+
+def over_cap(ctx: Submission, d: pd.DataFrame) -> pd.Series:
+    """Above the cap to the penny (so float noise in pay + on-costs never makes a breach); no cap, no breach."""
+    return (d["cap_basis_rate"].round(2) > cap_for(ctx, d)).astype(bool)
+
+
+def cool_off(ctx: Submission, d: pd.DataFrame) -> pd.Series:
+    """Left a permanent post in an LA of this LA's region, and started before date left + N calendar months."""
+    if ctx.la is None:
+        return pd.Series(False, index=d.index)
+    region = ctx.la.region_code
+    same = [c for c in d["previous_la_code"].dropna().unique() if (la := la_any(c)) and la.region_code == region]
+    same_region = one_of(d["previous_la_code"], *same)
+    within = d["start_date"] < d["date_left_permanent_post"] + pd.DateOffset(months=threshold("cool_off_months"))
+    no_exception = d["cool_off_exception"].isna() | one_of(d["cool_off_exception"], "None")
+    return one_of(d["left_permanent_post"], "Yes") & same_region & within.astype(bool) & no_exception.astype(bool)
+
+
+def _pay_out_of_range(ctx: Submission, d: pd.DataFrame) -> pd.Series:
+    low, high = threshold("pay_rate_range")
+    return ((d["hourly_pay_rate"] < low) | (d["hourly_pay_rate"] > high)).astype(bool)
+
+
+BREACHES = {
+    "Q501": lambda ctx, d: over_cap(ctx, d) & d["cap_approved_by"].isna().astype(bool),
+    "Q502": lambda ctx, d: over_cap(ctx, d) & one_of(d["cap_approved_by"], "Other"),
+    "Q503": lambda ctx, d: (d["pqe_years"] < threshold("min_pqe_years")).astype(bool),
+    "Q504": cool_off,
+    "Q505": lambda ctx, d: one_of(d["reference_obtained"], "No"),
+    "Q506": lambda ctx, d: (d["notice_period_weeks"] > threshold("max_notice_weeks")).astype(bool),
+    "Q507": lambda ctx, d: (d["hours_per_week"] > threshold("max_hours_per_week")).astype(bool),
+    "Q508": _pay_out_of_range,
+}
+
+
+def breaches(ctx: Submission, d: pd.DataFrame, code: str) -> tuple[pd.Series, pd.Series]:
+    """(rows breaching the rule, legacy rows that would breach it but are in transition)."""
+    mask = BREACHES[code](ctx, d)
+    old = legacy(ctx, d["start_date"]) if code in TRANSITIONAL else pd.Series(False, index=d.index)
+    return mask & ~old, mask & old
+
+
+def _assignments(ctx: Submission) -> SheetFrame | None:
+    sheet = ctx.sheet("Assignments")
+    return sheet if sheet is not None and not sheet.data.empty else None
+
+
+def _at(sheet: SheetFrame, code: str, key: str, row: int, variant: str = "default", **fields) -> Finding:
+    """A finding on one cell, with the cell's text as found."""
+    return finding(code, variant, sheet=sheet.sheet.name, row=row, column=sheet.header(key),
+                   cell=sheet.cell(key, row), value=sheet.value(key, row), **fields)
+
+
+def _breaching(ctx: Submission, code: str):
+    sheet = _assignments(ctx)
+    if sheet is None:
+        return None, None, []
+    return sheet, sheet.data, sheet.data.index[breaches(ctx, sheet.data, code)[0]]
+
+
+@rule("Q501")
+def cap_not_approved(ctx: Submission):
+    sheet, d, rows = _breaching(ctx, "Q501")
+    if not len(rows):
+        return
+    caps = cap_for(ctx, d)
+    key = "cap_approved_by" if "cap_approved_by" in sheet.positions else "hourly_pay_rate"
+    for row in rows:
+        yield _at(sheet, "Q501", key, row, rate=d.at[row, "cap_basis_rate"], cap=caps[row], region=ctx.la.region,
+                  role=d.at[row, "role_category"], start=_fmt_date(d.at[row, "start_date"]), table=ctx.caps.version)
+
+
+@rule("Q502")
+def cap_approver(ctx: Submission):
+    sheet, d, rows = _breaching(ctx, "Q502")
+    if not len(rows):
+        return
+    caps = cap_for(ctx, d)
+    for row in rows:
+        yield _at(sheet, "Q502", "cap_approved_by", row, rate=d.at[row, "cap_basis_rate"], cap=caps[row],
+                  table=ctx.caps.version)
+
+
+@rule("Q503")
+def pqe(ctx: Submission):
+    sheet, _, rows = _breaching(ctx, "Q503")
+    for row in rows:
+        yield _at(sheet, "Q503", "pqe_years", row, limit=threshold("min_pqe_years"))
+
+
+@rule("Q504")
+def cool_off_period(ctx: Submission):
+    sheet, d, rows = _breaching(ctx, "Q504")
+    if sheet is None:
+        return
+    key = "cool_off_exception" if "cool_off_exception" in sheet.positions else "date_left_permanent_post"
+    for row in rows:
+        previous = d.at[row, "previous_la_code"]
+        yield _at(sheet, "Q504", key, row, previous_la=previous, previous_name=la_any(previous).name,
+                  left=_fmt_date(d.at[row, "date_left_permanent_post"]), start=_fmt_date(d.at[row, "start_date"]),
+                  limit=threshold("cool_off_months"))
+
+
+@rule("Q505")
+def reference(ctx: Submission):
+    sheet, _, rows = _breaching(ctx, "Q505")
+    for row in rows:
+        yield _at(sheet, "Q505", "reference_obtained", row)
+
+
+@rule("Q506")
+def notice(ctx: Submission):
+    sheet, _, rows = _breaching(ctx, "Q506")
+    for row in rows:
+        yield _at(sheet, "Q506", "notice_period_weeks", row, limit=threshold("max_notice_weeks"))
+
+
+@rule("Q507")
+def hours(ctx: Submission):
+    sheet, _, rows = _breaching(ctx, "Q507")
+    for row in rows:
+        yield _at(sheet, "Q507", "hours_per_week", row, limit=threshold("max_hours_per_week"))
+
+
+@rule("Q508")
+def pay_rate(ctx: Submission):
+    sheet, d, rows = _breaching(ctx, "Q508")
+    low, high = threshold("pay_rate_range")
+    for row in rows:
+        yield _at(sheet, "Q508", "hourly_pay_rate", row, rate=d.at[row, "hourly_pay_rate"], low=low, high=high)
+
+
+def overlapping_swe(d: pd.DataFrame) -> pd.DataFrame:
+    """For each row sharing its SWE number with an overlapping assignment: the first such other row."""
+    cols = ["swe_number", "start_date", "end_date", "assignment_ref"]
+    x = d.loc[d["swe_number"].notna() & d["start_date"].notna(), cols]
+    x = x[x["swe_number"].duplicated(keep=False)].rename_axis("row").reset_index()
+    pairs = x.merge(x, on="swe_number", suffixes=("", "_other"))
+    overlap = ((pairs["row"] != pairs["row_other"])
+               & (pairs["end_date_other"].isna() | (pairs["start_date"] <= pairs["end_date_other"]))
+               & (pairs["end_date"].isna() | (pairs["start_date_other"] <= pairs["end_date"])))
+    return pairs[overlap.astype(bool)].sort_values(["row", "row_other"]).drop_duplicates("row").set_index("row")
+
+
+@rule("Q509")
+def same_worker_overlapping(ctx: Submission):
+    sheet = _assignments(ctx)
+    if sheet is None:
+        return
+    for row, other in overlapping_swe(sheet.data).iterrows():
+        yield _at(sheet, "Q509", "swe_number", row, other_ref=other["assignment_ref_other"], other_row=other["row_other"])
+
+
+def team_breaches(ctx: Submission) -> tuple[pd.DataFrame, pd.Series]:
+    """ProjectTeams rows: (not identified, no LA control) masks and the legacy mask (contract start)."""
+    t = ctx.frame("ProjectTeams")
+    flags = pd.DataFrame({"not_identified": one_of(t["all_workers_identified"], "No"),
+                          "no_control": one_of(t["la_retains_control"], "No")}, index=t.index)
+    return flags, legacy(ctx, t["start_date"])
+
+
+def member_costs(ctx: Submission) -> pd.Series:
+    """Sum of members' 'Cost in quarter' by team reference; NaN where no member has a cost."""
+    a = ctx.frame("Assignments")
+    return a["cost_in_quarter"].groupby(team_ref(a["project_team_ref"])).sum(min_count=1)
+
+
+@rule("Q510")
+def project_teams(ctx: Submission):
+    sheet = ctx.sheet("ProjectTeams")
+    if sheet is None or sheet.data.empty:
+        return
+    t = sheet.data
+    flags, old = team_breaches(ctx)
+    for variant, key in (("not_identified", "all_workers_identified"), ("no_control", "la_retains_control")):
+        for row in t.index[flags[variant] & ~old]:
+            yield _at(sheet, "Q510", key, row, variant, ref=t.at[row, "project_team_ref"])
+    members = team_ref(t["project_team_ref"]).map(member_costs(ctx)).astype("float64")
+    tol = threshold("project_cost_tolerance")
+    apart = ((t["worker_costs"] - members).abs() > tol * members) & (members > 0)
+    for row in t.index[apart.astype(bool)]:
+        yield _at(sheet, "Q510", "worker_costs", row, "costs", ref=t.at[row, "project_team_ref"],
+                  worker=t.at[row, "worker_costs"], members=members[row], pct=tol * 100)
+
+
+def _first_row(sheet: SheetFrame, key: str) -> dict:
+    """Where a quarter-level finding points: the first month's cell of `key` on MonthlyCosts."""
+    row = int(sheet.data.index[0])
+    return dict(sheet=sheet.sheet.name, row=row, column=sheet.header(key), cell=sheet.cell(key, row))
+
+
+def _monthly(ctx: Submission) -> SheetFrame | None:
+    sheet = ctx.sheet("MonthlyCosts")
+    return sheet if sheet is not None and not sheet.data.empty else None
+
+
+@rule("Q511")
+def cost_reconciliation(ctx: Submission):
+    """Compared against the larger of the two totals, so a zero on either side still shows."""
+    sheet = _monthly(ctx)
+    assignments = ctx.frame("Assignments")["cost_in_quarter"].sum(min_count=1)
+    if sheet is None or pd.isna(assignments):
+        return
+    monthly = sheet.data["total_monthly_cost"].sum(min_count=1)
+    base = max(assignments, monthly) if pd.notna(monthly) else 0
+    tol = threshold("cost_reconciliation_tolerance")
+    if base > 0 and abs(assignments - monthly) > tol * base:
+        yield finding("Q511", value=float(monthly), assignments=assignments, monthly=monthly,
+                      diff_pct=abs(assignments - monthly) / base * 100, pct=tol * 100,
+                      **_first_row(sheet, "total_monthly_cost"))
+
+
+@rule("Q513")
+def headcount_benchmark(ctx: Submission):
+    """The latest month-end headcount, like for like with DfE's 30 September headcount."""
+    sheet = _monthly(ctx)
+    if sheet is None or ctx.la is None or ctx.quarter is None:
+        return
+    d = sheet.data.dropna(subset=["agency_headcount"]).sort_values("month", na_position="first")
+    bench = latest_agency_headcount(ctx.la.code, ctx.quarter.start)
+    if d.empty or bench is None or not bench[1] > 0:
+        return
+    row, (year, figure) = d.index[-1], bench
+    headcount = d.at[row, "agency_headcount"]
+    if abs(headcount - figure) > threshold("headcount_benchmark_tolerance") * figure:
+        yield _at(sheet, "Q513", "agency_headcount", row, diff_pct=abs(headcount - figure) / figure * 100,
+                  benchmark=f"{figure:g}", year=year)
+
+
+@rule("Q514")
+def quarter_change(ctx: Submission):
+    sheet = _monthly(ctx)
+    previous = ctx.previous_total
+    if sheet is None or previous is None or not previous > 0:
+        return
+    total = sheet.data["total_monthly_cost"].sum(min_count=1)
+    if pd.notna(total) and abs(total - previous) > threshold("quarter_change_tolerance") * previous:
+        yield finding("Q514", value=float(total), previous=previous, diff_pct=abs(total - previous) / previous * 100,
+                      previous_quarter=str(ctx.quarter.previous()) if ctx.quarter else "the previous quarter",
+                      **_first_row(sheet, "total_monthly_cost"))

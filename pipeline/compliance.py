@@ -1,0 +1,151 @@
+"""Derived compliance: what the assignments show for each of the seven agency rules, next to what
+the LA declared, and Q512 where a declared "Fully compliant" contradicts it.
+
+Counts are over the in-quarter assignments a rule applies to (rows whose dates overlap the
+quarter; a row with an unreadable date still counts). For each rule:
+  breaches  - assignments breaching it: the same masks that make the Q-findings (agency_rules.py);
+  legacy    - assignments that would breach it but are in the transition (started before 31 Oct
+              2024, quarter ending before 1 Oct 2025): reported, never counted as breaches;
+  compliant - the rest.
+derived_status is 'No assignments' when the rule applies to none, 'Fully compliant' with no
+breaches, 'Not compliant' when no assignment judged (non-legacy) complies, else 'Partially compliant'.
+
+Price caps: Q501 or Q502 (above the cap with DCS / Chief Executive approval complies, as the rules
+allow). Project teams: assignments engaged through a project team or packaged model, breaching
+when their team is not fully identified or lacks LA control (Q510; a cost mismatch is a data query,
+not a breach). Notice periods Q506, Cool-off Q504, PQE Q503, References Q505.
+Data return is about the return, not assignments: 'Fully compliant' when the file has no errors,
+else 'Not compliant', its breaches being the assignment rows that carry an error. Q512 is not
+raised for it: those errors already block the return.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from pipeline.agency_rules import breaches, one_of, team_breaches, team_ref
+from pipeline.contract import COMPLIANCE_RULES, PROJECT_MODELS
+from pipeline.findings import ERROR, Finding, finding
+from pipeline.registry import rule
+from pipeline.submission import Submission
+
+RULE_CODES = {
+    "Price caps": ("Q501", "Q502"),
+    "Notice periods": ("Q506",),
+    "Cool-off period": ("Q504",),
+    "Post-qualifying experience": ("Q503",),
+    "References": ("Q505",),
+}
+EXAMPLES = 5   # breaching rows named in a Q512 message
+
+
+def _assignments(sub: Submission) -> pd.DataFrame:
+    sheet = sub.sheet("Assignments")
+    return sheet.data if sheet is not None else pd.DataFrame(index=pd.Index([], name="row"))
+
+
+def _in_quarter(sub: Submission, d: pd.DataFrame) -> pd.Series:
+    if sub.quarter is None or d.empty:
+        return pd.Series(True, index=d.index)
+    outside = (d["start_date"] > pd.Timestamp(sub.quarter.end)) | (d["end_date"] < pd.Timestamp(sub.quarter.start))
+    return ~outside.astype(bool)
+
+
+def _by_codes(sub: Submission, d: pd.DataFrame, codes: tuple[str, ...]) -> tuple[pd.Series, pd.Series]:
+    breach = legacy = pd.Series(False, index=d.index)
+    for code in codes:
+        b, old = breaches(sub, d, code)
+        breach, legacy = breach | b, legacy | old
+    return breach, legacy & ~breach
+
+
+def _project_teams(sub: Submission, d: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """(assignments in a project team, members of a breaching team, members of a legacy breaching team)."""
+    flags, old = team_breaches(sub)
+    refs = team_ref(sub.frame("ProjectTeams")["project_team_ref"])
+    bad = flags.any(axis=1)
+    member = team_ref(d["project_team_ref"])
+    applies = one_of(d["engagement_model"], *PROJECT_MODELS)
+    breach = applies & member.isin(set(refs[bad & ~old].dropna())).astype(bool)
+    legacy = applies & ~breach & member.isin(set(refs[bad & old].dropna())).astype(bool)
+    return applies, breach, legacy
+
+
+def _declared(sub: Submission) -> dict[str, tuple[str | None, int]]:
+    """Rule -> (declared status, Compliance row); the first row of a rule counts (E401 flags repeats)."""
+    out: dict[str, tuple[str | None, int]] = {}
+    c = sub.frame("Compliance")
+    for row, name, status in zip(c.index, c["rule"], c["status"]):
+        if isinstance(name, str):
+            out.setdefault(name, (status if isinstance(status, str) else None, int(row)))
+    return out
+
+
+def _status(applies: int, breaches_: int, compliant: int) -> str:
+    if applies == 0:
+        return "No assignments"
+    if breaches_ == 0:
+        return "Fully compliant"
+    return "Not compliant" if compliant == 0 else "Partially compliant"
+
+
+def _entry(name: str, declared, applies: pd.Series, breach: pd.Series, legacy: pd.Series,
+           status: str | None = None) -> dict:
+    breach, legacy = breach & applies, legacy & applies
+    n, b, old = int(applies.sum()), int(breach.sum()), int(legacy.sum())
+    return {
+        "rule": name, "declared": declared, "derived_status": status or _status(n, b, n - b - old),
+        "assignments": n, "compliant": n - b - old, "breaches": b, "legacy": old,
+        "breach_rows": [int(r) for r in breach.index[breach]],
+        "legacy_rows": [int(r) for r in legacy.index[legacy]],
+    }
+
+
+def derive_compliance(sub: Submission, findings: list[Finding]) -> list[dict]:
+    """One dict per rule of contract.COMPLIANCE_RULES, in contract order.
+
+    A rule that cannot be derived says so in its derived_status; the others are still derived.
+    """
+    d = _assignments(sub)
+    in_q = _in_quarter(sub, d)
+    none = pd.Series(False, index=d.index)
+    declared = _declared(sub)
+    out = []
+    for name in COMPLIANCE_RULES:
+        said = declared.get(name, (None, None))[0]
+        try:
+            out.append(_derive(sub, name, said, d, in_q, findings))
+        except Exception as exc:  # noqa: BLE001 - one broken rule must not hide the other six
+            out.append(_entry(name, said, none, none, none, f"Could not be derived ({type(exc).__name__}: {exc})"))
+    return out
+
+
+def _derive(sub: Submission, name: str, said, d: pd.DataFrame, in_q: pd.Series, findings: list[Finding]) -> dict:
+    none = pd.Series(False, index=d.index)
+    if name == "Data return":
+        error_rows = {f.row for f in findings if f.severity == ERROR and f.sheet == "Assignments"}
+        status = "Not compliant" if any(f.severity == ERROR for f in findings) else "Fully compliant"
+        return _entry(name, said, in_q, pd.Series(d.index.isin(error_rows), index=d.index), none, status)
+    if d.empty:
+        return _entry(name, said, in_q, none, none)
+    if name == "Project teams":
+        applies, breach, legacy = _project_teams(sub, d)
+        return _entry(name, said, in_q & applies, breach, legacy)
+    return _entry(name, said, in_q, *_by_codes(sub, d, RULE_CODES[name]))
+
+
+@rule("Q512")
+def declared_fully_compliant(ctx: Submission):
+    sheet = ctx.sheet("Compliance")
+    if sheet is None:
+        return
+    declared = _declared(ctx)
+    for entry in derive_compliance(ctx, []):
+        if entry["rule"] == "Data return" or entry["declared"] != "Fully compliant" or not entry["breaches"]:
+            continue
+        row = declared[entry["rule"]][1]
+        rows = entry["breach_rows"]
+        examples = ("row " if len(rows) == 1 else "rows ") + ", ".join(map(str, rows[:EXAMPLES])) + (
+            " and more" if len(rows) > EXAMPLES else "")
+        yield finding("Q512", sheet=sheet.sheet.name, row=row, column=sheet.header("status"),
+                      cell=sheet.cell("status", row), value=sheet.value("status", row),
+                      rule=entry["rule"], breaches=entry["breaches"], examples=examples)
