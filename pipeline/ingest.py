@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 import zipfile
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
 
 import pandas as pd
 import python_calamine
@@ -18,6 +17,7 @@ from pipeline import parse
 from pipeline.config import threshold
 from pipeline.contract import SHEETS, Column, Sheet, column_letter, header_lookup, normalise_header
 from pipeline.findings import Finding, finding
+from pipeline.guard import sheet_names_and_parts
 
 HEADER_SEARCH_ROWS = 30
 _TOTAL_WORDS = {"total", "totals", "grandtotal", "sum", "subtotal"}
@@ -70,6 +70,7 @@ class Workbook:
     return_sheet: ReturnSheet | None = None
     findings: list[Finding] = field(default_factory=list)
     sheet_names: list[str] = field(default_factory=list)
+    formula_cells: set[tuple[str, str]] = field(default_factory=set)   # (sheet, cell) read as blank
 
     def frame(self, name: str) -> pd.DataFrame:
         """Typed data of a sheet; an empty frame with every contract column if the sheet is absent."""
@@ -112,6 +113,7 @@ def read_workbook(path) -> Workbook:
         for cell in formula_gaps.get(name, ()):
             if _cell_is_read(sheet, wb, cell):
                 wb.findings.append(_formula_finding(sheet, wb, cell))
+                wb.formula_cells.add((sheet.name, f"{cell[0]}{cell[1]}"))
     return wb
 
 
@@ -257,8 +259,8 @@ def _formulas_without_values(path, names: set[str]) -> dict[str, list[tuple[str,
     out: dict[str, list[tuple[str, int]]] = {}
     try:
         with zipfile.ZipFile(path) as zf:
-            for name, part in _sheet_parts(zf).items():
-                if name not in names:
+            for name, part, _ in sheet_names_and_parts(zf):
+                if name not in names or part is None:
                     continue
                 data = zf.read(part)
                 if b"<f" not in data:
@@ -272,29 +274,6 @@ def _formulas_without_values(path, names: set[str]) -> dict[str, list[tuple[str,
     except (zipfile.BadZipFile, KeyError, OSError):
         return out
     return out
-
-
-def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
-    """Sheet name -> zip part, from xl/workbook.xml and its relationships."""
-    wb = zf.read("xl/workbook.xml").decode("utf-8", "replace")
-    rels = zf.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
-    targets = {m.group(1): m.group(2) for m in re.finditer(r'<Relationship\b[^>]*?Id="([^"]+)"[^>]*?Target="([^"]+)"', rels)}
-    targets.update({m.group(2): m.group(1) for m in re.finditer(r'<Relationship\b[^>]*?Target="([^"]+)"[^>]*?Id="([^"]+)"', rels)})
-    parts = {}
-    for m in re.finditer(r'<sheet\b([^>]*)/?>', wb):
-        attrs = m.group(1)
-        name = re.search(r'\bname="([^"]*)"', attrs)
-        rid = re.search(r'\br:id="([^"]*)"', attrs) or re.search(r'\bid="([^"]*)"', attrs)
-        if name and rid and rid.group(1) in targets:
-            target = targets[rid.group(1)]
-            part = target.lstrip("/") if target.startswith("/") else str(PurePosixPath("xl") / target)
-            parts[_xml_unescape(name.group(1))] = part
-    return parts
-
-
-def _xml_unescape(text: str) -> str:
-    return (text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&apos;", "'")
-            .replace("&amp;", "&"))
 
 
 def _cell_is_read(sheet: Sheet, wb: Workbook, cell: tuple[str, int]) -> bool:

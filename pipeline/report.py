@@ -8,6 +8,7 @@ from pathlib import Path
 from openpyxl import Workbook, load_workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
+from openpyxl.worksheet.hyperlink import Hyperlink
 
 from pipeline.findings import ERROR
 
@@ -29,10 +30,12 @@ def write_report(result, source_path, out_path) -> Path:
     wb = _open_source(result, source_path)
     names = _sheet_names(result)
     ws = wb.create_sheet("Findings", 0)
+    _summary(ws, result)
+    ws.append([])
     ws.append(list(_HEADERS))
-    for c in ws[1]:
+    for c in ws[3]:
         c.font = Font(bold=True)
-    ws.freeze_panes = "A2"
+    ws.freeze_panes = "A4"
     for f in result.findings:
         kind = "explained" if f.explained else f.severity
         target = wb[names[f.sheet]] if f.sheet in names and names[f.sheet] in wb.sheetnames else None
@@ -50,11 +53,10 @@ def write_report(result, source_path, out_path) -> Path:
         if target is not None:
             link = ws.cell(row=row, column=5 if f.cell else 4)
             quoted = target.title.replace("'", "''")
-            link.hyperlink = f"#'{quoted}'!{f.cell or 'A1'}"
+            link.hyperlink = Hyperlink(ref=link.coordinate, location=f"'{quoted}'!{f.cell or 'A1'}")
             link.font = Font(color="0563C1", underline="single")
     for letter, width in zip("ABCDEFGHI", (7, 9, 9, 14, 7, 24, 18, 90, 30)):
         ws.column_dimensions[letter].width = width
-    _summary(ws, result)
     wb.active = 0
     out_path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(out_path)
@@ -85,9 +87,7 @@ def _sheet_names(result) -> dict[str, str]:
 
 def _summary(ws, result) -> None:
     errors = sum(f.severity == ERROR for f in result.findings)
-    ws.insert_rows(1, 2)
     text(ws["A1"], f"{Path(result.file).name}: {result.status.upper()} — {errors} errors, "
                    f"{result.queries_outstanding} queries outstanding. Click a cell reference to go to the cell; "
                    "errors are red, queries amber, explained queries green.")
     ws["A1"].font = Font(bold=True)
-    ws.freeze_panes = "A4"

@@ -73,8 +73,7 @@ def test_report_highlights_each_failing_cell_and_links_findings(tmp_path, with_e
         assert ws[cell].fill.fgColor.rgb.endswith("FFC7CE")
         assert ws[cell].comment is not None and ws[cell].comment.text.startswith("E1")
     findings = wb["Findings"]
-    links = {c.value: c.hyperlink.location if c.hyperlink.location else c.hyperlink.target
-             for c in findings["E"] if c.hyperlink is not None}
+    links = {c.value: c.hyperlink.location for c in findings["E"] if c.hyperlink is not None}
     assert links["H3"] == "'Assignments'!H3"
 
 
