@@ -58,6 +58,10 @@ def legacy(ctx: Submission, starts: pd.Series) -> pd.Series:
 
 def cap_for(ctx: Submission, d: pd.DataFrame) -> pd.Series:
     """The cap (£/h) for each assignment: LA's region x role category x start date; NaN where none."""
+    return ctx.once(("cap", id(d)), lambda: _caps(ctx, d))
+
+
+def _caps(ctx: Submission, d: pd.DataFrame) -> pd.Series:
     caps = pd.Series(np.nan, index=d.index)
     if ctx.la is None:
         return caps
@@ -108,9 +112,11 @@ BREACHES = {
 
 def breaches(ctx: Submission, d: pd.DataFrame, code: str) -> tuple[pd.Series, pd.Series]:
     """(rows breaching the rule, legacy rows that would breach it but are in transition)."""
-    mask = BREACHES[code](ctx, d)
-    old = legacy(ctx, d["start_date"]) if code in TRANSITIONAL else pd.Series(False, index=d.index)
-    return mask & ~old, mask & old
+    def compute():
+        mask = BREACHES[code](ctx, d)
+        old = legacy(ctx, d["start_date"]) if code in TRANSITIONAL else pd.Series(False, index=d.index)
+        return mask & ~old, mask & old
+    return ctx.once(("breaches", code, id(d)), compute)
 
 
 def _assignments(ctx: Submission) -> SheetFrame | None:

@@ -18,6 +18,13 @@ class Submission:
     collecting: Quarter | None = None     # the quarter being collected (--quarter), if given
     caps: CapTable = field(default_factory=cap_table)
     previous_total: float | None = None   # the LA's previous accepted quarter's total cost (Q514)
+    memo: dict = field(default_factory=dict, repr=False)   # masks several rules share, computed once
+
+    def once(self, key, compute):
+        """Compute a value shared by several rules once per submission."""
+        if key not in self.memo:
+            self.memo[key] = compute()
+        return self.memo[key]
 
     def sheet(self, name: str) -> SheetFrame | None:
         return self.wb.sheets.get(name)
