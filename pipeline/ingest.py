@@ -15,7 +15,7 @@ import python_calamine
 
 from pipeline import parse
 from pipeline.config import threshold
-from pipeline.contract import SHEETS, Column, Sheet, column_letter, header_lookup, normalise_header
+from pipeline.contract import SHEETS, Sheet, column_letter, header_lookup, normalise_header
 from pipeline.findings import Finding, finding
 from pipeline.guard import sheet_names_and_parts
 
@@ -110,10 +110,7 @@ def read_workbook(path) -> Workbook:
             if frame is not None:
                 frame.hidden = not meta.get(name, True)
                 wb.sheets[sheet.name] = frame
-        for cell in formula_gaps.get(name, ()):
-            if _cell_is_read(sheet, wb, cell):
-                wb.findings.append(_formula_finding(sheet, wb, cell))
-                wb.formula_cells.add((sheet.name, f"{cell[0]}{cell[1]}"))
+        _report_formula_gaps(sheet, wb, formula_gaps.get(name, []))
     return wb
 
 
@@ -276,32 +273,27 @@ def _formulas_without_values(path, names: set[str]) -> dict[str, list[tuple[str,
     return out
 
 
-def _cell_is_read(sheet: Sheet, wb: Workbook, cell: tuple[str, int]) -> bool:
-    """Only cells that feed the return matter (not a dropped Total row or an ignored column)."""
-    letter, row = cell
+def _report_formula_gaps(sheet: Sheet, wb: Workbook, cells: list[tuple[str, int]]) -> None:
+    """Report uncalculated formulas in cells that feed the return, under the column's own rule code.
+
+    Cells outside the return (a dropped Total row, an ignored column, free text) are left alone.
+    """
     if sheet.key_value:
-        return wb.return_sheet is not None and f"{letter}{row}" in {c for _, c in wb.return_sheet.cells.values()}
-    frame = wb.sheets.get(sheet.name)
-    return (frame is not None and row in frame.raw.index
-            and any(l == letter for _, l in frame.positions.values()))
-
-
-def _formula_finding(sheet: Sheet, wb: Workbook, cell: tuple[str, int]) -> Finding:
-    letter, row = cell
-    column = None
-    frame = wb.sheets.get(sheet.name)
-    if frame is not None:
-        column = next((frame.header(k) for k, (_, l) in frame.positions.items() if l == letter), None)
-    code = _column_code(sheet, frame, letter) or "E001"
-    f = finding(code, "formula", sheet=sheet.name, row=row, column=column, cell=f"{letter}{row}", value=None)
-    return f
-
-
-def _column_code(sheet: Sheet, frame: SheetFrame | None, letter: str) -> str | None:
-    if frame is None:
-        return None
-    for key, (_, l) in frame.positions.items():
-        if l == letter:
-            col: Column = sheet.column(key)
-            return col.code or None
-    return None
+        keys = {cell: key for key, (_, cell) in wb.return_sheet.cells.items()} if wb.return_sheet else {}
+        headers = {key: sheet.column(key).header for key in keys.values()}
+    else:
+        frame = wb.sheets.get(sheet.name)
+        if frame is None:
+            return
+        letters = {letter: key for key, (_, letter) in frame.positions.items()}
+        keys = {f"{letter}{row}": letters[letter] for letter, row in cells
+                if letter in letters and row in frame.raw.index}
+        headers = {key: frame.header(key) for key in keys.values()}
+    for letter, row in cells:
+        ref = f"{letter}{row}"
+        key = keys.get(ref)
+        if key is None or not sheet.column(key).code:
+            continue
+        wb.findings.append(finding(sheet.column(key).code, "formula", sheet=sheet.name, row=row,
+                                   column=headers[key], cell=ref))
+        wb.formula_cells.add((sheet.name, ref))

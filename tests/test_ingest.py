@@ -87,3 +87,12 @@ def test_return_sheet_key_values(tmp_path):
     assert ret.values["la_code"] == "812"
     assert ret.cells["la_code"] == (2, "C2")
     assert ret.values["quarter"] == "2025-Q2"
+
+
+def test_uncalculated_formula_on_the_return_sheet_uses_the_fields_code(tmp_path):
+    def build(wb):
+        ws = wb.create_sheet("Return")
+        ws.append(["LA code", "=Lookup!A1"])
+        ws.append(["Quarter", "2025-Q2"])
+    wb = read_workbook(_write(tmp_path / "rf.xlsx", build))
+    assert [(f.code, f.cell) for f in wb.findings if "never calculated" in f.message] == [("E004", "B1")]
