@@ -284,7 +284,7 @@ def cost_reconciliation(ctx: Submission):
     base = max(assignments, monthly) if pd.notna(monthly) else 0
     tol = threshold("cost_reconciliation_tolerance")
     if base > 0 and abs(assignments - monthly) > tol * base:
-        yield finding("Q511", value=float(monthly), assignments=assignments, monthly=monthly,
+        yield finding("Q511", value=round(float(monthly), 2), assignments=assignments, monthly=monthly,
                       diff_pct=abs(assignments - monthly) / base * 100, pct=tol * 100,
                       **_first_row(sheet, "total_monthly_cost"))
 
@@ -314,6 +314,6 @@ def quarter_change(ctx: Submission):
         return
     total = sheet.data["total_monthly_cost"].sum(min_count=1)
     if pd.notna(total) and abs(total - previous) > threshold("quarter_change_tolerance") * previous:
-        yield finding("Q514", value=float(total), previous=previous, diff_pct=abs(total - previous) / previous * 100,
+        yield finding("Q514", value=round(float(total), 2), previous=previous, diff_pct=abs(total - previous) / previous * 100,
                       previous_quarter=str(ctx.quarter.previous()) if ctx.quarter else "the previous quarter",
                       **_first_row(sheet, "total_monthly_cost"))

@@ -124,10 +124,10 @@ ASSIGNMENTS = Sheet(
                note="The agency (employment business) supplying the worker."),
         Column("msp", "Managed service provider", aliases=("MSP", "MSP name", "Managed service"), note="Optional. Your MSP, if you use one."),
         Column("payment_route", "Payment route", CHOICE, True, PAYMENT_ROUTES, code="E109",
-               aliases=("Payment type", "Pay route", "Engagement type", "Worker type"),
+               aliases=("Payment type", "Pay route", "Worker type", "Payment method", "Tax status"),
                note="PAYE, Umbrella company or Limited company."),
         Column("engagement_model", "Engagement model", CHOICE, True, ENGAGEMENT_MODELS, code="E108",
-               aliases=("Model", "Engagement", "Engagement type model"),
+               aliases=("Model", "Engagement", "Engagement type", "Engagement route"),
                note="Individual, Project team or Packaged model."),
         Column("project_team_ref", "Project team reference", TEXT, False, code="E108",
                aliases=("Project team ref", "Project reference", "Project team ID", "Team reference"),
@@ -179,7 +179,7 @@ ASSIGNMENTS = Sheet(
                aliases=("Cool off exception", "Cooling off exception", "Exception"),
                note="None, Moving to permanent role, Redundancy, Different region, or Left during probation.", width=22),
         Column("reference_obtained", "Reference obtained", CHOICE, False, YES_NO, code="E111",
-               aliases=("References obtained", "Reference", "References", "Reference received"), note="Yes or No."),
+               aliases=("References obtained", "References", "Reference received", "Reference checked"), note="Yes or No."),
         Column("notice_period_weeks", "Notice period weeks", NUMBER, False, code="E110", minimum=0,
                aliases=("Notice period", "Notice weeks", "Notice period (weeks)", "Notice"), note="Weeks of notice in the contract."),
         Column("notes", "Notes", aliases=("Note", "Comments", "Comment", "Explanation"),
@@ -245,8 +245,10 @@ COMPLIANCE = Sheet(
     aliases=("Compliance statement", "Compliance with rules", "Statement"),
     purpose="Your statement on each of the seven agency rules.",
     columns=(
-        Column("rule", "Rule", CHOICE, True, COMPLIANCE_RULES, code="E401", aliases=("Agency rule", "Rule name"), width=26),
-        Column("status", "Status", CHOICE, True, COMPLIANCE_STATUSES, code="E402", aliases=("Compliance status", "Compliance"), width=20),
+        Column("rule", "Rule", CHOICE, True, COMPLIANCE_RULES, code="E401", aliases=("Agency rule", "Rule name"),
+               note="One row for each of the seven agency rules.", width=26),
+        Column("status", "Status", CHOICE, True, COMPLIANCE_STATUSES, code="E402", aliases=("Compliance status", "Compliance"),
+               note="Fully compliant, Partially compliant or Not compliant.", width=20),
         Column("prevented_by_contract", "Prevented by existing contract", CHOICE, False, YES_NO, code="E111",
                aliases=("Prevented by contract", "Existing contract"), note="Yes if an existing contract stops you complying.", width=20),
         Column("explanation", "Explanation", TEXT, False, code="E403", aliases=("Reason", "Comments", "Details"),
@@ -260,9 +262,12 @@ AGENCIES = Sheet(
     aliases=("Agency", "Agencies affecting compliance"),
     purpose="Agencies whose behaviour affected compliance (may be empty).",
     columns=(
-        Column("agency", "Agency", TEXT, True, code="E111", aliases=("Agency name", "Supplier"), width=24),
-        Column("rule_affected", "Rule affected", CHOICE, True, COMPLIANCE_RULES, code="E111", aliases=("Rule", "Agency rule"), width=26),
-        Column("description", "Description", aliases=("Details", "What happened"), width=50),
+        Column("agency", "Agency", TEXT, True, code="E111", aliases=("Agency name", "Supplier"),
+               note="The agency whose behaviour affected your compliance.", width=24),
+        Column("rule_affected", "Rule affected", CHOICE, True, COMPLIANCE_RULES, code="E111", aliases=("Rule", "Agency rule"),
+               note="Which of the seven rules it affected.", width=26),
+        Column("description", "Description", aliases=("Details", "What happened"),
+               note="What the agency did, e.g. refused to lower a rate to the cap.", width=50),
     ),
 )
 
@@ -273,9 +278,12 @@ LEAVERS = Sheet(
     purpose="Optional: permanent children's social workers who left the LA in the last 3 months.",
     columns=(
         Column("swe_number", "SWE registration number", SWE, True, code="E102",
-               aliases=("SWE number", "SWE reg number", "Social Work England number", "Registration number")),
-        Column("date_left", "Date left", DATE, True, code="E104", aliases=("Leaving date", "Left on", "End date")),
-        Column("reason", "Reason", CHOICE, False, LEAVER_REASONS, code="E111", aliases=("Leaving reason", "Reason for leaving")),
+               aliases=("SWE number", "SWE reg number", "Social Work England number", "Registration number"),
+               note="The leaver's Social Work England number; used only to check the regional cool-off."),
+        Column("date_left", "Date left", DATE, True, code="E104", aliases=("Leaving date", "Left on", "End date"),
+               note="Last day in the permanent post (dd/mm/yyyy)."),
+        Column("reason", "Reason", CHOICE, False, LEAVER_REASONS, code="E111", aliases=("Leaving reason", "Reason for leaving"),
+               note="Resigned, Redundancy, Probation, Retired or Other."),
     ),
 )
 
@@ -285,8 +293,10 @@ JOB_MAPPING = Sheet(
     aliases=("Job mapping", "Job titles", "Role mapping"),
     purpose="Optional: maps your local job titles to the five role categories.",
     columns=(
-        Column("local_job_title", "Local job title", TEXT, True, code="E111", aliases=("Job title",), width=30),
-        Column("role_category", "Role category", CHOICE, True, ROLE_CATEGORIES, code="E103", aliases=("Category",), width=30),
+        Column("local_job_title", "Local job title", TEXT, True, code="E111", aliases=("Job title",),
+               note="A job title as it appears on Assignments.", width=30),
+        Column("role_category", "Role category", CHOICE, True, ROLE_CATEGORIES, code="E103", aliases=("Category",),
+               note="The DfE role category that title maps to.", width=30),
     ),
 )
 

@@ -13,7 +13,7 @@ import xlsxwriter
 
 from pipeline import reference
 from pipeline.contract import (CHOICE, COMPLIANCE, DATE, LA_CODE, MONEY, MONTH, MONTHLY_COSTS, RETURN, SHEETS,
-                               Quarter, Sheet, column_letter)
+                               Column, Quarter, Sheet, column_letter)
 
 MAX_ROW = 5000                  # dropdowns and formats reach this Excel row
 INLINE_LIST_LIMIT = 255         # Excel's limit on an inline list's text
@@ -141,8 +141,7 @@ def _return_sheet(ws, fmt, lists, quarter, la_code, lives, values) -> None:
     defaults = {"la_code": la_code, "la_name": la.name if la else None, "quarter": str(quarter) if quarter else None}
     for row, col in enumerate(RETURN.columns):
         ws.write(row, 0, col.header, fmt["header"])
-        if col.note:
-            ws.write_comment(row, 0, col.note)
+        ws.write_comment(row, 0, header_note(col))
         value = values.get(col.key, defaults.get(col.key))
         if value is not None:
             _write(ws, row, 1, value, fmt.get(col.kind))
@@ -157,8 +156,7 @@ def _table_sheet(ws, sheet: Sheet, fmt, lists, rows: list[dict]) -> None:
     for i, col in enumerate(sheet.columns):
         ws.set_column(i, i, col.width, fmt.get(col.kind))
         ws.write(0, i, col.header, fmt["header"])
-        if col.note:
-            ws.write_comment(0, i, col.note)
+        ws.write_comment(0, i, header_note(col))
         if col.kind == CHOICE:
             _dropdown(ws, lists, 1, MAX_ROW - 1, i, col.header, col.choices)
     for r, row in enumerate(rows, start=1):
@@ -166,6 +164,14 @@ def _table_sheet(ws, sheet: Sheet, fmt, lists, rows: list[dict]) -> None:
             value = row.get(col.key)
             if value is not None and value != "":
                 _write(ws, r, i, value, fmt.get(col.kind))
+
+
+def header_note(col: Column) -> str:
+    """The column's note; for columns the contract gives none, what it requires."""
+    if col.note:
+        return col.note
+    need = "Required." if col.required else "Optional."
+    return f"{need} One of: {', '.join(col.choices)}." if col.choices else need
 
 
 def _write(ws, row: int, col: int, value, cell_format=None) -> None:
