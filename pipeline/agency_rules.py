@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.config import threshold
-from pipeline.findings import Finding, finding
+from pipeline.findings import finding
 from pipeline.ingest import SheetFrame
 from pipeline.reference import la_any, latest_agency_headcount
 from pipeline.registry import rule
@@ -124,12 +124,6 @@ def _assignments(ctx: Submission) -> SheetFrame | None:
     return sheet if sheet is not None and not sheet.data.empty else None
 
 
-def _at(sheet: SheetFrame, code: str, key: str, row: int, variant: str = "default", **fields) -> Finding:
-    """A finding on one cell, with the cell's text as found."""
-    return finding(code, variant, sheet=sheet.sheet.name, row=row, column=sheet.header(key),
-                   cell=sheet.cell(key, row), value=sheet.value(key, row), **fields)
-
-
 def _breaching(ctx: Submission, code: str):
     sheet = _assignments(ctx)
     if sheet is None:
@@ -145,7 +139,7 @@ def cap_not_approved(ctx: Submission):
     caps = cap_for(ctx, d)
     key = "cap_approved_by" if "cap_approved_by" in sheet.positions else "hourly_pay_rate"
     for row in rows:
-        yield _at(sheet, "Q501", key, row, rate=d.at[row, "cap_basis_rate"], cap=caps[row], region=ctx.la.region,
+        yield sheet.finding("Q501", key, row, rate=d.at[row, "cap_basis_rate"], cap=caps[row], region=ctx.la.region,
                   role=d.at[row, "role_category"], start=_fmt_date(d.at[row, "start_date"]), table=ctx.caps.version)
 
 
@@ -156,7 +150,7 @@ def cap_approver(ctx: Submission):
         return
     caps = cap_for(ctx, d)
     for row in rows:
-        yield _at(sheet, "Q502", "cap_approved_by", row, rate=d.at[row, "cap_basis_rate"], cap=caps[row],
+        yield sheet.finding("Q502", "cap_approved_by", row, rate=d.at[row, "cap_basis_rate"], cap=caps[row],
                   table=ctx.caps.version)
 
 
@@ -164,7 +158,7 @@ def cap_approver(ctx: Submission):
 def pqe(ctx: Submission):
     sheet, _, rows = _breaching(ctx, "Q503")
     for row in rows:
-        yield _at(sheet, "Q503", "pqe_years", row, limit=threshold("min_pqe_years"))
+        yield sheet.finding("Q503", "pqe_years", row, limit=threshold("min_pqe_years"))
 
 
 @rule("Q504")
@@ -175,7 +169,7 @@ def cool_off_period(ctx: Submission):
     key = "cool_off_exception" if "cool_off_exception" in sheet.positions else "date_left_permanent_post"
     for row in rows:
         previous = d.at[row, "previous_la_code"]
-        yield _at(sheet, "Q504", key, row, previous_la=previous, previous_name=la_any(previous).name,
+        yield sheet.finding("Q504", key, row, previous_la=previous, previous_name=la_any(previous).name,
                   left=_fmt_date(d.at[row, "date_left_permanent_post"]), start=_fmt_date(d.at[row, "start_date"]),
                   limit=threshold("cool_off_months"))
 
@@ -184,21 +178,21 @@ def cool_off_period(ctx: Submission):
 def reference(ctx: Submission):
     sheet, _, rows = _breaching(ctx, "Q505")
     for row in rows:
-        yield _at(sheet, "Q505", "reference_obtained", row)
+        yield sheet.finding("Q505", "reference_obtained", row)
 
 
 @rule("Q506")
 def notice(ctx: Submission):
     sheet, _, rows = _breaching(ctx, "Q506")
     for row in rows:
-        yield _at(sheet, "Q506", "notice_period_weeks", row, limit=threshold("max_notice_weeks"))
+        yield sheet.finding("Q506", "notice_period_weeks", row, limit=threshold("max_notice_weeks"))
 
 
 @rule("Q507")
 def hours(ctx: Submission):
     sheet, _, rows = _breaching(ctx, "Q507")
     for row in rows:
-        yield _at(sheet, "Q507", "hours_per_week", row, limit=threshold("max_hours_per_week"))
+        yield sheet.finding("Q507", "hours_per_week", row, limit=threshold("max_hours_per_week"))
 
 
 @rule("Q508")
@@ -206,7 +200,7 @@ def pay_rate(ctx: Submission):
     sheet, d, rows = _breaching(ctx, "Q508")
     low, high = threshold("pay_rate_range")
     for row in rows:
-        yield _at(sheet, "Q508", "hourly_pay_rate", row, rate=d.at[row, "hourly_pay_rate"], low=low, high=high)
+        yield sheet.finding("Q508", "hourly_pay_rate", row, rate=d.at[row, "hourly_pay_rate"], low=low, high=high)
 
 
 def overlapping_swe(d: pd.DataFrame) -> pd.DataFrame:
@@ -227,7 +221,7 @@ def same_worker_overlapping(ctx: Submission):
     if sheet is None:
         return
     for row, other in overlapping_swe(sheet.data).iterrows():
-        yield _at(sheet, "Q509", "swe_number", row, other_ref=other["assignment_ref_other"], other_row=other["row_other"])
+        yield sheet.finding("Q509", "swe_number", row, other_ref=other["assignment_ref_other"], other_row=other["row_other"])
 
 
 def team_breaches(ctx: Submission) -> tuple[pd.DataFrame, pd.Series]:
@@ -253,12 +247,12 @@ def project_teams(ctx: Submission):
     flags, old = team_breaches(ctx)
     for variant, key in (("not_identified", "all_workers_identified"), ("no_control", "la_retains_control")):
         for row in t.index[flags[variant] & ~old]:
-            yield _at(sheet, "Q510", key, row, variant, ref=t.at[row, "project_team_ref"])
+            yield sheet.finding("Q510", key, row, variant, ref=t.at[row, "project_team_ref"])
     members = team_ref(t["project_team_ref"]).map(member_costs(ctx)).astype("float64")
     tol = threshold("project_cost_tolerance")
     apart = ((t["worker_costs"] - members).abs() > tol * members) & (members > 0)
     for row in t.index[apart.astype(bool)]:
-        yield _at(sheet, "Q510", "worker_costs", row, "costs", ref=t.at[row, "project_team_ref"],
+        yield sheet.finding("Q510", "worker_costs", row, "costs", ref=t.at[row, "project_team_ref"],
                   worker=t.at[row, "worker_costs"], members=members[row], pct=tol * 100)
 
 
@@ -302,7 +296,7 @@ def headcount_benchmark(ctx: Submission):
     row, (year, figure) = d.index[-1], bench
     headcount = d.at[row, "agency_headcount"]
     if abs(headcount - figure) > threshold("headcount_benchmark_tolerance") * figure:
-        yield _at(sheet, "Q513", "agency_headcount", row, diff_pct=abs(headcount - figure) / figure * 100,
+        yield sheet.finding("Q513", "agency_headcount", row, diff_pct=abs(headcount - figure) / figure * 100,
                   benchmark=f"{figure:g}", year=year)
 
 

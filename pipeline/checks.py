@@ -15,6 +15,16 @@ def _fmt_date(value) -> str:
     return "" if pd.isna(value) else pd.Timestamp(value).strftime("%d/%m/%Y")
 
 
+def _ends_before_start(d: pd.DataFrame) -> pd.Index:
+    return d.index[d["end_date"].notna() & d["start_date"].notna() & (d["end_date"] < d["start_date"])]
+
+
+def _total_mismatches(total: pd.Series, expected: pd.Series) -> pd.Index:
+    """Rows whose stated total is more than the tolerance (£1) away from the sum of its parts."""
+    off = (total - expected).abs() > threshold("money_tolerance_gbp")
+    return total.index[total.notna() & expected.notna() & off]
+
+
 @rule("E005")
 def quarter_of_return(ctx: Submission):
     ret = ctx.wb.return_sheet
@@ -57,8 +67,8 @@ def role_after_mapping(ctx: Submission):
     raw = sheet.raw["role_category"] if "role_category" in sheet.raw else pd.Series(pd.NA, index=data.index)
     for row in data.index[data["role_category"].isna() & raw.isna()]:
         key = "role_category" if "role_category" in sheet.positions else "local_job_title"
-        yield finding("E103", "missing", sheet="Assignments", row=row, column=sheet.header(key),
-                      cell=sheet.cell(key, row), value=sheet.value("local_job_title", row), choices=", ".join(ROLE_CATEGORIES))
+        yield sheet.finding("E103", key, row, "missing", value=sheet.value("local_job_title", row),
+                            choices=", ".join(ROLE_CATEGORIES))
 
 
 @rule("E105", "E106")
@@ -67,23 +77,20 @@ def assignment_dates(ctx: Submission):
     if sheet is None:
         return
     d = sheet.data
-    bad = d.index[d["end_date"].notna() & d["start_date"].notna() & (d["end_date"] < d["start_date"])]
+    bad = _ends_before_start(d)
     for row in bad:
-        yield finding("E105", sheet="Assignments", row=row, column=sheet.header("end_date"),
-                      cell=sheet.cell("end_date", row), value=_fmt_date(d.at[row, "end_date"]),
-                      start=_fmt_date(d.at[row, "start_date"]))
+        yield sheet.finding("E105", "end_date", row, value=_fmt_date(d.at[row, "end_date"]),
+                            start=_fmt_date(d.at[row, "start_date"]))
     if ctx.quarter is None:
         return
     q0, q1 = pd.Timestamp(ctx.quarter.start), pd.Timestamp(ctx.quarter.end)
     ok = ~d.index.isin(bad)
     for row in d.index[ok & d["end_date"].notna() & (d["end_date"] < q0)]:
-        yield finding("E106", "before", sheet="Assignments", row=row, column=sheet.header("end_date"),
-                      cell=sheet.cell("end_date", row), value=_fmt_date(d.at[row, "end_date"]),
-                      quarter=str(ctx.quarter), quarter_start=_fmt_date(q0))
+        yield sheet.finding("E106", "end_date", row, "before", value=_fmt_date(d.at[row, "end_date"]),
+                            quarter=str(ctx.quarter), quarter_start=_fmt_date(q0))
     for row in d.index[ok & d["start_date"].notna() & (d["start_date"] > q1)]:
-        yield finding("E106", "after", sheet="Assignments", row=row, column=sheet.header("start_date"),
-                      cell=sheet.cell("start_date", row), value=_fmt_date(d.at[row, "start_date"]),
-                      quarter=str(ctx.quarter), quarter_end=_fmt_date(q1))
+        yield sheet.finding("E106", "start_date", row, "after", value=_fmt_date(d.at[row, "start_date"]),
+                            quarter=str(ctx.quarter), quarter_end=_fmt_date(q1))
 
 
 @rule("E108")
@@ -95,12 +102,10 @@ def project_team_links(ctx: Submission):
     teams = set(ctx.frame("ProjectTeams")["project_team_ref"].dropna().str.strip().str.upper())
     in_team = d["engagement_model"].isin([m for m in ENGAGEMENT_MODELS if m != "Individual"])
     for row in d.index[in_team & d["project_team_ref"].isna()]:
-        yield finding("E108", "missing_ref", sheet="Assignments", row=row, column=sheet.header("project_team_ref"),
-                      cell=sheet.cell("project_team_ref", row), model=d.at[row, "engagement_model"].lower())
+        yield sheet.finding("E108", "project_team_ref", row, "missing_ref", model=d.at[row, "engagement_model"].lower())
     refs = d["project_team_ref"].str.strip().str.upper()
     for row in d.index[d["project_team_ref"].notna() & ~refs.isin(teams)]:
-        yield finding("E108", "unknown_ref", sheet="Assignments", row=row, column=sheet.header("project_team_ref"),
-                      cell=sheet.cell("project_team_ref", row), value=sheet.value("project_team_ref", row))
+        yield sheet.finding("E108", "project_team_ref", row, "unknown_ref")
 
 
 @rule("E202", "E203")
@@ -109,17 +114,13 @@ def project_team_totals(ctx: Submission):
     if sheet is None:
         return
     d = sheet.data
-    for row in d.index[d["end_date"].notna() & d["start_date"].notna() & (d["end_date"] < d["start_date"])]:
-        yield finding("E202", "end_before_start", sheet="ProjectTeams", row=row, column=sheet.header("end_date"),
-                      cell=sheet.cell("end_date", row), value=_fmt_date(d.at[row, "end_date"]),
-                      start=_fmt_date(d.at[row, "start_date"]))
-    expected = d["worker_costs"] + d["other_costs"]
-    tol = threshold("money_tolerance_gbp")
-    for row in d.index[d["total_cost"].notna() & expected.notna() & ((d["total_cost"] - expected).abs() > tol)]:
-        yield finding("E203", sheet="ProjectTeams", row=row, column=sheet.header("total_cost"),
-                      cell=sheet.cell("total_cost", row), value=sheet.value("total_cost", row),
-                      worker=f"£{d.at[row, 'worker_costs']:,.2f}", other=f"£{d.at[row, 'other_costs']:,.2f}",
-                      expected=f"£{expected[row]:,.2f}")
+    for row in _ends_before_start(d):
+        yield sheet.finding("E202", "end_date", row, "end_before_start", value=_fmt_date(d.at[row, "end_date"]),
+                            start=_fmt_date(d.at[row, "start_date"]))
+    expected = d[["worker_costs", "other_costs"]].sum(axis=1, min_count=2)
+    for row in _total_mismatches(d["total_cost"], expected):
+        yield sheet.finding("E203", "total_cost", row, worker=f"£{d.at[row, 'worker_costs']:,.2f}",
+                            other=f"£{d.at[row, 'other_costs']:,.2f}", expected=f"£{expected[row]:,.2f}")
 
 
 @rule("E301", "E303")
@@ -133,25 +134,20 @@ def monthly_costs(ctx: Submission):
         names = ", ".join(m.strftime("%B %Y") for m in months)
         seen = d["month"].dropna()
         for row in seen.index[~seen.isin(months)]:
-            yield finding("E301", "outside", sheet="MonthlyCosts", row=row, column=sheet.header("month"),
-                          cell=sheet.cell("month", row), value=seen[row].strftime("%B %Y"),
-                          quarter=str(ctx.quarter), months=names)
+            yield sheet.finding("E301", "month", row, "outside", value=seen[row].strftime("%B %Y"),
+                                quarter=str(ctx.quarter), months=names)
         for row in seen.index[seen.isin(months) & seen.duplicated(keep="first")]:
-            yield finding("E301", "duplicate", sheet="MonthlyCosts", row=row, column=sheet.header("month"),
-                          cell=sheet.cell("month", row), value=seen[row].strftime("%B %Y"))
+            yield sheet.finding("E301", "month", row, "duplicate", value=seen[row].strftime("%B %Y"))
         unreadable = "month" in sheet.raw and (sheet.raw["month"].notna() & d["month"].isna()).any()
         if not unreadable:   # an unreadable month is already reported; don't guess which one it was
             for m in months:
                 if m not in set(seen):
-                    yield finding("E301", "missing_month", sheet="MonthlyCosts", column=sheet.header("month"),
-                                  value=m.strftime("%B %Y"), quarter=str(ctx.quarter))
+                    yield sheet.finding("E301", "month", None, "missing_month", value=m.strftime("%B %Y"),
+                                        quarter=str(ctx.quarter))
     parts = ["worker_pay", "agency_fees", "msp_fees", "project_team_other_costs"]
     expected = d[parts].sum(axis=1, min_count=len(parts))
-    tol = threshold("money_tolerance_gbp")
-    for row in d.index[d["total_monthly_cost"].notna() & expected.notna() & ((d["total_monthly_cost"] - expected).abs() > tol)]:
-        yield finding("E303", sheet="MonthlyCosts", row=row, column=sheet.header("total_monthly_cost"),
-                      cell=sheet.cell("total_monthly_cost", row), value=sheet.value("total_monthly_cost", row),
-                      expected=f"£{expected[row]:,.2f}")
+    for row in _total_mismatches(d["total_monthly_cost"], expected):
+        yield sheet.finding("E303", "total_monthly_cost", row, expected=f"£{expected[row]:,.2f}")
 
 
 @rule("E401", "E403")
@@ -162,12 +158,10 @@ def compliance_statement(ctx: Submission):
     d = sheet.data
     rules = d["rule"].dropna()
     for row in rules.index[rules.duplicated(keep="first")]:
-        yield finding("E401", "duplicate", sheet="Compliance", row=row, column=sheet.header("rule"),
-                      cell=sheet.cell("rule", row), value=rules[row])
+        yield sheet.finding("E401", "rule", row, "duplicate", value=rules[row])
     for name in COMPLIANCE_RULES:
         if name not in set(rules):
-            yield finding("E401", "missing", sheet="Compliance", column=sheet.header("rule"), value=name)
+            yield sheet.finding("E401", "rule", None, "missing", value=name)
     needs = d["status"].isin(["Partially compliant", "Not compliant"]) & d["explanation"].isna()
     for row in d.index[needs]:
-        yield finding("E403", sheet="Compliance", row=row, column=sheet.header("explanation"),
-                      cell=sheet.cell("explanation", row), rule=d.at[row, "rule"], status=d.at[row, "status"])
+        yield sheet.finding("E403", "explanation", row, rule=d.at[row, "rule"], status=d.at[row, "status"])

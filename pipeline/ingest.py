@@ -44,6 +44,12 @@ class SheetFrame:
             return None
         return f"{self.positions[key][1]}{row}"
 
+    def finding(self, code: str, key: str, row: int | None, variant: str = "default", **fields) -> Finding:
+        """A finding on one cell of this sheet; its value is the cell text as found unless given."""
+        fields.setdefault("value", self.value(key, row) if row is not None else None)
+        return finding(code, variant, sheet=self.sheet.name, row=row, column=self.header(key),
+                       cell=self.cell(key, row), **fields)
+
     def value(self, key: str, row: int):
         """The cell text as found (for findings)."""
         if key in self.raw.columns and row in self.raw.index:

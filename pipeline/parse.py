@@ -6,7 +6,6 @@ where the text is blank *or* unreadable; `invalid(raw, typed)` tells the two apa
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 import numpy as np
 import pandas as pd

@@ -5,7 +5,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from pipeline import parse
-from pipeline.contract import CHOICE, DATE, MONEY, MONTH, NUMBER, Column, Sheet
+from pipeline.contract import DATE, MONEY, MONTH, NUMBER, Column, Sheet
 
 
 def error(code: str, variant: str) -> str:
