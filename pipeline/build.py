@@ -1,0 +1,197 @@
+"""`build --quarter Q`: cross-LA checks (X601, X602), the marts, and every output, published whole.
+
+Outputs are written to a temporary folder next to outputs/<quarter>/ and swapped in only when
+every file is written and the quality gate passes; the cross-LA findings are committed to the
+warehouse in the same step. A failed build leaves the last published outputs and the warehouse
+as they were.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import python_calamine
+
+from pipeline import ingest, outputs, parse, warehouse
+from pipeline.config import threshold
+from pipeline.contract import ASSIGNMENTS, Quarter
+from pipeline.findings import finding
+from pipeline.reference import REGIONS, cap_table
+from pipeline.store import opened, paths
+
+
+@dataclass
+class BuildSummary:
+    quarter: str
+    out_dir: Path
+    las_accepted: int
+    las_live: int
+    total_cost_by_region: dict[str, float]
+    cross_la: dict[str, int]
+    files: list[Path] = field(default_factory=list)
+
+    def describe(self) -> str:
+        lines = [f"Built {self.quarter}: {self.las_accepted} of {self.las_live} LAs accepted; "
+                 f"{len(self.files)} files in {self.out_dir}",
+                 f"Cross-LA findings: X601 {self.cross_la.get('X601', 0)}, X602 {self.cross_la.get('X602', 0)}"]
+        lines += [f"  {region}: £{cost:,.2f}" for region, cost in self.total_cost_by_region.items()]
+        return "\n".join(lines)
+
+
+def build_quarter(quarter: Quarter | str, *, home=None, out_dir=None) -> BuildSummary:
+    q = Quarter.parse(quarter) if isinstance(quarter, str) else quarter
+    where = paths(home)
+    final = Path(out_dir) if out_dir else where.outputs / str(q)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.building-", dir=final.parent))
+    with opened(where) as con:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            cross = cross_la(con, q)
+            tables = materialise(con, q)
+            files = _write_all(con, where, staging, q, tables)
+            _quality_gate(tables, files)
+            _publish(staging, final)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+    costs = tables["regional_costs"]
+    return BuildSummary(
+        str(q), final,
+        las_accepted=int(costs.loc[costs["region_code"] == "E92000001", "las_accepted"].iloc[0]),
+        las_live=int(costs.loc[costs["region_code"] == "E92000001", "las_live"].iloc[0]),
+        total_cost_by_region=dict(zip(costs["region_name"], costs["total_cost"].astype(float))),
+        cross_la=cross["code"].value_counts().to_dict(),
+        files=[final / f.relative_to(staging) for f in files])
+
+
+# --- cross-LA checks ---------------------------------------------------------------------------
+
+def cross_la(con, q: Quarter) -> pd.DataFrame:
+    """Run X601 and X602 over the accepted returns and replace the quarter's cross-LA findings."""
+    found = pd.concat([
+        warehouse.run(con, "checks/x601", quarter=str(q)).df(),
+        warehouse.run(con, "checks/x602", quarter=str(q), previous_quarter=str(q.previous()),
+                      cool_off_months=int(threshold("cool_off_months"))).df(),
+    ], ignore_index=True)
+    names = dict(con.execute("SELECT la_code, la_name FROM la_quarter WHERE quarter = ?", [str(q)]).fetchall())
+    found["message"] = [_message(r, names) for r in found.itertuples(index=False)]
+    found["quarter"] = str(q)
+    con.execute("DELETE FROM fact_cross_la WHERE quarter = ?", [str(q)])
+    con.register("src_cross_la", found[["quarter", "code", "region_code", "la_code", "assignment_ref", "excel_row",
+                                        "other_la_code", "other_ref", "message"]])
+    con.execute("INSERT INTO fact_cross_la BY NAME SELECT * FROM src_cross_la")
+    con.unregister("src_cross_la")
+    return found
+
+
+def _message(r, names: dict[str, str]) -> str:
+    la = f"{names.get(r.la_code, r.la_code)} ({r.la_code})"
+    other = f"{names.get(r.other_la_code, r.other_la_code)} ({r.other_la_code})"
+    if r.code == "X601":
+        return finding("X601", la=la, ref=r.assignment_ref, other_la=other, other_ref=r.other_ref,
+                       overlap_start=_day(r.overlap_start), overlap_end=_day(r.overlap_end) or "ongoing").message
+    return finding("X602", la=la, ref=r.assignment_ref, start=_day(r.start_date), days=int(r.days), other_la=other,
+                   left=_day(r.date_left)).message
+
+
+def _day(value) -> str | None:
+    return None if value is None or pd.isna(value) else pd.Timestamp(value).strftime("%d/%m/%Y")
+
+
+# --- marts and files ---------------------------------------------------------------------------
+
+def materialise(con, q: Quarter) -> dict[str, pd.DataFrame]:
+    """Run every mart in order as a temp table mart_<name> (later marts may read earlier ones)."""
+    tables = {}
+    now = dt.datetime.now(dt.timezone.utc)
+    for stem in warehouse.marts():
+        name = warehouse.mart_name(stem)
+        params = warehouse.params_for(f"marts/{stem}", {"quarter": str(q), "now": now, "region": None})
+        con.execute(f"CREATE OR REPLACE TEMP TABLE mart_{name} AS " + warehouse.sql(f"marts/{stem}"), params)
+        tables[name] = con.execute(f"SELECT * FROM mart_{name}").df()
+    return tables
+
+
+def _write_all(con, where, folder: Path, q: Quarter, tables: dict[str, pd.DataFrame]) -> list[Path]:
+    built = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    caps = cap_table().version
+    common = [("Quarter", str(q)), ("Built", built), ("Cap table", caps),
+              ("Source", "Accepted returns held in the warehouse when the outputs were built.")]
+    files: list[Path] = []
+    (folder / "dfe").mkdir()
+    (folder / "regional").mkdir()
+    per_la = outputs.by_la(tables)
+    empty = {name: tables[name].iloc[0:0] for name in outputs.DFE_TABLES}
+    for la_code, sha in con.execute("""
+            SELECT c.la_code, l.sha256 FROM current_submission AS c JOIN ledger AS l USING (submission_id)
+            WHERE c.quarter = ? ORDER BY c.la_code""", [str(q)]).fetchall():
+        about = [("LA code", la_code), *common, ("Submission", sha),
+                 ("Personal data", "Contains SWE registration numbers: for DfE only.")]
+        files += outputs.dfe_return(folder / "dfe", la_code, str(q), {**empty, **per_la.get(la_code, {})},
+                                    _swe_numbers(where.raw / f"{sha}.xlsx"), about)
+    costs = tables["regional_costs"].set_index("region_code")
+    for code, name in REGIONS.items():
+        about = [("Region", f"{name} ({code})"), *common,
+                 ("LAs accepted", f"{int(costs.at[code, 'las_accepted'])} of {int(costs.at[code, 'las_live'])} live"),
+                 ("Cross-LA findings", "X601 (same worker, two LAs, overlapping dates, across England) and X602 "
+                                       "(engaged within the cool-off period of leaving a permanent post at another "
+                                       "LA of the region): for the RIIA only, never shown to an LA."),
+                 ("FTE", "Hours per week / 37; assignments without hours add no FTE."),
+                 ("Cap-basis rate", "Hourly pay + holiday pay + employer NI + apprenticeship levy.")]
+        path = folder / "regional" / f"{warehouse.file_stem(name)}.xlsx"
+        files.append(outputs.regional(path, code, name, tables, about))
+    about = [("Coverage", "England by region"), *common,
+             ("Disclosure control", "Counts under 5 are shown as 'c'; further cells are suppressed so that "
+                                    "totals cannot reveal them (pipeline/disclosure.py).")]
+    files.append(outputs.national(folder / "national.xlsx", tables, about))
+    files.append(outputs.write_csv(tables["status"], folder / "status.csv"))
+    files += outputs.parquet(con, list(tables), folder / "parquet")
+    return files
+
+
+def _swe_numbers(raw: Path) -> dict[int, str]:
+    """Excel row -> SWE number, read back from the kept raw file (the warehouse holds only hashes).
+
+    Reads only the Assignments sheet's SWE column, finding the sheet and header row exactly as
+    ingest does, so the Excel rows match fact_assignment.excel_row (a full re-read cost 60 ms/LA).
+    """
+    book = python_calamine.CalamineWorkbook.from_path(str(raw))
+    name = ingest._choose_sheets(book.sheets_metadata)[ASSIGNMENTS.name]
+    rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    header_idx, mapping = ingest._find_header(ASSIGNMENTS, rows)
+    col = next(c for c, key in mapping.items() if key == "swe_number")
+    body = rows[header_idx + 1:]
+    text = pd.Series([parse.cell_text(r[col]) if col < len(r) else None for r in body],
+                     index=range(header_idx + 2, header_idx + 2 + len(body)), dtype="string")
+    swe = parse.typed(text, ASSIGNMENTS.column("swe_number"))
+    return {int(row): value for row, value in swe.items() if isinstance(value, str)}
+
+
+def _quality_gate(tables: dict[str, pd.DataFrame], files: list[Path]) -> None:
+    """Publish only if every file was written and the regional figures add up to England's."""
+    missing = [f for f in files if not f.exists() or f.stat().st_size == 0]
+    if missing:
+        raise RuntimeError(f"build incomplete, nothing published: {missing[:3]}")
+    costs = tables["regional_costs"]
+    england = costs.loc[costs["region_code"] == "E92000001", "total_cost"].iloc[0]
+    regions = costs.loc[costs["region_code"] != "E92000001", "total_cost"].sum()
+    if abs(england - regions) > 0.01:
+        raise RuntimeError(f"regional costs add to {regions:.2f}, England shows {england:.2f}: nothing published")
+
+
+def _publish(staging: Path, final: Path) -> None:
+    """Swap the finished folder into place; the previous outputs are removed only afterwards."""
+    old = final.with_name(f".{final.name}.previous")
+    shutil.rmtree(old, ignore_errors=True)
+    if final.exists():
+        os.replace(final, old)
+    os.replace(staging, final)
+    shutil.rmtree(old, ignore_errors=True)

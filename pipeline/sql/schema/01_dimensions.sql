@@ -1,0 +1,44 @@
+-- Dimensions: refreshed from pipeline/data by warehouse.refresh_dimensions whenever the
+-- reference data or the cap table changes (dims_signature in meta).
+CREATE TABLE IF NOT EXISTS meta (key VARCHAR, value VARCHAR);
+
+CREATE TABLE IF NOT EXISTS dim_region (
+    region_code VARCHAR,           -- E12000001..E12000009
+    region_name VARCHAR,
+    file_stem   VARCHAR            -- filesystem-safe name: regional/<file_stem>.xlsx
+);
+
+-- One row per dated LA record: the DfE code is the key, the GSS code and region are dated.
+CREATE TABLE IF NOT EXISTS dim_la (
+    la_code     VARCHAR,
+    gss_code    VARCHAR,
+    la_name     VARCHAR,
+    region_code VARCHAR,
+    valid_from  DATE,
+    valid_to    DATE
+);
+
+CREATE TABLE IF NOT EXISTS dim_role (
+    role_category VARCHAR,
+    sort_order    INTEGER
+);
+
+-- due_date: quarter end + submission_window_days; later submissions are late.
+CREATE TABLE IF NOT EXISTS dim_quarter (
+    quarter    VARCHAR,
+    year       INTEGER,
+    q          INTEGER,
+    start_date DATE,
+    end_date   DATE,
+    due_date   DATE
+);
+
+-- The cap table in force (threshold price_cap_table); every row carries its version.
+CREATE TABLE IF NOT EXISTS dim_cap (
+    cap_table_version VARCHAR,
+    region_code       VARCHAR,
+    role_category     VARCHAR,
+    effective_from    DATE,
+    effective_to      DATE,
+    cap_gbp_per_hour  DOUBLE
+);

@@ -1,0 +1,284 @@
+"""The DuckDB warehouse: connection, schema, dimensions, the ledger and the one-transaction load.
+
+Everything that reaches DuckDB goes through here. SWE numbers are replaced by a keyed hash
+(HMAC-SHA256) before any frame is handed to DuckDB, so the warehouse file never holds one.
+The SQL lives in pipeline/sql: schema/ (DDL), staging/ (one file per upload sheet), checks/
+(cross-LA rules and look-ups) and marts/ (one file per output table).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import os
+import re
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from pipeline.config import SQL_DIR, data_dir, threshold, warehouse_path
+from pipeline.contract import ROLE_CATEGORIES, Quarter
+from pipeline.reference import REGIONS, cap_table, la_rows
+
+KEY_ENV = "AGENCY_RETURN_KEY"
+FACT_TABLES = ("fact_assignment", "fact_project_team", "fact_monthly_cost", "fact_compliance",
+               "fact_agency", "fact_leaver")
+# sheet -> (staging file, fact table); the order facts are loaded in
+STAGING = {
+    "Assignments": ("assignments", "fact_assignment"),
+    "ProjectTeams": ("project_teams", "fact_project_team"),
+    "MonthlyCosts": ("monthly_costs", "fact_monthly_cost"),
+    "Agencies": ("agencies", "fact_agency"),
+    "Leavers": ("leavers", "fact_leaver"),
+}
+_SWE_TEXT = re.compile(r"\bSW\s*\d{1,7}\b", re.IGNORECASE)
+_PARAM = re.compile(r"\$([a-z_]+)")
+
+
+# --- SQL files ---------------------------------------------------------------------------------
+
+@lru_cache(maxsize=None)
+def sql(name: str) -> str:
+    """The text of pipeline/sql/<name>.sql."""
+    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def run(con: duckdb.DuckDBPyConnection, name: str, **params) -> duckdb.DuckDBPyConnection:
+    """Execute a SQL file, passing only the $parameters it uses (DuckDB rejects unused ones)."""
+    return con.execute(sql(name), params_for(name, params))
+
+
+def insert(con: duckdb.DuckDBPyConnection, table: str, name: str, **params) -> None:
+    """INSERT INTO table the rows a staging SQL file selects, matching columns by name."""
+    con.execute(f"INSERT INTO {table} BY NAME " + sql(name), params_for(name, params))
+
+
+def params_for(name: str, params: dict) -> dict:
+    used = set(_PARAM.findall(sql(name)))
+    missing = used - params.keys()
+    if missing:
+        raise KeyError(f"sql/{name}.sql needs parameters {sorted(missing)}")
+    return {k: v for k, v in params.items() if k in used}
+
+
+def marts() -> list[str]:
+    """Mart names in run order (a later mart may read an earlier one as mart_<name>)."""
+    return [p.stem for p in sorted((SQL_DIR / "marts").glob("*.sql"))]
+
+
+def mart_name(stem: str) -> str:
+    """'07_regional_summary' -> 'regional_summary'."""
+    return stem.split("_", 1)[1]
+
+
+# --- connection and schema ---------------------------------------------------------------------
+
+def connect(path: Path | str | None = None) -> duckdb.DuckDBPyConnection:
+    """Open (creating if needed) the warehouse: offline settings, schema, current dimensions."""
+    path = Path(path) if path is not None else warehouse_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ext_dir = path.parent / "duckdb_extensions"
+    con = duckdb.connect(str(path), config={
+        "autoinstall_known_extensions": False,   # offline: never reach for the network
+        "extension_directory": str(ext_dir),
+    })
+    for ddl in sorted((SQL_DIR / "schema").glob("*.sql")):
+        con.execute(ddl.read_text(encoding="utf-8"))
+    refresh_dimensions(con)
+    return con
+
+
+def _dims_signature() -> str:
+    return f"{cap_table().version}|{threshold('submission_window_days')}|{len(la_rows())}"
+
+
+def refresh_dimensions(con: duckdb.DuckDBPyConnection) -> None:
+    """Reload the dimension tables when the reference data, cap table or window changed."""
+    signature = _dims_signature()
+    current = con.execute("SELECT value FROM meta WHERE key = 'dims_signature'").fetchone()
+    if current and current[0] == signature:
+        return
+    caps = cap_table()
+    window = dt.timedelta(days=int(threshold("submission_window_days")))
+    quarters = [Quarter(y, q) for y in range(2024, 2051) for q in range(1, 5)]
+    frames = {
+        "dim_region": pd.DataFrame([(c, n, file_stem(n)) for c, n in REGIONS.items()],
+                                   columns=["region_code", "region_name", "file_stem"]),
+        "dim_la": pd.DataFrame([(la.code, la.gss_code, la.name, la.region_code, la.start, la.end) for la in la_rows()],
+                               columns=["la_code", "gss_code", "la_name", "region_code", "valid_from", "valid_to"]),
+        "dim_role": pd.DataFrame({"role_category": list(ROLE_CATEGORIES), "sort_order": range(len(ROLE_CATEGORIES))}),
+        "dim_quarter": pd.DataFrame([(str(q), q.year, q.q, q.start, q.end, q.end + window) for q in quarters],
+                                    columns=["quarter", "year", "q", "start_date", "end_date", "due_date"]),
+        "dim_cap": pd.DataFrame([(caps.version, *row[:5]) for row in caps.rows],
+                                columns=["cap_table_version", "region_code", "role_category", "effective_from",
+                                         "effective_to", "cap_gbp_per_hour"]),
+    }
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for table, frame in frames.items():
+            con.register("dim_src", frame)
+            con.execute(f"DELETE FROM {table}")
+            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM dim_src")
+            con.unregister("dim_src")
+        con.execute("DELETE FROM meta WHERE key = 'dims_signature'")
+        con.execute("INSERT INTO meta VALUES ('dims_signature', ?)", [signature])
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def file_stem(region_name: str) -> str:
+    """A region name as a file name: 'East of England' -> 'East_of_England'."""
+    return re.sub(r"[^A-Za-z0-9]+", "_", region_name).strip("_")
+
+
+# --- the HMAC key and hashing ------------------------------------------------------------------
+
+def swe_key(data: Path | None = None) -> bytes:
+    """The HMAC key: AGENCY_RETURN_KEY, else <data>/secret.key (generated once, owner-only)."""
+    env = os.environ.get(KEY_ENV)
+    if env:
+        return env.encode("utf-8")
+    path = (data if data is not None else data_dir()) / "secret.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    return path.read_text().strip().encode("utf-8")
+
+
+def hash_swe(values: pd.Series, key: bytes) -> pd.Series:
+    """HMAC-SHA256 of each normalised SWE number (NA stays NA)."""
+    return values.map(lambda v: hmac.new(key, str(v).encode("utf-8"), hashlib.sha256).hexdigest(),
+                      na_action="ignore").astype("string")
+
+
+def redact(text):
+    """Anything that looks like an SWE number in finding text, replaced."""
+    return _SWE_TEXT.sub("[SWE number]", text) if isinstance(text, str) else text
+
+
+# --- the ledger and the load -------------------------------------------------------------------
+
+def previous_total(con: duckdb.DuckDBPyConnection, la_code: str | None, quarter: Quarter | None) -> float | None:
+    """The LA's accepted total cost for the quarter before `quarter` (for Q514), if held."""
+    if not la_code or quarter is None:
+        return None
+    row = run(con, "checks/previous_total", la_code=la_code, quarter=str(quarter.previous())).fetchone()
+    return float(row[0]) if row and row[0] is not None else None
+
+
+def accepted_totals(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], float]:
+    """(LA code, quarter) -> accepted total cost, for Q514 lookups without a connection."""
+    rows = con.execute("SELECT la_code, quarter, total_cost FROM la_quarter_cost").fetchall()
+    return {(la, q): float(total) for la, q, total in rows if total is not None}
+
+
+def latest_submission(con: duckdb.DuckDBPyConnection, sha256: str) -> tuple | None:
+    """(la_code, quarter, status) of the ledger row with these bytes, if they are still the latest
+    submission for that LA and quarter; None otherwise (then they are worth taking again)."""
+    return con.execute("""
+        SELECT l.la_code, l.quarter, l.status FROM ledger AS l
+        WHERE l.sha256 = ?
+          AND l.submission_id = (SELECT max(submission_id) FROM ledger AS m
+                                 WHERE m.la_code IS NOT DISTINCT FROM l.la_code
+                                   AND m.quarter IS NOT DISTINCT FROM l.quarter)
+        ORDER BY l.submission_id DESC LIMIT 1""", [sha256]).fetchone()
+
+
+def record(con: duckdb.DuckDBPyConnection, result, *, key: bytes, received_at: dt.datetime, file_name: str,
+           collecting: Quarter | None) -> int:
+    """Add the submission to the ledger with its findings and, if accepted, replace the LA's
+    quarter in the facts: all in ONE transaction, so a failure leaves the warehouse as it was."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        sid = con.execute("SELECT nextval('submission_seq')").fetchone()[0]
+        sub = result.submission
+        con.execute("INSERT INTO ledger VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+            sid, result.la_code, result.quarter, str(collecting) if collecting else None, result.sha256, file_name,
+            received_at, result.status, result.errors, result.queries, result.queries_outstanding,
+            sub.caps.version if sub is not None else None])
+        _load_findings(con, sid, result.findings)
+        if result.status == "accepted":
+            _replace_facts(con, sid, result, key)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return sid
+
+
+def _load_findings(con, sid: int, findings) -> None:
+    frame = pd.DataFrame([{
+        "code": f.code, "severity": f.severity, "sheet": f.sheet, "row": f.row, "column": f.column,
+        "cell": f.cell, "value": redact(None if f.value is None else str(f.value)),
+        "message": redact(f.message), "explained": bool(f.explained)} for f in findings],
+        columns=["code", "severity", "sheet", "row", "column", "cell", "value", "message", "explained"])
+    frame = frame.astype({"row": "Int64", "value": "string", "column": "string", "cell": "string", "sheet": "string"})
+    con.register("src_findings", frame)
+    insert(con, "fact_finding", "staging/findings", submission_id=sid)
+    con.unregister("src_findings")
+
+
+def _replace_facts(con, sid: int, result, key: bytes) -> None:
+    sub = result.submission
+    params = {"submission_id": sid, "la_code": result.la_code, "quarter": result.quarter,
+              "region_code": sub.la.region_code}
+    for table in FACT_TABLES:
+        con.execute(f"DELETE FROM {table} WHERE la_code = ? AND quarter = ?", [result.la_code, result.quarter])
+    con.execute("DELETE FROM current_submission WHERE la_code = ? AND quarter = ?", [result.la_code, result.quarter])
+    for sheet, (stage, table) in STAGING.items():
+        frame = sub.frame(sheet).reset_index()
+        if "swe_number" in frame.columns:
+            frame["swe_hash"] = hash_swe(frame.pop("swe_number"), key)
+        name = f"src_{stage}"
+        con.register(name, frame)
+        insert(con, table, f"staging/{stage}", **params)
+        con.unregister(name)
+    _load_compliance(con, sub, result.compliance, params)
+    con.execute("INSERT INTO current_submission VALUES (?, ?, ?)", [result.la_code, result.quarter, sid])
+
+
+def _load_compliance(con, sub, derived: list[dict], params: dict) -> None:
+    frame = pd.DataFrame([{"position": i, "rule": d.get("rule"), "declared": d.get("declared"),
+                           "derived_status": d.get("derived_status"), "assignments": d.get("assignments"),
+                           "compliant": d.get("compliant"), "breaches": d.get("breaches"),
+                           "legacy": d.get("legacy", 0)} for i, d in enumerate(derived)],
+                         columns=["position", "rule", "declared", "derived_status", "assignments", "compliant",
+                                  "breaches", "legacy"])
+    con.register("src_derived", frame.astype({"declared": "string", "derived_status": "string", "rule": "string"}))
+    con.register("src_compliance", sub.frame("Compliance").reset_index())
+    insert(con, "fact_compliance", "staging/compliance", **params)
+    con.unregister("src_derived")
+    con.unregister("src_compliance")
+
+
+# --- history for the benchmark -----------------------------------------------------------------
+
+def synthetic_history(path: Path | str, *, quarters: int = 40, las: int = 153) -> duckdb.DuckDBPyConnection:
+    """A warehouse holding `quarters` quarters of monthly costs for `las` LAs (benchmark only)."""
+    con = connect(path)
+    first = Quarter(2025, 1)
+    held = [first]
+    while len(held) < quarters:
+        held.append(held[-1].next())
+    con.execute("""
+        INSERT INTO fact_monthly_cost BY NAME
+        WITH las AS (SELECT la_code FROM la_quarter WHERE quarter = ? ORDER BY la_code LIMIT ?)
+        SELECT 0 AS submission_id, l.la_code, q.quarter, (q.start_date + to_months(m.i))::DATE AS month,
+               50 + hash(l.la_code, q.quarter, m.i) % 40 AS agency_headcount,
+               100000 + hash(l.la_code, q.quarter, m.i) % 200000 AS total_monthly_cost
+        FROM las AS l CROSS JOIN dim_quarter AS q CROSS JOIN range(3) AS m(i)
+        WHERE q.quarter BETWEEN ? AND ?""", [str(first), las, str(first), str(held[-1])])
+    return con
+
+
+def trend_query(con: duckdb.DuckDBPyConnection, region: str = "E12000007") -> pd.DataFrame:
+    """The regional cost-trend mart for the latest quarter held, for one region."""
+    latest = con.execute("SELECT max(quarter) FROM fact_monthly_cost").fetchone()[0]
+    return run(con, "marts/08_cost_trend", quarter=latest, region=region).df()
