@@ -124,7 +124,7 @@ def bench_submit_build(n_las: int) -> dict:
     from pipeline.build import build_quarter
     from pipeline.contract import Quarter
     from pipeline.sample import generate
-    from pipeline.store import submit_file
+    from pipeline.store import submit_files
     q = Quarter.parse(QUARTER)
     inbox, home = WORK / f"las_{n_las}", WORK / "home_submit"
     shutil.rmtree(home, ignore_errors=True)
@@ -133,7 +133,7 @@ def bench_submit_build(n_las: int) -> dict:
     files = sorted(inbox.glob("*.xlsx"))
     os.environ["AGENCY_RETURN_HOME"] = str(home)
     t = time.perf_counter()
-    outcomes = [submit_file(f, q) for f in files]
+    outcomes = submit_files(files, q)
     submit_s = time.perf_counter() - t
     t = time.perf_counter()
     build_quarter(q)

@@ -125,10 +125,9 @@ def _write_reports(results, out: Path, many: bool) -> None:
 
 
 def cmd_submit(args) -> int:
-    from pipeline.store import submit_file
+    from pipeline.store import submit_files
     worst = EXIT_OK
-    for path in args.files:
-        outcome = submit_file(path, args.quarter)
+    for path, outcome in zip(args.files, submit_files(args.files, args.quarter)):
         if args.json:
             print(json.dumps(outcome.to_dict(), default=str))
         else:

@@ -5,6 +5,7 @@ Stores nothing and never imports Prefect, so a council gets its findings in a fr
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from pipeline import agency_rules as _agency_rules  # noqa: F401  (registers the
 from pipeline.compliance import derive_compliance  # (also registers Q512)
 from pipeline import guard, registry
 from pipeline.contract import SHEETS_BY_NAME, Quarter
-from pipeline.findings import ERROR, QUERY, Finding, finding, sort_key
+from pipeline.findings import ERROR, QUERY, Finding, finding, rule_failed, sort_key
 from pipeline.ingest import SheetFrame, Workbook, read_workbook
 from pipeline.reference import la_for_quarter
 from pipeline.submission import Submission, prepare_assignments
@@ -60,17 +61,20 @@ class Result:
         }
 
 
-def validate_file(path, quarter: Quarter | str | None = None, *, previous_total: float | None = None) -> Result:
-    """Check one file. `quarter` is the quarter being collected (E005 if the file says otherwise)."""
+def validate_file(path, quarter: Quarter | str | None = None, *,
+                  previous_total: float | Callable[[str, Quarter], float | None] | None = None) -> Result:
+    """Check one file. `quarter` is the quarter being collected (E005 if the file says otherwise).
+
+    `previous_total` (Q514) is the LA's previous accepted quarter's cost, or a function of
+    (LA code, quarter) that finds it once the file has said which LA and quarter it is.
+    """
     path = Path(path)
     collecting = Quarter.parse(quarter) if isinstance(quarter, str) else quarter
-    result = Result(file=str(path))
+    result = Result(file=str(path), sha256=file_sha256(path) if path.is_file() else "")
     blocking = guard.inspect_file(path)
     if blocking:
         result.findings = blocking
         return result
-    data = path.read_bytes()
-    result.sha256 = hashlib.sha256(data).hexdigest()
     try:
         wb = read_workbook(path)
     except Exception as exc:  # noqa: BLE001 - any parser failure is the council's E001, not a traceback
@@ -79,18 +83,29 @@ def validate_file(path, quarter: Quarter | str | None = None, *, previous_total:
     return _check(result, wb, collecting, previous_total)
 
 
+def file_sha256(path: Path) -> str:
+    """Content hash, streamed: identifies a submission's exact bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
 def _reason(exc: Exception) -> str:
     text = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
     return f"the Excel reader said: {text}"
 
 
-def _check(result: Result, wb: Workbook, collecting: Quarter | None, previous_total: float | None) -> Result:
+def _check(result: Result, wb: Workbook, collecting: Quarter | None, previous_total) -> Result:
     findings = list(wb.findings)
     ret = wb.return_sheet
     quarter = Quarter.parse(ret.raw.get("quarter")) if ret else None
     la_code = ret.values.get("la_code") if ret else None
     la_code = None if pd.isna(la_code) else la_code
     la = la_for_quarter(la_code, quarter) if la_code and quarter else None
+    if callable(previous_total):
+        previous_total = previous_total(la_code, quarter) if la_code and quarter else None
     sub = Submission(wb, quarter=quarter, la=la, collecting=collecting, previous_total=previous_total)
     for name, frame in wb.sheets.items():
         findings += schema_findings(frame)
@@ -129,10 +144,13 @@ def schema_findings(frame: SheetFrame) -> list[Finding]:
         code, _, variant = str(case.check).partition("|")
         if not variant or case.column not in sheet.keys:
             continue
+        if case.index is None or pd.isna(case.index):   # the check itself raised: say so, don't guess
+            out.append(rule_failed(code, RuntimeError(f"{sheet.name} {case.column}: {case.failure_case}")))
+            continue
         col = sheet.column(case.column)
-        row = None if pd.isna(case.index) else int(case.index)
+        row = int(case.index)
         out.append(finding(code, variant, sheet=sheet.name, row=row, column=frame.header(col.key),
-                           cell=frame.cell(col.key, row), value=frame.value(col.key, row) if row else None,
+                           cell=frame.cell(col.key, row), value=frame.value(col.key, row),
                            choices=", ".join(col.choices)))
     return out
 
