@@ -62,18 +62,13 @@ def cap_for(ctx: Submission, d: pd.DataFrame) -> pd.Series:
 
 
 def _caps(ctx: Submission, d: pd.DataFrame) -> pd.Series:
-    caps = pd.Series(np.nan, index=d.index)
     if ctx.la is None:
-        return caps
+        return pd.Series(np.nan, index=d.index)
     on = d["start_date"].mask(d["start_date"] < _day("rules_in_force"), _day("transition_end"))
-    for region, role, start, end, value, _ in ctx.caps.rows:   # a handful of table rows, not data rows
-        if region != ctx.la.region_code:
-            continue
-        hit = one_of(d["role_category"], role) & (on >= pd.Timestamp(start)) & caps.isna()
-        if end is not None:
-            hit &= on <= pd.Timestamp(end)
-        caps[hit] = value
-    return caps
+    region = ctx.la.region_code
+    values = [ctx.caps.cap(region, role, day.date()) if isinstance(role, str) and not pd.isna(day) else None
+              for role, day in zip(d["role_category"].to_numpy(dtype=object, na_value=None), on)]
+    return pd.Series(values, index=d.index, dtype="float64")
 
 
 def over_cap(ctx: Submission, d: pd.DataFrame) -> pd.Series:

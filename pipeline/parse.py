@@ -6,6 +6,8 @@ where the text is blank *or* unreadable; `invalid(raw, typed)` tells the two apa
 from __future__ import annotations
 
 import datetime as dt
+import re
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -15,7 +17,7 @@ from pipeline.contract import (CHOICE, DATE, LA_CODE, MONEY, MONTH, NUMBER, QUAR
 
 # Patterns as plain strings so pandas hands them to pyarrow's vectorised regex engine.
 _MONEY_JUNK = r"[£,\s]|GBP|gbp"
-_SWE = r"^SW0*([1-9][0-9]{0,6})$"
+_SWE = re.compile(r"^SW0*([1-9][0-9]{0,6})$")
 _DATE_FORMATS = ("%d/%m/%Y", "%d/%m/%y", "%d-%m-%Y", "%d.%m.%Y", "%d %b %Y", "%d %B %Y", "%d-%b-%Y", "%d-%b-%y",
                  "%Y/%m/%d", "%b %d, %Y", "%B %d, %Y")
 _MONTH_FORMATS = ("%Y-%m", "%Y/%m", "%b %Y", "%B %Y", "%b-%Y", "%b-%y", "%m/%Y", "%m-%Y")
@@ -46,9 +48,14 @@ def cell_text(value) -> str | None:
 
 def number(raw: pd.Series) -> pd.Series:
     """Money or numbers: '£1,234.50' -> 1234.5; '(12)' -> -12; anything else NaN."""
-    text = raw.astype("string").str.replace(_MONEY_JUNK, "", regex=True)
-    text = text.str.replace(r"^\((.*)\)$", r"-\1", regex=True)
-    return pd.to_numeric(text, errors="coerce").astype("float64")
+    # Most cells are plain numbers: one vectorised pass, then clean up only the rest.
+    out = pd.Series(pd.to_numeric(raw, errors="coerce").to_numpy(dtype="float64", na_value=np.nan), index=raw.index)
+    todo = out.isna() & raw.notna()
+    if todo.any():
+        text = raw[todo].astype("string").str.replace(_MONEY_JUNK, "", regex=True)
+        text = text.str.replace(r"^\((.*)\)$", r"-\1", regex=True)
+        out[todo] = pd.to_numeric(text, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    return out
 
 
 def date(raw: pd.Series) -> pd.Series:
@@ -88,16 +95,23 @@ def choice(raw: pd.Series, choices: tuple[str, ...]) -> pd.Series:
         lookup.update({k: "Yes" for k in _TRUE})
     if "No" in choices:
         lookup.update({k: "No" for k in _FALSE})
-    text = raw.astype("string")
-    uniques = text.dropna().unique()
-    matched = {v: lookup.get(normalise_header(v)) for v in uniques}   # few distinct values: map once each
-    return text.map(matched).astype("string")
+    matched: dict[str, str | None] = {}   # few distinct values: normalise each once
+    out = [None if v is None else matched.setdefault(v, lookup.get(normalise_header(v))) for v in _objects(raw)]
+    return pd.Series(out, index=raw.index, dtype="string")
 
 
 def swe(raw: pd.Series) -> pd.Series:
     """SWE numbers normalised: case and spaces ignored, leading zeros dropped ('sw 000123' -> 'SW123')."""
-    text = raw.astype("string").str.upper().str.replace(r"[\s\-]", "", regex=True)
-    return text.str.replace(_SWE, r"SW\1", regex=True).where(text.str.match(_SWE), None).astype("string")
+    out = []
+    for v in _objects(raw):
+        m = _SWE.match(re.sub(r"[\s\-]", "", v.upper())) if v is not None else None
+        out.append(f"SW{m.group(1)}" if m else None)
+    return pd.Series(out, index=raw.index, dtype="string")
+
+
+def _objects(raw: pd.Series) -> list:
+    """Cell texts as Python objects, None for blank."""
+    return raw.astype("string").to_numpy(dtype=object, na_value=None).tolist()
 
 
 def la_code(raw: pd.Series) -> pd.Series:
@@ -110,24 +124,40 @@ def quarter(raw: pd.Series) -> pd.Series:
 
 
 def typed(raw: pd.Series, column: Column) -> pd.Series:
-    """Parse one column by its kind."""
-    kind = column.kind
+    """Parse one column by its kind.
+
+    The reader and several schema checks parse the same cells; the result is remembered by
+    content (kind + cell texts), so each column of a workbook is parsed once.
+    """
+    values = tuple(raw.to_numpy(dtype=object, na_value=None))
+    parsed = _parsed(column.kind, column.choices, values)
+    return pd.Series(parsed, index=raw.index, copy=False)
+
+
+@lru_cache(maxsize=256)
+def _parsed(kind: str, choices: tuple[str, ...], values: tuple) -> pd.api.extensions.ExtensionArray | np.ndarray:
+    raw = pd.Series(values, dtype="string")
     if kind in (MONEY, NUMBER):
-        return number(raw)
-    if kind == DATE:
-        return date(raw)
-    if kind == MONTH:
-        return month(raw)
-    if kind == CHOICE:
-        return choice(raw, column.choices)
-    if kind == SWE:
-        return swe(raw)
-    if kind == LA_CODE:
-        return la_code(raw)
-    if kind == QUARTER:
-        return quarter(raw)
-    assert kind == TEXT, kind
-    return raw.astype("string")
+        out = number(raw)
+    elif kind == DATE:
+        out = date(raw)
+    elif kind == MONTH:
+        out = month(raw)
+    elif kind == CHOICE:
+        out = choice(raw, choices)
+    elif kind == SWE:
+        out = swe(raw)
+    elif kind == LA_CODE:
+        out = la_code(raw)
+    elif kind == QUARTER:
+        out = quarter(raw)
+    else:
+        assert kind == TEXT, kind
+        out = raw
+    array = out.array
+    if isinstance(array, np.ndarray):
+        array.flags.writeable = False   # shared by every caller: nobody may change it in place
+    return array
 
 
 def invalid(raw: pd.Series, parsed: pd.Series) -> pd.Series:

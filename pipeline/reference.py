@@ -5,7 +5,7 @@ import csv
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from pipeline.config import DATA_DIR, reference_path, threshold
@@ -93,10 +93,17 @@ class CapTable:
         return f"{self.name}@{self.sha256[:12]}"
 
     def cap(self, region_code: str, role: str, on: dt.date) -> float | None:
-        for region, r_role, start, end, value, _ in self.rows:
-            if region == region_code and r_role == role and start <= on and (end is None or on <= end):
+        for start, end, value in self._index.get((region_code, role), ()):
+            if start <= on and (end is None or on <= end):
                 return value
         return None
+
+    @cached_property
+    def _index(self) -> dict[tuple[str, str], list[tuple[dt.date, dt.date | None, float]]]:
+        index: dict = {}
+        for region, role, start, end, value, _ in self.rows:
+            index.setdefault((region, role), []).append((start, end, value))
+        return index
 
 
 @lru_cache(maxsize=4)

@@ -8,6 +8,9 @@ from pipeline import parse
 from pipeline.contract import DATE, MONEY, MONTH, NUMBER, Column, Sheet
 
 
+_NUMBER = Column("number", "number", NUMBER)   # money and numbers parse alike
+
+
 def error(code: str, variant: str) -> str:
     return f"{code}|{variant}"
 
@@ -23,18 +26,22 @@ def parses(column: Column, code: str | None = None) -> pa.Check:
                     error=error(code or column.code, variant))
 
 
+def _number(s: pd.Series) -> pd.Series:
+    return parse.typed(s, _NUMBER)
+
+
 def at_least(minimum: float, code: str, variant: str = "negative") -> pa.Check:
-    return pa.Check(lambda s: ~(parse.number(s) < minimum), ignore_na=False, error=error(code, variant))
+    return pa.Check(lambda s: ~(_number(s) < minimum), ignore_na=False, error=error(code, variant))
 
 
 def above(minimum: float, code: str, variant: str) -> pa.Check:
-    return pa.Check(lambda s: ~(parse.number(s) <= minimum), ignore_na=False, error=error(code, variant))
+    return pa.Check(lambda s: ~(_number(s) <= minimum), ignore_na=False, error=error(code, variant))
 
 
 def between(low: float, high: float, code: str, variant: str) -> pa.Check:
     """low < value <= high."""
     def check(s: pd.Series) -> pd.Series:
-        n = parse.number(s)
+        n = _number(s)
         return ~((n <= low) | (n > high))
     return pa.Check(check, ignore_na=False, error=error(code, variant))
 

@@ -226,3 +226,18 @@ def test_a_rule_that_raises_is_reported_and_others_still_run(tmp_path, monkeypat
     result = run(tmp_path, lambda s: set_cell(s, "Assignments", 2, "Payment route", "Cash"))
     assert any(f.code == "E105" and "could not be checked" in f.message for f in result.findings)
     assert found(result, "E109")
+
+
+def test_a_schema_check_that_raises_is_reported_not_hidden(tmp_path, monkeypatch):
+    import pandera.pandas as pa
+
+    import schemas
+
+    def boom(s):
+        raise RuntimeError("boom")
+
+    broken = schemas.ASSIGNMENTS.update_column("hourly_pay_rate", checks=[pa.Check(boom, error="E107|invalid")])
+    monkeypatch.setitem(schemas.BY_SHEET, "Assignments", broken)
+    result = run(tmp_path)
+    [f] = found(result, "E107")
+    assert f.cell is None and "could not be checked" in f.message and "boom" in f.message
