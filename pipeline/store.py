@@ -11,6 +11,7 @@ import multiprocessing
 import os
 import shutil
 from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -99,9 +100,10 @@ def submit_files(files, quarter: Quarter | str | None = None, *, home=None, work
         totals = PreviousTotals(warehouse.accepted_totals(con))
         shas = [file_sha256(f) if f.is_file() else "" for f in files]
         fresh = [i for i, sha in enumerate(shas) if not sha or warehouse.latest_submission(con, sha) is None]
-        results = dict(zip(fresh, _validate_all([files[i] for i in fresh], collecting, totals, workers)))
+        results = _validated([files[i] for i in fresh], collecting, totals, workers)
         outcomes = []
         for i, path in enumerate(files):
+            result = next(results) if i in fresh else None   # recorded while the workers go on
             seen = warehouse.latest_submission(con, shas[i]) if shas[i] else None
             if seen is not None:
                 outcomes.append(SubmitOutcome(str(path), seen[0], seen[1], UNCHANGED, shas[i]))
@@ -110,24 +112,26 @@ def submit_files(files, quarter: Quarter | str | None = None, *, home=None, work
             kept = shas[i] and path.stat().st_size <= config.threshold("max_file_mb") * 2**20
             if kept:
                 _keep_raw(where, shas[i], path.read_bytes())
-            outcomes.append(_record(con, where, path, results[i], collecting, received, path.name))
+            outcomes.append(_record(con, where, path, result, collecting, received, path.name))
             if kept:
                 _append_index(where, {"sha256": shas[i], "received_at": received.isoformat(), "file_name": path.name,
                                       "quarter": str(collecting) if collecting else None})
     return outcomes
 
 
-def _validate_all(files: list[Path], collecting, totals: PreviousTotals, workers: int | None) -> list[Result]:
+def _validated(files: list[Path], collecting, totals: PreviousTotals, workers: int | None) -> Iterator[Result]:
+    """Validation results in file order, each yielded as soon as it is ready."""
     workers = min(workers or os.cpu_count() or 1, len(files))
     if workers < 2 or len(files) < 8:   # a pool costs ~1 s to start: worth it only for a batch
-        return [validate_file(f, collecting, previous_total=totals) for f in files]
-    # A fork server forks clean workers from a process that has imported only the validator: no
-    # DuckDB connection or Prefect thread is inherited, and the caller's __main__ is not re-run.
+        yield from (validate_file(f, collecting, previous_total=totals) for f in files)
+        return
+    # Workers fork from a server that has imported only the validator, so no DuckDB connection or
+    # Prefect thread is inherited. (As with any process pool, a calling script needs a __main__ guard.)
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(["pipeline.validate"])
     with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
-        return list(pool.map(partial(validate_file, quarter=collecting, previous_total=totals), files,
-                             chunksize=max(1, len(files) // (workers * 4))))
+        yield from pool.map(partial(validate_file, quarter=collecting, previous_total=totals), files,
+                            chunksize=max(1, len(files) // (workers * 8)))
 
 
 def _record(con, where: Paths, path: Path, result: Result, collecting, received: dt.datetime,
