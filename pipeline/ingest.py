@@ -249,7 +249,8 @@ def _read_key_values(sheet: Sheet, name: str, rows: list[list]) -> ReturnSheet:
 
 # --- formulas Excel never calculated -------------------------------------------------------------
 
-_CELL_RE = re.compile(rb'<c\b([^>]*?)(?:/>|>(.*?)</c>)', re.DOTALL)
+_FORMULA_RE = re.compile(rb"<f[ >/]")
+_VALUE_RE = re.compile(rb"<v>[^<]")
 _REF_RE = re.compile(rb'\br="([A-Z]+)([0-9]+)"')
 
 
@@ -266,12 +267,13 @@ def _formulas_without_values(path, names: set[str]) -> dict[str, list[tuple[str,
                 if name not in names or part is None:
                     continue
                 data = zf.read(part)
-                if b"<f" not in data:
-                    continue
-                for m in _CELL_RE.finditer(data):
-                    body = m.group(2) or b""
-                    if b"<f" in body and not re.search(rb"<v>[^<]", body) and b"<is>" not in body:
-                        ref = _REF_RE.search(m.group(1))
+                end = data.find(b"</sheetData>")
+                for m in _FORMULA_RE.finditer(data, data.find(b"<sheetData"), end if end >= 0 else len(data)):
+                    # Only cells holding a formula are looked at: the cell around this <f>.
+                    start, stop = data.rfind(b"<c ", 0, m.start()), data.find(b"</c>", m.end())
+                    cell = data[start:stop]
+                    if not _VALUE_RE.search(cell) and b"<is>" not in cell:
+                        ref = _REF_RE.search(cell, 0, cell.find(b">"))
                         if ref:
                             out.setdefault(name, []).append((ref.group(1).decode(), int(ref.group(2))))
     except (zipfile.BadZipFile, KeyError, OSError):

@@ -27,6 +27,7 @@ FLAVOURS = ("clean", "messy", "errors")
 HOLIDAY = 0.1207                # statutory 5.6 weeks' holiday pay as a share of pay
 EMPLOYER_NI, NI_THRESHOLD_PER_HOUR, LEVY = 0.15, 2.60, 0.005
 SWE_PRIME, SWE_MULT = 999_983, 7_919   # scrambles (LA code, n) into unique-looking SWE numbers
+MAX_WORKERS = 100_100                  # the benchmark's 50k-row workbook fits
 
 ROLE_WEIGHTS = (55, 25, 8, 8, 4)
 JOB_TITLES = {
@@ -100,8 +101,8 @@ def build_sample(la_code: str, quarter: Quarter | str, *, seed: int = 0, n_assig
     """One LA's return as data; the same arguments always give the same content."""
     if flavour not in FLAVOURS:
         raise ValueError(f"flavour must be one of {FLAVOURS}")
-    if n_assignments is not None and not 1 <= n_assignments <= 900:
-        raise ValueError("n_assignments must be between 1 and 900")
+    if n_assignments is not None and not 1 <= n_assignments <= MAX_WORKERS - 100:
+        raise ValueError(f"n_assignments must be between 1 and {MAX_WORKERS - 100}")
     quarter = _quarter(quarter)
     la = reference.la_for_quarter(la_code, quarter)
     if la is None:
@@ -166,9 +167,13 @@ def _quarter(quarter: Quarter | str) -> Quarter:
 
 
 def _swe(la_code: str, n: int) -> str:
-    """The n-th sample SWE number of an LA: unique across LAs, so no cross-LA match is accidental."""
-    if not 0 <= n < 1000:
-        raise ValueError("at most 1000 sample workers per LA")
+    """The n-th sample SWE number of an LA: unique across LAs for the first 1000 workers, so no
+    cross-LA match is accidental. Beyond that (benchmark-sized files only) numbers are 7 digits,
+    which the scramble (< 999,983) never makes: unique within the file, not across LAs."""
+    if not 0 <= n < MAX_WORKERS:
+        raise ValueError(f"at most {MAX_WORKERS} sample workers per LA")
+    if n >= 1000:
+        return f"SW{1_000_000 + n}"
     return f"SW{(int(la_code) * 1000 + n) * SWE_MULT % SWE_PRIME}"
 
 
