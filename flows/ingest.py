@@ -101,6 +101,32 @@ def markdown_table(rows: list[dict], columns: tuple[str, ...]) -> str:
     return "\n".join(lines)
 
 
+def _ingest_one(inbox: Path, path: Path, quarter: str | None, log) -> dict:
+    """Submit, file away and answer one workbook; returns its summary row."""
+    state = submit(path, quarter, return_state=True)
+    if not state.is_completed():
+        log.warning("%s: failed (%s); left in the inbox for the next run", path.name, state.message)
+        return row(path, error=str(state.message or state.name))
+    outcome = state.result()
+    moved = move(path, destination(inbox, outcome.status), return_state=True)
+    if not moved.is_completed():
+        log.warning("%s: %s, but could not be moved: %s", path.name, outcome.status, moved.message)
+        return row(path, outcome, error=f"submitted, but not moved: {moved.message}")
+    target = moved.result()
+    report, problem = None, None
+    if getattr(outcome, "result", None) is not None:   # 'unchanged' files were answered the first time
+        # quote(): Prefect would otherwise walk the whole validated workbook looking for futures
+        report_state = feedback(quote(outcome.result), target, return_state=True)
+        if report_state.is_completed():
+            report = report_state.result()
+        else:
+            problem = f"feedback workbook not written: {report_state.message}"
+            log.warning("%s: %s", path.name, problem)
+    log.info("%s: LA %s %s (%s errors, %s queries)", path.name, outcome.la_code or "?", outcome.status,
+             outcome.errors, outcome.queries)
+    return row(path, outcome, moved_to=target, feedback=report, error=problem)
+
+
 @flow(name="ingest-inbox")
 def ingest_inbox(inbox_dir: str | Path, quarter: str | None = None, min_age_seconds: float = 0) -> dict:
     """Submit every new .xlsx in `inbox_dir`. `quarter` is the quarter being collected (files that
@@ -111,31 +137,9 @@ def ingest_inbox(inbox_dir: str | Path, quarter: str | None = None, min_age_seco
     files = new_files(inbox, min_age_seconds)
     log.info("%d new workbook(s) in %s", len(files), inbox)
     rows = []
-    for path in files:
-        state = submit(path, quarter, return_state=True)
-        if not state.is_completed():
-            rows.append(row(path, error=str(state.message or state.name)))
-            log.warning("%s: failed (%s); left in the inbox for the next run", path.name, state.message)
-            continue
-        outcome = state.result()
-        moved = move(path, destination(inbox, outcome.status), return_state=True)
-        if not moved.is_completed():
-            rows.append(row(path, outcome, error=f"submitted, but not moved: {moved.message}"))
-            log.warning("%s: %s, but could not be moved: %s", path.name, outcome.status, moved.message)
-            continue
-        target = moved.result()
-        report, problem = None, None
-        if getattr(outcome, "result", None) is not None:   # 'unchanged' files were answered the first time
-            # quote(): Prefect would otherwise walk the whole validated workbook looking for futures
-            report_state = feedback(quote(outcome.result), target, return_state=True)
-            if report_state.is_completed():
-                report = report_state.result()
-            else:
-                problem = f"feedback workbook not written: {report_state.message}"
-                log.warning("%s: %s", path.name, problem)
-        rows.append(row(path, outcome, moved_to=target, feedback=report, error=problem))
-        log.info("%s: LA %s %s (%s errors, %s queries)", path.name, outcome.la_code or "?", outcome.status,
-                 outcome.errors, outcome.queries)
+    with store.session():   # one warehouse connection for the whole inbox, not one per file
+        for path in files:
+            rows.append(_ingest_one(inbox, path, quarter, log))
     summary = summarise(inbox, rows)
     create_markdown_artifact(
         key="inbox-submissions",

@@ -12,6 +12,8 @@ import os
 import shutil
 from concurrent.futures import ProcessPoolExecutor
 from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -167,18 +169,39 @@ def _append_index(where: Paths, entry: dict) -> None:
         fh.write(json.dumps(entry) + "\n")
 
 
+_SESSION: ContextVar[tuple[Path, object] | None] = ContextVar("warehouse_session", default=None)
+
+
+@contextmanager
+def session(home=None):
+    """Keep one warehouse connection open for many calls (a flow run over an inbox), instead of
+    opening the DuckDB file for each; `opened` inside it reuses the connection."""
+    where = paths(home)
+    con = warehouse.connect(where.warehouse)
+    token = _SESSION.set((where.warehouse, con))
+    try:
+        yield con
+    finally:
+        _SESSION.reset(token)
+        con.close()
+
+
 class opened:
-    """A warehouse connection for one operation, closed afterwards (DuckDB allows one writer process)."""
+    """A warehouse connection for one operation, closed afterwards (DuckDB allows one writer
+    process), or the open connection of the current `session`."""
 
     def __init__(self, where: Paths):
         self.where = where
 
     def __enter__(self):
-        self.con = warehouse.connect(self.where.warehouse)
+        shared = _SESSION.get()
+        self.owned = not (shared and shared[0] == self.where.warehouse)
+        self.con = warehouse.connect(self.where.warehouse) if self.owned else shared[1]
         return self.con
 
     def __exit__(self, *exc):
-        self.con.close()
+        if self.owned:
+            self.con.close()
 
 
 # --- status and pull -----------------------------------------------------------------------------
