@@ -61,13 +61,8 @@ def number(raw: pd.Series) -> pd.Series:
 def date(raw: pd.Series) -> pd.Series:
     """Excel dates (read as ISO), ISO text, dd/mm/yyyy text and other day-first spellings -> datetime64."""
     text = raw.astype("string")
-    out = pd.to_datetime(text.str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
+    out = _fill_formats(pd.to_datetime(text.str.slice(0, 10), format="%Y-%m-%d", errors="coerce"), text, _DATE_FORMATS)
     todo = out.isna() & text.notna()
-    for fmt in _DATE_FORMATS:
-        if not todo.any():
-            break
-        out[todo] = pd.to_datetime(text[todo], format=fmt, errors="coerce")
-        todo = out.isna() & text.notna()
     if todo.any():   # an Excel serial number in a cell not formatted as a date
         serial = pd.to_numeric(text[todo], errors="coerce")
         serial = serial.where((serial > 20000) & (serial < 80000))
@@ -77,15 +72,18 @@ def date(raw: pd.Series) -> pd.Series:
 
 def month(raw: pd.Series) -> pd.Series:
     """A month as its first day: a date in the month, '2025-01', 'Jan 2025'."""
-    text = raw.astype("string")
-    out = date(raw)
-    todo = out.isna() & text.notna()
-    for fmt in _MONTH_FORMATS:
+    out = _fill_formats(date(raw), raw.astype("string"), _MONTH_FORMATS)
+    return out.dt.to_period("M").dt.to_timestamp().astype("datetime64[us]")
+
+
+def _fill_formats(out: pd.Series, text: pd.Series, formats: tuple[str, ...]) -> pd.Series:
+    """Try each format, in order, on the cells not parsed yet."""
+    for fmt in formats:
+        todo = out.isna() & text.notna()
         if not todo.any():
             break
         out[todo] = pd.to_datetime(text[todo], format=fmt, errors="coerce")
-        todo = out.isna() & text.notna()
-    return out.dt.to_period("M").dt.to_timestamp().astype("datetime64[us]")
+    return out
 
 
 def choice(raw: pd.Series, choices: tuple[str, ...]) -> pd.Series:
