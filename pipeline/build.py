@@ -15,9 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-import python_calamine
 
-from pipeline import ingest, outputs, parse, warehouse
+from pipeline import ingest, outputs, warehouse
 from pipeline.config import threshold
 from pipeline.contract import ASSIGNMENTS, Quarter
 from pipeline.findings import finding
@@ -158,21 +157,8 @@ def _write_all(con, where, folder: Path, q: Quarter, tables: dict[str, pd.DataFr
 
 
 def _swe_numbers(raw: Path) -> dict[int, str]:
-    """Excel row -> SWE number, read back from the kept raw file (the warehouse holds only hashes).
-
-    Reads only the Assignments sheet's SWE column, finding the sheet and header row exactly as
-    ingest does, so the Excel rows match fact_assignment.excel_row (a full re-read cost 60 ms/LA).
-    """
-    book = python_calamine.CalamineWorkbook.from_path(str(raw))
-    name = ingest._choose_sheets(book.sheets_metadata)[ASSIGNMENTS.name]
-    rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-    header_idx, mapping = ingest._find_header(ASSIGNMENTS, rows)
-    col = next(c for c, key in mapping.items() if key == "swe_number")
-    body = rows[header_idx + 1:]
-    text = pd.Series([parse.cell_text(r[col]) if col < len(r) else None for r in body],
-                     index=range(header_idx + 2, header_idx + 2 + len(body)), dtype="string")
-    swe = parse.typed(text, ASSIGNMENTS.column("swe_number"))
-    return {int(row): value for row, value in swe.items() if isinstance(value, str)}
+    """Excel row -> SWE number, read back from the kept raw file (the warehouse holds only hashes)."""
+    return {int(row): value for row, value in ingest.read_column(raw, ASSIGNMENTS, "swe_number").items()}
 
 
 def _quality_gate(tables: dict[str, pd.DataFrame], files: list[Path]) -> None:

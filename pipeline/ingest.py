@@ -120,6 +120,22 @@ def read_workbook(path) -> Workbook:
     return wb
 
 
+def read_column(path, sheet: Sheet, key: str) -> pd.Series:
+    """One column of one sheet as typed values by Excel row, read exactly as `read_workbook`
+    reads it (the DfE return needs the real SWE numbers, which the warehouse holds only hashed)."""
+    book = python_calamine.CalamineWorkbook.from_path(str(path))
+    name = _choose_sheets(book.sheets_metadata).get(sheet.name)
+    rows = _rows(book, name, sheet, []) if name else None
+    found = _find_header(sheet, rows) if rows else None
+    col = next((c for c, k in found[1].items() if k == key), None) if found else None
+    if col is None:
+        return pd.Series(dtype="string")
+    body = rows[found[0] + 1:]
+    index = pd.RangeIndex(found[0] + 2, found[0] + 2 + len(body), name="row")
+    text = _column_text([r[col] if col < len(r) else "" for r in body], index)
+    return parse.typed(text, sheet.column(key)).dropna()
+
+
 def _choose_sheets(metadata) -> dict[str, str]:
     """Contract sheet name -> workbook sheet name; a visible sheet beats a hidden one of the same name."""
     chosen: dict[str, tuple[bool, str]] = {}
