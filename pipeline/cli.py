@@ -130,6 +130,9 @@ def cmd_submit(args) -> int:
     for path, outcome in zip(args.files, submit_files(args.files, args.quarter)):
         if args.json:
             print(json.dumps(outcome.to_dict(), default=str))
+        elif outcome.status == "unchanged":
+            print(f"{path}: unchanged (LA {outcome.la_code or '?'}, {outcome.quarter or '?'}: the same bytes as "
+                  "the latest submission, nothing to do)")
         else:
             print(f"{path}: {outcome.status} (LA {outcome.la_code or '?'}, {outcome.quarter or '?'}; "
                   f"{outcome.errors} errors, {outcome.queries} queries)")
