@@ -225,8 +225,8 @@ def _read_table(sheet: Sheet, name: str, rows: list[list], findings: list[Findin
 
 
 def _column_text(values: list, index: pd.Index) -> pd.Series:
-    """One column's cells as text; text-only columns take a vectorised path."""
-    if all(type(v) is str for v in values):
+    """One column's cells as text; long text-only columns take a vectorised path."""
+    if len(values) > 2000 and all(type(v) is str for v in values):
         text = pd.Series(values, index=index, dtype="string").str.strip()
         return text.mask(text == "")
     return pd.Series([parse.cell_text(v) for v in values], index=index, dtype="string")

@@ -78,23 +78,23 @@ class Book:
         for c, col in enumerate(frame.columns):
             _write(ws, r0, start_col + c, str(col), self.head)
             ws.set_column(start_col + c, start_col + c, max(12, min(40, len(str(col)) + 2)))
+        number_formats = [self._number_format(col) for col in frame.columns]   # decided once per column
         for r, row in enumerate(frame.itertuples(index=False), start=r0 + 1):
             for c, value in enumerate(row):
-                _write(ws, r, start_col + c, value, self._format(frame.columns[c], value))
+                fmt = self.date if isinstance(value, (dt.date, pd.Timestamp)) else \
+                    number_formats[c] if isinstance(value, float) else None
+                _write(ws, r, start_col + c, value, fmt)
         if start_row == 0 and not title:
             ws.freeze_panes(1, 0)
             if len(frame.columns):
                 ws.autofilter(0, 0, max(len(frame), 1), len(frame.columns) - 1)
         return ws
 
-    def _format(self, column: str, value):
-        if isinstance(value, (dt.date, pd.Timestamp)):
-            return self.date
-        if isinstance(value, float):
-            if "share" in str(column):
-                return self.share
-            if _MONEY.search(str(column)):
-                return self.money
+    def _number_format(self, column: str):
+        if "share" in str(column):
+            return self.share
+        if _MONEY.search(str(column)):
+            return self.money
         return None
 
 
@@ -119,12 +119,13 @@ def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
     """Text cells starting with = + - @ prefixed with an apostrophe so a spreadsheet shows them as text."""
     out = frame
     for col in frame.columns:
-        if frame[col].dtype == object or pd.api.types.is_string_dtype(frame[col]):
-            s = frame[col].astype("string")
-            risky = s.str.startswith(_FORMULA_START, na=False)
-            if risky.any():
-                out = out.copy() if out is frame else out
-                out[col] = s.where(~risky, "'" + s)
+        if not (frame[col].dtype == object or pd.api.types.is_string_dtype(frame[col])):
+            continue
+        values = frame[col].to_numpy(dtype=object)
+        risky = [isinstance(v, str) and v.startswith(_FORMULA_START) for v in values]
+        if any(risky):
+            out = out.copy() if out is frame else out
+            out[col] = pd.array(["'" + v if r else v for v, r in zip(values, risky)], dtype="string")
     return out
 
 

@@ -127,6 +127,8 @@ def typed(raw: pd.Series, column: Column) -> pd.Series:
     The reader and several schema checks parse the same cells; the result is remembered by
     content (kind + cell texts), so each column of a workbook is parsed once.
     """
+    if column.kind == TEXT:
+        return raw.astype("string")
     values = tuple(raw.to_numpy(dtype=object, na_value=None))
     parsed = _parsed(column.kind, column.choices, values)
     return pd.Series(parsed, index=raw.index, copy=False)
@@ -150,8 +152,7 @@ def _parsed(kind: str, choices: tuple[str, ...], values: tuple) -> pd.api.extens
     elif kind == QUARTER:
         out = quarter(raw)
     else:
-        assert kind == TEXT, kind
-        out = raw
+        raise ValueError(f"no parser for {kind!r}")
     array = out.array
     if isinstance(array, np.ndarray):
         array.flags.writeable = False   # shared by every caller: nobody may change it in place
