@@ -24,7 +24,7 @@ import pandas as pd
 
 from pipeline.agency_rules import breaches, one_of, team_breaches, team_ref
 from pipeline.contract import COMPLIANCE_RULES, PROJECT_MODELS
-from pipeline.findings import ERROR, Finding, finding
+from pipeline.findings import ERROR, Finding
 from pipeline.registry import rule
 from pipeline.submission import Submission
 
@@ -146,6 +146,4 @@ def declared_fully_compliant(ctx: Submission):
         rows = entry["breach_rows"]
         examples = ("row " if len(rows) == 1 else "rows ") + ", ".join(map(str, rows[:EXAMPLES])) + (
             " and more" if len(rows) > EXAMPLES else "")
-        yield finding("Q512", sheet=sheet.sheet.name, row=row, column=sheet.header("status"),
-                      cell=sheet.cell("status", row), value=sheet.value("status", row),
-                      rule=entry["rule"], breaches=entry["breaches"], examples=examples)
+        yield sheet.finding("Q512", "status", row, rule=entry["rule"], breaches=entry["breaches"], examples=examples)

@@ -13,10 +13,8 @@ import pandas as pd
 import pandera.pandas as pa
 
 import schemas
-from pipeline import checks as _checks  # noqa: F401  (registers the E-rules)
-from pipeline import agency_rules as _agency_rules  # noqa: F401  (registers the Q-rules)
+from pipeline import agency_rules, checks, guard, registry  # noqa: F401  (importing a rule module registers its rules)
 from pipeline.compliance import derive_compliance  # (also registers Q512)
-from pipeline import guard, registry
 from pipeline.contract import SHEETS_BY_NAME, Quarter
 from pipeline.findings import ERROR, QUERY, Finding, finding, rule_failed, sort_key
 from pipeline.ingest import SheetFrame, Workbook, read_workbook
@@ -107,7 +105,7 @@ def _check(result: Result, wb: Workbook, collecting: Quarter | None, previous_to
     if callable(previous_total):
         previous_total = previous_total(la_code, quarter) if la_code and quarter else None
     sub = Submission(wb, quarter=quarter, la=la, collecting=collecting, previous_total=previous_total)
-    for name, frame in wb.sheets.items():
+    for frame in wb.sheets.values():
         findings += schema_findings(frame)
     prepare_assignments(wb)
     findings += registry.run(sub)
@@ -121,8 +119,8 @@ def _check(result: Result, wb: Workbook, collecting: Quarter | None, previous_to
     result.la_code = la_code
     result.quarter = str(quarter) if quarter else None
     result.submission = sub
-    if any(f.code in ("E002", "E006") for f in findings):
-        result.status = UNREADABLE if not wb.sheets and ret is None else REJECTED
+    if not wb.sheets and ret is None:   # none of the return's sheets: not a return at all
+        result.status = UNREADABLE
     else:
         result.status = REJECTED if result.errors else ACCEPTED
     return result
