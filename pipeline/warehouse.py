@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from pipeline.agency_rules import cap_for
 from pipeline.config import SQL_DIR, data_dir, threshold, warehouse_path
 from pipeline.contract import ROLE_CATEGORIES, Quarter
 from pipeline.reference import REGIONS, cap_table, la_rows
@@ -228,12 +229,15 @@ def _load_findings(con, sid: int, findings) -> None:
 def _replace_facts(con, sid: int, result, key: bytes) -> None:
     sub = result.submission
     params = {"submission_id": sid, "la_code": result.la_code, "quarter": result.quarter,
-              "region_code": sub.la.region_code}
+              "region_code": sub.la.region_code, "cap_table_version": sub.caps.version}
     for table in FACT_TABLES:
         con.execute(f"DELETE FROM {table} WHERE la_code = ? AND quarter = ?", [result.la_code, result.quarter])
     con.execute("DELETE FROM current_submission WHERE la_code = ? AND quarter = ?", [result.la_code, result.quarter])
     for sheet, (stage, table) in STAGING.items():
-        frame = sub.frame(sheet).reset_index()
+        data = sub.frame(sheet)
+        frame = data.reset_index()
+        if sheet == "Assignments":   # the cap each assignment was judged against (Q501)
+            frame["cap"] = cap_for(sub, data).to_numpy()
         if "swe_number" in frame.columns:
             frame["swe_hash"] = hash_swe(frame.pop("swe_number"), key)
         name = f"src_{stage}"

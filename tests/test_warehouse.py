@@ -143,3 +143,14 @@ def test_status_lists_every_live_la_and_lateness(tmp_path, service_home):
     assert missing["last_submission_at"].isna().all()
     due = table["due_date"].iloc[0]
     assert pd.Timestamp(due).date().isoformat() == "2025-08-30"   # 30 June + 61 days
+
+
+def test_above_cap_in_the_warehouse_is_the_cap_q501_judged(tmp_path, service_home):
+    # A001 over the London cap (£39.87) without approval; A002 over with DCS approval; A003 under.
+    cells = {(2, "Hourly pay rate"): 36.0, (3, "Hourly pay rate"): 40.0, (3, "Cap approved by"): "DCS"}
+    out = store.submit_file(_book(tmp_path, "caps.xlsx", cells=cells), Q, home=service_home)
+    assert [(f.code, f.row) for f in out.result.findings if f.code in ("Q501", "Q502")] == [("Q501", 2)]
+    facts = _facts(service_home).set_index("assignment_ref")
+    assert facts["above_cap"].to_dict() == {"A001": True, "A002": True, "A003": False}
+    assert facts["cap"].tolist() == [39.87, 43.85, 39.87]
+    assert facts["cap_table_version"].str.startswith("price_caps_illustrative.csv@").all()

@@ -1,6 +1,8 @@
 -- Assignments sheet (typed frame src_assignments, SWE number already replaced by swe_hash)
--- -> fact_assignment. Adds FTE (hours/37), the regional cap for the role on the start date, and
--- whether the cap-basis rate (pay + holiday + employer NI + levy) is above it.
+-- -> fact_assignment. Adds FTE (hours/37) and whether the cap-basis rate (pay + holiday +
+-- employer NI + levy) is above the cap. The cap is the one the agency rules applied (column
+-- `cap`, from agency_rules.cap_for: region x role x start date, legacy assignments after the
+-- transition against the cap in force on 1 Oct 2025), so the outputs and Q501 agree.
 SELECT
     $submission_id::BIGINT AS submission_id, $la_code AS la_code, $quarter AS quarter,
     $region_code AS region_code,
@@ -11,17 +13,12 @@ SELECT
     s.hours_per_week, s.hours_per_week / 37.0 AS fte,
     s.hourly_pay_rate, s.holiday_pay_per_hour, s.employer_ni_per_hour, s.apprenticeship_levy_per_hour,
     s.agency_fee_per_hour, s.charge_rate_per_hour, s.cost_in_quarter, s.cap_basis_rate,
-    c.cap_gbp_per_hour AS cap, c.cap_table_version,
-    s.cap_basis_rate > c.cap_gbp_per_hour + 0.005 AS above_cap,
+    s.cap, CASE WHEN s.cap IS NOT NULL THEN $cap_table_version END AS cap_table_version,
+    round(s.cap_basis_rate, 2) > s.cap AS above_cap,
     s.cap_approved_by, s.cap_approval_date::DATE AS cap_approval_date, s.cap_breach_reason,
     s.pqe_years, s.left_permanent_post, s.previous_la_code,
     s.date_left_permanent_post::DATE AS date_left_permanent_post,
     s.cool_off_exception, s.reference_obtained, s.notice_period_weeks,
     coalesce(trim(s.notes), '') <> '' AS has_note
 FROM src_assignments AS s
-LEFT JOIN dim_cap AS c
-    ON c.region_code = $region_code
-   AND c.role_category = s.role_category
-   AND s.start_date::DATE >= c.effective_from
-   AND (c.effective_to IS NULL OR s.start_date::DATE <= c.effective_to)
 ORDER BY s.row
