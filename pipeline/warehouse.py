@@ -93,7 +93,7 @@ def connect(path: Path | str | None = None) -> duckdb.DuckDBPyConnection:
 
 
 def _dims_signature() -> str:
-    return f"{cap_table().version}|{threshold('submission_window_days')}|{len(la_rows())}"
+    return f"{cap_table().version}|{threshold('submission_window_months')}|{len(la_rows())}"
 
 
 def refresh_dimensions(con: duckdb.DuckDBPyConnection) -> None:
@@ -103,7 +103,6 @@ def refresh_dimensions(con: duckdb.DuckDBPyConnection) -> None:
     if current and current[0] == signature:
         return
     caps = cap_table()
-    window = dt.timedelta(days=int(threshold("submission_window_days")))
     quarters = [Quarter(y, q) for y in range(2024, 2051) for q in range(1, 5)]
     frames = {
         "dim_region": pd.DataFrame([(c, n, file_stem(n)) for c, n in REGIONS.items()],
@@ -111,7 +110,7 @@ def refresh_dimensions(con: duckdb.DuckDBPyConnection) -> None:
         "dim_la": pd.DataFrame([(la.code, la.gss_code, la.name, la.region_code, la.start, la.end) for la in la_rows()],
                                columns=["la_code", "gss_code", "la_name", "region_code", "valid_from", "valid_to"]),
         "dim_role": pd.DataFrame({"role_category": list(ROLE_CATEGORIES), "sort_order": range(len(ROLE_CATEGORIES))}),
-        "dim_quarter": pd.DataFrame([(str(q), q.year, q.q, q.start, q.end, q.end + window) for q in quarters],
+        "dim_quarter": pd.DataFrame([(str(q), q.year, q.q, q.start, q.end, due_date(q)) for q in quarters],
                                     columns=["quarter", "year", "q", "start_date", "end_date", "due_date"]),
         "dim_cap": pd.DataFrame([(caps.version, *row[:5]) for row in caps.rows],
                                 columns=["cap_table_version", "region_code", "role_category", "effective_from",
@@ -130,6 +129,14 @@ def refresh_dimensions(con: duckdb.DuckDBPyConnection) -> None:
     except BaseException:
         con.execute("ROLLBACK")
         raise
+
+
+def due_date(quarter: Quarter) -> dt.date:
+    """The last day of the window: the end of the Nth month after the quarter (Q1 -> 31 May)."""
+    months = int(threshold("submission_window_months"))
+    first = quarter.next().start
+    year, month = divmod(first.month - 1 + months, 12)
+    return dt.date(first.year + year, month + 1, 1) - dt.timedelta(days=1)
 
 
 def file_stem(region_name: str) -> str:

@@ -154,3 +154,9 @@ def test_above_cap_in_the_warehouse_is_the_cap_q501_judged(tmp_path, service_hom
     assert facts["above_cap"].to_dict() == {"A001": True, "A002": True, "A003": False}
     assert facts["cap"].tolist() == [39.87, 43.85, 39.87]
     assert facts["cap_table_version"].str.startswith("price_caps_illustrative.csv@").all()
+
+
+def test_returns_are_due_by_the_end_of_the_second_month_after_the_quarter():
+    due = [warehouse.due_date(Quarter(2025, q)).isoformat() for q in (1, 2, 3, 4)]
+    assert due == ["2025-05-31", "2025-08-31", "2025-11-30", "2026-02-28"]
+    assert warehouse.due_date(Quarter(2027, 4)).isoformat() == "2028-02-29"

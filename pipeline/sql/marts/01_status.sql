@@ -1,7 +1,7 @@
 -- status: every LA live in the quarter and where its return stands. status is 'accepted' when an
 -- accepted return stands (even if a later file was rejected), else the latest file's status, else
 -- 'missing'. late: the standing (or, if none, the latest) return arrived after the due date
--- (quarter end + submission_window_days, London time), or nothing has arrived and it is past due.
+-- (due_date: end of the second month after the quarter, London time), or nothing has arrived and it is past due.
 WITH subs AS (
     SELECT * FROM ledger WHERE quarter = $quarter
 ),

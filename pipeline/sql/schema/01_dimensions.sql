@@ -23,7 +23,7 @@ CREATE TABLE IF NOT EXISTS dim_role (
     sort_order    INTEGER
 );
 
--- due_date: quarter end + submission_window_days; later submissions are late.
+-- due_date: the end of the submission_window_months-th month after the quarter (Q1 -> 31 May); later submissions are late.
 CREATE TABLE IF NOT EXISTS dim_quarter (
     quarter    VARCHAR,
     year       INTEGER,
