@@ -142,7 +142,7 @@ def test_status_lists_every_live_la_and_lateness(tmp_path, service_home):
     missing = table[table["status"] == "missing"]
     assert missing["last_submission_at"].isna().all()
     due = table["due_date"].iloc[0]
-    assert pd.Timestamp(due).date().isoformat() == "2025-08-30"   # 30 June + 61 days
+    assert pd.Timestamp(due).date().isoformat() == "2025-08-31"   # end of the second month after June
 
 
 def test_above_cap_in_the_warehouse_is_the_cap_q501_judged(tmp_path, service_home):
