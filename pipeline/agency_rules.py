@@ -135,7 +135,8 @@ def cap_not_approved(ctx: Submission):
     key = "cap_approved_by" if "cap_approved_by" in sheet.positions else "hourly_pay_rate"
     for row in rows:
         yield sheet.finding("Q501", key, row, rate=d.at[row, "cap_basis_rate"], cap=caps[row], region=ctx.la.region,
-                  role=d.at[row, "role_category"], start=_fmt_date(d.at[row, "start_date"]), table=ctx.caps.version)
+                            role=d.at[row, "role_category"], start=_fmt_date(d.at[row, "start_date"]),
+                            table=ctx.caps.version)
 
 
 @rule("Q502")
@@ -146,7 +147,7 @@ def cap_approver(ctx: Submission):
     caps = cap_for(ctx, d)
     for row in rows:
         yield sheet.finding("Q502", "cap_approved_by", row, rate=d.at[row, "cap_basis_rate"], cap=caps[row],
-                  table=ctx.caps.version)
+                            table=ctx.caps.version)
 
 
 @rule("Q503")
@@ -165,8 +166,8 @@ def cool_off_period(ctx: Submission):
     for row in rows:
         previous = d.at[row, "previous_la_code"]
         yield sheet.finding("Q504", key, row, previous_la=previous, previous_name=la_any(previous).name,
-                  left=_fmt_date(d.at[row, "date_left_permanent_post"]), start=_fmt_date(d.at[row, "start_date"]),
-                  limit=threshold("cool_off_months"))
+                            left=_fmt_date(d.at[row, "date_left_permanent_post"]),
+                            start=_fmt_date(d.at[row, "start_date"]), limit=threshold("cool_off_months"))
 
 
 @rule("Q505")
@@ -248,7 +249,7 @@ def project_teams(ctx: Submission):
     apart = ((t["worker_costs"] - members).abs() > tol * members) & (members > 0)
     for row in t.index[apart.astype(bool)]:
         yield sheet.finding("Q510", "worker_costs", row, "costs", ref=t.at[row, "project_team_ref"],
-                  worker=t.at[row, "worker_costs"], members=members[row], pct=tol * 100)
+                            worker=t.at[row, "worker_costs"], members=members[row], pct=tol * 100)
 
 
 def _first_row(sheet: SheetFrame, key: str) -> dict:
@@ -292,7 +293,7 @@ def headcount_benchmark(ctx: Submission):
     headcount = d.at[row, "agency_headcount"]
     if abs(headcount - figure) > threshold("headcount_benchmark_tolerance") * figure:
         yield sheet.finding("Q513", "agency_headcount", row, diff_pct=abs(headcount - figure) / figure * 100,
-                  benchmark=f"{figure:g}", year=year)
+                            benchmark=f"{figure:g}", year=year)
 
 
 @rule("Q514")
