@@ -24,6 +24,7 @@ import pandas as pd
 from pipeline.config import threshold
 from pipeline.findings import finding
 from pipeline.ingest import SheetFrame
+from pipeline.parse import display_date
 from pipeline.reference import la_any, latest_agency_headcount
 from pipeline.registry import rule
 from pipeline.submission import Submission
@@ -38,10 +39,6 @@ def _day(name: str) -> pd.Timestamp:
 def one_of(series: pd.Series, *values: str) -> pd.Series:
     """Plain bool mask: the cell holds one of `values` (blank is False)."""
     return series.isin(values).astype(bool)
-
-
-def _fmt_date(value) -> str:
-    return pd.Timestamp(value).strftime("%d/%m/%Y")
 
 
 def team_ref(series: pd.Series) -> pd.Series:
@@ -135,7 +132,7 @@ def cap_not_approved(ctx: Submission):
     key = "cap_approved_by" if "cap_approved_by" in sheet.positions else "hourly_pay_rate"
     for row in rows:
         yield sheet.finding("Q501", key, row, rate=d.at[row, "cap_basis_rate"], cap=caps[row], region=ctx.la.region,
-                            role=d.at[row, "role_category"], start=_fmt_date(d.at[row, "start_date"]),
+                            role=d.at[row, "role_category"], start=display_date(d.at[row, "start_date"]),
                             table=ctx.caps.version)
 
 
@@ -166,8 +163,8 @@ def cool_off_period(ctx: Submission):
     for row in rows:
         previous = d.at[row, "previous_la_code"]
         yield sheet.finding("Q504", key, row, previous_la=previous, previous_name=la_any(previous).name,
-                            left=_fmt_date(d.at[row, "date_left_permanent_post"]),
-                            start=_fmt_date(d.at[row, "start_date"]), limit=threshold("cool_off_months"))
+                            left=display_date(d.at[row, "date_left_permanent_post"]),
+                            start=display_date(d.at[row, "start_date"]), limit=threshold("cool_off_months"))
 
 
 @rule("Q505")

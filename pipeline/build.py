@@ -20,6 +20,7 @@ from pipeline import ingest, outputs, warehouse
 from pipeline.config import threshold
 from pipeline.contract import ASSIGNMENTS, Quarter
 from pipeline.findings import finding
+from pipeline.parse import display_date
 from pipeline.reference import REGIONS, cap_table
 from pipeline.store import opened, paths
 
@@ -96,13 +97,9 @@ def _message(r, names: dict[str, str]) -> str:
     other = f"{names.get(r.other_la_code, r.other_la_code)} ({r.other_la_code})"
     if r.code == "X601":
         return finding("X601", la=la, ref=r.assignment_ref, other_la=other, other_ref=r.other_ref,
-                       overlap_start=_day(r.overlap_start), overlap_end=_day(r.overlap_end) or "ongoing").message
-    return finding("X602", la=la, ref=r.assignment_ref, start=_day(r.start_date), days=int(r.days), other_la=other,
-                   left=_day(r.date_left)).message
-
-
-def _day(value) -> str | None:
-    return None if value is None or pd.isna(value) else pd.Timestamp(value).strftime("%d/%m/%Y")
+                       overlap_start=display_date(r.overlap_start), overlap_end=display_date(r.overlap_end) or "ongoing").message
+    return finding("X602", la=la, ref=r.assignment_ref, start=display_date(r.start_date), days=int(r.days), other_la=other,
+                   left=display_date(r.date_left)).message
 
 
 # --- marts and files ---------------------------------------------------------------------------

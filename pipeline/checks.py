@@ -6,13 +6,10 @@ import pandas as pd
 from pipeline.config import threshold
 from pipeline.contract import COMPLIANCE_RULES, ENGAGEMENT_MODELS, ROLE_CATEGORIES, Quarter
 from pipeline.findings import finding
+from pipeline.parse import display_date
 from pipeline.reference import la_any, la_for_quarter
 from pipeline.registry import rule
 from pipeline.submission import Submission
-
-
-def _fmt_date(value) -> str:
-    return "" if pd.isna(value) else pd.Timestamp(value).strftime("%d/%m/%Y")
 
 
 def _ends_before_start(d: pd.DataFrame) -> pd.Index:
@@ -79,18 +76,18 @@ def assignment_dates(ctx: Submission):
     d = sheet.data
     bad = _ends_before_start(d)
     for row in bad:
-        yield sheet.finding("E105", "end_date", row, value=_fmt_date(d.at[row, "end_date"]),
-                            start=_fmt_date(d.at[row, "start_date"]))
+        yield sheet.finding("E105", "end_date", row, value=display_date(d.at[row, "end_date"]),
+                            start=display_date(d.at[row, "start_date"]))
     if ctx.quarter is None:
         return
     q0, q1 = pd.Timestamp(ctx.quarter.start), pd.Timestamp(ctx.quarter.end)
     ok = ~d.index.isin(bad)
     for row in d.index[ok & d["end_date"].notna() & (d["end_date"] < q0)]:
-        yield sheet.finding("E106", "end_date", row, "before", value=_fmt_date(d.at[row, "end_date"]),
-                            quarter=str(ctx.quarter), quarter_start=_fmt_date(q0))
+        yield sheet.finding("E106", "end_date", row, "before", value=display_date(d.at[row, "end_date"]),
+                            quarter=str(ctx.quarter), quarter_start=display_date(q0))
     for row in d.index[ok & d["start_date"].notna() & (d["start_date"] > q1)]:
-        yield sheet.finding("E106", "start_date", row, "after", value=_fmt_date(d.at[row, "start_date"]),
-                            quarter=str(ctx.quarter), quarter_end=_fmt_date(q1))
+        yield sheet.finding("E106", "start_date", row, "after", value=display_date(d.at[row, "start_date"]),
+                            quarter=str(ctx.quarter), quarter_end=display_date(q1))
 
 
 @rule("E108")
@@ -115,8 +112,8 @@ def project_team_totals(ctx: Submission):
         return
     d = sheet.data
     for row in _ends_before_start(d):
-        yield sheet.finding("E202", "end_date", row, "end_before_start", value=_fmt_date(d.at[row, "end_date"]),
-                            start=_fmt_date(d.at[row, "start_date"]))
+        yield sheet.finding("E202", "end_date", row, "end_before_start", value=display_date(d.at[row, "end_date"]),
+                            start=display_date(d.at[row, "start_date"]))
     expected = d[["worker_costs", "other_costs"]].sum(axis=1, min_count=2)
     for row in _total_mismatches(d["total_cost"], expected):
         yield sheet.finding("E203", "total_cost", row, worker=f"£{d.at[row, 'worker_costs']:,.2f}",

@@ -46,6 +46,11 @@ def cell_text(value) -> str | None:
     return str(value).strip() or None
 
 
+def display_date(value) -> str:
+    """A date as a council writes it in messages (dd/mm/yyyy); blank for none."""
+    return "" if value is None or pd.isna(value) else pd.Timestamp(value).strftime("%d/%m/%Y")
+
+
 def number(raw: pd.Series) -> pd.Series:
     """Money or numbers: '£1,234.50' -> 1234.5; '(12)' -> -12; anything else NaN."""
     # Most cells are plain numbers: one vectorised pass, then clean up only the rest.
