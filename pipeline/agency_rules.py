@@ -21,6 +21,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from pipeline.checks import team_ref
 from pipeline.config import threshold
 from pipeline.findings import finding
 from pipeline.ingest import SheetFrame
@@ -39,11 +40,6 @@ def _day(name: str) -> pd.Timestamp:
 def one_of(series: pd.Series, *values: str) -> pd.Series:
     """Plain bool mask: the cell holds one of `values` (blank is False)."""
     return series.isin(values).astype(bool)
-
-
-def team_ref(series: pd.Series) -> pd.Series:
-    """Project team references compared as E108 compares them: trimmed, upper case."""
-    return series.str.strip().str.upper()
 
 
 def legacy(ctx: Submission, starts: pd.Series) -> pd.Series:

@@ -12,6 +12,11 @@ from pipeline.registry import rule
 from pipeline.submission import Submission
 
 
+def team_ref(series: pd.Series) -> pd.Series:
+    """Project team references as they are matched between sheets: trimmed, upper case."""
+    return series.str.strip().str.upper()
+
+
 def _ends_before_start(d: pd.DataFrame) -> pd.Index:
     return d.index[d["end_date"].notna() & d["start_date"].notna() & (d["end_date"] < d["start_date"])]
 
@@ -96,11 +101,11 @@ def project_team_links(ctx: Submission):
     if sheet is None:
         return
     d = sheet.data
-    teams = set(ctx.frame("ProjectTeams")["project_team_ref"].dropna().str.strip().str.upper())
+    teams = set(team_ref(ctx.frame("ProjectTeams")["project_team_ref"].dropna()))
     in_team = d["engagement_model"].isin([m for m in ENGAGEMENT_MODELS if m != "Individual"])
     for row in d.index[in_team & d["project_team_ref"].isna()]:
         yield sheet.finding("E108", "project_team_ref", row, "missing_ref", model=d.at[row, "engagement_model"].lower())
-    refs = d["project_team_ref"].str.strip().str.upper()
+    refs = team_ref(d["project_team_ref"])
     for row in d.index[d["project_team_ref"].notna() & ~refs.isin(teams)]:
         yield sheet.finding("E108", "project_team_ref", row, "unknown_ref")
 

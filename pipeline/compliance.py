@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pipeline.agency_rules import breaches, one_of, team_breaches, team_ref
+from pipeline.agency_rules import breaches, one_of, team_breaches
+from pipeline.checks import team_ref
 from pipeline.contract import COMPLIANCE_RULES, PROJECT_MODELS
 from pipeline.findings import ERROR, Finding
 from pipeline.registry import rule
