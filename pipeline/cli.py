@@ -87,6 +87,15 @@ def main(argv: list[str] | None = None) -> int:
         return handler(args)
     except KeyboardInterrupt:
         return 130
+    except (FileNotFoundError, PermissionError, ValueError) as exc:   # the user's to fix: say so plainly
+        print(f"agency-return {args.command}: {exc}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    except Exception as exc:
+        if type(exc).__name__ == "IOException" and "lock" in str(exc).lower():   # DuckDB: one writer at a time
+            print(f"agency-return {args.command}: the warehouse is in use by another process (a running flow or "
+                  f"command); try again when it has finished. ({str(exc).splitlines()[0]})", file=sys.stderr)
+            return EXIT_UNUSABLE
+        raise
 
 
 def cmd_template(args) -> int:
@@ -136,6 +145,11 @@ def cmd_submit(args) -> int:
         else:
             print(f"{path}: {outcome.status} (LA {outcome.la_code or '?'}, {outcome.quarter or '?'}; "
                   f"{outcome.errors} errors, {outcome.queries} queries)")
+            errors = [f for f in outcome.result.findings if f.severity == "error"] if outcome.result else []
+            for f in errors[:5]:
+                print(f"  {f.code} {f.sheet or ''}{'!' + f.cell if f.cell else ''}: {f.message}")
+            if len(errors) > 5:
+                print(f"  … and {len(errors) - 5} more: `agency-return validate {path}` lists them all")
         if outcome.status == "unreadable":
             worst = EXIT_UNUSABLE
         elif outcome.status == "rejected" and worst == EXIT_OK:

@@ -105,3 +105,16 @@ def test_rules_catalogue_lists_every_code_with_where_it_is_checked(capsys, fmt):
         assert rows["E105"]["checked_in"] == "pipeline.checks.assignment_dates"
         assert "schemas/assignments.py" in rows["E107"]["checked_in"]
         assert all(r["checked_in"] for r in rows.values()), [c for c, r in rows.items() if not r["checked_in"]]
+
+
+def test_commands_explain_what_the_user_can_fix_without_a_traceback(tmp_path):
+    pull = cli("pull", "--quarter", "2025-Q2", "--out", tmp_path)
+    assert pull.returncode == 2 and "Traceback" not in pull.stderr and "run `agency-return build" in pull.stderr
+    status = cli("status", "--quarter", "2025-Q2", "--region", "Narnia")
+    assert status.returncode == 2 and "Traceback" not in status.stderr and "unknown region 'Narnia'" in status.stderr
+
+
+def test_submit_says_why_a_file_was_not_taken(tmp_path, with_errors):
+    proc = cli("submit", with_errors, "--quarter", "2025-Q2")
+    assert proc.returncode == 1
+    assert "rejected" in proc.stdout and "E109 Assignments!H3: 'Cash' is not a payment route" in proc.stdout
