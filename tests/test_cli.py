@@ -118,3 +118,10 @@ def test_submit_says_why_a_file_was_not_taken(tmp_path, with_errors):
     proc = cli("submit", with_errors, "--quarter", "2025-Q2")
     assert proc.returncode == 1
     assert "rejected" in proc.stdout and "E109 Assignments!H3: 'Cash' is not a payment route" in proc.stdout
+
+
+def test_validate_never_imports_prefect_or_duckdb(clean):
+    code = ("import sys; from pipeline.cli import main; main(['validate', sys.argv[1], '--json']); "
+            "print(sorted(m for m in ('prefect', 'duckdb') if m in sys.modules))")
+    proc = subprocess.run([sys.executable, "-c", code, str(clean)], capture_output=True, text=True, timeout=120)
+    assert proc.stdout.strip().splitlines()[-1] == "[]"
