@@ -160,3 +160,14 @@ def test_returns_are_due_by_the_end_of_the_second_month_after_the_quarter():
     due = [warehouse.due_date(Quarter(2025, q)).isoformat() for q in (1, 2, 3, 4)]
     assert due == ["2025-05-31", "2025-08-31", "2025-11-30", "2026-02-28"]
     assert warehouse.due_date(Quarter(2027, 4)).isoformat() == "2028-02-29"
+
+
+def test_a_submission_after_its_due_date_is_late_and_one_before_is_not(tmp_path, service_home):
+    future = Quarter(2049, 4)   # due 29 Feb 2050: still ahead whenever this test runs
+    store.submit_file(_book(tmp_path, "late.xlsx"), Q, home=service_home)          # 2025-Q2, sent today
+    store.submit_file(_book(tmp_path, "early.xlsx", quarter=future), future, home=service_home)
+    late = store.status(Q, home=service_home).set_index("la_code")
+    early = store.status(future, home=service_home).set_index("la_code")
+    assert late.at["316", "status"] == "accepted" and bool(late.at["316", "late"])
+    assert early.at["316", "status"] == "accepted" and not bool(early.at["316", "late"])
+    assert not early.drop(index="316")["late"].any()   # missing, but not yet due
