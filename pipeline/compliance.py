@@ -114,7 +114,10 @@ def derive_compliance(sub: Submission, findings: list[Finding]) -> list[dict]:
     for name in COMPLIANCE_RULES:
         said = declared.get(name, (None, None))[0]
         try:
-            out.append(_derive(sub, name, said, d, in_q, findings))
+            if name == "Data return":   # depends on the findings; the other six only on the data
+                out.append(_derive(sub, name, said, d, in_q, findings))
+            else:   # Q512 derives them too: computed once per submission
+                out.append(dict(sub.once(("compliance", name), lambda: _derive(sub, name, said, d, in_q, findings))))
         except Exception as exc:  # noqa: BLE001 - one broken rule must not hide the other six
             out.append(_entry(name, said, none, none, none, f"Could not be derived ({type(exc).__name__}: {exc})"))
     return out
