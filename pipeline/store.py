@@ -10,8 +10,8 @@ import json
 import multiprocessing
 import os
 import shutil
-from concurrent.futures import ProcessPoolExecutor
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -101,8 +101,8 @@ def submit_files(files, quarter: Quarter | str | None = None, *, home=None, work
     with opened(where) as con:
         totals = PreviousTotals(warehouse.accepted_totals(con))
         shas = [file_sha256(f) if f.is_file() else "" for f in files]
-        fresh = [i for i, sha in enumerate(shas) if not sha or warehouse.latest_submission(con, sha) is None]
-        results = _validated([files[i] for i in fresh], collecting, totals, workers)
+        fresh = {i for i, sha in enumerate(shas) if not sha or warehouse.latest_submission(con, sha) is None}
+        results = _validated([files[i] for i in sorted(fresh)], collecting, totals, workers)
         outcomes = []
         for i, path in enumerate(files):
             result = next(results) if i in fresh else None   # recorded while the workers go on
