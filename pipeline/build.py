@@ -85,10 +85,10 @@ def cross_la(con, q: Quarter) -> pd.DataFrame:
     found["message"] = [_message(r, names) for r in found.itertuples(index=False)]
     found["quarter"] = str(q)
     con.execute("DELETE FROM fact_cross_la WHERE quarter = ?", [str(q)])
-    con.register("src_cross_la", found[["quarter", "code", "region_code", "la_code", "assignment_ref", "excel_row",
-                                        "other_la_code", "other_ref", "message"]])
-    con.execute("INSERT INTO fact_cross_la BY NAME SELECT * FROM src_cross_la")
-    con.unregister("src_cross_la")
+    columns = ["quarter", "code", "region_code", "la_code", "assignment_ref", "excel_row", "other_la_code",
+               "other_ref", "message"]
+    with warehouse.registered(con, {"src_cross_la": found[columns]}):
+        con.execute("INSERT INTO fact_cross_la BY NAME SELECT * FROM src_cross_la")
     return found
 
 

@@ -18,12 +18,11 @@ import numpy as np
 import pandas as pd
 import xlsxwriter
 
-from pipeline import disclosure
+from pipeline import disclosure, warehouse
 from pipeline.contract import ROLE_CATEGORIES
 from pipeline.reference import REGIONS
 
 _FORMULA_START = ("=", "+", "-", "@")
-_SWE = re.compile(r"\bSW\s*\d{1,7}\b", re.IGNORECASE)
 _MONEY = re.compile(r"(rate|cost|cap$|cap_by|pay|fees)")
 ROLES = [*ROLE_CATEGORIES, "All roles"]
 
@@ -35,7 +34,7 @@ class SWELeak(RuntimeError):
 def assert_no_swe(frame: pd.DataFrame, where: str) -> None:
     for col in frame.columns:
         if frame[col].dtype == object or pd.api.types.is_string_dtype(frame[col]):
-            hits = frame[col].astype("string").str.contains(_SWE, na=False)
+            hits = frame[col].astype("string").str.contains(warehouse.SWE_TEXT, na=False)
             if hits.any():
                 raise SWELeak(f"{where}: column {col!r} holds what looks like an SWE number; nothing published")
 

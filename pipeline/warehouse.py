@@ -13,6 +13,7 @@ import hmac
 import os
 import re
 import secrets
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -35,7 +36,7 @@ STAGING = {
     "Agencies": ("agencies", "fact_agency"),
     "Leavers": ("leavers", "fact_leaver"),
 }
-_SWE_TEXT = re.compile(r"\bSW\s*\d{1,7}\b", re.IGNORECASE)
+SWE_TEXT = re.compile(r"\bSW\s*\d{1,7}\b", re.IGNORECASE)   # SWE-like text, wherever it appears
 _PARAM = re.compile(r"\$([a-z_]+)")
 
 
@@ -52,9 +53,23 @@ def run(con: duckdb.DuckDBPyConnection, name: str, **params) -> duckdb.DuckDBPyC
     return con.execute(sql(name), params_for(name, params))
 
 
-def insert(con: duckdb.DuckDBPyConnection, table: str, name: str, **params) -> None:
-    """INSERT INTO table the rows a staging SQL file selects, matching columns by name."""
-    con.execute(f"INSERT INTO {table} BY NAME " + sql(name), params_for(name, params))
+def insert(con: duckdb.DuckDBPyConnection, table: str, name: str, sources: dict[str, pd.DataFrame],
+           **params) -> None:
+    """INSERT INTO table the rows a staging SQL file selects from `sources`, matching columns by name."""
+    with registered(con, sources):
+        con.execute(f"INSERT INTO {table} BY NAME " + sql(name), params_for(name, params))
+
+
+@contextmanager
+def registered(con: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFrame]):
+    """DataFrames visible to SQL under these names for the length of the block (zero-copy)."""
+    for name, frame in frames.items():
+        con.register(name, frame)
+    try:
+        yield
+    finally:
+        for name in frames:
+            con.unregister(name)
 
 
 def params_for(name: str, params: dict) -> dict:
@@ -87,7 +102,7 @@ def connect(path: Path | str | None = None) -> duckdb.DuckDBPyConnection:
         "extension_directory": str(ext_dir),
     })
     for ddl in sorted((SQL_DIR / "schema").glob("*.sql")):
-        con.execute(ddl.read_text(encoding="utf-8"))
+        con.execute(sql(f"schema/{ddl.stem}"))
     refresh_dimensions(con)
     return con
 
@@ -119,10 +134,9 @@ def refresh_dimensions(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("BEGIN TRANSACTION")
     try:
         for table, frame in frames.items():
-            con.register("dim_src", frame)
             con.execute(f"DELETE FROM {table}")
-            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM dim_src")
-            con.unregister("dim_src")
+            with registered(con, {"dim_src": frame}):
+                con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM dim_src")
         con.execute("DELETE FROM meta WHERE key = 'dims_signature'")
         con.execute("INSERT INTO meta VALUES ('dims_signature', ?)", [signature])
         con.execute("COMMIT")
@@ -168,7 +182,7 @@ def hash_swe(values: pd.Series, key: bytes) -> pd.Series:
 
 def redact(text):
     """Anything that looks like an SWE number in finding text, replaced."""
-    return _SWE_TEXT.sub("[SWE number]", text) if isinstance(text, str) else text
+    return SWE_TEXT.sub("[SWE number]", text) if isinstance(text, str) else text
 
 
 # --- the ledger and the load -------------------------------------------------------------------
@@ -228,9 +242,7 @@ def _load_findings(con, sid: int, findings) -> None:
         "message": redact(f.message), "explained": bool(f.explained)} for f in findings],
         columns=["code", "severity", "sheet", "row", "column", "cell", "value", "message", "explained"])
     frame = frame.astype({"row": "Int64", "value": "string", "column": "string", "cell": "string", "sheet": "string"})
-    con.register("src_findings", frame)
-    insert(con, "fact_finding", "staging/findings", submission_id=sid)
-    con.unregister("src_findings")
+    insert(con, "fact_finding", "staging/findings", {"src_findings": frame}, submission_id=sid)
 
 
 def _replace_facts(con, sid: int, result, key: bytes) -> None:
@@ -247,10 +259,7 @@ def _replace_facts(con, sid: int, result, key: bytes) -> None:
             frame["cap"] = cap_for(sub, data).to_numpy()
         if "swe_number" in frame.columns:
             frame["swe_hash"] = hash_swe(frame.pop("swe_number"), key)
-        name = f"src_{stage}"
-        con.register(name, frame)
-        insert(con, table, f"staging/{stage}", **params)
-        con.unregister(name)
+        insert(con, table, f"staging/{stage}", {f"src_{stage}": frame}, **params)
     _load_compliance(con, sub, result.compliance, params)
     con.execute("INSERT INTO current_submission VALUES (?, ?, ?)", [result.la_code, result.quarter, sid])
 
@@ -262,11 +271,9 @@ def _load_compliance(con, sub, derived: list[dict], params: dict) -> None:
                            "legacy": d.get("legacy", 0)} for i, d in enumerate(derived)],
                          columns=["position", "rule", "declared", "derived_status", "assignments", "compliant",
                                   "breaches", "legacy"])
-    con.register("src_derived", frame.astype({"declared": "string", "derived_status": "string", "rule": "string"}))
-    con.register("src_compliance", sub.frame("Compliance").reset_index())
-    insert(con, "fact_compliance", "staging/compliance", **params)
-    con.unregister("src_derived")
-    con.unregister("src_compliance")
+    insert(con, "fact_compliance", "staging/compliance",
+           {"src_derived": frame.astype({"declared": "string", "derived_status": "string", "rule": "string"}),
+            "src_compliance": sub.frame("Compliance").reset_index()}, **params)
 
 
 # --- history for the benchmark -----------------------------------------------------------------
