@@ -19,6 +19,7 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from pipeline.agency_rules import cap_for
 from pipeline.config import SQL_DIR, data_dir, threshold, warehouse_path
@@ -62,14 +63,24 @@ def insert(con: duckdb.DuckDBPyConnection, table: str, name: str, sources: dict[
 
 @contextmanager
 def registered(con: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFrame]):
-    """DataFrames visible to SQL under these names for the length of the block (zero-copy)."""
+    """DataFrames visible to SQL under these names for the length of the block."""
     for name, frame in frames.items():
-        con.register(name, frame)
+        con.register(name, _arrow(frame))
     try:
         yield
     finally:
         for name in frames:
             con.unregister(name)
+
+
+def _arrow(frame: pd.DataFrame):
+    """The frame as an Arrow table, which DuckDB scans as it is: about twice as fast as its pandas
+    scan, which converts each Arrow-backed string column to Python objects first. A column Arrow
+    cannot type (mixed objects) leaves the frame to the pandas scan."""
+    try:
+        return pa.Table.from_pandas(frame, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return frame
 
 
 def params_for(name: str, params: dict) -> dict:
@@ -249,9 +260,11 @@ def _replace_facts(con, sid: int, result, key: bytes) -> None:
     sub = result.submission
     params = {"submission_id": sid, "la_code": result.la_code, "quarter": result.quarter,
               "region_code": sub.la.region_code, "cap_table_version": sub.caps.version}
-    for table in FACT_TABLES:
-        con.execute(f"DELETE FROM {table} WHERE la_code = ? AND quarter = ?", [result.la_code, result.quarter])
-    con.execute("DELETE FROM current_submission WHERE la_code = ? AND quarter = ?", [result.la_code, result.quarter])
+    key_ = [result.la_code, result.quarter]
+    if con.execute("SELECT 1 FROM current_submission WHERE la_code = ? AND quarter = ?", key_).fetchone():
+        # facts are only ever the current submission's, so there is nothing to delete for a first one
+        for table in (*FACT_TABLES, "current_submission"):
+            con.execute(f"DELETE FROM {table} WHERE la_code = ? AND quarter = ?", key_)
     for sheet, (stage, table) in STAGING.items():
         data = sub.frame(sheet)
         frame = data.reset_index()
