@@ -7,11 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import multiprocessing
 import os
 import shutil
-from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -20,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline import config, warehouse
+from pipeline import ahead, config, warehouse
 from pipeline.contract import Quarter
 from pipeline.reference import REGIONS
 from pipeline.validate import Result, file_sha256, validate_file
@@ -90,7 +87,7 @@ def submit_file(path, quarter: Quarter | str | None = None, *, home=None) -> Sub
 
 def submit_files(files, quarter: Quarter | str | None = None, *, home=None, workers: int | None = None
                  ) -> list[SubmitOutcome]:
-    """Submit several files in order: validated in parallel processes, recorded one by one.
+    """Submit several files in order: validated ahead in parallel processes, recorded one by one.
 
     Validation is the slow part and needs no warehouse, so it runs on every core; recording
     needs the single DuckDB writer, so it stays in this process, in the order given.
@@ -98,42 +95,42 @@ def submit_files(files, quarter: Quarter | str | None = None, *, home=None, work
     where = paths(home)
     collecting = Quarter.parse(quarter) if isinstance(quarter, str) else quarter
     files = [Path(f) for f in files]
-    with opened(where) as con:
-        totals = PreviousTotals(warehouse.accepted_totals(con))
-        shas = [file_sha256(f) if f.is_file() else "" for f in files]
-        fresh = {i for i, sha in enumerate(shas) if not sha or warehouse.latest_submission(con, sha) is None}
-        results = _validated([files[i] for i in sorted(fresh)], collecting, totals, workers)
+    with validating_ahead(files, collecting, home=home, workers=workers) as early, opened(where) as con:
         outcomes = []
-        for i, path in enumerate(files):
-            result = next(results) if i in fresh else None   # recorded while the workers go on
-            seen = warehouse.latest_submission(con, shas[i]) if shas[i] else None
+        for path in files:
+            sha = file_sha256(path) if path.is_file() else ""
+            seen = warehouse.latest_submission(con, sha) if sha else None
             if seen is not None:
-                outcomes.append(SubmitOutcome(str(path), seen[0], seen[1], UNCHANGED, shas[i]))
+                outcomes.append(SubmitOutcome(str(path), seen[0], seen[1], UNCHANGED, sha))
                 continue
+            result = early.take(path, sha) or validate_file(
+                path, collecting, previous_total=partial(warehouse.previous_total, con))
             received = dt.datetime.now(dt.timezone.utc)
-            kept = shas[i] and path.stat().st_size <= config.threshold("max_file_mb") * 2**20
+            kept = sha and path.stat().st_size <= config.threshold("max_file_mb") * 2**20
             if kept:
-                _keep_raw(where, shas[i], path.read_bytes())
+                _keep_raw(where, sha, path.read_bytes())
             outcomes.append(_record(con, where, path, result, collecting, received, path.name))
             if kept:
-                _append_index(where, {"sha256": shas[i], "received_at": received.isoformat(), "file_name": path.name,
+                _append_index(where, {"sha256": sha, "received_at": received.isoformat(), "file_name": path.name,
                                       "quarter": str(collecting) if collecting else None})
     return outcomes
 
 
-def _validated(files: list[Path], collecting, totals: PreviousTotals, workers: int | None) -> Iterator[Result]:
-    """Validation results in file order, each yielded as soon as it is ready."""
-    workers = min(workers or os.cpu_count() or 1, len(files))
-    if workers < 2 or len(files) < 8:   # a pool costs ~1 s to start: worth it only for a batch
-        yield from (validate_file(f, collecting, previous_total=totals) for f in files)
-        return
-    # Workers fork from a server that has imported only the validator, so no DuckDB connection or
-    # Prefect thread is inherited. (As with any process pool, a calling script needs a __main__ guard.)
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["pipeline.validate"])
-    with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
-        yield from pool.map(partial(validate_file, quarter=collecting, previous_total=totals), files,
-                            chunksize=max(1, len(files) // (workers * 8)))
+@contextmanager
+def validating_ahead(files, quarter: Quarter | str | None = None, *, feedback: bool = False, home=None,
+                     workers: int | None = None):
+    """Start validating (and, with `feedback`, answering) the files that are not already the latest
+    submission, in worker processes, for the length of the block; `submit_file` and
+    `ahead.feedback_workbook` inside it take what is ready. Q514's previous totals are read now;
+    recording checks them again."""
+    collecting = Quarter.parse(quarter) if isinstance(quarter, str) else quarter
+    files, totals = [Path(f) for f in files], None
+    if ahead.active() is None and len(files) >= ahead.MIN_BATCH:   # else nothing would start
+        with opened(paths(home)) as con:
+            totals = PreviousTotals(warehouse.accepted_totals(con))
+            files = [f for f in files if f.is_file() and warehouse.latest_submission(con, file_sha256(f)) is None]
+    with ahead.validating(files, collecting, totals, feedback=feedback, workers=workers) as early:
+        yield early
 
 
 def _record(con, where: Paths, path: Path, result: Result, collecting, received: dt.datetime,
