@@ -21,7 +21,7 @@ os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="prefect-home-"))
 
 from prefect.testing.utilities import prefect_test_harness  # noqa: E402
 
-from flows import ingest, serve  # noqa: E402
+from flows import serve  # noqa: E402
 from flows.build import build_quarter_flow  # noqa: E402
 from flows.ingest import ingest_inbox  # noqa: E402
 from flows.quarterly import quarter_just_ended, quarterly_return  # noqa: E402
@@ -203,27 +203,7 @@ def test_quarter_just_ended_uses_the_london_calendar():
         quarter_just_ended(dt.datetime(2025, 4, 1))
 
 
-# --- file handling and settings ---------------------------------------------------------------------
-
-def test_new_files_skips_lock_files_hidden_files_subfolders_and_uploads_in_progress(tmp_path):
-    for name in ("b.xlsx", "a.XLSX", "~$a.xlsx", ".hidden.xlsx", "notes.txt"):
-        (tmp_path / name).write_bytes(b"x")
-    (tmp_path / "processed").mkdir()
-    (tmp_path / "processed" / "old.xlsx").write_bytes(b"x")
-    old = time.time() - 600
-    for p in tmp_path.glob("*"):
-        os.utime(p, (old, old))
-    (tmp_path / "c.xlsx").write_bytes(b"still uploading")
-    assert [p.name for p in ingest.new_files(tmp_path)] == ["a.XLSX", "b.xlsx", "c.xlsx"]
-    assert [p.name for p in ingest.new_files(tmp_path, min_age_seconds=60)] == ["a.XLSX", "b.xlsx"]
-
-
-def test_free_path_never_overwrites(tmp_path):
-    assert ingest.free_path(tmp_path, "205.xlsx") == tmp_path / "205.xlsx"
-    (tmp_path / "205.xlsx").write_bytes(b"x")
-    (tmp_path / "205-2.xlsx").write_bytes(b"x")
-    assert ingest.free_path(tmp_path, "205.xlsx") == tmp_path / "205-3.xlsx"
-
+# --- settings ---------------------------------------------------------------------
 
 def test_prefect_env_sets_offline_defaults_without_overriding(tmp_path, monkeypatch):
     for name in ("PREFECT_HOME", "PREFECT_SERVER_ANALYTICS_ENABLED", "PREFECT_LOGGING_LEVEL",
