@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -87,6 +88,9 @@ def main(argv: list[str] | None = None) -> int:
         return handler(args)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:   # `agency-return status … | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())   # no second error at exit
+        return EXIT_OK
     except (FileNotFoundError, PermissionError, ValueError) as exc:   # the user's to fix: say so plainly
         print(f"agency-return {args.command}: {exc}", file=sys.stderr)
         return EXIT_UNUSABLE
@@ -177,8 +181,8 @@ def cmd_status(args) -> int:
     if args.json:
         print(table.to_json(orient="records", date_format="iso"))
     else:
-        from pipeline.console import print_frame
-        print_frame(table, title=f"Submissions for {args.quarter}")
+        from pipeline.console import print_status
+        print_status(table, args.quarter, one_region=bool(args.region))
     return EXIT_OK
 
 

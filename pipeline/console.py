@@ -42,10 +42,33 @@ def print_result(result) -> None:
         c.print(t)
 
 
-def print_frame(frame: pd.DataFrame, title: str = "") -> None:
-    t = Table(title=title)
-    for col in frame.columns:
-        t.add_column(str(col))
-    for row in frame.itertuples(index=False):
-        t.add_row(*["" if pd.isna(v) else str(v) for v in row])
+STATUS_COLUMNS = {"region_name": "region", "la_code": "LA", "la_name": "name", "status": "status", "late": "late",
+                  "submissions": "files", "last_submission_at": "last file", "errors": "errors",
+                  "queries_outstanding": "queries"}   # last file: London time; queries: outstanding
+
+
+def print_status(frame: pd.DataFrame, quarter: str, *, one_region: bool = False) -> None:
+    """Where each LA's return stands: a count by status, then one row per LA with the columns a person
+    chases returns with (`--json` has them all). Piped, the rows are tab-separated lines."""
+    counts = frame["status"].value_counts()
+    late = int(frame["late"].fillna(False).astype(bool).sum())
+    summary = f"{quarter}: {len(frame)} LAs: " + ", ".join(f"{n} {s}" for s, n in counts.items()) + f"; {late} late"
+    columns = {k: v for k, v in STATUS_COLUMNS.items() if not (one_region and k == "region_name")}
+    rows = frame[list(columns)].copy()
+    rows["late"] = rows["late"].map(lambda v: "late" if v is True or v == 1 else "")
+    rows["last_submission_at"] = pd.to_datetime(rows["last_submission_at"], utc=True).dt.tz_convert(
+        "Europe/London").dt.strftime("%Y-%m-%d %H:%M")
+    rows = rows.astype(object).where(rows.notna(), "")
+    if not _console.is_terminal:
+        print(summary)
+        print("\t".join(columns.values()))
+        for row in rows.itertuples(index=False):
+            print("\t".join(str(v) for v in row))
+        return
+    _console.print(summary, style="bold")
+    t = Table()
+    for col in columns.values():
+        t.add_column(col, overflow="fold", no_wrap=col in ("LA", "status", "late", "files", "errors"))
+    for row in rows.itertuples(index=False):
+        t.add_row(*[str(v) for v in row], style=_STYLE.get(row.status, "dim" if row.status == "missing" else ""))
     _console.print(t)

@@ -125,3 +125,18 @@ def test_validate_never_imports_prefect_or_duckdb(clean):
             "print(sorted(m for m in ('prefect', 'duckdb') if m in sys.modules))")
     proc = subprocess.run([sys.executable, "-c", code, str(clean)], capture_output=True, text=True, timeout=120)
     assert proc.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_status_gives_one_line_per_la_when_piped_and_stops_quietly_when_the_reader_does(clean):
+    assert cli("submit", clean, "--quarter", "2025-Q2").returncode == 0
+    lines = cli("status", "--quarter", "2025-Q2", "--region", "London").stdout.splitlines()
+    assert lines[0].startswith("2025-Q2: 33 LAs: ") and "1 accepted" in lines[0]
+    assert lines[1].split("\t") == ["LA", "name", "status", "late", "files", "last file", "errors", "queries"]
+    newham = next(line.split("\t") for line in lines if line.startswith("316\t"))
+    assert newham[:3] == ["316", "Newham", "accepted"] and newham[4] == "1" and len(lines) == 2 + 33
+
+    # stdout a pipe whose reader has gone (as with `| head -1` once head has its line)
+    code = ("import os, sys; r, w = os.pipe(); os.close(r); os.dup2(w, 1); from pipeline.cli import main; "
+            "sys.exit(main(['status', '--quarter', '2025-Q2']))")
+    reader_gone = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert reader_gone.returncode == 0 and reader_gone.stderr == ""
