@@ -48,16 +48,16 @@ def move(path: Path, folder: Path) -> Path:
     return Path(shutil.move(str(path), free_path(folder, path.name)))
 
 
-def retrying(step, *args, attempts: int = IO_ATTEMPTS, wait: float = IO_RETRY_SECONDS):
-    """`step(*args)`, tried again after an OSError (a share that blipped, a file an antivirus scanner
-    held for a moment); the last error is raised."""
-    for attempt in range(1, attempts + 1):
+def retrying(step, *args):
+    """`step(*args)`, tried IO_ATTEMPTS times in all after an OSError (a share that blipped, a file an
+    antivirus scanner held for a moment), IO_RETRY_SECONDS apart; the last error is raised."""
+    for attempt in range(1, IO_ATTEMPTS + 1):
         try:
             return step(*args)
         except OSError:
-            if attempt == attempts:
+            if attempt == IO_ATTEMPTS:
                 raise
-            time.sleep(wait)
+            time.sleep(IO_RETRY_SECONDS)
 
 
 def row(path: Path, outcome=None, *, moved_to: Path | None = None, feedback: Path | None = None,
