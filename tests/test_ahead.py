@@ -1,7 +1,9 @@
 """Validating ahead (pipeline/ahead.py): what worker processes give is what validating in-process
 gives; a result is used only for the bytes it was computed from; a feedback workbook written ahead
 is placed only for the result it answers; a batch that changes Q514's previous total is rechecked."""
+import os
 import shutil
+import signal
 import tempfile
 from pathlib import Path
 
@@ -51,6 +53,17 @@ def test_a_result_is_taken_only_for_the_bytes_it_was_computed_from(batch, tmp_pa
         assert early.take(files[0], file_sha256(files[0])) is None       # taken once
         assert early.take(files[1], "0" * 64) is None                     # the file holds other bytes now
         assert early.take(tmp_path / "never-listed.xlsx", "0" * 64) is None
+
+
+def test_when_the_workers_die_the_caller_validates_the_rest_itself(batch, tmp_path, service_home):
+    files = copies(batch, tmp_path / "in")
+    with ahead.validating(files, Q, workers=2) as early:
+        assert early.take(files[0], file_sha256(files[0])) is not None
+        for pid in list(early._pool._processes):      # as the kernel's out-of-memory killer would
+            os.kill(pid, signal.SIGKILL)
+        assert [early.take(f, file_sha256(f)) for f in files[4:]] == [None] * len(files[4:])
+        outcomes = store.submit_files(files, Q)       # inside the block: the broken pool is the one in use
+    assert [o.status for o in outcomes] == ["accepted"] * 3 + ["rejected"] + ["accepted"] * 4
 
 
 def test_a_few_files_are_not_worth_a_pool(batch, tmp_path):
