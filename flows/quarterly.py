@@ -24,6 +24,7 @@ from pipeline.prefect_env import configure
 
 configure()   # Prefect reads its settings on import
 
+import duckdb  # noqa: E402
 from prefect import flow, get_run_logger  # noqa: E402
 
 from flows.build import build_quarter_flow  # noqa: E402
@@ -66,14 +67,19 @@ def quarterly_return(quarter: str | None = None, inbox: str | None = None) -> di
     return {"quarter": str(q), "ingest": ingested, "build": built}
 
 
+@contextlib.contextmanager
 def ahead_of_server(inbox: Path, quarter: str):
     """Start validating the inbox's workbooks in worker processes now, so the work overlaps the ~10 s
     Prefect takes to start its temporary server; the flow's tasks then take the results (see
     `pipeline.ahead`). With a running server (PREFECT_API_URL) there is nothing to overlap, and the
-    flow starts its own workers."""
-    if os.environ.get("PREFECT_API_URL") or not inbox.is_dir():
-        return contextlib.nullcontext()
-    return store.validating_ahead(intake.new_files(inbox), quarter, feedback=True)
+    flow starts its own workers. Only a head start: if it cannot begin, the flow runs as it would."""
+    with contextlib.ExitStack() as stack:
+        if not os.environ.get("PREFECT_API_URL") and inbox.is_dir():
+            try:
+                stack.enter_context(store.validating_ahead(intake.new_files(inbox), quarter, feedback=True))
+            except duckdb.IOException:   # the warehouse is in use: the flow reports that itself
+                pass
+        yield
 
 
 # ---- `make run`: the demo on the bundled sample data ---------------------------------------------

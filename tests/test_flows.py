@@ -9,6 +9,8 @@ import asyncio
 import datetime as dt
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -24,8 +26,8 @@ from prefect.testing.utilities import prefect_test_harness  # noqa: E402
 from flows import serve  # noqa: E402
 from flows.build import build_quarter_flow  # noqa: E402
 from flows.ingest import ingest_inbox  # noqa: E402
-from flows.quarterly import quarter_just_ended, quarterly_return  # noqa: E402
-from pipeline import store  # noqa: E402
+from flows.quarterly import ahead_of_server, quarter_just_ended, quarterly_return  # noqa: E402
+from pipeline import ahead, store  # noqa: E402
 from pipeline.contract import Quarter  # noqa: E402
 from pipeline.prefect_env import configure  # noqa: E402
 from pipeline.sample import write_la_workbook  # noqa: E402
@@ -201,6 +203,27 @@ def test_quarter_just_ended_uses_the_london_calendar():
     assert str(quarter_just_ended(dt.datetime(2025, 1, 1, 0, 0, tzinfo=LONDON))) == "2024-Q4"
     with pytest.raises(ValueError):
         quarter_just_ended(dt.datetime(2025, 4, 1))
+
+
+# --- the head start ---------------------------------------------------------------------------------
+
+def test_the_head_start_validates_the_inbox_and_steps_aside_when_the_warehouse_is_busy(workbooks, service_home):
+    inbox = inbox_with(service_home)
+    for n in range(ahead.MIN_BATCH):
+        shutil.copy2(workbooks["clean_a"], inbox / f"copy-{n}.xlsx")
+    with ahead_of_server(inbox, QUARTER):
+        assert ahead.active() is not None
+    db = service_home / "data" / "warehouse.duckdb"
+    db.parent.mkdir(parents=True, exist_ok=True)
+    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time; con = duckdb.connect(sys.argv[1]); "
+                               "print('held', flush=True); time.sleep(60)", str(db)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with ahead_of_server(inbox, QUARTER):      # another process holds the warehouse: no head start, no error
+            assert ahead.active() is None
+    finally:
+        holder.kill()
+        holder.wait()
 
 
 # --- settings ---------------------------------------------------------------------
