@@ -260,11 +260,11 @@ def _replace_facts(con, sid: int, result, key: bytes) -> None:
     sub = result.submission
     params = {"submission_id": sid, "la_code": result.la_code, "quarter": result.quarter,
               "region_code": sub.la.region_code, "cap_table_version": sub.caps.version}
-    key_ = [result.la_code, result.quarter]
-    if con.execute("SELECT 1 FROM current_submission WHERE la_code = ? AND quarter = ?", key_).fetchone():
+    la_quarter = [result.la_code, result.quarter]
+    if con.execute("SELECT 1 FROM current_submission WHERE la_code = ? AND quarter = ?", la_quarter).fetchone():
         # facts are only ever the current submission's, so there is nothing to delete for a first one
         for table in (*FACT_TABLES, "current_submission"):
-            con.execute(f"DELETE FROM {table} WHERE la_code = ? AND quarter = ?", key_)
+            con.execute(f"DELETE FROM {table} WHERE la_code = ? AND quarter = ?", la_quarter)
     for sheet, (stage, table) in STAGING.items():
         data = sub.frame(sheet)
         frame = data.reset_index()
