@@ -45,8 +45,11 @@ class Book:
     """An xlsxwriter workbook with safe cell writing and a few shared formats."""
 
     def __init__(self, path: Path):
-        self.wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
-                                                  "strings_to_numbers": False, "nan_inf_to_errors": False})
+        # in_memory: the parts are zipped from memory, not from ~16 temporary files per workbook; the
+        # 153 DfE returns take ~2.7 s instead of ~4.3 s (every output here is small)
+        self.wb = xlsxwriter.Workbook(str(path), {"in_memory": True, "strings_to_formulas": False,
+                                                  "strings_to_urls": False, "strings_to_numbers": False,
+                                                  "nan_inf_to_errors": False})
         self.head = self.wb.add_format({"bold": True, "bg_color": "#DDEBF7", "text_wrap": True, "valign": "top"})
         self.money = self.wb.add_format({"num_format": "#,##0.00"})
         self.share = self.wb.add_format({"num_format": "0.0%"})
