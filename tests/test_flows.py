@@ -230,11 +230,12 @@ def test_the_head_start_validates_the_inbox_and_steps_aside_when_the_warehouse_i
 
 def test_prefect_env_sets_offline_defaults_without_overriding(tmp_path, monkeypatch):
     for name in ("PREFECT_HOME", "PREFECT_SERVER_ANALYTICS_ENABLED", "PREFECT_LOGGING_LEVEL",
-                 "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"):
+                 "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "PREFECT_API_BLOCKS_REGISTER_ON_START"):
         monkeypatch.setenv(name, "")       # so monkeypatch restores each one afterwards
         monkeypatch.delenv(name)
     monkeypatch.setenv("PREFECT_LOGGING_LEVEL", "DEBUG")
     settings = configure(tmp_path)
     assert settings == {"PREFECT_HOME": str(tmp_path / ".prefect"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-                        "PREFECT_LOGGING_LEVEL": "DEBUG", "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90"}
+                        "PREFECT_LOGGING_LEVEL": "DEBUG", "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
+                        "PREFECT_API_BLOCKS_REGISTER_ON_START": "false"}
     assert (tmp_path / ".prefect").is_dir()
