@@ -6,11 +6,17 @@ accepted total, and it needs no warehouse, so it can run on every core before it
 caller still submits each file itself, in its own order: `take` hands over the result computed
 ahead if it is for the same bytes, else None and the caller validates in-process. A worker can also
 write the council's feedback workbook for that result, which `place_feedback` moves into place.
+
+A worker's answer travels as a file in a private (0700) folder, removed when the block ends, and
+only its name goes through the pool's pipe: a worker killed (say by the out-of-memory killer)
+while writing a large answer into the pipe would leave the pool waiting forever for the rest of
+it, whereas a write of a few bytes is all-or-nothing, so a dead worker is always noticed.
 """
 from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
 import shutil
 import tempfile
 import uuid
@@ -29,17 +35,20 @@ IN_FLIGHT_BYTES = 16 * 2**20      # workbook bytes validated ahead of the caller
 WORKER_NICENESS = 5
 
 
-def _answer(path: Path, quarter, previous_total, staging: Path | None) -> tuple[Result, Path | None]:
-    """Worker: validate one file and, when asked, write its feedback workbook into `staging`."""
+def _answer(path: Path, quarter, previous_total, staging: Path, feedback: bool) -> tuple[Path, Path | None]:
+    """Worker: validate one file and, when asked, write its feedback workbook; both go into `staging`,
+    and what comes back is where (see the module docstring)."""
     result = validate_file(path, quarter, previous_total=previous_total)
     staged = None
-    if staging is not None:
+    if feedback:
         from pipeline.report import write_report
         try:
             staged = write_report(result, path, staging / f"{uuid.uuid4().hex}.xlsx")
         except Exception:  # noqa: BLE001 - the caller writes it again in-process and reports any error there
             staged = None
-    return result, staged
+    answer = staging / f"{uuid.uuid4().hex}.pickle"
+    answer.write_bytes(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+    return answer, staged
 
 
 class Ahead:
@@ -55,8 +64,8 @@ class Ahead:
         self._pool = self._staging = None
         if workers < 2 or len(files) < MIN_BATCH:
             return
-        self._args = (quarter, previous_total)
-        self._staging = Path(tempfile.mkdtemp(prefix="agency-return-feedback-")) if feedback else None
+        self._staging = Path(tempfile.mkdtemp(prefix="agency-return-ahead-"))
+        self._args = (quarter, previous_total, self._staging, feedback)
         # Workers fork from a server that has imported only the validator and the report writer, so no
         # DuckDB connection or Prefect thread is inherited. (A calling script needs a __main__ guard.)
         ctx = multiprocessing.get_context("forkserver")
@@ -76,7 +85,7 @@ class Ahead:
             except OSError:
                 size = 0     # gone: the worker reports it as the caller would
             try:
-                future = self._pool.submit(_answer, path, *self._args, self._staging)
+                future = self._pool.submit(_answer, path, *self._args)
             except BrokenExecutor:   # a worker died (out of memory, killed): the caller validates the rest
                 self._queue.clear()
                 return
@@ -90,7 +99,9 @@ class Ahead:
             return None
         self._fill()
         try:
-            result, staged = running[0].result()
+            answer, staged = running[0].result()
+            result = pickle.loads(answer.read_bytes())
+            answer.unlink()
         except Exception:  # noqa: BLE001 - its worker died: the caller validates it itself
             return None
         if result.sha256 != sha256:     # the file changed after it was read ahead
