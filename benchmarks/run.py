@@ -180,6 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     WORK.mkdir(parents=True, exist_ok=True)
     quick = args.quick
     results = {"mode": "quick" if quick else "full", "machine": _machine(), "benchmarks": {}}
+    results["machine"]["reference_s_before"] = reference_seconds()
     plan = [
         ("validate_typical_la", lambda: bench_validate_typical(3 if quick else 15)),
         ("large_workbook", lambda: bench_large(5_000 if quick else 50_000, 1 if quick else 3)),
@@ -191,10 +192,20 @@ def main(argv: list[str] | None = None) -> int:
     for name, fn in plan:
         print(f"… {name}", file=sys.stderr, flush=True)
         results["benchmarks"][name] = fn()
+    results["machine"]["reference_s_after"] = reference_seconds()
     out = ROOT / "benchmarks" / ("results-quick.json" if quick else "results.json")
     out.write_text(json.dumps(results, indent=2) + "\n")
     print(render(results))
     return 0
+
+
+def reference_seconds() -> float:
+    """A fixed pure-Python loop (best of 3), timed before and after the run: on a shared virtual
+    machine the host's load changes the speed by tens of percent, and this says how fast the
+    machine was while the numbers were taken (about 0.55 s on the machine in the README when quiet)."""
+    def loop():
+        return sum(i * i for i in range(10**7))
+    return min(_median(loop, 1) for _ in range(3))
 
 
 def _machine() -> dict:
@@ -224,7 +235,8 @@ def render(results: dict) -> str:
         ("regional trend query", f"{b['regional_trend_query']['quarters']} quarters × "
          f"{b['regional_trend_query']['las']} LAs", f"{b['regional_trend_query']['seconds'] * 1000:.0f} ms"),
     ]
-    lines = [f"Machine: {m['platform']}, {m['cpus']} CPUs, Python {m['python']}, {m['date']} ({results['mode']})", "",
+    lines = [f"Machine: {m['platform']}, {m['cpus']} CPUs, Python {m['python']}, {m['date']} ({results['mode']}); "
+             f"reference loop {m['reference_s_before']:.2f} s before, {m['reference_s_after']:.2f} s after", "",
              "| benchmark | size | result |", "|---|---|---|"]
     lines += [f"| {a} | {s} | {r} |" for a, s, r in rows]
     return "\n".join(lines)
