@@ -174,10 +174,11 @@ def test_a_submission_after_its_due_date_is_late_and_one_before_is_not(tmp_path,
 
 
 def test_a_frame_arrow_cannot_type_still_reaches_sql():
-    con = duckdb.connect()
     mixed = pd.DataFrame({"value": ["text", 3, None], "n": [1.5, None, 2.0]})   # text and a number in one column
-    with warehouse.registered(con, {"src": mixed}):
-        assert con.execute("SELECT * FROM src").fetchall() == [("text", 1.5), ("3", None), (None, 2.0)]
     typed = pd.DataFrame({"value": pd.array(["a", None], dtype="string"), "started": pd.to_datetime(["2025-04-01", None])})
-    with warehouse.registered(con, {"src": typed}):
-        assert con.execute("SELECT value, started::DATE::VARCHAR FROM src").fetchall() == [("a", "2025-04-01"), (None, None)]
+    with duckdb.connect() as con:
+        with warehouse.registered(con, {"src": mixed}):
+            assert con.execute("SELECT * FROM src").fetchall() == [("text", 1.5), ("3", None), (None, 2.0)]
+        with warehouse.registered(con, {"src": typed}):
+            assert con.execute("SELECT value, started::DATE::VARCHAR FROM src").fetchall() == [
+                ("a", "2025-04-01"), (None, None)]
