@@ -10,10 +10,3 @@ def service_home(tmp_path, monkeypatch):
     for var in ("AGENCY_RETURN_DATA", "AGENCY_RETURN_WAREHOUSE", "AGENCY_RETURN_OUTPUTS", "AGENCY_RETURN_KEY"):
         monkeypatch.delenv(var, raising=False)
     return home
-
-
-def pytest_unconfigure(config):
-    """Collect reference cycles (holding DuckDB connections and types) before the interpreter tears its
-    modules down; left to the teardown, DuckDB's bindings print a 'leaked instances' report."""
-    import gc
-    gc.collect()
