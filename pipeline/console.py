@@ -51,11 +51,12 @@ def print_status(frame: pd.DataFrame, quarter: str, *, one_region: bool = False)
     """Where each LA's return stands: a count by status, then one row per LA with the columns a person
     chases returns with (`--json` has them all). Piped, the rows are tab-separated lines."""
     counts = frame["status"].value_counts()
-    late = int(frame["late"].fillna(False).astype(bool).sum())
-    summary = f"{quarter}: {len(frame)} LAs: " + ", ".join(f"{n} {s}" for s, n in counts.items()) + f"; {late} late"
+    late = frame["late"].fillna(False).astype(bool)
+    summary = (f"{quarter}: {len(frame)} LAs: " + ", ".join(f"{n} {s}" for s, n in counts.items())
+               + f"; {int(late.sum())} late")
     columns = {k: v for k, v in STATUS_COLUMNS.items() if not (one_region and k == "region_name")}
     rows = frame[list(columns)].copy()
-    rows["late"] = rows["late"].map(lambda v: "late" if v is True or v == 1 else "")
+    rows["late"] = late.map({True: "late", False: ""})
     rows["last_submission_at"] = pd.to_datetime(rows["last_submission_at"], utc=True).dt.tz_convert(
         "Europe/London").dt.strftime("%Y-%m-%d %H:%M")
     rows = rows.astype(object).where(rows.notna(), "")
