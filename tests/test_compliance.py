@@ -53,7 +53,7 @@ def test_breach_counts_and_q512_on_the_status_cell(tmp_path):
 
 
 def test_every_assignment_breaching_is_not_compliant(tmp_path):
-    result = check(tmp_path, [(A, r, "Notice period weeks", 8) for r in (2, 3, 4)])
+    result = check(tmp_path, [(A, r, "Notice period weeks", 2) for r in (2, 3, 4)])
     notice = by_rule(result)["Notice periods"]
     assert (notice["derived_status"], notice["breaches"], notice["breach_rows"]) == ("Not compliant", 3, [2, 3, 4])
 
