@@ -332,7 +332,7 @@ LEAVERS = Sheet(
     "Leavers",
     required=False,
     aliases=("Permanent leavers", "Leaver"),
-    purpose="Optional: permanent children's social workers who left the LA in the last 3 months.",
+    purpose="Permanent children's social workers who left the LA in the last 3 months (the cool-off checks).",
     columns=(
         Column("swe_number", "SWE registration number", SWE, True, code="E102",
                aliases=("SWE number", "SWE reg number", "Social Work England number", "Registration number"),
@@ -348,7 +348,7 @@ JOB_MAPPING = Sheet(
     "JobMapping",
     required=False,
     aliases=("Job mapping", "Job titles", "Role mapping"),
-    purpose="Optional: maps your local job titles to the five role categories.",
+    purpose="Maps your local job titles to the five role categories.",
     columns=(
         Column("local_job_title", "Local job title", TEXT, True, code="E111", aliases=("Job title",),
                note="A job title as it appears on Assignments.", width=30),
