@@ -336,6 +336,7 @@ def cap_basis_components(ctx: Submission):
         route = d.at[row, "payment_route"]
         headers = [sheet.header(k) for k in keys]
         yield sheet.finding("Q515", keys[0], row, route=route, missing=" and ".join(headers),
+                            is_are="are" if len(headers) > 1 else "is",
                             needed=" and ".join(sheet.header(k) for k in needs[route]),
                             rate=d.at[row, "cap_basis_rate"])
 

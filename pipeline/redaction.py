@@ -1,77 +1,85 @@
-"""Finding and removing what looks like an SWE registration number in free text.
+"""Finding and removing what looks like an SWE registration number in free text: the one detector the
+warehouse, the publish gate, file names and Q516 all use.
 
-One detector for everything that must keep SWE numbers out of text: rule Q516 (a council's Notes,
-breach reasons and other free text) and the warehouse, which stores such text only redacted.
-SWE numbers are personal data (data-contract §5); a number typed into a note must not reach
-shared outputs, so the detector errs on the side of finding one:
-
-- text is compared after Unicode NFKC normalisation (full-width `ＳＷ１２３` is `SW123`);
-- letters that look like S and W in other scripts count (Cyrillic `Ѕ`/`ѕ`, `Ԝ`/`ԝ`, `ѡ`, small
-  capitals);
-- invisible characters (zero-width space/joiners, word joiner, soft hyphen, BOM) are ignored;
-- `SW` may be followed by spaces, `-`, `.`, `:`, `#` or `/` before the digits, and any number of
-  digits counts (a mistyped 8-digit number is still personal data), leading zeros included;
-- `SW` must not be the end of a longer word (`ASW12` is not one), and the digits must not run on
-  into letters or further digits.
+SWE numbers are `SW` followed by digits (data-contract §2). Typed into free text they come in
+every disguise a keyboard or a copy from another system gives them, so the text is looked at the
+way a reader would see it: NFKC-normalised (full-width `ＳＷ１２３`, ligatures), with zero-width
+and other invisible format characters dropped, and letters that look like S and W in other
+scripts (Cyrillic `Ѕ`, `Ԝ`, Greek …) read as S and W; any number of digits counts, with spaces,
+dots or dashes between the letters and the digits. Only text that matched is changed: the rest
+of the string keeps its exact characters.
 """
 from __future__ import annotations
 
 import re
 import unicodedata
 
-PLACEHOLDER = "[SWE number]"
+REPLACEMENT = "[SWE number removed]"
+FILE_NAME_REPLACEMENT = "SWE-number-removed"
 
-# Characters that render as S or W (or nothing) but are not them, mapped to what a reader sees.
-_LOOK_ALIKE = {
-    "\u0405": "S", "\u0455": "s",      # Cyrillic DZE
-    "\u051c": "W", "\u051d": "w",      # Cyrillic WE
-    "\ua731": "s",                     # Latin letter small capital S
-    "\u1d21": "w",                     # Latin letter small capital W
-    "\u0461": "w",                     # Cyrillic small omega (w-like in many fonts)
-}
-_INVISIBLE = {"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", "\u180e", "\u2061", "\u2062", "\u2063"}
-_SWE_LIKE = re.compile(r"(?<![A-Za-z0-9])SW[\s\-.:#/]*\d+(?![A-Za-z0-9])", re.IGNORECASE)
+# letters that look like S / W (and their lower case) in other scripts
+_LOOK_ALIKE = str.maketrans({
+    "Ѕ": "S", "ѕ": "s", "Ꮪ": "S", "Տ": "S", "ꜱ": "s",
+    "Ԝ": "W", "ԝ": "w", "Ꮃ": "W", "Ѡ": "W", "ѡ": "w", "ω": "w", "ꮃ": "w",
+})
+# SW, up to 3 separators (space, dot, dash, slash, colon, #), then any number of digits (spaces between
+# them allowed), not part of a longer word: `SW1A` (a postcode) is not one
+_SWE = re.compile(r"(?<![A-Za-z])S\s*W[\s.\-/:#_]{0,3}\d(?:[ \d]*\d)?(?![A-Za-z\d])", re.IGNORECASE)
 
 
-def _normalised(text: str) -> tuple[str, list[int]]:
-    """The text as compared, and for each of its characters the index of the original character."""
-    chars: list[str] = []
-    origin: list[int] = []
+def _is_invisible(ch: str) -> bool:
+    return unicodedata.category(ch) == "Cf"   # zero-width space/joiners, BOM, bidi marks, soft hyphen
+
+
+def _visible(text: str) -> tuple[str, list[int]]:
+    """The text as a reader sees it, and for each of its characters the index it came from in `text`."""
+    out, origin = [], []
     for i, ch in enumerate(text):
-        if ch in _INVISIBLE:
+        if _is_invisible(ch):
             continue
-        for out in unicodedata.normalize("NFKC", _LOOK_ALIKE.get(ch, ch)):
-            if out in _INVISIBLE:
-                continue
-            chars.append(_LOOK_ALIKE.get(out, out))
-            origin.append(i)
-    return "".join(chars), origin
+        for norm in unicodedata.normalize("NFKC", ch).translate(_LOOK_ALIKE):
+            if not _is_invisible(norm):
+                out.append(norm)
+                origin.append(i)
+    return "".join(out), origin
 
 
-def find_swe_like(text: object) -> list[tuple[int, int]]:
-    """Spans (start, end) of the original `text` that look like an SWE registration number.
+def find_swe_like(text) -> list[tuple[int, int]]:
+    """Spans (start, end) of `text` (a str; anything else has none) that look like an SWE number.
 
-    Returns [] for anything that is not a string. Spans index the text as given (before
-    normalisation), so `text[start:end]` is what was typed, invisible characters included.
-    """
+    Indexes are into the original string, so `text[start:end]` is exactly what the council typed
+    (invisible characters inside it included)."""
     if not isinstance(text, str) or not text:
         return []
-    norm, origin = _normalised(text)
+    if text.isascii():
+        return [m.span() for m in _SWE.finditer(text)]
+    seen, origin = _visible(text)
     spans = []
-    for m in _SWE_LIKE.finditer(norm):
-        spans.append((origin[m.start()], origin[m.end() - 1] + 1))
+    for m in _SWE.finditer(seen):
+        start, end = origin[m.start()], origin[m.end() - 1] + 1
+        while end < len(text) and _is_invisible(text[end]):   # take invisible characters right after it too
+            end += 1
+        spans.append((start, end))
     return spans
 
 
-def redact(text):
-    """`text` with each SWE-like number replaced by '[SWE number]'; anything not a string unchanged."""
+def redact(text, replacement: str = REPLACEMENT):
+    """`text` with every SWE-like part replaced; anything that is not a str is returned as it is."""
     spans = find_swe_like(text)
     if not spans:
         return text
-    out, last = [], 0
+    parts, last = [], 0
     for start, end in spans:
-        out.append(text[last:start])
-        out.append(PLACEHOLDER)
+        parts += [text[last:start], replacement]
         last = end
-    out.append(text[last:])
-    return "".join(out)
+    parts.append(text[last:])
+    return "".join(parts)
+
+
+def redact_name(name: str) -> str:
+    """A file name safe to show in logs, Prefect, the ledger: SWE-like parts replaced by a plain token."""
+    return redact(name, FILE_NAME_REPLACEMENT)
+
+
+def has_swe_like(text) -> bool:
+    return bool(find_swe_like(text))

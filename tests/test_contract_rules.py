@@ -14,6 +14,7 @@ import pytest
 from pipeline import store
 from pipeline.build import cross_la
 from pipeline.contract import LEAVERS, Quarter
+from pipeline.redaction import REPLACEMENT
 from pipeline.validate import validate_file
 from workbooks import make_workbook, set_cell, valid_sheets
 
@@ -103,7 +104,7 @@ def test_q516_fires_on_an_swe_number_in_notes_and_never_repeats_it(tmp_path, tex
     result = check(tmp_path, [(A, 3, "Notes", text)])
     (f,) = [f for f in result.findings if f.code == "Q516"]
     assert (f.sheet, f.cell) == ("Assignments", "AG3")
-    assert "[SWE number]" in f.value and text not in f.value and text not in f.message
+    assert REPLACEMENT in f.value and text not in f.value and text not in f.message
     assert result.status == "accepted"
 
 

@@ -1,7 +1,7 @@
 """pipeline/redaction.py: the one detector for SWE-like numbers in free text (Q516 and the store)."""
 import pytest
 
-from pipeline.redaction import PLACEHOLDER, find_swe_like, redact
+from pipeline.redaction import REPLACEMENT as PLACEHOLDER, find_swe_like, redact
 
 
 @pytest.mark.parametrize("text, found", [
