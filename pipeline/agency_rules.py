@@ -229,28 +229,28 @@ def _breaching(ctx: Submission, code: str):
     return sheet, sheet.data, sheet.data.index[breaches(ctx, sheet.data, code)[0]]
 
 
-@rule("Q501")
-def cap_not_approved(ctx: Submission):
-    sheet, d, rows = _breaching(ctx, "Q501")
+def _cap_findings(ctx: Submission, code: str, column: str):
+    """Q501, Q502, Q518: one finding per breaching row on `column` (on the pay rate if the sheet
+    lacks it), naming the rate, the cap it was judged against, region, role, start and cap table."""
+    sheet, d, rows = _breaching(ctx, code)
     if not len(rows):
         return
     caps = cap_for(ctx, d)
-    key = "cap_approved_by" if "cap_approved_by" in sheet.positions else "hourly_pay_rate"
+    key = column if column in sheet.positions else "hourly_pay_rate"
     for row in rows:
-        yield sheet.finding("Q501", key, row, rate=d.at[row, "cap_basis_rate"], cap=caps[row], region=ctx.la.region,
+        yield sheet.finding(code, key, row, rate=d.at[row, "cap_basis_rate"], cap=caps[row], region=ctx.la.region,
                             role=d.at[row, "role_category"], start=display_date(d.at[row, "start_date"]),
                             table=ctx.caps.version)
 
 
+@rule("Q501")
+def cap_not_approved(ctx: Submission):
+    yield from _cap_findings(ctx, "Q501", "cap_approved_by")
+
+
 @rule("Q502")
 def cap_approver(ctx: Submission):
-    sheet, d, rows = _breaching(ctx, "Q502")
-    if not len(rows):
-        return
-    caps = cap_for(ctx, d)
-    for row in rows:
-        yield sheet.finding("Q502", "cap_approved_by", row, rate=d.at[row, "cap_basis_rate"], cap=caps[row],
-                            table=ctx.caps.version)
+    yield from _cap_findings(ctx, "Q502", "cap_approved_by")
 
 
 @rule("Q503")
@@ -343,14 +343,7 @@ def cap_basis_components(ctx: Submission):
 
 @rule("Q518")
 def cap_breach_reported(ctx: Submission):
-    sheet, d, rows = _breaching(ctx, "Q518")
-    if not len(rows):
-        return
-    caps = cap_for(ctx, d)
-    key = "cap_reported_to_riia" if "cap_reported_to_riia" in sheet.positions else "hourly_pay_rate"
-    for row in rows:
-        yield sheet.finding("Q518", key, row, rate=d.at[row, "cap_basis_rate"], cap=caps[row],
-                            region=ctx.la.region, table=ctx.caps.version)
+    yield from _cap_findings(ctx, "Q518", "cap_reported_to_riia")
 
 
 def overlapping_swe(d: pd.DataFrame) -> pd.DataFrame:
