@@ -202,3 +202,18 @@ def test_x602_a_leaver_made_redundant_is_an_exception(tmp_path, service_home, re
     assert (len(x602) == 1) == fires
     if fires:
         assert (x602.iloc[0]["la_code"], x602.iloc[0]["assignment_ref"]) == ("316", "A002")
+
+
+def test_choice_normalises_each_distinct_value_once(monkeypatch):
+    """issue 16: `setdefault(v, lookup.get(normalise_header(v)))` normalised every cell."""
+    import pandas as pd
+
+    from pipeline import parse
+    from pipeline.contract import PAYMENT_ROUTES
+    parse.choice(pd.Series(["PAYE"], dtype="string"), PAYMENT_ROUTES)   # the list's lookup is built once
+    calls = []
+    real = parse.normalise_header
+    monkeypatch.setattr(parse, "normalise_header", lambda v: calls.append(v) or real(v))
+    out = parse.choice(pd.Series(["Ltd", "PAYE", "umbrella"] * 1000, dtype="string"), PAYMENT_ROUTES)
+    assert out.iloc[:3].tolist() == ["Limited company", "PAYE", "Umbrella company"]
+    assert len(calls) <= 3
