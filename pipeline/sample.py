@@ -18,7 +18,7 @@ from pathlib import Path
 
 import xlsxwriter
 
-from pipeline import reference, template
+from pipeline import reference, rulesets, template
 from pipeline.config import threshold
 from pipeline.contract import (COMPLIANCE_RULES, ROLE_CATEGORIES, SHEETS_BY_NAME, VALUE_ALIASES, Quarter,
                                header_lookup, normalise_header)
@@ -113,7 +113,8 @@ def build_sample(la_code: str, quarter: Quarter | str, *, seed: int = 0, n_assig
     if la is None:
         raise ValueError(f"LA {la_code} is not live during {quarter}")
     rng = random.Random(f"{seed}:{la_code}:{quarter}")
-    return _Builder(la, quarter, rng, n_assignments, flavour, shared or []).build()
+    with rulesets.using(rulesets.for_quarter(quarter)):   # planted as the quarter's own rule set judges it
+        return _Builder(la, quarter, rng, n_assignments, flavour, shared or []).build()
 
 
 def write_sample(path, sample: Sample, flavour: str = "clean") -> Path:

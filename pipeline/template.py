@@ -11,7 +11,7 @@ from pathlib import Path
 
 import xlsxwriter
 
-from pipeline import reference
+from pipeline import reference, rulesets
 from pipeline.config import threshold
 from pipeline.contract import (CHOICE, COMPLIANCE, DATE, LA_CODE, MONEY, MONTH, MONTHLY_COSTS, REFERENCES, RETURN,
                                SHEETS, Column, Quarter, Sheet, column_letter)
@@ -74,7 +74,11 @@ def write_workbook(path: str | Path, quarter: Quarter | None = None, la_code: st
 
     `created` fixes the document date so the same content gives the same bytes.
     """
-    path = Path(path)
+    with rulesets.using(rulesets.for_quarter(quarter)):   # the Instructions quote that quarter's thresholds
+        return _write_workbook(Path(path), quarter, la_code, values, rows, created)
+
+
+def _write_workbook(path: Path, quarter, la_code, values, rows, created) -> Path:
     lives = reference.live_las(quarter or Quarter.containing(dt.date.today()))
     wb = xlsxwriter.Workbook(str(path))
     wb.set_properties({"title": "Agency child and family social workers: quarterly return",
