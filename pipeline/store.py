@@ -315,6 +315,17 @@ def status(quarter: Quarter | str, region: str | None = None, *, home=None) -> p
     return frame
 
 
+def history(la_code: str | None = None, quarter: Quarter | str | None = None, *, home=None) -> pd.DataFrame:
+    """Every submission (of an LA, of a quarter), oldest first: the ledger's columns and `standing`:
+    accepted (it stands), superseded (a later accepted return replaced it), rejected or unreadable."""
+    with reading(paths(home)) as con:
+        return con.execute("""
+            SELECT * FROM submission_history
+            WHERE (?::VARCHAR IS NULL OR la_code = ?) AND (?::VARCHAR IS NULL OR quarter = ?)
+            ORDER BY submission_id""", [la_code, la_code, None if quarter is None else str(quarter),
+                                        None if quarter is None else str(quarter)]).df()
+
+
 def pull(quarter: Quarter | str, region: str | None = None, fmt: str = "xlsx", out=None, *, home=None) -> list[Path]:
     """Copy the built outputs an analyst needs into `out`: the regional workbook (or every workbook
     and national.xlsx), or every output table as CSV / Parquet filtered to the region."""

@@ -179,3 +179,193 @@ def _try_write(home):
             return None
     except locks.WarehouseBusy as exc:
         return exc
+
+
+# --- kill -9 at chosen points --------------------------------------------------------------------
+
+KILLER = textwrap.dedent("""
+    import os, signal, sys
+    from pipeline import build, outputs, store, warehouse
+    point, args = sys.argv[1], sys.argv[2:]
+    calls = {"n": 0}
+
+    def die():
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    if point == "before-commit":          # received.jsonl written, the warehouse not yet
+        warehouse.record = lambda *a, **k: die()
+    elif point == "after-commit":         # the warehouse committed, nothing after it
+        real = warehouse.record
+        def record(*a, **k):
+            real(*a, **k)
+            die()
+        warehouse.record = record
+    elif point == "mid-rebuild":          # a third of the way through replaying
+        real = store._record
+        def replay(*a, **k):
+            calls["n"] += 1
+            if calls["n"] > int(args[0]):
+                die()
+            return real(*a, **k)
+        store._record = replay
+    elif point == "mid-build":            # the DfE returns and regional workbooks written, not national
+        outputs.national = lambda *a, **k: die()
+    if point == "mid-rebuild":
+        store.rebuild()
+    elif point == "mid-build":
+        build.build_quarter("2025-Q2")
+    else:
+        store.submit_files(args, "2025-Q2")
+""")
+
+
+def _killed_at(home: Path, point: str, *args) -> int:
+    done = subprocess.run([sys.executable, "-c", KILLER, point, *map(str, args)], env=_env(home), cwd=home,
+                          capture_output=True, text=True, timeout=300)
+    return done.returncode
+
+
+def _ledger(home: Path) -> list[tuple]:
+    return _query(home, "SELECT la_code, sha256, status FROM ledger ORDER BY submission_id")
+
+
+def test_a_kill_after_the_file_is_listed_and_before_the_commit_loses_nothing(tmp_path, service_home):
+    """issue 14 item 4: a kill between the warehouse commit and received.jsonl left a row rebuild dropped."""
+    store.submit_file(_book(tmp_path, "316"), Q)
+    path = _book(tmp_path, "202")
+    assert _killed_at(service_home, "before-commit", path) == -signal.SIGKILL
+    assert [la for la, _, _ in _ledger(service_home)] == ["316"]          # not committed…
+    assert "Rebuilt" in store.rebuild()
+    assert [la for la, _, _ in _ledger(service_home)] == ["316", "202"]   # …but received: rebuild keeps it
+    again = store.submit_file(path, Q)                                     # and sending it again is a no-op
+    assert again.status == "accepted" and again.unchanged
+
+
+def test_a_kill_right_after_the_commit_leaves_a_row_rebuild_keeps(tmp_path, service_home):
+    store.submit_file(_book(tmp_path, "316"), Q)
+    assert _killed_at(service_home, "after-commit", _book(tmp_path, "202")) == -signal.SIGKILL
+    before = _ledger(service_home)
+    assert [la for la, _, _ in before] == ["316", "202"]
+    store.rebuild()
+    assert _ledger(service_home) == before
+
+
+def test_a_killed_rebuild_leaves_the_previous_warehouse_in_use(tmp_path, service_home):
+    """issue 14 item 3: a rebuild killed after 12 s left a 91-LA warehouse in use."""
+    store.submit_files([_book(tmp_path, la) for la in LONDON[:6]], Q)
+    before = _ledger(service_home)
+    assert _killed_at(service_home, "mid-rebuild", 2) == -signal.SIGKILL
+    assert _ledger(service_home) == before
+    assert list((service_home / "data").glob(".warehouse.duckdb.rebuild-*"))      # its partial copy is left…
+    assert "6 accepted" in store.rebuild()
+    assert not list((service_home / "data").glob(".warehouse.duckdb.rebuild-*"))  # …and removed by the next
+    assert _ledger(service_home) == before
+
+
+def test_rebuild_while_another_process_submits_loses_nothing(tmp_path, service_home):
+    """issue 14 item 2: `rebuild` while `submit` ran lost 118 of 153 accepted returns, both exit 0."""
+    store.submit_files([_book(tmp_path / "first", la) for la in LONDON[:6]], Q)
+    later = [_book(tmp_path / "later", la) for la in LONDON[6:]]
+    submitting = subprocess.Popen([sys.executable, "-m", "pipeline", "submit", *map(str, later), "--quarter", "2025-Q2"],
+                                  env=_env(service_home), cwd=service_home, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True)
+    rebuilt = store.rebuild()
+    out, err = submitting.communicate(timeout=300)
+    assert submitting.returncode == 0, err
+    assert "Rebuilt" in rebuilt
+    assert sorted(la for la, in _query(service_home, "SELECT la_code FROM current_submission")) == sorted(LONDON)
+    assert len(_ledger(service_home)) == 12
+
+
+def test_a_killed_build_leaves_the_published_outputs_and_its_folder_is_removed_by_the_next(tmp_path, service_home):
+    """issue 14 item 6: `.2025-Q2.building-*` folders with DfE CSVs were never removed."""
+    store.submit_files([_book(tmp_path, la) for la in LONDON[:2]], Q)
+    build_quarter(Q)
+    published = sorted(p.name for p in (service_home / "outputs" / "2025-Q2" / "dfe").iterdir())
+    assert _killed_at(service_home, "mid-build") == -signal.SIGKILL
+    assert list((service_home / "outputs").glob(".2025-Q2.building-*"))
+    assert sorted(p.name for p in (service_home / "outputs" / "2025-Q2" / "dfe").iterdir()) == published
+    build_quarter(Q)
+    assert not list((service_home / "outputs").glob(".2025-Q2.building-*"))
+
+
+# --- a truthful ledger ---------------------------------------------------------------------------
+
+def test_a_rejected_file_sent_again_stays_rejected_with_its_findings(tmp_path, service_home):
+    """issue 14 item 1: re-sending a rejected file said "unchanged (0 errors, 0 queries)", exit 0."""
+    bad = _book(tmp_path, "316", cells={("Assignments", 2, "Hourly pay rate"): 0})
+    first = _cli(service_home, "submit", str(bad), "--quarter", "2025-Q2")
+    again = _cli(service_home, "submit", str(bad), "--quarter", "2025-Q2", "--json")
+    assert first.returncode == again.returncode == 1
+    answer = json.loads(again.stdout)
+    assert answer["status"] == "rejected" and answer["unchanged"] and answer["errors"] >= 1
+    assert "E107" in {f["code"] for f in answer["findings"]}
+    assert len(_ledger(service_home)) == 1
+
+
+def test_an_unchanged_accepted_file_reports_its_queries_and_another_quarter_is_still_checked(tmp_path, service_home):
+    good = _book(tmp_path, "202")        # one query (Q513: headcount far from the workforce figure)
+    store.submit_file(good, Q)
+    again = _cli(service_home, "submit", str(good), "--quarter", "2025-Q2", "--json")
+    answer = json.loads(again.stdout)
+    assert answer["status"] == "accepted" and answer["unchanged"] and answer["queries"] >= 1
+    other = _cli(service_home, "submit", str(good), "--quarter", "2025-Q3", "--json")
+    assert other.returncode == 1
+    assert "E005" in {f["code"] for f in json.loads(other.stdout)["findings"]}
+    assert store.status(Q).set_index("la_code").at["202", "status"] == "accepted"   # the accepted return stands
+
+
+def test_two_versions_of_one_la_in_one_batch_the_later_supersedes_and_says_so(tmp_path, service_home):
+    """issue 14 item 8: both were "accepted"; the later name won silently."""
+    v1 = _book(tmp_path, "316", "newham_v1.xlsx")
+    v2 = _book(tmp_path, "316", "newham_v2.xlsx", cells={("Assignments", 2, "Hourly pay rate"): 31.0})
+    done = _cli(service_home, "submit", str(v1), str(v2), "--quarter", "2025-Q2")
+    assert done.returncode == 0
+    assert "superseded by newham_v2.xlsx" in done.stdout and "replaces the accepted return newham_v1.xlsx" in done.stdout
+    history = store.history(la_code="316", quarter="2025-Q2")
+    assert history["standing"].tolist() == ["superseded", "accepted"]
+    assert history["file_name"].tolist() == ["newham_v1.xlsx", "newham_v2.xlsx"]
+
+
+def test_status_says_the_outputs_are_stale_after_an_accepted_return_changes(tmp_path, service_home):
+    """issue 14 item 12: a resubmission after `build` gave no sign the published outputs were stale."""
+    store.submit_files([_book(tmp_path, la) for la in ("316", "202")], Q)
+    build_quarter(Q)
+    fresh = store.status(Q)
+    assert not fresh["changed_since_build"].any() and fresh["outputs_built_at"].notna().all()
+    store.submit_file(_book(tmp_path / "v2", "316", cells={("Assignments", 2, "Hourly pay rate"): 31.0}), Q)
+    store.submit_file(_book(tmp_path, "203"), Q)
+    stale = store.status(Q).set_index("la_code")
+    assert stale.index[stale["changed_since_build"]].tolist() == ["203", "316"]
+    shown = _cli(service_home, "status", "--quarter", "2025-Q2")
+    assert "Outputs for 2025-Q2 are stale: 2 LA(s) changed" in shown.stderr
+    build_quarter(Q)
+    assert not store.status(Q)["changed_since_build"].any()
+
+
+# --- the HMAC key --------------------------------------------------------------------------------
+
+def test_a_missing_empty_or_different_key_stops_writes_and_rekey_hashes_again(tmp_path, service_home):
+    """issue 14 item 7: deleting or changing the key silently broke X601/X602 matching; a 0-byte key was taken."""
+    store.submit_file(_book(tmp_path, "316"), Q)
+    key = service_home / "data" / "secret.key"
+    original = key.read_text()
+    hashes = _query(service_home, "SELECT swe_hash FROM fact_assignment ORDER BY ALL")
+    key.unlink()
+    missing = _cli(service_home, "submit", str(_book(tmp_path, "202")))
+    assert missing.returncode == 2 and "secret.key is missing" in missing.stderr and "rekey" in missing.stderr
+    assert not key.exists()                                     # no new key was made behind the warehouse's back
+    key.write_text("")
+    empty = _cli(service_home, "submit", str(_book(tmp_path, "202")))
+    assert empty.returncode == 2 and "is empty" in empty.stderr
+    other = _cli(service_home, "submit", str(_book(tmp_path, "202")), AGENCY_RETURN_KEY="another key")
+    assert other.returncode == 2 and "fingerprint differs" in other.stderr
+    assert len(_ledger(service_home)) == 1                      # nothing was written
+
+    key.write_text(original)
+    rotated = _cli(service_home, "rekey")
+    assert rotated.returncode == 0, rotated.stderr
+    assert key.read_text() != original and stat.S_IMODE(key.stat().st_mode) == 0o600
+    rehashed = _query(service_home, "SELECT swe_hash FROM fact_assignment ORDER BY ALL")
+    assert rehashed != hashes and len(rehashed) == len(hashes)
+    assert _cli(service_home, "submit", str(_book(tmp_path, "202"))).returncode == 0   # the new key matches
