@@ -16,13 +16,14 @@ it, whereas a write of a few bytes is all-or-nothing, so a dead worker is always
 """
 from __future__ import annotations
 
-import ctypes
 import multiprocessing
 import os
 import pickle
+import select
 import shutil
-import signal
 import tempfile
+import threading
+import time
 import uuid
 from collections import deque
 from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
@@ -38,20 +39,30 @@ IN_FLIGHT_BYTES = 16 * 2**20      # workbook bytes validated ahead of the caller
 # server starting): on 2 cores this took the 153-workbook flow from ~43 s to ~41 s.
 WORKER_NICENESS = 5
 STAGING_PREFIX = "agency-return-ahead-"
-_PR_SET_PDEATHSIG = 1
 
 
-def _worker_start() -> None:
-    """In each worker: lower priority, and die with the process that started it (Linux: the forkserver,
-    which itself exits when the caller dies), so no worker outlives a killed caller."""
-    parent = os.getppid()
+def _worker_start(caller: int) -> None:
+    """In each worker: lower priority, and end when the caller ends. A worker would otherwise outlive a
+    killed caller for ever (it holds the pool's queue open itself, and the forkserver it came from waits
+    for its workers), holding SWE numbers in memory."""
     os.nice(WORKER_NICENESS)
+    threading.Thread(target=_exit_with, args=(caller,), daemon=True, name="exit-with-caller").start()
+
+
+def _exit_with(caller: int) -> None:
     try:
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):   # not Linux: the pool's own shutdown is all there is
-        pass
-    if os.getppid() != parent:          # the starter died before prctl took effect
+        fd = os.pidfd_open(caller)      # readable when the caller has ended (Linux)
+    except ProcessLookupError:
         os._exit(1)
+    except (AttributeError, OSError):   # no pidfd: look every second
+        while True:
+            try:
+                os.kill(caller, 0)
+            except ProcessLookupError:
+                os._exit(1)
+            time.sleep(1)
+    select.select([fd], [], [])
+    os._exit(1)
 
 
 def remove_stale_staging(folder: Path | None = None) -> int:
@@ -114,7 +125,7 @@ class Ahead:
         # DuckDB connection or Prefect thread is inherited. (A calling script needs a __main__ guard.)
         ctx = multiprocessing.get_context("forkserver")
         ctx.set_forkserver_preload(["pipeline.validate", "pipeline.report"])
-        self._pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_start)
+        self._pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_start, initargs=(os.getpid(),))
         self._workers = workers
         self._queue.extend(files)
         self._fill()

@@ -369,3 +369,176 @@ def test_a_missing_empty_or_different_key_stops_writes_and_rekey_hashes_again(tm
     rehashed = _query(service_home, "SELECT swe_hash FROM fact_assignment ORDER BY ALL")
     assert rehashed != hashes and len(rehashed) == len(hashes)
     assert _cli(service_home, "submit", str(_book(tmp_path, "202"))).returncode == 0   # the new key matches
+
+
+# --- personal data -------------------------------------------------------------------------------
+
+PLANTED = {   # how each SWE number is typed -> its digits, which must appear nowhere they should not
+    "file name": ("SW7654321", "7654321"),
+    "Service area": ("Team SW12345678 cover", "12345678"),               # 8 digits
+    "Cap breach reason": ("covering for \u0405W8642097", "8642097"),     # a Cyrillic S
+    "Agencies description": ("sent SW\u200b9753108 twice", "9753108"),   # a zero-width space
+    "Compliance explanation": ("see sw 5318642", "5318642"),
+}
+REAL = ("SW100001", "SW100002", "SW100003")   # the assignments' own SWE numbers (tests/workbooks.py)
+
+
+def _planted_book(folder: Path, la: str = "316") -> Path:
+    sheets = valid_sheets(Q, la_code=la)
+    set_cell(sheets, "Assignments", 2, "Service area", PLANTED["Service area"][0])
+    set_cell(sheets, "Assignments", 3, "Cap breach reason", PLANTED["Cap breach reason"][0])
+    sheets["Agencies"].append(["Hays Social Care", "Notice periods", PLANTED["Agencies description"][0]])
+    compliance = sheets["Compliance"]
+    header = compliance[0]
+    compliance[2][header.index("Status")] = "Partially compliant"
+    compliance[2][header.index("Explanation")] = PLANTED["Compliance explanation"][0]
+    folder.mkdir(parents=True, exist_ok=True)
+    return make_workbook(folder / f"{la}_{PLANTED['file name'][0]}_2025-Q2.xlsx", sheets)
+
+
+def _texts(path: Path) -> str:
+    """What a file holds as text: an xlsx's XML parts, a DuckDB file's every text column, else its bytes."""
+    import zipfile
+    data = path.read_bytes()
+    if data[:2] == b"PK":
+        with zipfile.ZipFile(path) as z:
+            return "\n".join(z.read(n).decode("utf-8", "replace") for n in z.namelist())
+    if path.suffix == ".duckdb":
+        con = duckdb.connect(str(path), read_only=True)
+        try:
+            out = []
+            for table, column in con.execute("SELECT table_name, column_name FROM information_schema.columns "
+                                             "WHERE data_type = 'VARCHAR'").fetchall():
+                out += [str(v) for (v,) in con.execute(f'SELECT DISTINCT "{column}" FROM "{table}"').fetchall()]
+            return "\n".join(out)
+        finally:
+            con.close()
+    return data.decode("utf-8", "replace")
+
+
+def _where_found(root: Path, needles) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+    for path in root.rglob("*"):
+        if path.is_file() and not path.name.endswith((".lock", ".gate")):
+            text = _texts(path)
+            for needle in needles:
+                if needle in text or needle in path.name:
+                    found.setdefault(needle, set()).add(str(path.relative_to(root)))
+    return found
+
+
+def test_swe_numbers_in_free_text_and_file_names_are_redacted_and_the_build_goes_on(tmp_path, service_home):
+    """issue 14 items 5 and 15: typed SWE numbers were stored in plain text (8 digits, a Cyrillic S, a
+    zero-width space were missed) and `build` then failed for every LA; a file name's reached the ledger."""
+    from pipeline import intake
+    inbox = service_home / "inbox"
+    inbox.mkdir()
+    row = intake.take(inbox, _planted_book(inbox), Q)
+    assert row["status"] == "accepted" and "7654321" not in json.dumps(row)
+    store.submit_file(_book(tmp_path, "202"), Q)
+    summary = build_quarter(Q)
+    assert summary.las_accepted == 2
+    digits = [d for _, d in PLANTED.values()]
+    found = _where_found(service_home, digits)
+    council_own = {p for p in set().union(*found.values()) if p.startswith(("data/raw/", "inbox/processed/"))}
+    assert set().union(*found.values()) == council_own, found
+    assert "[SWE number removed]" in _texts(service_home / "data" / "warehouse.duckdb")
+    assert not any("7654321" in p.name for p in inbox.rglob("*"))       # filed under a redacted name
+    dfe = _texts(service_home / "outputs" / "2025-Q2" / "dfe" / "316_2025-Q2.xlsx")
+    assert all(n in dfe for n in REAL)                                  # DfE's own return keeps the real numbers
+
+
+def test_everything_under_the_data_home_is_private_whatever_the_umask(tmp_path, service_home):
+    """issue 14 item 14: with umask 022 the warehouse and its WAL, outputs, inbox copies and Prefect's
+    database were world-readable."""
+    script = textwrap.dedent("""
+        import os, sys
+        from pathlib import Path
+        os.umask(0o022)
+        from pipeline import intake, store
+        from pipeline.build import build_quarter
+        inbox = Path(sys.argv[1])
+        for f in sorted(inbox.glob("*.xlsx")):
+            intake.take(inbox, f, "2025-Q2")
+        build_quarter("2025-Q2")
+        store.status("2025-Q2")
+    """)
+    inbox = service_home / "inbox"
+    _book(inbox, "316")
+    _book(inbox, "202", cells={("Assignments", 2, "Hourly pay rate"): 0})     # rejected
+    done = subprocess.run([sys.executable, "-c", script, str(inbox)], env=_env(service_home), cwd=service_home,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    checked = 0
+    for root in (service_home / "data", service_home / "outputs", inbox / "processed", inbox / "rejected"):
+        for path in (root, *root.rglob("*")):
+            mode = stat.S_IMODE(path.stat().st_mode)
+            assert mode == (0o700 if path.is_dir() else 0o600), f"{path.relative_to(service_home)}: {oct(mode)}"
+            checked += 1
+    assert checked > 40
+
+
+def _descendants(pid: int) -> set[int]:
+    parents = {}
+    for stat_file in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat_file.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(stat_file.parent.name)] = int(fields[1])
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {p for p, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_a_killed_submit_leaves_no_workers_and_its_answers_are_removed_by_the_next_batch(tmp_path, service_home):
+    """issue 14 item 6: a killed `submit` left pickled results with real SWE numbers in the temporary
+    folder and 4 worker processes alive."""
+    import tempfile
+    from pipeline import ahead
+    files = [_book(tmp_path / "in", la) for la in LONDON]
+    proc = subprocess.Popen([sys.executable, "-m", "pipeline", "submit", *map(str, files)], env=_env(service_home),
+                            cwd=service_home, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    staging = []
+    deadline = time.monotonic() + 120
+    while not staging and time.monotonic() < deadline:
+        staging = list(Path(tempfile.gettempdir()).glob(f"{ahead.STAGING_PREFIX}{proc.pid}-*"))
+        time.sleep(0.05)
+    assert staging, "the batch never started validating ahead"
+    time.sleep(0.5)
+    workers = _descendants(proc.pid)
+    assert workers
+    proc.kill()
+    proc.wait()
+    deadline = time.monotonic() + 20
+    while any(_alive(p) for p in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [p for p in workers if _alive(p)]
+    assert stat.S_IMODE(staging[0].stat().st_mode) == 0o700
+    assert ahead.remove_stale_staging() >= 1 and not staging[0].exists()
+
+
+def test_xlsm_is_treated_the_same_by_submit_and_the_inbox(tmp_path, service_home):
+    """issue 14 item 10: `submit` took a .xlsm, the inbox ignored it silently."""
+    from pipeline import intake, validate
+    book = _book(tmp_path, "316")
+    macro = book.with_suffix(".xlsm")
+    book.rename(macro)
+    direct = validate.validate_file(macro, Q).status
+    inbox = service_home / "inbox"
+    inbox.mkdir()
+    taken = tmp_path / "copy" / macro.name
+    taken.parent.mkdir()
+    taken.write_bytes(macro.read_bytes())
+    (inbox / macro.name).write_bytes(macro.read_bytes())
+    assert [p.name for p in intake.new_files(inbox)] == [macro.name]
+    assert intake.take(inbox, inbox / macro.name, Q)["status"] == direct
