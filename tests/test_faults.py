@@ -542,3 +542,32 @@ def test_xlsm_is_treated_the_same_by_submit_and_the_inbox(tmp_path, service_home
     (inbox / macro.name).write_bytes(macro.read_bytes())
     assert [p.name for p in intake.new_files(inbox)] == [macro.name]
     assert intake.take(inbox, inbox / macro.name, Q)["status"] == direct
+
+
+def test_the_quarterly_flow_keeps_swe_numbers_out_of_everything_it_writes(tmp_path, service_home):
+    """issue 14 privacy: `make run`'s flow (Prefect's temporary server, a fresh database) over an inbox
+    with an SWE number in a file name and in free text, umask 022; then every file the pipeline wrote,
+    Prefect's database included, is read: real SWE numbers appear only in the kept raw files (and the
+    inbox's copies of the council's own file), the council's own feedback and that LA's DfE return."""
+    inbox = service_home / "inbox" / "2025-Q2"
+    _planted_book(inbox)
+    _book(inbox, "202")
+    env = _env(service_home, PREFECT_HOME=str(service_home / ".prefect"))
+    for name in ("PREFECT_API_URL", "PREFECT_PROFILES_PATH"):
+        env.pop(name, None)
+    done = subprocess.run(["bash", "-c", 'umask 022; exec "$0" -m flows.quarterly --quarter 2025-Q2 --inbox "$1"',
+                           sys.executable, str(inbox)], env=env, cwd=service_home, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "7654321" not in done.stdout + done.stderr and not any(n in done.stdout + done.stderr for n in REAL)
+    assert (service_home / "outputs" / "2025-Q2" / "dfe" / "316_2025-Q2.xlsx").exists()
+    prefect_db = list((service_home / ".prefect").rglob("*.db"))
+    assert prefect_db and stat.S_IMODE((service_home / ".prefect").stat().st_mode) == 0o700
+    assert "ingest-316_SWE-number-removed_2025-Q2.xlsx" in "".join(_texts(p) for p in prefect_db)   # the scan sees it
+
+    found = _where_found(service_home, [*REAL, *(d for _, d in PLANTED.values())])
+    allowed = ("data/raw/", "inbox/2025-Q2/processed/", "outputs/2025-Q2/dfe/316_2025-Q2", "outputs/2025-Q2/dfe/202_2025-Q2")
+    assert {p for paths in found.values() for p in paths if not p.startswith(allowed)} == set(), found
+    for _, digits in PLANTED.values():    # typed into free text: only the council's own file and its feedback
+        assert all(p.startswith(("data/raw/", "inbox/2025-Q2/processed/")) for p in found.get(digits, ())), found
+    assert any(p.endswith("_feedback.xlsx") for p in found["SW100001"])
