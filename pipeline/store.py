@@ -10,6 +10,7 @@ import fcntl
 import json
 import os
 import shutil
+from collections import deque
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -161,18 +162,28 @@ def submit_file(path, quarter: Quarter | str | None = None, *, home=None) -> Sub
     return submit_files([path], quarter, home=home)[0]
 
 
+GROUP_FILES = 16   # at most this many files recorded per hold of the write lock (~0.5 s): others interleave
+
+
 def submit_files(files, quarter: Quarter | str | None = None, *, home=None, workers: int | None = None
                  ) -> list[SubmitOutcome]:
-    """Submit several files in order: validated ahead in parallel processes, recorded one by one, each
-    under its own write lock (others' uploads interleave). Of two accepted files for one LA and
-    quarter, the later supersedes the earlier, and both outcomes say so."""
+    """Submit several files in order: validated ahead in parallel processes, then recorded in the order
+    given. Each hold of the write lock records one file and, with it, the next files whose validation is
+    already done (at most GROUP_FILES): one opening of the warehouse instead of one per file, and other
+    writers still get in between. Of two accepted files for one LA and quarter, the later supersedes the
+    earlier, and both outcomes say so."""
     where = paths(home)
     collecting = Quarter.parse(quarter) if isinstance(quarter, str) else quarter
-    files = [Path(f) for f in files]
+    queue = deque(Path(f) for f in files)
     outcomes = []
-    with validating_ahead(files, collecting, home=home, workers=workers) as early:
-        for path in files:
-            outcomes.append(_submit_one(where, path, collecting, early))
+    with validating_ahead(list(queue), collecting, home=home, workers=workers) as early:
+        while queue:
+            group = [_validated(where, queue.popleft(), collecting, early)]
+            while queue and len(group) < GROUP_FILES and early.ready(queue[0]):
+                group.append(_validated(where, queue.popleft(), collecting, early))
+            with writing(where) as con:
+                key = warehouse.writing_key(con, where.data)   # stops here, before anything is kept, if it is wrong
+                outcomes += [_submit_one(con, where, path, sha, result, collecting, key) for path, sha, result in group]
     latest: dict[tuple, SubmitOutcome] = {}
     for outcome in outcomes:
         if outcome.status == "accepted" and not outcome.unchanged:
@@ -183,26 +194,31 @@ def submit_files(files, quarter: Quarter | str | None = None, *, home=None, work
     return outcomes
 
 
-def _submit_one(where: Paths, path: Path, collecting: Quarter | None, early) -> SubmitOutcome:
+def _validated(where: Paths, path: Path, collecting: Quarter | None, early) -> tuple[Path, str, Result]:
+    """The file, its hash and its verdict: computed ahead, else now (outside the write lock)."""
     sha = file_sha256(path) if path.is_file() else ""
-    result = early.take(path, sha) or validate_file(
-        path, collecting, previous_total=partial(_previous_total, where))
+    result = early.take(path, sha) or validate_file(path, collecting, previous_total=partial(_previous_total, where))
+    return path, sha, result
+
+
+def _submit_one(con, where: Paths, path: Path, sha: str, result: Result, collecting: Quarter | None,
+                key: bytes) -> SubmitOutcome:
+    """Record one validated file, holding the write lock: nothing new if the same bytes already have this
+    verdict as the LA's latest submission."""
+    seen = warehouse.latest_submission(con, sha) if sha else None
+    if seen is not None and _same_verdict(seen, result):
+        return SubmitOutcome(str(path), result.la_code, result.quarter, result.status, sha, result.errors,
+                             result.queries, result.queries_outstanding, seen["submission_id"], result,
+                             unchanged=True)
+    received = dt.datetime.now(dt.timezone.utc)
     name = redact_name(path.name)
-    with writing(where) as con:
-        key = warehouse.writing_key(con, where.data)   # stops here, before anything is kept, if it is wrong
-        seen = warehouse.latest_submission(con, sha) if sha else None
-        if seen is not None and _same_verdict(seen, result):
-            return SubmitOutcome(str(path), result.la_code, result.quarter, result.status, sha, result.errors,
-                                 result.queries, result.queries_outstanding, seen["submission_id"], result,
-                                 unchanged=True)
-        received = dt.datetime.now(dt.timezone.utc)
-        if sha and path.stat().st_size <= config.threshold("max_file_mb") * 2**20:
-            # kept and listed BEFORE the warehouse commits: a crash in between leaves a file `rebuild`
-            # replays, never a ledger row it cannot
-            _keep_raw(where, sha, path.read_bytes())
-            _append_index(where, {"sha256": sha, "received_at": received.isoformat(), "file_name": name,
-                                  "quarter": str(collecting) if collecting else None})
-        return _record(con, where, path, result, collecting, received, name, key)
+    if sha and path.stat().st_size <= config.threshold("max_file_mb") * 2**20:
+        # kept and listed BEFORE the warehouse commits: a crash in between leaves a file `rebuild`
+        # replays, never a ledger row it cannot
+        _keep_raw(where, sha, path.read_bytes())
+        _append_index(where, {"sha256": sha, "received_at": received.isoformat(), "file_name": name,
+                              "quarter": str(collecting) if collecting else None})
+    return _record(con, where, path, result, collecting, received, name, key)
 
 
 def _same_verdict(seen: dict, result: Result) -> bool:

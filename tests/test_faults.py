@@ -92,6 +92,17 @@ def test_eight_threads_submitting_at_once_lose_nothing(tmp_path, service_home):
     assert len(_query(service_home, "SELECT * FROM ledger")) == 9
 
 
+def test_no_duckdb_connection_outlives_its_operation(tmp_path, service_home):
+    """The cause of DuckDB's "leaked instances" report at exit: a connection kept alive after its
+    operation (the old `store.session` held one in a context variable that Prefect's task runs copy)."""
+    import gc
+    store.submit_files([_book(tmp_path, la) for la in LONDON[:2]], Q)
+    store.status(Q)
+    build_quarter(Q)
+    gc.collect()
+    assert [o for o in gc.get_objects() if isinstance(o, duckdb.DuckDBPyConnection)] == []
+
+
 def test_opening_runs_the_schema_only_when_it_changed(tmp_path, service_home):
     store.submit_file(_book(tmp_path, "316"), Q)
     path = service_home / "data" / "warehouse.duckdb"
@@ -559,6 +570,7 @@ def test_the_quarterly_flow_keeps_swe_numbers_out_of_everything_it_writes(tmp_pa
                            sys.executable, str(inbox)], env=env, cwd=service_home, capture_output=True, text=True,
                           timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
+    assert "leaked" not in done.stderr    # nanobind's report of DuckDB objects still alive at exit (issue 14)
     assert "7654321" not in done.stdout + done.stderr and not any(n in done.stdout + done.stderr for n in REAL)
     assert (service_home / "outputs" / "2025-Q2" / "dfe" / "316_2025-Q2.xlsx").exists()
     prefect_db = list((service_home / ".prefect").rglob("*.db"))
