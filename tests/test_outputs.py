@@ -83,14 +83,17 @@ def test_totals_match_the_source_workbooks(built):
     by_region: dict[str, float] = {}
     for code, region in LAS.items():
         by_region[region] = by_region.get(region, 0) + sum(r["Total monthly cost"] for r in src[code]["monthly"])
-    costs = pd.read_excel(out / "national.xlsx", sheet_name="Costs by region").set_index("region_name")
-    assert costs.at["London", "total_cost"] == pytest.approx(by_region["London"], abs=0.01)
-    assert costs.at["Yorkshire and The Humber", "total_cost"] == pytest.approx(by_region["Yorkshire_and_The_Humber"], abs=0.01)
-    assert costs.at["England", "total_cost"] == pytest.approx(sum(by_region.values()), abs=0.01)
-    assert costs.at["England", "las_accepted"] == 5
+    costs = pd.read_excel(out / "national.xlsx", sheet_name="Costs by region", header=1).set_index("Region")
+    assert costs.at["London", "Total cost (£)"] == pytest.approx(by_region["London"], abs=0.01)
+    assert costs.at["Yorkshire and The Humber", "Total cost (£)"] == pytest.approx(
+        by_region["Yorkshire_and_The_Humber"], abs=0.01)
+    assert costs.at["England", "Total cost (£)"] == pytest.approx(sum(by_region.values()), abs=0.01)
+    assert costs.at["North East", "Total cost (£)"] == "x"          # no returns: DfE's 'not available'
+    assert costs.at["England", "LAs with an accepted return"] == 5
     assert built["summary"].total_cost_by_region["London"] == pytest.approx(by_region["London"], abs=0.01)
 
-    summary = pd.read_excel(out / "regional" / "London.xlsx", sheet_name="Summary", dtype={"la_code": str})
+    summary = pd.read_excel(out / "regional" / "London.xlsx", sheet_name="By LA and role", header=1,
+                            dtype={"LA code": str}).rename(columns={m.header: m.name for m in outputs.measures().values()})
     for code in ("202", "203", "316"):
         rows = src[code]["assignments"]
         rates = [r["Hourly pay rate"] + (r["Holiday pay per hour"] or 0) + (r["Employer NI per hour"] or 0)
@@ -105,9 +108,10 @@ def test_totals_match_the_source_workbooks(built):
         assert len(dfe) == len(rows)
         assert set(dfe["swe_number"]) == {_swe(r["SWE registration number"]) for r in rows}
 
-    trend = pd.read_excel(out / "regional" / "London.xlsx", sheet_name="Cost trend")
+    trend = pd.read_excel(out / "regional" / "London.xlsx", sheet_name="Cost trend", header=1)
     london_total = sum(r["Total monthly cost"] for c in ("202", "203", "316") for r in src[c]["monthly"])
-    assert trend["London total"].sum() == pytest.approx(london_total, abs=0.01)
+    assert trend["Region total, LAs reporting (£)"].sum() == pytest.approx(london_total, abs=0.01)
+    assert list(trend["LAs reporting"]) == [3, 3, 3]
 
 
 def _texts(path) -> str:
@@ -137,8 +141,8 @@ def test_cross_la_findings_reach_the_region_never_the_la(built):
     for region in ("E12000007", "E12000003"):
         codes = set(cross.loc[cross["region_code"] == region, "code"])
         assert {"X601", "X602"} <= codes
-    regional = pd.read_excel(built["out"] / "regional" / "London.xlsx", sheet_name="Cross-LA findings")
-    assert {"X601", "X602"} <= set(regional["code"])
+    regional = pd.read_excel(built["out"] / "regional" / "London.xlsx", sheet_name="Cross-LA findings", header=1)
+    assert {"X601", "X602"} <= set(regional["Finding code"])
     for outcome, path in zip(built["outcomes"], built["files"]):
         assert not {f.code for f in outcome.result.findings} & {"X601", "X602"}
         assert not {f.code for f in validate_file(path, Q).findings} & {"X601", "X602"}

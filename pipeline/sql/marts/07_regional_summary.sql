@@ -1,7 +1,7 @@
 -- regional_summary: per LA and role category (plus each LA's 'All roles', and the region's rows
 -- with la_code 'ALL'): headcount (distinct workers), FTE (hours/37), median / mean / 90th
 -- percentile cap-basis rate, share above cap, breaches and how many were signed off by the
--- DCS and/or Chief Executive, project-team share, cost of the assignments.
+-- DCS and/or Chief Executive (and how many were not), project-team share, cost of the assignments.
 SELECT
     f.region_code,
     CASE WHEN grouping(f.la_code) = 1 THEN 'ALL' ELSE f.la_code END AS la_code,
@@ -17,6 +17,9 @@ SELECT
     count(*) FILTER (WHERE f.above_cap) AS breaches,
     count(*) FILTER (WHERE f.above_cap AND f.cap_approved_by IN ('DCS', 'Chief Executive', 'DCS and Chief Executive'))
         AS breaches_signed_off,
+    count(*) FILTER (WHERE f.above_cap AND f.cap_approved_by IS DISTINCT FROM 'DCS'
+                     AND f.cap_approved_by IS DISTINCT FROM 'Chief Executive'
+                     AND f.cap_approved_by IS DISTINCT FROM 'DCS and Chief Executive') AS breaches_not_signed_off,
     round(avg((f.engagement_model IN ('Project team', 'Packaged model'))::INTEGER), 4) AS project_team_share,
     round(sum(f.cost_in_quarter), 2) AS assignment_cost
 FROM fact_assignment AS f
