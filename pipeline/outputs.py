@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import numbers
+import textwrap
 import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
@@ -100,9 +101,9 @@ def fit_width(header: str, lengths) -> float:
 
 
 def lines_needed(text: str, width: float) -> int:
-    """Lines a text takes when wrapped in a column of `width` characters."""
-    usable = max(1, int(width) - 1)
-    return sum(max(1, math.ceil(len(line) / usable)) for line in str(text).splitlines() or [""])
+    """Lines a text takes when wrapped at word boundaries in a column of `width` characters."""
+    usable = max(4, int(width) - 2)
+    return sum(len(textwrap.wrap(line, usable)) or 1 for line in str(text).splitlines() or [""])
 
 
 class Book:
@@ -124,6 +125,7 @@ class Book:
         self.bold = self.wb.add_format({"bold": True, "valign": "top"})
         self.flag = self.wb.add_format({"bg_color": "#FCE4D6", "valign": "top"})
         self._formats: dict[tuple, object] = {}
+        self._widths: dict[tuple[str, int], float] = {}   # (sheet, column) -> width: tables sharing a sheet widen it
 
     def close(self) -> None:
         self.wb.close()
@@ -137,10 +139,14 @@ class Book:
                 spec["num_format"] = NUMBER_FORMATS[kind]
             if symbol or kind in NUMERIC:
                 spec["align"] = "right"
+            elif kind in ("date", "month"):
+                spec["align"] = "center"
             if wrap:
                 spec["text_wrap"] = True
             if bold:
                 spec["bold"] = True
+            if kind == "note":
+                spec.update(italic=True, font_color="#404040")
             self._formats[key] = self.wb.add_format(spec)
         return self._formats[key]
 
@@ -158,14 +164,15 @@ class Book:
         self.key_values(ws, 0, rows)
         return ws
 
-    def key_values(self, ws, row: int, rows: list[tuple[str, object]], *, widths=(30, 100)) -> int:
-        """Label / text pairs, the text wrapped; returns the next free row."""
+    def key_values(self, ws, row: int, rows: list[tuple[str, object]], *, widths=(36, 100)) -> int:
+        """Label / text pairs, both wrapped; returns the next free row."""
         ws.set_column(0, 0, widths[0])
         ws.set_column(1, 1, widths[1])
+        label = self.fmt("text", wrap=True, bold=True)
         for k, v in rows:
-            _write(ws, row, 0, k, self.bold)
+            _write(ws, row, 0, k, label)
             _write(ws, row, 1, v, self.wrap)
-            ws.set_row(row, LINE_HEIGHT * lines_needed(str(v), widths[1]))
+            ws.set_row(row, LINE_HEIGHT * max(lines_needed(str(k), widths[0] - 2), lines_needed(str(v), widths[1])))
             row += 1
         return row
 
@@ -187,7 +194,10 @@ class Book:
         col_widths = []
         for j, m in enumerate(shown):
             given = (widths or {}).get(j)
-            col_widths.append(given or fit_width(m.header, (_shown_length(v, m.kind) for v in values[:, j])))
+            wanted = given or fit_width(m.header, (_shown_length(v, m.kind) for v in values[:, j]))
+            key = (ws.name, start_col + j)
+            self._widths[key] = max(self._widths.get(key, 0), wanted)
+            col_widths.append(self._widths[key])
             ws.set_column(start_col + j, start_col + j, col_widths[-1])
         span = max(len(columns), 1)
         if title:
@@ -307,7 +317,8 @@ def dfe_return(folder: Path, la_code: str, quarter: str, mine: dict[str, pd.Data
     stem = f"{la_code}_{quarter}"
     book = Book(folder / f"{stem}.xlsx")
     book.about("About", about)
-    for name, frame in (("Assignments", assignments), ("Compliance", compliance), ("Cap breaches", breaches),
+    shown = compliance.rename(columns={"breaches": "rule_breaches"})   # breaches of the rule, not of the cap
+    for name, frame in (("Assignments", assignments), ("Compliance", shown), ("Cap breaches", breaches),
                         ("Agencies", agencies), ("Monthly costs", monthly)):
         book.table(name, frame, note=DFE_NOTES[name])
     book.close()
@@ -352,6 +363,7 @@ def regional(path: Path, region_code: str, region_name: str, tables: dict[str, p
     quarter = next((v for k, v in about if k == "Quarter"), "")
     book = Book(path)
     summary = book.sheet("Summary")
+    summary.fit_to_pages(1, 1)
     by_la = pick["regional_summary"]
     book.table("By LA and role", by_la, note=f"{region_name}, {quarter}: each LA's agency workforce by role "
                "category, with an 'All roles' row per LA and the region's rows (LA code ALL) at the end.")
@@ -421,7 +433,7 @@ def _summary_sheet(book: Book, ws, region_code: str, region_name: str, quarter: 
     many LAs each rule's assignments show as compliant."""
     _write(ws, 0, 0, f"Agency child and family social workers: {region_name}, {quarter}", book.title)
     _write(ws, 1, 0, "Key figures from the LAs' accepted returns; the tables behind them are on the following "
-                     "sheets and the definitions on Notes.", book.note)
+                     "sheets and the definitions on Notes.", book.fmt("note"))
     c = costs.set_index("region_code").loc[region_code]
     s = pick["regional_summary"]
     region = s[(s["la_code"] == "ALL") & (s["role_category"] == "All roles")]
@@ -430,7 +442,7 @@ def _summary_sheet(book: Book, ws, region_code: str, region_name: str, quarter: 
     def get(col):
         return None if r is None else r[col]
     figures = [
-        ("LAs with an accepted return", f"{int(c['las_accepted'])} of {int(c['las_live'])}", "text"),
+        ("LAs with an accepted return", f"{int(c['las_accepted'])} of {int(c['las_live'])}", "count"),
         ("Agency workers (headcount)", get("headcount"), "count"),
         ("Agency FTE", get("fte"), "fte"),
         ("Total cost (£)", float(c["total_cost"]) if c["las_accepted"] else None, "money"),
@@ -440,7 +452,7 @@ def _summary_sheet(book: Book, ws, region_code: str, region_name: str, quarter: 
         ("Assignments above cap", get("breaches"), "count"),
         ("Above cap, not signed off by DCS or Chief Executive", get("breaches_not_signed_off"), "count"),
     ]
-    ws.set_column(0, 0, 48)
+    ws.set_column(0, 0, 57)   # the longest role category and label
     ws.set_column(1, 5, 16)
     row = 3
     _write(ws, row, 0, "Measure", book.head)
@@ -449,7 +461,7 @@ def _summary_sheet(book: Book, ws, region_code: str, region_name: str, quarter: 
         row += 1
         _write(ws, row, 0, label, book.fmt("text"))
         shown = "x" if value is None or (isinstance(value, float) and math.isnan(value)) else value
-        _write(ws, row, 1, shown, book.fmt(kind, symbol=isinstance(shown, str) and kind != "text", bold=True))
+        _write(ws, row, 1, shown, book.fmt(kind, symbol=isinstance(shown, str), bold=True))
     row += 2
     rates = pick["rates_vs_cap"]
     _write(ws, row, 0, "Median cap-basis rate against the cap, by role category", book.subtitle)
@@ -482,7 +494,6 @@ def _summary_sheet(book: Book, ws, region_code: str, region_name: str, quarter: 
             _write(ws, row, j, int((part["derived_status"] == status).sum()), book.fmt("count"))
         differs = int((~part["agrees"].astype(bool)).sum())
         _write(ws, row, len(heads) - 1, differs, book.flag if differs else book.fmt("count"))
-    ws.summary_end = row   # the charts go below
 
 
 def _trend_chart(book: Book, ws, trend: pd.DataFrame, rows: tuple[int, int], region_name: str) -> None:
@@ -506,7 +517,7 @@ def _trend_chart(book: Book, ws, trend: pd.DataFrame, rows: tuple[int, int], reg
     lines.set_x_axis({"date_axis": True, "num_format": "mmm yy"})
     lines.set_legend({"position": "bottom"})
     lines.set_size({"width": 760, "height": 340})
-    ws.insert_chart(ws.summary_end + 2, 0, lines)
+    ws.insert_chart(3, 7, lines, {"x_offset": 10})
 
 
 def _rates_chart(book: Book, ws, rates: pd.DataFrame, rows: tuple[int, int]) -> None:
@@ -530,7 +541,7 @@ def _rates_chart(book: Book, ws, rates: pd.DataFrame, rows: tuple[int, int]) -> 
     bars.set_y_axis({"name": "£ per hour", "num_format": "£0", "min": 0})
     bars.set_legend({"position": "bottom"})
     bars.set_size({"width": 760, "height": 340})
-    ws.insert_chart(ws.summary_end + 20, 0, bars)
+    ws.insert_chart(21, 7, bars, {"x_offset": 10})
 
 
 def _compliance_sheet(book: Book, grid: pd.DataFrame) -> None:
@@ -586,18 +597,12 @@ def _notes_sheet(book: Book, about: list[tuple[str, object]], frames: list[pd.Da
     seen = dict.fromkeys(str(c) for f in frames for c in f.columns)
     defined = [(measure(c).header, measure(c).definition) for c in seen if measure(c).definition]
     row = book.key_values(ws, row + 1, defined) + 1
-    _write(ws, row, 0, f"Cap table used: {cap_table().version} (illustrative caps; the real table replaces it "
-                       "without code change)", book.subtitle)
-    caps = caps.assign(**{"In force to": caps["In force to"].map(lambda d: d if pd.notna(d) else "")})
-    row += 1
-    for j, h in enumerate(caps.columns):
-        _write(ws, row, j + 2, h, book.head)
-    for rec in caps.itertuples(index=False):
-        row += 1
-        for j, value in enumerate(rec):
-            kind = "date" if isinstance(value, dt.date) else ("rate" if isinstance(value, float) else "text")
-            _write(ws, row, j + 2, value, book.fmt(kind))
-    ws.set_column(2, 6, 22)
+    _write(ws, row, 0, "Cap table", book.bold)
+    _write(ws, row, 1, f"The price caps used are on the Cap table sheet ({cap_table().version}).", book.wrap)
+    book.table("Cap table", caps.assign(**{"In force to": caps["In force to"].map(lambda d: d if pd.notna(d) else "")}),
+               kinds={"In force from": "date", "In force to": "date", "Price cap (£ per hour)": "rate"},
+               note=f"The price-cap table in force: {cap_table().version}. Caps are ILLUSTRATIVE until DfE's published "
+                    "table replaces this file (configuration, no code change).")
 
 
 # --- national.xlsx -----------------------------------------------------------------------------
