@@ -59,7 +59,7 @@ def workbooks(folder: Path) -> list[Path]:
             feedback, template]
 
 
-def render(files: list[Path], out: Path, soffice: str, pdftoppm: str, *, dpi: int = 80) -> list[Path]:
+def render(files: list[Path], out: Path, soffice: str, pdftoppm: str, *, dpi: int = 110) -> list[Path]:
     """Each workbook -> PDF (LibreOffice) -> one PNG per page in `out`, named <stem>-<page>.png."""
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:

@@ -102,7 +102,7 @@ def fit_width(header: str, lengths) -> float:
 
 def lines_needed(text: str, width: float) -> int:
     """Lines a text takes when wrapped at word boundaries in a column of `width` characters."""
-    usable = max(4, int(width) - 2)
+    usable = max(4, int(width * 1.1) - 2)   # widths count '0's; running text is a little narrower
     return sum(len(textwrap.wrap(line, usable)) or 1 for line in str(text).splitlines() or [""])
 
 

@@ -136,7 +136,8 @@ def write_report(result, source_path, out_path) -> Path:
 
 
 def _lines(value: str, width: int) -> int:
-    return sum(len(textwrap.wrap(part, max(width - 2, 4))) or 1 for part in str(value).splitlines() or [""])
+    usable = max(int(width * 1.1) - 2, 4)   # widths count '0's; running text is a little narrower
+    return sum(len(textwrap.wrap(part, usable)) or 1 for part in str(value).splitlines() or [""])
 
 
 def _comment_text(texts: list[str]) -> str:
