@@ -64,8 +64,8 @@ def measures() -> dict[str, Measure]:
 
 
 def measure(column: str) -> Measure:
-    """The Measure of a column; a column that is already a header (an LA's name in the trend) is text
-    unless its values say otherwise."""
+    """The Measure of a column; a column that is already a header (an LA's name in the trend) is shown
+    as it is, as text unless the table gives its kind."""
     return measures().get(column) or Measure(column, column, "text")
 
 
@@ -178,16 +178,17 @@ class Book:
 
     def table(self, name: str, frame: pd.DataFrame, *, title: str | None = None, note: str | None = None,
               start_row: int = 0, ws=None, start_col: int = 0, kinds: dict[str, str] | None = None,
-              widths: dict[int, float] | None = None) -> object:
+              widths: dict[int, float] | None = None, measures: dict[str, str] | None = None) -> object:
         """Write a frame under an optional title and note row: human headers (measures.toml), number
         formats by kind, symbols right-aligned, widths that fit (long text wrapped), and, for a sheet's
-        first table, frozen headers and an autofilter. Returns the worksheet; `table_rows` holds where
-        the header and data rows went."""
+        first table, frozen headers and an autofilter. `kinds` overrides a column's kind, `measures`
+        the measure it is shown as, `widths` a column's width by position. Returns the worksheet;
+        `table_rows` holds the header row and the last row written."""
         first = ws is None
         ws = ws or self.sheet(name)
         r = start_row
         columns = list(frame.columns)
-        shown = [measure(str(c)) for c in columns]
+        shown = [measure((measures or {}).get(str(c), str(c))) for c in columns]
         if kinds:
             shown = [Measure(m.name, m.header, kinds.get(str(c), m.kind), m.definition) for m, c in zip(shown, columns)]
         values = frame.to_numpy(dtype=object) if len(frame) else np.empty((0, len(columns)), dtype=object)
@@ -317,10 +318,10 @@ def dfe_return(folder: Path, la_code: str, quarter: str, mine: dict[str, pd.Data
     stem = f"{la_code}_{quarter}"
     book = Book(folder / f"{stem}.xlsx")
     book.about("About", about)
-    shown = compliance.rename(columns={"breaches": "rule_breaches"})   # breaches of the rule, not of the cap
-    for name, frame in (("Assignments", assignments), ("Compliance", shown), ("Cap breaches", breaches),
+    for name, frame in (("Assignments", assignments), ("Compliance", compliance), ("Cap breaches", breaches),
                         ("Agencies", agencies), ("Monthly costs", monthly)):
-        book.table(name, frame, note=DFE_NOTES[name])
+        # on Compliance, breaches are of the rule, not of the cap
+        book.table(name, frame, note=DFE_NOTES[name], measures={"breaches": "rule_breaches"} if name == "Compliance" else None)
     book.close()
     write_csv(assignments, folder / f"{stem}.csv")
     write_csv(_long(la_code, quarter, {"compliance": compliance, "cap_breaches": breaches, "agencies": agencies,
@@ -471,12 +472,14 @@ def _summary_sheet(book: Book, ws, region_code: str, region_name: str, quarter: 
     for j, h in enumerate(heads):
         _write(ws, row, j, h, book.head)
     ws.set_row(row, LINE_HEIGHT * 2)
+    missing = "x" if not c["las_accepted"] else "z"   # no returns at all / no assignment in the role
     for rec in rates.itertuples(index=False):
         row += 1
         share = rec.median_rate / rec.cap if pd.notna(rec.median_rate) and rec.cap else None
-        cells = [(rec.role_category, "text"), (rec.assignments if pd.notna(rec.assignments) else 0, "count"),
-                 (rec.median_rate if pd.notna(rec.median_rate) else "z", "rate"), (rec.cap, "rate"),
-                 (share if share is not None else "z", "share")]
+        count = rec.assignments if pd.notna(rec.assignments) else (0 if c["las_accepted"] else "x")
+        cells = [(rec.role_category, "text"), (count, "count"),
+                 (rec.median_rate if pd.notna(rec.median_rate) else missing, "rate"), (rec.cap, "rate"),
+                 (share if share is not None else missing, "share")]
         for j, (value, kind) in enumerate(cells):
             _write(ws, row, j, value, book.fmt(kind, symbol=isinstance(value, str) and kind != "text"))
     row += 2
@@ -487,6 +490,8 @@ def _summary_sheet(book: Book, ws, region_code: str, region_name: str, quarter: 
     for j, h in enumerate(heads):
         _write(ws, row, j, h, book.head)
     ws.set_row(row, LINE_HEIGHT * 2)
+    if grid.empty:
+        _write(ws, row + 1, 0, "No accepted returns yet.", book.fmt("note"))
     for rule, part in grid.groupby("rule", sort=False):
         row += 1
         _write(ws, row, 0, rule, book.fmt("text"))
