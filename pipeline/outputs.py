@@ -93,6 +93,17 @@ def _shown_length(value, kind: str) -> int:
     return max((len(line) for line in str(value).splitlines()), default=0)
 
 
+def _longest(column: pd.Series, kind: str) -> int:
+    """Roughly how many characters the longest cell of a column shows."""
+    if kind in ("date", "month"):
+        return 10
+    if kind in NUMERIC:
+        biggest = pd.to_numeric(column, errors="coerce").abs().max()
+        return max(_shown_length(float(biggest), kind) if pd.notna(biggest) else 0, 3)   # 3: a symbol ('low')
+    text = column.dropna()
+    return int(text.astype(str).str.len().max()) if len(text) else 0
+
+
 def fit_width(header: str, lengths) -> float:
     """A column width (characters) that shows every value and the header on at most two lines."""
     words = max((len(w) for w in header.split()), default=4)
@@ -195,7 +206,7 @@ class Book:
         col_widths = []
         for j, m in enumerate(shown):
             given = (widths or {}).get(j)
-            wanted = given or fit_width(m.header, (_shown_length(v, m.kind) for v in values[:, j]))
+            wanted = given or fit_width(m.header, [_longest(frame.iloc[:, j], m.kind)])
             key = (ws.name, start_col + j)
             self._widths[key] = max(self._widths.get(key, 0), wanted)
             col_widths.append(self._widths[key])
@@ -214,16 +225,20 @@ class Book:
         for j, m in enumerate(shown):
             _write(ws, r, start_col + j, m.header, self.head)
         ws.set_row(r, LINE_HEIGHT * max((lines_needed(m.header, w) for m, w in zip(shown, col_widths)), default=1))
+        # per column: (format, format for a symbol or wrapped text, width a text may take unwrapped)
+        plans = [(self.fmt(m.kind), self.fmt(m.kind, symbol=m.kind in NUMERIC, wrap=m.kind not in NUMERIC),
+                  m.kind in NUMERIC, w - 1) for m, w in zip(shown, col_widths)]
         for i in range(len(values)):
             r += 1
             height = 1
-            for j, m in enumerate(shown):
+            for j, (base, special, numeric, fits) in enumerate(plans):
                 value = values[i, j]
-                symbol = isinstance(value, str) and m.kind in NUMERIC
-                wrap = isinstance(value, str) and _shown_length(value, "text") > col_widths[j] - 1
-                if wrap:
-                    height = max(height, lines_needed(value, col_widths[j]))
-                _write(ws, r, start_col + j, value, self.fmt(m.kind, wrap=wrap, symbol=symbol))
+                fmt = base
+                if type(value) is str and (numeric or len(value) > fits):
+                    fmt = special   # a symbol (c, x, z) right-aligned, or long text wrapped
+                    if not numeric:
+                        height = max(height, lines_needed(value, col_widths[j]))
+                _write(ws, r, start_col + j, value, fmt)
             if height > 1:
                 ws.set_row(r, LINE_HEIGHT * height)
         if first:
