@@ -103,9 +103,14 @@ def test_a_heavy_workbook_gets_findings_only_with_the_reason(tmp_path, monkeypat
     assert "E109" in [c.value for c in ws["A"]]
 
 
-def test_shared_strings_are_counted_from_the_package_header(tmp_path):
+def test_weight_is_judged_from_the_package_directory(tmp_path):
     path = make_workbook(tmp_path / "w.xlsx", valid_sheets())
     assert report.too_heavy(path.read_bytes()) is None
+    data = io.BytesIO()
+    with zipfile.ZipFile(data, "w") as w:
+        for i in range(9_000):
+            w.writestr(f"xl/worksheets/sheet{i + 1}.xml", "<worksheet/>")
+    assert "9,000 sheets" in report.too_heavy(data.getvalue())
 
 
 @pytest.mark.parametrize("broken_cell", ["H3"])
@@ -125,3 +130,36 @@ def test_a_strict_open_xml_workbook_gets_its_own_sheets_marked_and_linked(tmp_pa
     assert cell.value == "Cash" and cell.fill.fgColor.rgb.endswith("FFC7CE") and cell.comment is not None
     links = {c.value: c.hyperlink.location for c in wb["Findings"]["E"] if c.hyperlink is not None}
     assert links[broken_cell] == f"'Assignments'!{broken_cell}"
+
+
+def test_600k_shared_strings_give_a_quick_findings_only_feedback(tmp_path):
+    """Issue 14 item 13: a legal but heavy workbook validated in 1.5 s but took 60 s and 490 MB to answer."""
+    import time
+    sheets = valid_sheets()
+    set_cell(sheets, "Assignments", 3, "Payment route", "Cash")
+    path = make_workbook(tmp_path / "heavy.xlsx", sheets)
+    strings = b"".join(b"<si><t>s%d</t></si>" % i for i in range(600_000))
+    sst = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<sst xmlns="http://schemas.openxmlformats.org/'
+           b'spreadsheetml/2006/main" count="600000" uniqueCount="600000">' + strings + b"</sst>")
+    data = io.BytesIO()
+    with zipfile.ZipFile(path) as z, zipfile.ZipFile(data, "w", zipfile.ZIP_DEFLATED) as w:
+        for info in z.infolist():
+            part = z.read(info)
+            if info.filename == "xl/_rels/workbook.xml.rels":
+                part = part.replace(b"</Relationships>", b'<Relationship Id="rIdSst" Type="http://schemas.openxmlformats.org/'
+                                    b'officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/>'
+                                    b"</Relationships>")
+            elif info.filename == "[Content_Types].xml":
+                part = part.replace(b"</Types>", b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+                                    b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>')
+            w.writestr(info, part)
+        w.writestr("xl/sharedStrings.xml", sst)
+    path.write_bytes(data.getvalue())
+    result = validate_file(path, "2025-Q2")
+    assert "E109" in {f.code for f in result.findings}
+    started = time.perf_counter()
+    out = report.write_report(result, path, tmp_path / "fb.xlsx")
+    assert time.perf_counter() - started < 5
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames == ["Findings"] and "distinct texts" in wb["Findings"]["A3"].value
+    assert "E109" in [c.value for c in wb["Findings"]["A"]]
