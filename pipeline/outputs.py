@@ -105,10 +105,11 @@ def _longest(column: pd.Series, kind: str) -> int:
 
 
 def fit_width(header: str, lengths) -> float:
-    """A column width (characters) that shows every value and the header on at most two lines."""
+    """A column width (characters) that shows every value (and the indent of a number) and the
+    header on at most two lines."""
     words = max((len(w) for w in header.split()), default=4)
     head = max(words, math.ceil(len(header) / 2)) + 2
-    return float(min(MAX_WIDTH, max(8, head, max(lengths, default=0) + 2)))
+    return float(min(MAX_WIDTH, max(8, head, max(lengths, default=0) + 3)))
 
 
 def lines_needed(text: str, width: float) -> int:
@@ -149,9 +150,9 @@ class Book:
             if kind in NUMBER_FORMATS:
                 spec["num_format"] = NUMBER_FORMATS[kind]
             if symbol or kind in NUMERIC:
-                spec["align"] = "right"
-            elif kind in ("date", "month"):
-                spec["align"] = "center"
+                spec.update(align="right", indent=1)   # a gap before the text of the next column
+            elif kind in ("date", "month", "code"):
+                spec["align"] = "center"   # never read as one with a right-aligned number beside it
             if wrap:
                 spec["text_wrap"] = True
             if bold:
@@ -569,8 +570,8 @@ def _compliance_sheet(book: Book, grid: pd.DataFrame) -> None:
     ws = book.sheet("Compliance grid")
     rules = list(dict.fromkeys(grid["rule"]))
     las = list(dict.fromkeys(zip(grid["la_code"], grid["la_name"])))
-    _write(ws, 0, 0, "Each LA's declared status for each rule, then what its assignments show. Shaded where "
-                     "they differ.", book.note)
+    _write(ws, 0, 0, "Each cell: the LA's declared status for the rule (first line), then what its assignments "
+                     "show (second line); shaded where they differ.", book.fmt("note"))
     heads = ["LA code", "Local authority", *rules]
     for c, h in enumerate(heads):
         _write(ws, 1, c, h, book.head)
