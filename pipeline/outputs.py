@@ -703,12 +703,14 @@ def published_tables(by_region: pd.DataFrame) -> list[tuple[pd.DataFrame, tuple[
     kept = disclosure.suppression_mask(headcount, total_row="England", total_col="All roles")
     kept_b = disclosure.suppression_mask(breaches, total_row="England", total_col="All roles")
 
-    def shown(frame, mask):
+    def shown(frame, mask, *, low_below: float | None = None):
         out = disclosure.apply(frame, mask)
+        if low_below is not None:   # shown as 0.0 but not zero: DfE's 'low'
+            out = out.map(lambda v: "low" if isinstance(v, float) and 0 < v < low_below else v)
         return out.mask(np.broadcast_to(no_returns, out.shape), "x").where(out.notna() | no_returns, "z")
     return [
         (shown(headcount, kept), ("Agency workers (headcount)", "count")),
-        (shown(wide("fte"), kept), ("Agency FTE (hours per week / 37)", "fte")),
+        (shown(wide("fte"), kept, low_below=0.05), ("Agency FTE (hours per week / 37)", "fte")),
         (shown(wide("median_rate"), kept), ("Median cap-basis rate (£ per hour)", "rate")),
         (shown(wide("p90_rate"), kept), ("90th percentile cap-basis rate (£ per hour)", "rate")),
         (shown(breaches, kept_b), ("Assignments above the cap", "count")),

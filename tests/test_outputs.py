@@ -323,3 +323,12 @@ def test_the_national_workbook_has_a_cover_notes_and_dfe_symbols(built):
     assert symbols and all(c.alignment.horizontal == "right" for c in symbols)
     north_east = next(r for r in ws.iter_rows() if r[0].value == "North East")
     assert [c.value for c in north_east[1:]] == ["x"] * 6       # no returns: not available
+
+
+def test_fte_that_rounds_to_zero_is_shown_as_low():
+    rows = [dict(region_name=region, role_category=role, headcount=10, fte=0.02 if role == "Team manager" else 9.0,
+                 median_rate=40.0, p90_rate=45.0, breaches=6, assignment_cost=1000.0)
+            for region in ("London", "England") for role in outputs.ROLES]
+    headcount, fte = (frame for frame, _ in outputs.published_tables(pd.DataFrame(rows))[:2])
+    assert fte.at["London", "Team manager"] == "low" and fte.at["London", "Social worker"] == 9.0
+    assert fte.at["North East", "Social worker"] == "x" and headcount.at["London", "Team manager"] == 10
