@@ -14,6 +14,7 @@ import pandas as pd
 from rich import box
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from pipeline.contract import SHEETS
 
@@ -87,10 +88,12 @@ def print_result(result) -> None:
             for row in result.compliance:
                 print("\t".join(_one_line(v) for v in compliance_cells(row)))
         return
-    c.print(f"[bold]{result.file}[/]  LA {result.la_code or '?'}  {result.quarter or '?'}  "
-            f"[{_STYLE.get(result.status, 'bold')}]{result.status.upper()}[/]  "
-            f"{counts(result.errors, result.queries_outstanding)} outstanding, "
-            f"{result.queries - result.queries_outstanding} explained")
+    line = Text(str(result.file), style="bold")
+    line.append(f"  LA {result.la_code or '?'}  {result.quarter or '?'}  ")
+    line.append(result.status.upper(), style=_STYLE.get(result.status, "bold"))
+    line.append(f"  {counts(result.errors, result.queries_outstanding)} outstanding, "
+                f"{result.queries - result.queries_outstanding} explained")
+    c.print(line)
     if findings:
         t = Table(expand=True, box=box.SIMPLE_HEAD)
         t.add_column("code", no_wrap=True, min_width=4)
@@ -100,14 +103,14 @@ def print_result(result) -> None:
         t.add_column("message", ratio=1, overflow="fold")   # the rest of the width
         for f in findings:
             style = "red" if f.severity == "error" else ("dim" if f.explained else "yellow")
-            t.add_row(*finding_fields(f), style=style)
+            t.add_row(*map(Text, finding_fields(f)), style=style)   # Text: a council's '[/]' is not markup
         c.print(t)
     if result.compliance:
         t = Table(title="Compliance: declared vs what the assignments show")
         for col in COMPLIANCE_COLUMNS[:-1]:
             t.add_column(col, overflow="fold", justify="right" if col in _COUNTS else "left")
         for row in result.compliance:
-            t.add_row(*compliance_cells(row)[:-1])
+            t.add_row(*map(Text, compliance_cells(row)[:-1]))
         c.print(t)
         for row in result.compliance:   # the reason under the table, where it is not simply all well
             if row.get("derived_status") != row.get("declared") or row.get("derived_status") in _NOT_WELL:
@@ -176,5 +179,5 @@ def print_status(frame: pd.DataFrame, quarter: str, *, one_region: bool = False)
     for col in columns.values():
         t.add_column(col, overflow="fold", no_wrap=col in ("LA", "status", "late", "files", "errors"))
     for row in rows.itertuples(index=False):
-        t.add_row(*[str(v) for v in row], style=_STYLE.get(row.status, "dim" if row.status == "missing" else ""))
+        t.add_row(*[Text(str(v)) for v in row], style=_STYLE.get(row.status, "dim" if row.status == "missing" else ""))
     _console.print(t)

@@ -132,3 +132,15 @@ def test_small_usage_faults_get_a_plain_message_and_exit_2(tmp_path, file_level_
 def test_pull_takes_a_region_file_name():
     from pipeline.store import region_code
     assert region_code("South_East.xlsx") == region_code("South East") == "E12000008"
+
+
+def test_council_text_that_looks_like_markup_is_printed_as_it_is(tmp_path):
+    sheets = valid_sheets()
+    set_cell(sheets, "Assignments", 3, "Payment route", "[/bold][red]Cash")
+    path = make_workbook(tmp_path / "[b]odd.xlsx", sheets)
+    code = ("import sys; from rich.console import Console; import pipeline.console as c; "
+            "c._console = Console(width=160, force_terminal=True, color_system=None); "
+            "from pipeline.cli import main; sys.exit(main(['validate', sys.argv[1]]))")
+    proc = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert "[/bold][red]Cash" in proc.stdout and "[b]odd.xlsx" in proc.stdout
