@@ -167,7 +167,7 @@ def _open_source(result, source_path) -> tuple[Workbook, str | None]:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")   # openpyxl warns about data validation extensions it drops
                 wb = load_workbook(io.BytesIO(_transitional(data)), keep_links=False)
-            _neutralise_outside_formulas(wb)
+            _neutralise_outside_formulas(wb, cells=_formulas_may_reach_outside(data))
             return wb, None
         why = heavy
     except Exception as exc:   # a file validation could read but openpyxl cannot: the findings still go back
@@ -221,10 +221,22 @@ def _transitional(data: bytes) -> bytes:
     return out.getvalue()
 
 
-def _neutralise_outside_formulas(wb: Workbook) -> None:
-    """Formulas that reach outside the workbook (external workbooks, DDE) kept as text, and
-    defined names that do so dropped, so opening the feedback never calls out."""
-    for ws in wb.worksheets:
+_FORMULA_OUTSIDE = re.compile(rb"<(?:\w+:)?f\b[^>]*>[^<]*[\[|]")
+
+
+def _formulas_may_reach_outside(data: bytes) -> bool:
+    """Whether any worksheet holds a formula with '[' or '|' (a cheap look at the XML, so that
+    ordinary workbooks are not walked cell by cell)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        return any(_FORMULA_OUTSIDE.search(z.read(i)) for i in z.infolist()
+                   if "/worksheets/" in i.filename.replace("\\", "/") and i.filename.endswith(".xml"))
+
+
+def _neutralise_outside_formulas(wb: Workbook, *, cells: bool) -> None:
+    """Formulas that reach outside the workbook (external workbooks, DDE) kept as text (cells
+    walked only when `cells`), and defined names that do so dropped, so opening the feedback
+    never calls out."""
+    for ws in wb.worksheets if cells else ():
         for row in ws.iter_rows():
             for cell in row:
                 if cell.data_type == "f" and isinstance(cell.value, str) and _OUTSIDE.search(cell.value):
