@@ -66,8 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("rebuild", help="rebuild the warehouse from the kept raw files")
 
-    c = sub.add_parser("rules", help="the rule catalogue")
+    c = sub.add_parser("rules", help="the rule catalogue (the rule set in force for a quarter)")
     c.add_argument("--format", dest="fmt", choices=("md", "csv", "json"), default="md")
+    c.add_argument("--quarter", type=_quarter, help="the collection period whose rule set to print (default: newest)")
 
     c = sub.add_parser("sample", help="generate sample workbooks (all live LAs by default)")
     c.add_argument("--quarter", type=_quarter, required=True)
@@ -221,7 +222,7 @@ def cmd_rebuild(args) -> int:
 
 def cmd_rules(args) -> int:
     from pipeline.catalogue import render
-    print(render(args.fmt))
+    print(render(args.fmt, args.quarter))
     return EXIT_OK
 
 

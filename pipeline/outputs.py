@@ -327,7 +327,8 @@ def dfe_return(folder: Path, la_code: str, quarter: str, mine: dict[str, pd.Data
     compliance = pick["dfe_compliance"][["rule", "declared_status", "prevented_by_contract", "explanation",
                                          "derived_status", "breaches"]]
     breaches = pick["cap_breaches"][["assignment_ref", "role_category", "cap_basis_rate", "cap", "above_cap_by",
-                                     "cap_approved_by", "cap_approval_date", "cap_breach_reason", "signed_off"]]
+                                     "cap_approved_by", "cap_approval_date", "cap_breach_reason", "signed_off",
+                                     "reported_to_riia"]]
     agencies = pick["agencies"][["agency", "rule_affected", "description"]]
     monthly = pick["monthly_costs"][["month", "agency_headcount", "worker_pay", "agency_fees", "msp_fees",
                                      "project_team_other_costs", "total_monthly_cost"]]

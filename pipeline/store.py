@@ -267,7 +267,8 @@ def rebuild(*, home=None) -> str:
             for e in entries:
                 raw = where.raw / f"{e['sha256']}.xlsx"
                 collecting = Quarter.parse(e["quarter"]) if e.get("quarter") else None
-                result = validate_file(raw, collecting, previous_total=partial(warehouse.previous_total, con))
+                result = validate_file(raw, collecting, previous_total=partial(warehouse.previous_total, con),
+                                       name=e.get("file_name"))
                 outcome = _record(con, where, raw, result, collecting,
                                   dt.datetime.fromisoformat(e["received_at"]), e.get("file_name") or raw.name)
                 counts[outcome.status] = counts.get(outcome.status, 0) + 1
