@@ -469,6 +469,7 @@ def _summary_sheet(book: Book, ws, region_code: str, region_name: str, quarter: 
         ("Share of assignments above cap", get("share_above_cap"), "share"),
         ("Assignments above cap", get("breaches"), "count"),
         ("Above cap, not signed off by DCS or Chief Executive", get("breaches_not_signed_off"), "count"),
+        ("Above cap, reported to the RIIA", get("breaches_reported_riia"), "count"),
     ]
     ws.set_column(0, 0, 57)   # the longest role category and label
     ws.set_column(1, 5, 16)
