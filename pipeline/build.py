@@ -152,7 +152,7 @@ def _write_all(con, where, folder: Path, q: Quarter, tables: dict[str, pd.DataFr
         files.append(outputs.regional(path, code, name, tables, about))
     about = [("Coverage", "England by region"), *common,
              ("Disclosure control", "Counts under 5 are shown as 'c'; further cells are suppressed so that "
-                                    "totals cannot reveal them (pipeline/disclosure.py).")]
+                                    "totals cannot reveal them (secondary suppression).")]
     files.append(outputs.national(folder / "national.xlsx", tables, about))
     files.append(outputs.write_csv(tables["status"], folder / "status.csv"))
     files += outputs.parquet(con, list(tables), folder / "parquet")

@@ -306,7 +306,7 @@ def region_code(region: str | None) -> str | None:
     """A region given as code (E12000007), name (London) or file name (East_of_England)."""
     if region is None:
         return None
-    wanted = warehouse.file_stem(region).lower()
+    wanted = warehouse.file_stem(region.removesuffix(".xlsx")).lower()   # 'South_East.xlsx', as pull writes it
     for code, name in REGIONS.items():
         if wanted in (code.lower(), warehouse.file_stem(name).lower()):
             return code

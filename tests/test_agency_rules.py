@@ -8,7 +8,6 @@ The return is tests/workbooks.py's: Newham (316, London), 2025-Q2; Assignments r
 from __future__ import annotations
 
 import datetime as dt
-import time
 
 import pandas as pd
 import pytest
@@ -282,8 +281,9 @@ def _frame(sheet, raw: pd.DataFrame) -> SheetFrame:
     return frame
 
 
-def test_engine_runs_50k_assignments_in_under_a_second():
-    """The Q-rules and derived compliance over 50,000 typed assignments (~3% breaching each rule)."""
+def test_engine_runs_every_q_rule_over_50k_assignments():
+    """The Q-rules and derived compliance over 50,000 typed assignments (~3% breaching each rule) all run
+    and find their breaches; how fast is measured by `make bench` (rule engine row), not timed here."""
     n = 50_000
     i = pd.RangeIndex(n)
     raw = pd.DataFrame({
@@ -304,14 +304,8 @@ def test_engine_runs_50k_assignments_in_under_a_second():
     quarter = Quarter(2025, 2)
     sub = Submission(wb, quarter=quarter, la=la_for_quarter("316", quarter))
     q_rules = [r for r in registry.RULES if r.codes[0].startswith("Q")]
-    best = float("inf")
-    for _ in range(3):
-        t0 = time.perf_counter()
-        findings = registry.run(sub, q_rules)
-        derive_compliance(sub, findings)
-        best = min(best, time.perf_counter() - t0)
+    findings = registry.run(sub, q_rules)
+    derive_compliance(sub, findings)
     codes = {f.code for f in findings}
     assert {"Q501", "Q503", "Q504", "Q505", "Q506", "Q507", "Q509"} <= codes
     assert not any("could not be checked" in f.message for f in findings)
-    print(f"\n50k assignments: {len(findings)} findings in {best:.3f} s")
-    assert best < 1.0
