@@ -10,27 +10,18 @@ import pytest
 from fastapi.testclient import TestClient
 
 from pipeline import store
-from pipeline.build import build_quarter
-from tests.webservice import LONDON, QUARTER, SAMPLES, SOUTH_EAST, USERS, add_users
-from web import accounts, collection
+from tests.webservice import LONDON, QUARTER, SAMPLES, SOUTH_EAST, USERS, prepare_home
+from web import accounts
 from web.app import create_app
 from web.settings import Settings
-
-PRELOADED = ["212", "213", "867", "869", "872", "935"]
-
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory):
     """A service home with six LAs' returns recorded and 2025-Q2 built, a user per role and a token each."""
     home = tmp_path_factory.mktemp("web-api")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("AGENCY_RETURN_HOME", str(home))
-        store.submit_files([SAMPLES / f"{la}_{QUARTER}.xlsx" for la in PRELOADED], QUARTER)
-        build_quarter(QUARTER)
+    prepare_home(home)
     settings = Settings(data=home / "data", secret_key="test secret")
     app = create_app(settings)
-    add_users(settings.database)
-    collection.set_collecting_quarter(settings.database, QUARTER)
     tokens = {name: accounts.new_token(settings.database, USERS[name][0]) for name in USERS}
     return {"home": home, "app": app, "settings": settings, "tokens": tokens, "uploads": {}}
 
