@@ -103,6 +103,18 @@ def disable_user(database: Path, email: str) -> User:
         return get_user(database, row["id"], con=con)
 
 
+def set_password(database: Path, email: str, password: str) -> User:
+    """Give a user a new password (Argon2). Raises LookupError for no such user, ValueError for an empty one."""
+    if not password:
+        raise ValueError("the password is empty")
+    with db.connect(database) as con:
+        row = con.execute("SELECT id FROM users WHERE email = ?", (email.strip(),)).fetchone()
+        if row is None:
+            raise LookupError(f"no user {email}")
+        con.execute("UPDATE users SET password_hash = ? WHERE id = ?", (_HASHER.hash(password), row["id"]))
+        return get_user(database, row["id"], con=con)
+
+
 def authenticate(database: Path, email: str, password: str) -> User | None:
     """The active user with this email and password, or None (same work whether or not the email exists)."""
     with db.connect(database) as con:

@@ -11,8 +11,8 @@ from pathlib import Path
 from web import db
 
 SIGN_IN, SIGN_IN_FAILED, SIGN_OUT = "sign-in", "sign-in-failed", "sign-out"
-UPLOAD, DOWNLOAD, BUILD, REBUILD, USER_ADDED, USER_DISABLED, TOKEN_ISSUED, COLLECTING = (
-    "upload", "download", "build", "rebuild", "user-added", "user-disabled", "token-issued", "collecting-quarter")
+UPLOAD, DOWNLOAD, BUILD, REBUILD, COLLECTING = "upload", "download", "build", "rebuild", "collecting-quarter"
+USER_ADDED, USER_DISABLED, PASSWORD_SET, TOKEN_ISSUED = "user-added", "user-disabled", "password-set", "token-issued"
 
 
 def record(database: Path, action: str, actor: str | None, detail: str = "", address: str | None = None) -> None:

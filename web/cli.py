@@ -27,6 +27,8 @@ def add_commands(sub) -> None:
     verbs.add_parser("list", help="every user")
     c = verbs.add_parser("disable", help="stop a user signing in (their tokens stop working)")
     c.add_argument("email")
+    c = verbs.add_parser("password", help="set a user's password from the first line of stdin")
+    c.add_argument("email")
     c = verbs.add_parser("token", help="print a new API token (bearer) for a user")
     c.add_argument("email")
 
@@ -62,6 +64,13 @@ def cmd_users(args: argparse.Namespace) -> int:
             raise ValueError(str(exc)) from None
         audit.record(database, audit.USER_DISABLED, "command line", user.email)
         print(f"Disabled {user.email}")
+    elif args.verb == "password":
+        try:
+            user = accounts.set_password(database, args.email, sys.stdin.readline().rstrip("\r\n"))
+        except LookupError as exc:
+            raise ValueError(str(exc)) from None
+        audit.record(database, audit.PASSWORD_SET, "command line", user.email)
+        print(f"Set the password of {user.email}")
     elif args.verb == "token":
         try:
             token = accounts.new_token(database, args.email)

@@ -31,8 +31,8 @@ def _users(request: Request, errors: dict, form: dict, status_code: int = 200, d
 @router.post("/admin/users")
 def add_user(request: Request, user=Depends(ADMIN), email: str = Form(""), role: str = Form(""),
              la_code: str = Form(""), region_code: str = Form(""), csrf_token: str = Form("")):
-    """A new user signs in through OpenID Connect or gets a password from `agency-return users add
-    --password-stdin`; here an admin makes the account (without a password: set one on the CLI)."""
+    """An admin makes the account; its password is set with `agency-return users password EMAIL`
+    (a password never travels through a form other than sign-in)."""
     check_csrf(request, csrf_token)
     form = {"email": email, "role": role, "la_code": la_code, "region_code": region_code}
     try:
@@ -42,8 +42,9 @@ def add_user(request: Request, user=Depends(ADMIN), email: str = Form(""), role:
         return _users(request, {"email": str(exc)[0].upper() + str(exc)[1:]}, form, 400)
     audit.record(request.app.state.settings.database, audit.USER_ADDED, user.email,
                  f"{made.email} as {made.role} ({made.scope})", client_address(request))
-    return _users(request, {}, {}, done=f"Added {made.email} ({made.role}, {made.scope}). Give them a password with "
-                                          f"`agency-return users add` or a token with `agency-return users token`.")
+    return _users(request, {}, {}, done=f"Added {made.email} ({made.role}, {made.scope}). Set their password with "
+                                          f"`agency-return users password {made.email}`, or give them a token with "
+                                          f"`agency-return users token {made.email}`.")
 
 
 @router.post("/admin/users/disable")
