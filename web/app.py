@@ -56,6 +56,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title=settings.service_name, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings
     app.state.templates = _templates(settings)
+    app.state.oidc = None
+    if settings.oidc_issuer:
+        from web import oidc
+        app.state.oidc = oidc.client(settings.oidc_issuer, settings.oidc_client_id, settings.oidc_client_secret)
     app.add_middleware(SessionMiddleware, secret_key=settings.secret_key, session_cookie="agency_return_session",
                        max_age=SESSION_HOURS * 3600, same_site="lax", https_only=settings.https)
 

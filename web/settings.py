@@ -22,7 +22,9 @@ class Settings:
     GDS Transport font may be used (they are reserved for gov.uk; off by default).
     `https`: cookies are marked Secure (set it behind an HTTPS proxy).
     `max_upload_mb`: the upload limit, enforced while reading (default: the guard's max_file_mb).
-    `sign_in_attempts` failures per `sign_in_window_minutes` per email or address, then refused.
+    `sign_in_attempts` failures per `sign_in_window_minutes` per email (four times as many per
+    address), then refused.
+    `oidc_*`: optional OpenID Connect sign-in (`web/oidc.py`), on when an issuer is given.
     """
 
     data: Path
@@ -33,6 +35,10 @@ class Settings:
     sign_in_attempts: int = 5
     sign_in_window_minutes: int = 15
     service_name: str = "Agency social work return"
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
+    oidc_name: str = "your organisation's account"
 
     @property
     def database(self) -> Path:
@@ -52,6 +58,11 @@ def from_environment() -> Settings:
         secret_key=os.environ.get("AGENCY_RETURN_WEB_SECRET") or _kept_secret(data / "web-secret.key"),
         gov_uk_domain=_flag("AGENCY_RETURN_WEB_GOV_UK"),
         https=_flag("AGENCY_RETURN_WEB_HTTPS"),
+        oidc_issuer=os.environ.get("AGENCY_RETURN_WEB_OIDC_ISSUER") or None,
+        oidc_client_id=os.environ.get("AGENCY_RETURN_WEB_OIDC_CLIENT_ID") or None,
+        oidc_client_secret=os.environ.get("AGENCY_RETURN_WEB_OIDC_CLIENT_SECRET") or None,
+        **({"oidc_name": os.environ["AGENCY_RETURN_WEB_OIDC_NAME"]} if os.environ.get("AGENCY_RETURN_WEB_OIDC_NAME")
+           else {}),
         **({"max_upload_mb": float(os.environ["AGENCY_RETURN_WEB_MAX_UPLOAD_MB"])}
            if os.environ.get("AGENCY_RETURN_WEB_MAX_UPLOAD_MB") else {}),
     )

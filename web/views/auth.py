@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 
 from web import accounts, audit, db
@@ -66,6 +66,50 @@ def sign_in_form(request: Request, email: str = Form(""), password: str = Form("
         audit.record(settings.database, audit.SIGN_IN_FAILED, email.strip(), "wrong email or password", address)
         errors["email"] = "Enter a correct email address and password"
     return render(request, "views/auth/sign-in.html", 400, next=_local(next), errors=errors, email=email,
+                  error_title=True)
+
+
+@router.get("/sign-in/oidc")
+@public
+async def oidc_start(request: Request, next: str = "/"):
+    """Off to the identity provider; it comes back to `oidc_callback`."""
+    provider = request.app.state.oidc
+    if provider is None:
+        raise HTTPException(404)
+    request.session["oidc_next"] = _local(next)
+    return await provider.authorize_redirect(request, str(request.url_for("oidc_callback")))
+
+
+@router.get("/sign-in/oidc/callback")
+@public
+async def oidc_callback(request: Request):
+    """The provider's answer: a verified email that is an active user's signs them in."""
+    from authlib.integrations.base_client import OAuthError
+
+    from web import oidc
+    provider, settings = request.app.state.oidc, request.app.state.settings
+    if provider is None:
+        raise HTTPException(404)
+    address = client_address(request)
+    try:
+        token = await provider.authorize_access_token(request)
+    except OAuthError as exc:
+        audit.record(settings.database, audit.SIGN_IN_FAILED, None, f"identity provider: {exc.error}", address)
+        return _oidc_refused(request, f"Signing in with {settings.oidc_name} did not work. Try again")
+    email = oidc.verified_email(token)
+    user = accounts.find_user(settings.database, email) if email else None
+    if user is None or not user.active:
+        audit.record(settings.database, audit.SIGN_IN_FAILED, email, "identity provider: no active account", address)
+        return _oidc_refused(request, "There is no account for that email address on this service. Ask your "
+                                      "administrator to add you")
+    target = request.session.get("oidc_next", "/")
+    sign_in(request, user)
+    audit.record(settings.database, audit.SIGN_IN, user.email, f"role {user.role}, identity provider", address)
+    return RedirectResponse(target if target != "/" else HOME[user.role], status_code=303)
+
+
+def _oidc_refused(request: Request, message: str):
+    return render(request, "views/auth/sign-in.html", 400, next="/", errors={"oidc": message}, email="",
                   error_title=True)
 
 
