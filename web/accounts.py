@@ -19,6 +19,10 @@ _HASHER = PasswordHasher()
 _DUMMY_HASH = _HASHER.hash(secrets.token_urlsafe(16))
 
 
+class NoSuchUser(LookupError, ValueError):
+    """No (active) user with that email: a lookup that failed, and the caller's value to fix."""
+
+
 @dataclass(frozen=True)
 class User:
     id: int
@@ -93,24 +97,24 @@ def list_users(database: Path) -> list[User]:
 
 
 def disable_user(database: Path, email: str) -> User:
-    """Disable a user: their sessions and API tokens stop working at once. Raises LookupError."""
+    """Disable a user: their sessions and API tokens stop working at once. Raises NoSuchUser."""
     with db.connect(database) as con:
         row = con.execute("SELECT * FROM users WHERE email = ?", (email.strip(),)).fetchone()
         if row is None:
-            raise LookupError(f"no user {email}")
+            raise NoSuchUser(f"no user {email}")
         con.execute("UPDATE users SET active = 0 WHERE id = ?", (row["id"],))
         con.execute("DELETE FROM tokens WHERE user_id = ?", (row["id"],))
         return get_user(database, row["id"], con=con)
 
 
 def set_password(database: Path, email: str, password: str) -> User:
-    """Give a user a new password (Argon2). Raises LookupError for no such user, ValueError for an empty one."""
+    """Give a user a new password (Argon2). Raises NoSuchUser for no such user, ValueError for an empty one."""
     if not password:
         raise ValueError("the password is empty")
     with db.connect(database) as con:
         row = con.execute("SELECT id FROM users WHERE email = ?", (email.strip(),)).fetchone()
         if row is None:
-            raise LookupError(f"no user {email}")
+            raise NoSuchUser(f"no user {email}")
         con.execute("UPDATE users SET password_hash = ? WHERE id = ?", (_HASHER.hash(password), row["id"]))
         return get_user(database, row["id"], con=con)
 
@@ -132,10 +136,10 @@ def authenticate(database: Path, email: str, password: str) -> User | None:
 
 
 def new_token(database: Path, email: str) -> str:
-    """A new bearer token for an active user; only its SHA-256 is kept. Raises LookupError."""
+    """A new bearer token for an active user; only its SHA-256 is kept. Raises NoSuchUser."""
     user = find_user(database, email)
     if user is None or not user.active:
-        raise LookupError(f"no active user {email}")
+        raise NoSuchUser(f"no active user {email}")
     token = "ar_" + secrets.token_urlsafe(32)
     with db.connect(database) as con:
         con.execute("INSERT INTO tokens (user_id, token_hash, created_at) VALUES (?, ?, ?)",

@@ -58,24 +58,15 @@ def cmd_users(args: argparse.Namespace) -> int:
         for u in accounts.list_users(database):
             print("\t".join([u.email, u.role, u.scope, "active" if u.active else "disabled"]))
     elif args.verb == "disable":
-        try:
-            user = accounts.disable_user(database, args.email)
-        except LookupError as exc:
-            raise ValueError(str(exc)) from None
+        user = accounts.disable_user(database, args.email)
         audit.record(database, audit.USER_DISABLED, "command line", user.email)
         print(f"Disabled {user.email}")
     elif args.verb == "password":
-        try:
-            user = accounts.set_password(database, args.email, sys.stdin.readline().rstrip("\r\n"))
-        except LookupError as exc:
-            raise ValueError(str(exc)) from None
+        user = accounts.set_password(database, args.email, sys.stdin.readline().rstrip("\r\n"))
         audit.record(database, audit.PASSWORD_SET, "command line", user.email)
         print(f"Set the password of {user.email}")
     elif args.verb == "token":
-        try:
-            token = accounts.new_token(database, args.email)
-        except LookupError as exc:
-            raise ValueError(str(exc)) from None
+        token = accounts.new_token(database, args.email)
         audit.record(database, audit.TOKEN_ISSUED, "command line", args.email)
         print(token)
     return 0

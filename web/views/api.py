@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
-
 from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from pipeline.contract import Quarter
 from pipeline.validate import ACCEPTED
-from web import accounts, audit, submissions, summaries
+from web import accounts, audit, summaries
 from web.auth import Allow, client_address
 from web.receiving import receive
 from web.views.analyst import region_or_404, visible_status
-from web.views.council import submission_or_404
+from web.views.council import feedback_download, submission_or_404
 
 router = APIRouter(prefix="/api/v1")
 UPLOADERS = Allow("la", api=True)
@@ -50,13 +48,7 @@ def read_submission(request: Request, sid: int, user=Depends(READERS)):
 
 @router.get("/submissions/{sid:int}/feedback.xlsx")
 def read_feedback(request: Request, sid: int, user=Depends(READERS)):
-    sub = submission_or_404(request, user, sid)
-    if not sub.feedback_path or not Path(sub.feedback_path).is_file():
-        raise HTTPException(404, "There is no feedback workbook for this upload: the file was not kept.")
-    audit.record(request.app.state.settings.database, audit.DOWNLOAD, user.email,
-                 f"feedback workbook of submission {sid} (LA {sub.la_code or '?'}) by API", client_address(request))
-    return FileResponse(sub.feedback_path, filename=f"{sub.la_code or 'return'}_{sub.quarter or 'quarter'}_feedback.xlsx",
-                        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return feedback_download(request, user, sid, how="API")
 
 
 @router.get("/status")

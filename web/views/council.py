@@ -63,11 +63,16 @@ def submission_page(request: Request, sid: int, user=Depends(READERS)):
 
 @router.get("/submissions/{sid:int}/feedback.xlsx")
 def feedback_workbook(request: Request, sid: int, user=Depends(READERS)):
+    return feedback_download(request, user, sid)
+
+
+def feedback_download(request: Request, user, sid: int, how: str = "page") -> FileResponse:
+    """The feedback workbook of a submission `user` may see (404 otherwise, or if none was kept); audited."""
     sub = submission_or_404(request, user, sid)
     if not sub.feedback_path or not Path(sub.feedback_path).is_file():
         raise HTTPException(404, "There is no feedback workbook for this upload: the file was not kept.")
     audit.record(request.app.state.settings.database, audit.DOWNLOAD, user.email,
-                 f"feedback workbook of submission {sid} (LA {sub.la_code or '?'})", client_address(request))
+                 f"feedback workbook of submission {sid} (LA {sub.la_code or '?'}) by {how}", client_address(request))
     return FileResponse(sub.feedback_path, filename=f"{sub.la_code or 'return'}_{sub.quarter or 'quarter'}_feedback.xlsx",
                         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
