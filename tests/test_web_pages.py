@@ -227,6 +227,18 @@ def test_the_regional_download_is_what_pull_writes(service, tmp_path):
     assert r.status_code == 200 and r.headers["content-type"] == "application/zip"
 
 
+def test_dfe_users_download_an_las_dfe_return_and_nobody_else_may(service):
+    page = browser(service, "dfe").get("/analyst/status?quarter=2025-Q2").text
+    assert "/analyst/dfe-returns/213?quarter=2025-Q2" in page
+    r = browser(service, "dfe").get("/analyst/dfe-returns/213?quarter=2025-Q2")
+    assert r.status_code == 200
+    assert r.content == (service["home"] / "outputs" / "2025-Q2" / "dfe" / "213_2025-Q2.xlsx").read_bytes()
+    assert browser(service, "dfe").get("/analyst/dfe-returns/999?quarter=2025-Q2").status_code == 404
+    for name in ("riia", "la213", "admin"):
+        assert browser(service, name).get("/analyst/dfe-returns/213?quarter=2025-Q2").status_code == 404
+    assert "dfe-returns" not in browser(service, "riia").get("/analyst/status?quarter=2025-Q2").text
+
+
 def test_the_admin_pages_are_good_pages(service):
     client = browser(service, "admin")
     for url in ("/admin/users", "/admin/collection", "/admin/audit"):

@@ -59,9 +59,31 @@ async def status_page(request: Request, quarter: str | None = None, user=Depends
     rows = await run_in_threadpool(visible_status, user, q)
     counts = rows["status"].value_counts().to_dict()
     late = int(rows["late"].fillna(False).astype(bool).sum())
+    returns = dfe_returns(q) if user.role == "dfe" else {}
     return render(request, "views/analyst/status.html", quarter=q, rows=rows.to_dict("records"), counts=counts,
-                  late=late, quarters=collection.recent_quarters(collection.collecting_quarter(
+                  late=late, returns=returns, quarters=collection.recent_quarters(collection.collecting_quarter(
                       request.app.state.settings.database)), regions=REGIONS)
+
+
+def dfe_returns(quarter: Quarter) -> dict[str, Path]:
+    """LA code -> its built DfE return workbook (outputs/<quarter>/dfe/<la>_<quarter>.xlsx)."""
+    folder = store.paths().outputs / str(quarter) / "dfe"
+    suffix = f"_{quarter}.xlsx"
+    return {p.name[:-len(suffix)]: p for p in folder.glob(f"*{suffix}")} if folder.is_dir() else {}
+
+
+@router.get("/analyst/dfe-returns/{la_code}")
+def dfe_return(request: Request, la_code: str, quarter: str | None = None, user=Depends(Allow("dfe"))):
+    """One LA's DfE return as built: the assignment-level data DfE collects (with SWE numbers, so for
+    `dfe` users only)."""
+    q = quarter_or_collecting(request, quarter)
+    path = dfe_returns(q).get(la_code)
+    if path is None:
+        raise HTTPException(404)
+    audit.record(request.app.state.settings.database, audit.DOWNLOAD, user.email, f"DfE return of LA {la_code} {q}",
+                 client_address(request))
+    return Response(path.read_bytes(), media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f'attachment; filename="{path.name}"'})
 
 
 @router.get("/analyst/regions")
