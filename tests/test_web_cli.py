@@ -28,7 +28,7 @@ def test_users_add_list_password_token_disable(service_home, monkeypatch, capsys
     assert accounts.user_for_token(database, token).la_code == "202"
     assert main(["users", "list"]) == 0
     listed = capsys.readouterr().out
-    assert "data@camden.example\tla\tLA 202\tactive" in listed and "London" in listed
+    assert "data@camden.example\tla\tCamden (LA 202)\tactive" in listed and "London" in listed
     assert main(["users", "disable", "data@camden.example"]) == 0
     assert accounts.user_for_token(database, token) is None
     assert (service_home / "data" / "web.sqlite").stat().st_mode & 0o777 == 0o600

@@ -299,3 +299,17 @@ def _audit(service) -> list[dict]:
     rows = [dict(r) for r in con.execute("SELECT * FROM audit ORDER BY id")]
     con.close()
     return rows
+
+
+def test_the_crown_logotype_and_gds_transport_are_off_unless_on_a_gov_uk_domain(service):
+    plain = browser(service)
+    css = plain.get("/static/govuk-frontend/govuk-frontend.min.css").text
+    assert "GDS Transport" not in css.split("*/", 1)[1] and "font-family:arial,sans-serif" in css
+    assert plain.get("/assets/fonts/bold-b542beb274-v2.woff2").status_code == 404
+    page = plain.get("/sign-in").text
+    assert "govuk-logo" not in page and "govuk-footer__copyright-logo" not in page and "Department for Education" in page
+    gov_uk = TestClient(create_app(Settings(data=service["settings"].data, secret_key="x", gov_uk_domain=True)))
+    assert "GDS Transport" in gov_uk.get("/static/govuk-frontend/govuk-frontend.min.css").text
+    assert gov_uk.get("/assets/fonts/bold-b542beb274-v2.woff2").status_code == 200
+    page = gov_uk.get("/sign-in").text
+    assert "govuk-logo" in page and "govuk-footer__copyright-logo" in page

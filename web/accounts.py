@@ -34,9 +34,10 @@ class User:
 
     @property
     def scope(self) -> str:
-        """What the account covers, in words: 'LA 205', 'region E12000007', 'England'."""
+        """What the account covers, in words: 'Hammersmith and Fulham (LA 205)', 'London', 'England'."""
         if self.role == "la":
-            return f"LA {self.la_code}"
+            la = la_any(self.la_code or "")
+            return f"{la.name} (LA {self.la_code})" if la else f"LA {self.la_code}"
         if self.role == "riia":
             return f"{REGIONS.get(self.region_code, self.region_code)}"
         return "England"
