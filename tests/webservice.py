@@ -12,6 +12,7 @@ import time
 import urllib.request
 from collections import Counter
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 
 import lxml.html
@@ -41,13 +42,23 @@ PRELOADED = ["212", "213", "867", "869", "872", "935"]
 
 def prepare_home(home: Path) -> None:
     """A service home with six LAs' returns recorded (London, South East, East of England) and 2025-Q2
-    built, a user per role (USERS) and 2025-Q2 being collected."""
+    built, a user per role (USERS) and 2025-Q2 being collected: a copy of one made once per test run."""
+    shutil.copytree(_prepared(), home, dirs_exist_ok=True)
+
+
+@lru_cache(maxsize=1)
+def _prepared() -> Path:
+    import atexit
+    import tempfile
+
     import pytest
 
     from pipeline import store
     from pipeline.build import build_quarter
     from web import collection, db
     from web.settings import Settings
+    home = Path(tempfile.mkdtemp(prefix="web-service-home-"))
+    atexit.register(shutil.rmtree, home, True)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("AGENCY_RETURN_HOME", str(home))
         store.submit_files([SAMPLES / f"{la}_{QUARTER}.xlsx" for la in PRELOADED], QUARTER)
@@ -56,6 +67,7 @@ def prepare_home(home: Path) -> None:
     db.initialise(settings.database)
     add_users(settings.database)
     collection.set_collecting_quarter(settings.database, QUARTER)
+    return home
 
 
 def add_users(database: Path) -> None:
