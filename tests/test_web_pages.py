@@ -171,6 +171,21 @@ def test_the_la_pages_are_good_pages(service, uploads):
         check_page(r.text)
     history = client.get("/submissions").text
     assert f"/submissions/{uploads['205']}" in history and "Accepted" in history
+    assert "Late" in history     # 2025-Q2 was due by 31 August 2025
+
+
+def test_a_later_accepted_return_supersedes_the_earlier_one(service):
+    from tests.workbooks import valid_workbook
+    client = browser(service, "la213")
+    first = upload_page(client, SAMPLES / f"213_{QUARTER}.xlsx")    # the same bytes as recorded: unchanged
+    assert first.status_code == 303
+    history = client.get("/submissions").text
+    assert "Accepted" in history
+    path = valid_workbook(service["home"] / "213_again.xlsx", la_code="213")
+    second = upload_page(client, path)
+    assert second.status_code == 303
+    history = client.get("/submissions").text
+    assert "Superseded" in history and history.index("Accepted") < history.index("Superseded")
 
 
 def test_an_upload_without_a_file_says_select_a_workbook(service):
@@ -313,3 +328,16 @@ def test_the_crown_logotype_and_gds_transport_are_off_unless_on_a_gov_uk_domain(
     assert gov_uk.get("/assets/fonts/bold-b542beb274-v2.woff2").status_code == 200
     page = gov_uk.get("/sign-in").text
     assert "govuk-logo" in page and "govuk-footer__copyright-logo" in page
+
+
+def test_the_api_with_a_session_cookie_needs_the_csrf_token_to_upload(service):
+    client = browser(service, "la205")
+    token = csrf(client.get("/upload").text)
+    path = SAMPLES / f"205_{QUARTER}.xlsx"
+    with open(path, "rb") as fh:
+        r = client.post("/api/v1/submissions", files={"workbook": (path.name, fh)})
+    assert r.status_code == 403 and r.json()["error"]["status"] == 403
+    with open(path, "rb") as fh:
+        r = client.post("/api/v1/submissions", files={"workbook": (path.name, fh)}, headers={"X-CSRF-Token": token})
+    assert r.status_code == 200 and r.json()["la_code"] == "205"
+    assert client.get(f"/api/v1/status?quarter={QUARTER}").status_code == 200    # reading needs no token

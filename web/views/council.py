@@ -11,10 +11,13 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from pipeline import store
+from pipeline.contract import Quarter
 from pipeline.findings import ERROR, QUERY
+from pipeline.warehouse import due_date
 from web import audit, collection, serial, submissions
 from web.app import render
 from web.auth import Allow, client_address
+from web.filters import LONDON
 from web.receiving import receive
 
 router = APIRouter()
@@ -90,10 +93,12 @@ async def submissions_page(request: Request, user=Depends(COUNCIL)):
 
 def _by_quarter(subs: list[submissions.Submission]) -> list[tuple[str, list[dict]]]:
     """The LA's uploads grouped by quarter, newest first; an accepted return replaced by a later one
-    is 'superseded'."""
+    is 'superseded'; one received after the quarter's due date (London calendar) is late."""
     groups: dict[str, list[dict]] = defaultdict(list)
     for sub in subs:
-        groups[sub.quarter or "Unknown quarter"].append({"sub": sub, "shown": sub.status})
+        quarter = Quarter.parse(sub.quarter) if sub.quarter else None
+        late = quarter is not None and sub.received.astimezone(LONDON).date() > due_date(quarter)
+        groups[sub.quarter or "Unknown quarter"].append({"sub": sub, "shown": sub.status, "late": late})
     for rows in groups.values():
         current_found = False
         for row in rows:       # newest first
