@@ -208,3 +208,24 @@ def test_tokens_are_stored_hashed(service):
     stored = {row[0] for row in con.execute("SELECT token_hash FROM tokens")}
     con.close()
     assert not stored & set(service["tokens"].values())
+
+
+def test_without_a_quarter_an_upload_is_judged_for_the_set_quarter_else_its_own(client, service, tmp_path):
+    from pipeline.contract import Quarter
+    from tests.workbooks import valid_workbook
+    from web import collection, db
+    database = service["settings"].database
+    with db.connect(database) as con:
+        con.execute("DELETE FROM settings WHERE key = 'collecting_quarter'")
+    try:
+        own = upload(client, service, "la205", valid_workbook(tmp_path / "own.xlsx", la_code="205"))
+        assert own.status_code == 200 and own.json()["quarter"] == "2025-Q2"
+        collection.set_collecting_quarter(database, Quarter(2025, 3))
+        other = upload(client, service, "la205", valid_workbook(tmp_path / "other.xlsx", la_code="205",
+                                                                quarter=Quarter(2025, 4)))
+        assert other.status_code == 422 and "E005" in {f["code"] for f in other.json()["findings"]}
+        given = upload(client, service, "la205", valid_workbook(tmp_path / "given.xlsx", la_code="205",
+                                                                quarter=Quarter(2025, 4)), quarter="2025-Q4")
+        assert given.status_code == 200
+    finally:
+        collection.set_collecting_quarter(database, QUARTER)

@@ -11,13 +11,19 @@ from web import db
 LONDON = ZoneInfo("Europe/London")
 
 
-def collecting_quarter(database: Path) -> Quarter:
-    """The quarter uploads are judged against (E005 if a return says another)."""
+def set_quarter(database: Path) -> Quarter | None:
+    """The quarter an admin set as being collected, if any: uploads are judged against it (E005 if a
+    return says another); without it a return is judged for its own quarter, as `validate` does."""
     with db.connect(database) as con:
         row = con.execute("SELECT value FROM settings WHERE key = 'collecting_quarter'").fetchone()
-    if row is not None:
-        return Quarter.parse(row["value"])
-    return Quarter.containing(dt.datetime.now(dt.timezone.utc).astimezone(LONDON).date()).previous()
+    return Quarter.parse(row["value"]) if row is not None else None
+
+
+def collecting_quarter(database: Path) -> Quarter:
+    """The quarter being collected, for pages and the template: as set, else the quarter just ended
+    (Europe/London)."""
+    return set_quarter(database) or Quarter.containing(
+        dt.datetime.now(dt.timezone.utc).astimezone(LONDON).date()).previous()
 
 
 def set_collecting_quarter(database: Path, quarter: Quarter) -> None:

@@ -40,8 +40,8 @@ async def receive(request: Request, user: User) -> Received:
         if upload.path is None or upload.size == 0:
             return Received(problem="Select a workbook to upload")
         quarter_text = (upload.fields.get("quarter") or "").strip()
-        quarter = Quarter.parse(quarter_text) if quarter_text else collection.collecting_quarter(settings.database)
-        if quarter is None:
+        quarter = Quarter.parse(quarter_text) if quarter_text else collection.set_quarter(settings.database)
+        if quarter_text and quarter is None:
             return Received(problem=f"Enter the quarter as YYYY-Qn, for example 2025-Q2, not {quarter_text!r}")
         return Received(await run_in_threadpool(submissions.take, settings.database, settings.work, user,
                                                 upload.path, quarter, address))

@@ -51,7 +51,7 @@ def take(database: Path, work: Path, user: User, path: Path, quarter: Quarter | 
     otherwise record it through `pipeline.store.submit_file` (which keeps the raw file and, with no
     errors, replaces the LA's quarter). Writes the feedback workbook and an audit entry.
     """
-    result = validate_file(path, quarter)
+    result = validate_file(path, quarter)   # quarter None: the return's own, as `validate` does
     if _other_la(user, result):
         result.findings = sorted([*result.findings, finding("E009", value=result.la_code, la_code=user.la_code)],
                                  key=_file_level_first)
