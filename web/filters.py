@@ -97,8 +97,17 @@ def rows_of(records: list[dict], columns: list[str], formats: dict[str, str]) ->
     return out
 
 
+def day(value) -> str:
+    """A date as GOV.UK writes it: 30 November 2026."""
+    if _missing(value):
+        return ""
+    if isinstance(value, str):
+        value = dt.date.fromisoformat(value[:10])
+    return f"{value.day} {value:%B %Y}"
+
+
 def register(env) -> None:
     env.filters.update(money=money, rate=rate, number=number, percent=percent, london_time=london_time,
-                       tag_class=tag_class)
+                       tag_class=tag_class, day=day)
     env.globals.update(errors_list=errors_list, errors_for_summary=errors_for_summary,
                        rows_of=rows_of)
