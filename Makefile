@@ -12,7 +12,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PREFECT_LOGGING_LEVEL := WARNING
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 90
 
-.PHONY: install run test bench bench-quick sample template serve server look clean
+.PHONY: install run test bench bench-quick sample template serve server look web govuk-frontend clean
 
 install: $(VENV)/.installed
 
@@ -49,6 +49,19 @@ server: install  ## a long-running local Prefect server with its UI on http://12
 
 serve: install  ## register the quarterly (cron, Europe/London) and inbox deployments; needs `make server`
 	PREFECT_API_URL=http://127.0.0.1:4200/api $(BIN)/agency-return serve
+
+web: install  ## the web service on http://127.0.0.1:8000 (HOST=, PORT= to change)
+	$(BIN)/agency-return web --host $(or $(HOST),127.0.0.1) --port $(or $(PORT),8000)
+
+GOVUK_FRONTEND ?= $(shell cat web/static/govuk-frontend/VERSION)
+govuk-frontend:  ## refresh the vendored GOV.UK Frontend dist (GOVUK_FRONTEND=X.Y.Z; match govuk-frontend-jinja)
+	rm -rf .govuk-frontend && mkdir .govuk-frontend
+	cd .govuk-frontend && npm pack --silent govuk-frontend@$(GOVUK_FRONTEND) && tar xzf govuk-frontend-$(GOVUK_FRONTEND).tgz
+	rm -rf web/static/govuk-frontend/assets
+	cp -r .govuk-frontend/package/dist/govuk/assets web/static/govuk-frontend/
+	cp .govuk-frontend/package/dist/govuk/govuk-frontend.min.css .govuk-frontend/package/dist/govuk/govuk-frontend.min.js web/static/govuk-frontend/
+	echo $(GOVUK_FRONTEND) > web/static/govuk-frontend/VERSION
+	rm -rf .govuk-frontend
 
 clean:
 	rm -rf data outputs inbox .prefect benchmarks/work look

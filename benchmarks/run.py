@@ -166,6 +166,76 @@ def bench_trend(quarters: int, las: int, runs: int) -> dict:
     return {"quarters": quarters, "las": las, "seconds": seconds}
 
 
+def bench_web_upload(n_users: int) -> dict:
+    """The web service (`agency-return web`, its own process): `n_users` councils upload a typical
+    return each at the same moment through the API and wait for the answer with its findings;
+    p50/p95 of that wait, and the service's RSS at rest and at its peak (VmHWM) under the load."""
+    import socket
+    import urllib.request
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    from pipeline.contract import Quarter
+    from pipeline.reference import live_las
+    from pipeline.sample import generate
+    from web import accounts, collection, db
+    q = Quarter.parse(QUARTER)
+    home, inbox = WORK / "home_web", WORK / f"web_las_{n_users}"
+    shutil.rmtree(home, ignore_errors=True)
+    codes = [la.code for la in live_las(q)][:n_users]
+    if not inbox.exists():
+        generate(q, inbox, seed=5, la_codes=codes)
+    database = home / "data" / "web.sqlite"
+    db.initialise(database)
+    collection.set_collecting_quarter(database, q)
+    tokens = {}
+    for code in codes:
+        accounts.add_user(database, f"data@{code}.example", "la", la_code=code)
+        tokens[code] = accounts.new_token(database, f"data@{code}.example")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "AGENCY_RETURN_HOME": str(home)}
+    server = subprocess.Popen([str(Path(sys.executable).parent / "agency-return"), "web", "--port", str(port)],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def rss_mb(field: str) -> float:
+        for line in Path(f"/proc/{server.pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
+
+    def upload(code: str) -> float:
+        path = inbox / f"{code}_{QUARTER}.xlsx"
+        t = time.perf_counter()
+        with open(path, "rb") as fh:
+            r = httpx.post(base + "/api/v1/submissions", headers={"Authorization": f"Bearer {tokens[code]}"},
+                           files={"workbook": (path.name, fh)}, timeout=300)
+        assert r.status_code in (200, 422) and "findings" in r.json(), r.text[:200]
+        return time.perf_counter() - t
+
+    try:
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.2)
+        time.sleep(1)
+        at_rest = rss_mb("VmRSS")
+        with ThreadPoolExecutor(n_users) as pool:
+            waits = sorted(pool.map(upload, codes))
+        peak = rss_mb("VmHWM")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return {"users": n_users, "p50_s": statistics.median(waits),
+            "p95_s": waits[min(len(waits) - 1, round(0.95 * (len(waits) - 1)))],
+            "rss_at_rest_mb": at_rest, "rss_peak_mb": peak}
+
+
 def _la_codes(quarter, n: int) -> list[str]:
     from pipeline.reference import live_las
     las = live_las(quarter)
@@ -188,6 +258,7 @@ def main(argv: list[str] | None = None) -> int:
         ("submit_build_no_prefect", lambda: bench_submit_build(5 if quick else 153)),
         ("prefect_flow", lambda: bench_prefect_flow(5 if quick else 153)),
         ("regional_trend_query", lambda: bench_trend(40, 20 if quick else 153, 3 if quick else 15)),
+        ("web_upload", lambda: bench_web_upload(4 if quick else 16)),
     ]
     for name, fn in plan:
         print(f"… {name}", file=sys.stderr, flush=True)
@@ -234,6 +305,9 @@ def render(results: dict) -> str:
          f"{b['prefect_flow']['seconds_including_server_start']:.1f} s"),
         ("regional trend query", f"{b['regional_trend_query']['quarters']} quarters × "
          f"{b['regional_trend_query']['las']} LAs", f"{b['regional_trend_query']['seconds'] * 1000:.0f} ms"),
+        ("web service: upload → findings, all at once", f"{b['web_upload']['users']} councils",
+         f"p50 {b['web_upload']['p50_s']:.2f} s, p95 {b['web_upload']['p95_s']:.2f} s; RSS "
+         f"{b['web_upload']['rss_at_rest_mb']:.0f} MB at rest, {b['web_upload']['rss_peak_mb']:.0f} MB peak"),
     ]
     lines = [f"Machine: {m['platform']}, {m['cpus']} CPUs, Python {m['python']}, {m['date']} ({results['mode']}); "
              f"reference loop {m['reference_s_before']:.2f} s before, {m['reference_s_after']:.2f} s after", "",

@@ -17,6 +17,7 @@ READER = {
     "E002": "pipeline/ingest.py",
     "E003": "pipeline/ingest.py",
     "E006": "pipeline/guard.py, pipeline/ingest.py",
+    "E009": "web/submissions.py (web service and API uploads)",
     "X601": "pipeline/build.py (cross-LA, at build)",
     "X602": "pipeline/build.py, pipeline/sql/checks/x602.sql (cross-LA, at build)",
 }

@@ -85,6 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("serve", help="register the quarterly and inbox deployments with a Prefect server")
     c.add_argument("--cron", help="cron for the quarterly run, Europe/London time")
     c.add_argument("--poll-minutes", type=int, default=15)
+
+    from web.cli import add_commands   # `web` and `users` (the web service's, data-contract §6)
+    add_commands(sub)
     return p
 
 
@@ -271,6 +274,16 @@ def cmd_serve(args) -> int:
     from flows.serve import serve
     serve(cron=args.cron, poll_minutes=args.poll_minutes)
     return EXIT_OK
+
+
+def cmd_web(args) -> int:
+    from web.cli import cmd_web as run
+    return run(args)
+
+
+def cmd_users(args) -> int:
+    from web.cli import cmd_users as run
+    return run(args)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,343 @@
+"""The pages: each checked as a page (one h1, title, ids, GOV.UK classes, CSRF on forms), who may
+see what (404 for another's), CSRF rejection, sign-in rate limiting, the audit log, security headers."""
+from __future__ import annotations
+
+import io
+import re
+import sqlite3
+
+import openpyxl
+import pytest
+from fastapi.testclient import TestClient
+
+from pipeline import store
+from tests.webservice import (LONDON, PASSWORD, QUARTER, SAMPLES, SOUTH_EAST, SWE, USERS, check_page, csrf,
+                              prepare_home, sign_in)
+from web.app import create_app
+from web.auth import Allow
+from web.settings import Settings
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory):
+    home = tmp_path_factory.mktemp("web-pages")
+    prepare_home(home)
+    settings = Settings(data=home / "data", secret_key="test secret", sign_in_attempts=3)
+    return {"home": home, "app": create_app(settings), "settings": settings}
+
+
+@pytest.fixture(autouse=True)
+def _service_home(service, monkeypatch):
+    monkeypatch.setenv("AGENCY_RETURN_HOME", str(service["home"]))
+
+
+def browser(service, name=None) -> TestClient:
+    client = TestClient(service["app"], follow_redirects=False)
+    if name:
+        assert sign_in(client, name).status_code == 303
+    return client
+
+
+def upload_page(client, path, token=None):
+    token = token if token is not None else csrf(client.get("/upload").text)
+    with open(path, "rb") as fh:
+        return client.post("/upload", data={"csrf_token": token},
+                           files={"workbook": (path.name, fh, "application/vnd.ms-excel")})
+
+
+@pytest.fixture(scope="module")
+def uploads(service):
+    """Norfolk's return with errors and Hammersmith's clean one, each through the upload page."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("AGENCY_RETURN_HOME", str(service["home"]))
+        out = {}
+        for name, la in (("la926", "926"), ("la205", "205")):
+            r = upload_page(browser(service, name), SAMPLES / f"{la}_{QUARTER}.xlsx")
+            assert r.status_code == 303
+            out[la] = int(r.headers["location"].rsplit("/", 1)[1])
+    return out
+
+
+def test_every_route_declares_who_may_use_it(service):
+    """Each route names its roles on the route (web.auth.Allow) or is marked public: none declares nobody."""
+    routes = []
+    for entry in service["app"].routes:
+        routes += getattr(getattr(entry, "original_router", None), "routes", [entry])
+    checked = 0
+    for route in routes:
+        dependant = getattr(route, "dependant", None)
+        if dependant is None:      # static file mounts
+            continue
+        allowed = [d.call for d in dependant.dependencies if isinstance(d.call, Allow)]
+        assert allowed or getattr(route.endpoint, "public", False), f"{route.path} declares nobody"
+        checked += 1
+    assert checked >= 25
+
+
+def test_signed_out_pages_redirect_to_sign_in_and_keep_where_you_were_going(service):
+    r = browser(service).get("/analyst/status?quarter=2025-Q2")
+    assert r.status_code == 303 and r.headers["location"] == "/sign-in?next=/analyst/status%3Fquarter%3D2025-Q2"
+
+
+def test_the_sign_in_page_is_a_good_page_with_security_headers(service):
+    r = browser(service).get("/sign-in")
+    check_page(r.text)
+    csp = r.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert r.headers["x-content-type-options"] == "nosniff" and r.headers["referrer-policy"] == "same-origin"
+
+
+def test_signing_in_takes_each_role_to_its_start_page(service):
+    for name, home in (("la205", "/submissions"), ("riia", "/analyst/status"), ("admin", "/admin/users")):
+        assert sign_in(browser(service), name).headers["location"] == home
+
+
+def test_the_session_cookie_is_httponly_and_samesite(service):
+    r = sign_in(browser(service), "la205")
+    cookie = r.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=lax" in cookie and "secure" not in cookie
+    https = Settings(data=service["settings"].data, secret_key="x", https=True)
+    client = TestClient(create_app(https), base_url="https://testserver", follow_redirects=False)
+    assert "secure" in sign_in(client, "la205").headers["set-cookie"].lower()
+
+
+def test_a_wrong_password_shows_an_error_summary(service):
+    r = sign_in(browser(service), "dfe", password="wrong")
+    assert r.status_code == 400
+    doc = check_page(r.text)
+    assert doc.findtext(".//title").startswith("Error: ")
+    assert "There is a problem" in doc.xpath("string(//div[contains(@class,'govuk-error-summary')])")
+
+
+def test_sign_in_is_refused_after_too_many_failures(service):
+    client = browser(service)
+    for _ in range(3):
+        assert sign_in(client, "riia_se", password="wrong").status_code == 400
+    r = sign_in(client, "riia_se")      # the right password, but too late
+    assert r.status_code == 429 and "Too many failed attempts" in r.text
+    entries = _audit(service)
+    assert [e for e in entries if e["actor"] == USERS["riia_se"][0] and e["detail"].startswith("refused")]
+
+
+def test_a_form_without_its_csrf_token_is_refused(service):
+    client = browser(service, "la205")
+    r = upload_page(client, SAMPLES / f"205_{QUARTER}.xlsx", token="forged")
+    assert r.status_code == 403
+    r = client.post("/sign-out", data={})
+    assert r.status_code == 403
+    r = browser(service).post("/sign-in", data={"email": USERS["dfe"][0], "password": PASSWORD})
+    assert r.status_code == 403
+
+
+def test_the_findings_page_leads_with_an_error_summary_linking_to_each_finding(service, uploads):
+    client = browser(service, "la926")
+    doc = check_page(client.get(f"/submissions/{uploads['926']}").text)
+    summary = doc.xpath("//div[contains(@class,'govuk-error-summary')]")[0]
+    assert "There is a problem" in summary.text_content()
+    links = summary.xpath(".//a/@href")
+    assert len(links) == 12          # the sample's twelve errors
+    for href in links:
+        row = doc.xpath(f"//*[@id='{href[1:]}']")
+        assert row and row[0].tag == "tr"
+    text = doc.text_content()
+    for heading in ("Errors to fix", "Queries outstanding", "Queries explained", "Compliance"):
+        assert heading in text
+    assert "E101" in text and "Assignment reference" in text and "NOR-250001" in text
+
+
+def test_an_accepted_return_has_its_panel_and_feedback_workbook(service, uploads):
+    client = browser(service, "la205")
+    doc = check_page(client.get(f"/submissions/{uploads['205']}").text)
+    assert "Return accepted" in doc.text_content()
+    r = client.get(f"/submissions/{uploads['205']}/feedback.xlsx")
+    assert r.status_code == 200
+    assert openpyxl.load_workbook(io.BytesIO(r.content)).sheetnames[0] == "Findings"
+
+
+def test_another_las_submission_is_404_for_page_and_download(service, uploads):
+    client = browser(service, "la205")
+    for url in (f"/submissions/{uploads['926']}", f"/submissions/{uploads['926']}/feedback.xlsx",
+                "/analyst/status", f"/analyst/regions/{LONDON}", "/admin/users"):
+        r = client.get(url)
+        assert r.status_code == 404, url
+        assert "Page not found" in r.text
+
+
+def test_the_la_pages_are_good_pages(service, uploads):
+    client = browser(service, "la205")
+    for url in ("/upload", "/submissions", "/template"):
+        r = client.get(url)
+        assert r.status_code == 200, url
+        check_page(r.text)
+    history = client.get("/submissions").text
+    assert f"/submissions/{uploads['205']}" in history and "Accepted" in history
+    assert "Late" in history     # 2025-Q2 was due by 31 August 2025
+
+
+def test_a_later_accepted_return_supersedes_the_earlier_one(service):
+    from tests.workbooks import valid_workbook
+    client = browser(service, "la213")
+    first = upload_page(client, SAMPLES / f"213_{QUARTER}.xlsx")    # the same bytes as recorded: unchanged
+    assert first.status_code == 303
+    history = client.get("/submissions").text
+    assert "Accepted" in history
+    path = valid_workbook(service["home"] / "213_again.xlsx", la_code="213")
+    second = upload_page(client, path)
+    assert second.status_code == 303
+    history = client.get("/submissions").text
+    assert "Superseded" in history and history.index("Accepted") < history.index("Superseded")
+
+
+def test_an_upload_without_a_file_says_select_a_workbook(service):
+    client = browser(service, "la205")
+    r = client.post("/upload", data={"csrf_token": csrf(client.get("/upload").text)}, files={"x": ("", b"")})
+    assert r.status_code == 400
+    doc = check_page(r.text)
+    assert doc.xpath("//div[contains(@class,'govuk-error-summary')]//a[@href='#workbook']")
+    assert "Select a workbook to upload" in doc.text_content()
+
+
+def test_the_template_is_prefilled_with_the_la_and_the_quarter_being_collected(service):
+    r = browser(service, "la205").get("/template.xlsx")
+    assert r.status_code == 200
+    wb = openpyxl.load_workbook(io.BytesIO(r.content))
+    values = [c.value for row in wb["Return"].iter_rows() for c in row]
+    assert "205" in [str(v) for v in values] and str(QUARTER) in [str(v) for v in values]
+
+
+@pytest.mark.parametrize("name", ["riia", "dfe"])
+def test_the_analyst_pages_are_good_pages_and_show_no_swe_number(service, name):
+    client = browser(service, name)
+    for url in ("/analyst/status?quarter=2025-Q2", f"/analyst/regions/{LONDON}?quarter=2025-Q2", "/analyst/regions"):
+        r = client.get(url, follow_redirects=True)
+        assert r.status_code == 200, url
+        check_page(r.text)
+        assert not SWE.search(r.text), url
+
+
+def test_the_region_page_has_each_chart_with_a_table(service):
+    doc = check_page(browser(service, "riia").get(f"/analyst/regions/{LONDON}?quarter=2025-Q2").text)
+    charts = doc.xpath("//svg[@role='img']")
+    assert len(charts) == 4
+    for chart in charts:
+        assert chart.xpath("./title") and chart.xpath("./desc")
+        assert chart.getnext() is not None and chart.getnext().xpath(".//table")
+    assert "Westminster" in doc.text_content() and "Norfolk" not in doc.text_content()
+
+
+def test_a_riia_user_sees_only_their_region(service):
+    client = browser(service, "riia")
+    assert client.get(f"/analyst/regions/{SOUTH_EAST}?quarter=2025-Q2").status_code == 404
+    assert client.get(f"/analyst/regions/{SOUTH_EAST}/download?quarter=2025-Q2").status_code == 404
+    status = client.get("/analyst/status?quarter=2025-Q2").text
+    assert "Westminster" in status and "Norfolk" not in status
+
+
+def test_the_regional_download_is_what_pull_writes(service, tmp_path):
+    r = browser(service, "riia").get(f"/analyst/regions/{LONDON}/download?quarter=2025-Q2&format=xlsx")
+    assert r.status_code == 200
+    pulled = store.pull(QUARTER, LONDON, "xlsx", tmp_path)
+    assert r.content == pulled[0].read_bytes()
+    r = browser(service, "dfe").get(f"/analyst/regions/{SOUTH_EAST}/download?quarter=2025-Q2&format=csv")
+    assert r.status_code == 200 and r.headers["content-type"] == "application/zip"
+
+
+def test_dfe_users_download_an_las_dfe_return_and_nobody_else_may(service):
+    page = browser(service, "dfe").get("/analyst/status?quarter=2025-Q2").text
+    assert "/analyst/dfe-returns/213?quarter=2025-Q2" in page
+    r = browser(service, "dfe").get("/analyst/dfe-returns/213?quarter=2025-Q2")
+    assert r.status_code == 200
+    assert r.content == (service["home"] / "outputs" / "2025-Q2" / "dfe" / "213_2025-Q2.xlsx").read_bytes()
+    assert browser(service, "dfe").get("/analyst/dfe-returns/999?quarter=2025-Q2").status_code == 404
+    for name in ("riia", "la213", "admin"):
+        assert browser(service, name).get("/analyst/dfe-returns/213?quarter=2025-Q2").status_code == 404
+    assert "dfe-returns" not in browser(service, "riia").get("/analyst/status?quarter=2025-Q2").text
+
+
+def test_the_admin_pages_are_good_pages(service):
+    client = browser(service, "admin")
+    for url in ("/admin/users", "/admin/collection", "/admin/audit"):
+        r = client.get(url)
+        assert r.status_code == 200, url
+        check_page(r.text)
+
+
+def test_an_admin_adds_and_disables_a_user(service):
+    client = browser(service, "admin")
+    token = csrf(client.get("/admin/users").text)
+    r = client.post("/admin/users", data={"email": "new@camden.example", "role": "la", "la_code": "202",
+                                          "csrf_token": token})
+    assert r.status_code == 200 and "Added new@camden.example" in r.text
+    r = client.post("/admin/users", data={"email": "bad@x.example", "role": "la", "la_code": "999", "csrf_token": token})
+    assert r.status_code == 400 and "There is a problem" in r.text
+    r = client.post("/admin/users/disable", data={"email": "new@camden.example", "csrf_token": token})
+    assert r.status_code == 303
+    assert "Disabled" in client.get("/admin/users").text
+
+
+def test_a_disabled_users_session_stops_working(service):
+    from web import accounts
+    accounts.add_user(service["settings"].database, "short@x.example", "dfe", password="another passphrase")
+    client = TestClient(service["app"], follow_redirects=False)
+    token = csrf(client.get("/sign-in").text)
+    client.post("/sign-in", data={"email": "short@x.example", "password": "another passphrase", "csrf_token": token})
+    assert client.get("/analyst/status").status_code == 200
+    accounts.disable_user(service["settings"].database, "short@x.example")
+    assert client.get("/analyst/status").status_code == 303
+
+
+def test_the_audit_log_records_sign_ins_uploads_and_downloads_and_no_personal_data(service, uploads):
+    browser(service, "la205").get(f"/submissions/{uploads['205']}/feedback.xlsx")
+    entries = _audit(service)
+    actions = {e["action"] for e in entries}
+    assert {"sign-in", "sign-in-failed", "upload", "download"} <= actions
+    upload = [e for e in entries if e["action"] == "upload" and e["actor"] == USERS["la926"][0]][0]
+    assert "LA 926 2025-Q2 rejected" in upload["detail"] and upload["at"] and upload["address"]
+    dump = "\n".join(" ".join(str(v) for v in e.values()) for e in entries)
+    assert not SWE.search(dump)
+    assert PASSWORD not in dump and "ar_" not in dump and "wrong" not in dump.replace("wrong email", "")
+
+
+def test_errors_answer_without_a_stack_trace(service, monkeypatch):
+    from web.views import analyst
+    monkeypatch.setattr(analyst, "visible_status", lambda *a: 1 / 0)
+    client = TestClient(service["app"], follow_redirects=False, raise_server_exceptions=False)
+    sign_in(client, "dfe")
+    r = client.get("/analyst/status")
+    assert r.status_code == 500 and "Traceback" not in r.text and "ZeroDivision" not in r.text
+    check_page(r.text)
+
+
+def _audit(service) -> list[dict]:
+    con = sqlite3.connect(service["settings"].database)
+    con.row_factory = sqlite3.Row
+    rows = [dict(r) for r in con.execute("SELECT * FROM audit ORDER BY id")]
+    con.close()
+    return rows
+
+
+def test_the_crown_logotype_and_gds_transport_are_off_unless_on_a_gov_uk_domain(service):
+    plain = browser(service)
+    css = plain.get("/static/govuk-frontend/govuk-frontend.min.css").text
+    assert "GDS Transport" not in css.split("*/", 1)[1] and "font-family:arial,sans-serif" in css
+    assert plain.get("/assets/fonts/bold-b542beb274-v2.woff2").status_code == 404
+    page = plain.get("/sign-in").text
+    assert "govuk-logo" not in page and "govuk-footer__copyright-logo" not in page and "Department for Education" in page
+    gov_uk = TestClient(create_app(Settings(data=service["settings"].data, secret_key="x", gov_uk_domain=True)))
+    assert "GDS Transport" in gov_uk.get("/static/govuk-frontend/govuk-frontend.min.css").text
+    assert gov_uk.get("/assets/fonts/bold-b542beb274-v2.woff2").status_code == 200
+    page = gov_uk.get("/sign-in").text
+    assert "govuk-logo" in page and "govuk-footer__copyright-logo" in page
+
+
+def test_the_api_with_a_session_cookie_needs_the_csrf_token_to_upload(service):
+    client = browser(service, "la205")
+    token = csrf(client.get("/upload").text)
+    path = SAMPLES / f"205_{QUARTER}.xlsx"
+    with open(path, "rb") as fh:
+        r = client.post("/api/v1/submissions", files={"workbook": (path.name, fh)})
+    assert r.status_code == 403 and r.json()["error"]["status"] == 403
+    with open(path, "rb") as fh:
+        r = client.post("/api/v1/submissions", files={"workbook": (path.name, fh)}, headers={"X-CSRF-Token": token})
+    assert r.status_code == 200 and r.json()["la_code"] == "205"
+    assert client.get(f"/api/v1/status?quarter={QUARTER}").status_code == 200    # reading needs no token

@@ -1,0 +1,199 @@
+"""`create_app()`: the service assembled in one place — settings, database, sessions, security
+headers, error pages without stack traces, templates with the GOV.UK macros, routes by area."""
+from __future__ import annotations
+
+import logging
+import re
+from functools import lru_cache
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader, Undefined, select_autoescape
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.templating import Jinja2Templates
+from urllib.parse import quote
+
+from web import db, filters
+from web.auth import SignInRequired, csrf_token
+from web.settings import Settings, from_environment
+from web.uploads import UploadRefused
+
+HERE = Path(__file__).parent
+STATIC = HERE / "static"
+GOVUK = STATIC / "govuk-frontend"
+log = logging.getLogger(__name__)
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+       "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+SESSION_HOURS = 8
+
+
+class StrictUndefined(Undefined):
+    """A missing variable fails when printed (a page never shows a silent blank), but may still be
+    tested and iterated, which the GOV.UK macros rely on for their optional parameters."""
+
+    __str__ = Undefined._fail_with_undefined_error
+    __html__ = Undefined._fail_with_undefined_error
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The service for `settings` (default: from the environment)."""
+    settings = settings or from_environment()
+    db.initialise(settings.database)
+    settings.work.mkdir(parents=True, exist_ok=True, mode=0o700)
+    app = FastAPI(title=settings.service_name, docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.settings = settings
+    app.state.templates = _templates(settings)
+    app.state.oidc = None
+    if settings.oidc_issuer:
+        from web import oidc
+        app.state.oidc = oidc.client(settings.oidc_issuer, settings.oidc_client_id, settings.oidc_client_secret)
+    app.add_middleware(SessionMiddleware, secret_key=settings.secret_key, session_cookie="agency_return_session",
+                       max_age=SESSION_HOURS * 3600, same_site="lax", https_only=settings.https)
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if settings.https:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        if not request.url.path.startswith(("/static/", "/assets/")):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    _error_handlers(app)
+    _assets(app, settings)
+    from web.views import admin, analyst, api, auth, council
+    for area in (auth, council, analyst, admin, api):
+        app.include_router(area.router)
+    return app
+
+
+def _templates(settings: Settings) -> Jinja2Templates:
+    env = Environment(
+        loader=ChoiceLoader([FileSystemLoader(HERE / "templates"),
+                             PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")})]),
+        autoescape=select_autoescape(("html", "svg")), undefined=StrictUndefined, trim_blocks=True,
+        lstrip_blocks=True)
+    env.globals.update(settings=settings, csrf_token=csrf_token, navigation=navigation)
+    filters.register(env)
+    return Jinja2Templates(env=env)
+
+
+NAVIGATION = {
+    "la": (("/upload", "Upload a return"), ("/submissions", "Your returns"), ("/template", "Template")),
+    "riia": (("/analyst/status", "Status"), ("/analyst/regions", "Regions")),
+    "dfe": (("/analyst/status", "Status"), ("/analyst/regions", "Regions")),
+    "admin": (("/admin/users", "Users"), ("/admin/collection", "Collection"), ("/admin/audit", "Audit log")),
+}
+
+
+def navigation(request: Request, user) -> list[dict]:
+    """The service navigation for the user's role, the current area marked active."""
+    if user is None:
+        return []
+    return [{"href": href, "text": text, "active": request.url.path.startswith(href)}
+            for href, text in NAVIGATION[user.role]]
+
+
+def render(request: Request, template: str, status_code: int = 200, **context) -> HTMLResponse:
+    """A page: its template with the request, the signed-in user (if any) and `context`."""
+    user = getattr(request.state, "user", None)
+    return request.app.state.templates.TemplateResponse(request, template, {"user": user, **context},
+                                                        status_code=status_code)
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+MESSAGES = {400: "The request could not be read.", 401: "Sign in to use this.", 403: "You cannot do that.",
+            404: "Page not found", 405: "That cannot be done here.", 413: "The upload is too large.",
+            422: "The request could not be read.", 429: "Too many attempts.", 500: "Sorry, there is a problem with the service"}
+
+
+def _error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(SignInRequired)
+    async def sign_in_required(request: Request, exc: SignInRequired):
+        return RedirectResponse(f"/sign-in?next={quote(exc.next_url, safe='/')}", status_code=303)
+
+    @app.exception_handler(UploadRefused)
+    async def upload_refused(request: Request, exc: UploadRefused):
+        if _is_api(request):
+            return JSONResponse({"error": {"status": 422, "message": str(exc)}}, 422)
+        return render(request, "views/error.html", 400, status=400, message=str(exc), heading="There is a problem")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        detail = exc.detail if isinstance(exc.detail, str) and exc.detail != _default_phrase(exc.status_code) \
+            else MESSAGES.get(exc.status_code, "There is a problem.")
+        if _is_api(request):
+            return JSONResponse({"error": {"status": exc.status_code, "message": detail}}, exc.status_code,
+                                headers=getattr(exc, "headers", None))
+        return render(request, "views/error.html", exc.status_code, status=exc.status_code, message=detail,
+                      heading=MESSAGES.get(exc.status_code, "There is a problem"))
+
+    @app.exception_handler(RequestValidationError)
+    async def unreadable(request: Request, exc: RequestValidationError):
+        fields = sorted({".".join(str(p) for p in e.get("loc", ())[1:]) for e in exc.errors()})
+        message = f"Check {', '.join(fields) or 'the request'}: a value is missing or not in the form expected."
+        if _is_api(request):
+            return JSONResponse({"error": {"status": 422, "message": message}}, 422)
+        return render(request, "views/error.html", 400, status=400, message=message, heading="There is a problem")
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        if _is_api(request):
+            return JSONResponse({"error": {"status": 500, "message": MESSAGES[500]}}, 500)
+        return render(request, "views/error.html", 500, status=500, heading=MESSAGES[500],
+                      message="Try again later. Nothing you sent has been lost if the page said it was recorded.")
+
+
+def _default_phrase(status: int) -> str:
+    from http import HTTPStatus
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
+def _assets(app: FastAPI, settings: Settings) -> None:
+    """GOV.UK Frontend's CSS, JS and assets from the vendored copy; the GDS Transport font only on gov.uk."""
+    css = _stylesheet(settings.gov_uk_domain)
+
+    async def stylesheet(request: Request) -> Response:
+        return Response(css, media_type="text/css", headers={"Cache-Control": "public, max-age=3600"})
+
+    stylesheet.public = True
+    app.add_api_route("/static/govuk-frontend/govuk-frontend.min.css", stylesheet, include_in_schema=False)
+    if not settings.gov_uk_domain:
+        async def no_font(request: Request) -> Response:
+            return Response(status_code=404)
+        no_font.public = True
+        app.add_api_route("/assets/fonts/{name}", no_font, include_in_schema=False)
+    app.mount("/assets", StaticFiles(directory=GOVUK / "assets"), name="assets")
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+
+@lru_cache(maxsize=2)
+def _stylesheet(gov_uk_domain: bool) -> str:
+    """The vendored stylesheet; off gov.uk, without the GDS Transport @font-face rules and family."""
+    css = (GOVUK / "govuk-frontend.min.css").read_text(encoding="utf-8")
+    if gov_uk_domain:
+        return css
+    css = re.sub(r"@font-face\{font-family:GDS Transport;[^}]*\}", "", css)
+    return css.replace("font-family:GDS Transport,", "font-family:")

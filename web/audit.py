@@ -1,0 +1,44 @@
+"""The audit log: sign-ins (and failures), uploads, downloads, builds — who, what, when.
+
+Entries name users, LA codes, quarters, submission ids and file hashes; never an SWE number, a
+file's contents or name, a password or a token.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from web import db
+
+SIGN_IN, SIGN_IN_FAILED, SIGN_OUT = "sign-in", "sign-in-failed", "sign-out"
+UPLOAD, DOWNLOAD, BUILD, REBUILD, COLLECTING = "upload", "download", "build", "rebuild", "collecting-quarter"
+USER_ADDED, USER_DISABLED, PASSWORD_SET, TOKEN_ISSUED = "user-added", "user-disabled", "password-set", "token-issued"
+
+
+def record(database: Path, action: str, actor: str | None, detail: str = "", address: str | None = None) -> None:
+    """Append one entry (UTC time)."""
+    with db.connect(database) as con:
+        con.execute("INSERT INTO audit (at, actor, action, detail, address) VALUES (?, ?, ?, ?, ?)",
+                    (dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds"), actor, action, detail,
+                     address))
+
+
+def entries(database: Path, limit: int = 200) -> list[dict]:
+    """The latest entries, newest first."""
+    with db.connect(database) as con:
+        rows = con.execute("SELECT at, actor, action, detail, address FROM audit ORDER BY id DESC LIMIT ?", (limit,))
+        return [dict(r) for r in rows]
+
+
+def recent_failures(database: Path, *, email: str, address: str | None, minutes: int) -> tuple[int, int]:
+    """Failed sign-ins in the last `minutes` (for this email, from this address): the rate limit's counts.
+
+    Counted from the log itself, so the limit holds across processes and restarts.
+    """
+    since = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=minutes)).isoformat(timespec="milliseconds")
+    with db.connect(database) as con:
+        by_email = con.execute("SELECT count(*) FROM audit WHERE action = ? AND at >= ? AND actor = ? COLLATE NOCASE",
+                               (SIGN_IN_FAILED, since, email.strip())).fetchone()[0]
+        by_address = con.execute("SELECT count(*) FROM audit WHERE action = ? AND at >= ? AND address = ?",
+                                 (SIGN_IN_FAILED, since, address)).fetchone()[0] if address else 0
+    return by_email, by_address

@@ -1,0 +1,104 @@
+"""Who may use a route, declared on the route; sign-in state; CSRF tokens.
+
+Every route names its roles with `Depends(Allow(...))` (pages) or `Depends(Allow(..., api=True))`,
+or is marked `@public`; a test walks every route and fails if one declares nobody. A signed-out
+request gets a redirect to sign-in (pages) or 401 (API); a signed-in user without the role gets
+404, so nothing reveals what exists (data-contract §6).
+"""
+from __future__ import annotations
+
+import secrets
+
+from fastapi import HTTPException, Request
+
+from web import accounts
+from web.accounts import User
+
+SESSION_USER, SESSION_CSRF = "uid", "csrf"
+CSRF_FIELD, CSRF_HEADER = "csrf_token", "x-csrf-token"
+
+
+class SignInRequired(Exception):
+    """A page was asked for without a session: the handler redirects to sign-in."""
+
+    def __init__(self, next_url: str):
+        self.next_url = next_url
+
+
+class Allow:
+    """A route's dependency naming the roles that may use it; returns the signed-in `User`."""
+
+    def __init__(self, *roles: str, api: bool = False):
+        unknown = set(roles) - set(accounts.ROLES)
+        if not roles or unknown:
+            raise ValueError(f"name the roles allowed (from {accounts.ROLES}), not {roles}")
+        self.roles, self.api = roles, api
+
+    def __call__(self, request: Request) -> User:
+        user = request_user(request, bearer=self.api)
+        if user is None:
+            if self.api:
+                raise HTTPException(401, "Sign in or send a valid API token (Authorization: Bearer …).",
+                                    headers={"WWW-Authenticate": "Bearer"})
+            raise SignInRequired(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+        request.state.user = user
+        if user.role not in self.roles:
+            raise HTTPException(404)
+        return user
+
+
+def public(endpoint):
+    """Mark a route anyone may use (sign-in, health check, static assets)."""
+    endpoint.public = True
+    return endpoint
+
+
+def request_user(request: Request, *, bearer: bool = False) -> User | None:
+    """The active user behind the request's session cookie (or, with `bearer`, its API token)."""
+    database = request.app.state.settings.database
+    header = request.headers.get("authorization", "")
+    if bearer and header.lower().startswith("bearer "):
+        request.state.by_token = True
+        return accounts.user_for_token(database, header[7:].strip())
+    uid = request.session.get(SESSION_USER)
+    if uid is None:
+        return None
+    user = accounts.get_user(database, int(uid))
+    if user is None or not user.active:
+        request.session.clear()
+        return None
+    return user
+
+
+def csrf_token(request: Request) -> str:
+    """This session's CSRF token (made on first use); every form carries it."""
+    token = request.session.get(SESSION_CSRF)
+    if not token:
+        token = request.session[SESSION_CSRF] = secrets.token_urlsafe(32)
+    return token
+
+
+def check_csrf(request: Request, sent: str | None) -> None:
+    """Refuse a cookie-authenticated form whose token is missing or wrong (403).
+
+    A request authenticated by a bearer token carries no cookie a third party could ride on.
+    """
+    if getattr(request.state, "by_token", False):
+        return
+    sent = sent or request.headers.get(CSRF_HEADER)
+    expected = request.session.get(SESSION_CSRF)
+    if not sent or not expected or not secrets.compare_digest(sent, expected):
+        raise HTTPException(403, "The form had expired or did not come from this service. Go back, reload the page "
+                                 "and try again.")
+
+
+def sign_in(request: Request, user: User) -> None:
+    """Start a fresh session for `user` (a new CSRF token; nothing kept from before)."""
+    request.session.clear()
+    request.session[SESSION_USER] = user.id
+    csrf_token(request)
+
+
+def client_address(request: Request) -> str | None:
+    """The client's address as uvicorn sees it (the proxy's X-Forwarded-For when started with proxy headers)."""
+    return request.client.host if request.client else None

@@ -1,0 +1,158 @@
+"""Taking a council's upload: judge it, bind it to the uploader's LA (E009), record it, answer it.
+
+The service's own submission table (web.sqlite) holds what the council was told — id, user, LA,
+quarter, sha256, the ledger's status, the `validate --json` answer and the feedback workbook —
+because warehouse ledger ids change on `rebuild`.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline import store
+from pipeline.contract import Quarter
+from pipeline.findings import ERROR, finding, sort_key
+from pipeline.validate import ACCEPTED, REJECTED, Result, validate_file
+from web import audit, db, serial
+from web.accounts import User
+
+log = logging.getLogger(__name__)
+NOT_RECORDED = "not recorded"
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One upload as the service answered it."""
+
+    id: int
+    user_id: int
+    la_code: str | None
+    quarter: str | None
+    sha256: str
+    status: str              # accepted | rejected | unreadable (what the council is told)
+    ledger_status: str       # the warehouse's: accepted | rejected | unreadable | unchanged | not recorded
+    recorded: bool
+    received_at: str
+    answer: dict             # the `validate --json` object plus id and recorded
+    feedback_path: str | None
+
+    @property
+    def received(self) -> dt.datetime:
+        return dt.datetime.fromisoformat(self.received_at)
+
+
+def take(database: Path, work: Path, user: User, path: Path, quarter: Quarter | None,
+         address: str | None = None) -> Submission:
+    """Validate the file; an `la` user's return for another LA gets E009 and nothing is stored;
+    otherwise record it through `pipeline.store.submit_file` (which keeps the raw file and, with no
+    errors, replaces the LA's quarter). Writes the feedback workbook and an audit entry.
+    """
+    result = validate_file(path, quarter)   # quarter None: the return's own, as `validate` does
+    if _other_la(user, result):
+        result.findings = sorted([*result.findings, finding("E009", value=result.la_code, la_code=user.la_code)],
+                                 key=_file_level_first)
+        result.status = REJECTED
+        ledger, recorded = NOT_RECORDED, False
+    else:
+        outcome = serial.one_at_a_time(store.submit_file, path, quarter)
+        ledger = outcome.status
+        recorded = outcome.status in (ACCEPTED, store.UNCHANGED) or outcome.submission_id is not None
+        if outcome.result is not None:     # judged again with the warehouse at hand (Q514's previous quarter)
+            result = outcome.result
+    return _answer(database, work, user, result, path.name, ledger, recorded, address, source=path)
+
+
+def too_large(database: Path, user: User, file_name: str, size: int, limit_mb: float,
+              address: str | None = None) -> Submission:
+    """An upload stopped at the size limit: E006, nothing read further, nothing stored but the answer."""
+    result = Result(file=file_name, findings=[finding("E006", "file_size", size_mb=size / 2**20, limit_mb=limit_mb)])
+    return _answer(database, None, user, result, file_name, NOT_RECORDED, False, address, source=None)
+
+
+def _answer(database: Path, work: Path | None, user: User, result: Result, file_name: str, ledger: str,
+            recorded: bool, address: str | None, source: Path | None) -> Submission:
+    """Keep what the council was told (and its feedback workbook), audit it, return it."""
+    received = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    answer = {**result.to_dict(), "file": file_name}
+    with db.connect(database) as con:
+        sid = con.execute(
+            "INSERT INTO submissions (user_id, la_code, quarter, sha256, status, ledger_status, recorded, received_at,"
+            " result_json, feedback_path) VALUES (?, ?, ?, ?, ?, ?, ?, ?, '{}', NULL)",
+            (user.id, result.la_code, result.quarter, result.sha256, result.status, ledger, int(recorded),
+             received)).lastrowid
+    answer = {**answer, "id": sid, "recorded": recorded}
+    if ledger == store.UNCHANGED:
+        answer["unchanged"] = True
+    feedback = _feedback(work, sid, result, source) if source is not None and ledger != NOT_RECORDED else None
+    with db.connect(database) as con:
+        con.execute("UPDATE submissions SET result_json = ?, feedback_path = ? WHERE id = ?",
+                    (json.dumps(answer, default=str), str(feedback) if feedback else None, sid))
+    audit.record(database, audit.UPLOAD, user.email,
+                 f"submission {sid}: LA {result.la_code or '?'} {result.quarter or '?'} {result.status}"
+                 f" ({result.errors} errors, {result.queries} queries; warehouse: {ledger};"
+                 f" sha256 {result.sha256[:12] or '-'})", address)
+    return get(database, sid)
+
+
+def _other_la(user: User, result: Result) -> bool:
+    return user.role == "la" and result.la_code is not None and result.la_code != user.la_code
+
+
+def _file_level_first(f):
+    return (0 if f.code.startswith("E0") else 1, sort_key(f))
+
+
+def _feedback(work: Path, sid: int, result: Result, source: Path) -> Path | None:
+    """The council's feedback workbook (`pipeline.report`), kept 0600 for download; None if it cannot be made."""
+    from pipeline.report import write_report
+    folder = work / "feedback"
+    folder.mkdir(parents=True, exist_ok=True)
+    os.chmod(folder, 0o700)
+    target = folder / f"{sid}.xlsx"
+    try:
+        write_report(result, source, target)
+    except Exception:   # an unreadable file has no workbook to mark up: the answer still stands
+        log.warning("no feedback workbook for submission %s", sid)
+        target.unlink(missing_ok=True)
+        return None
+    os.chmod(target, 0o600)
+    return target
+
+
+def _submission(row) -> Submission | None:
+    if row is None:
+        return None
+    return Submission(row["id"], row["user_id"], row["la_code"], row["quarter"], row["sha256"], row["status"],
+                      row["ledger_status"], bool(row["recorded"]), row["received_at"], json.loads(row["result_json"]),
+                      row["feedback_path"])
+
+
+def get(database: Path, sid: int) -> Submission | None:
+    with db.connect(database) as con:
+        return _submission(con.execute("SELECT * FROM submissions WHERE id = ?", (sid,)).fetchone())
+
+
+def visible_to(user: User, sub: Submission | None) -> bool:
+    """An `la` user sees their LA's submissions (and their own uploads), `dfe` every one; nobody else."""
+    if sub is None:
+        return False
+    if user.role == "la":
+        return sub.user_id == user.id or (sub.la_code is not None and sub.la_code == user.la_code
+                                          and sub.ledger_status != NOT_RECORDED)
+    return user.role == "dfe"
+
+
+def for_user(database: Path, user: User, limit: int = 200) -> list[Submission]:
+    """What `user` may see, newest first: an `la` user's LA (and their own uploads)."""
+    with db.connect(database) as con:
+        rows = con.execute("SELECT * FROM submissions WHERE user_id = ? OR (la_code = ? AND ledger_status != ?) "
+                           "ORDER BY id DESC LIMIT ?", (user.id, user.la_code, NOT_RECORDED, limit))
+        return [_submission(r) for r in rows]
+
+
+def has_errors(sub: Submission) -> bool:
+    return any(f["severity"] == ERROR for f in sub.answer.get("findings", []))

@@ -1,0 +1,58 @@
+"""The regional summary an analyst sees, read from the built outputs (outputs/<quarter>/parquet/):
+the same tables `agency-return pull` hands out, filtered to one region. No SWE number is in any
+of them (`pipeline.outputs.assert_no_swe` checks each before it is written)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline import store
+from pipeline.contract import Quarter
+from pipeline.reference import REGIONS
+
+# Table -> the columns shown (in this order); each is one section of the region page and the API.
+TABLES = {
+    "regional_summary": ["la_code", "la_name", "role_category", "headcount", "fte", "median_rate", "mean_rate",
+                         "p90_rate", "share_above_cap", "breaches", "breaches_signed_off", "project_team_share",
+                         "assignment_cost"],
+    "cost_trend": ["la_code", "la_name", "quarter", "month", "agency_headcount", "total_monthly_cost"],
+    "rates_vs_cap": ["role_category", "assignments", "median_rate", "mean_rate", "p90_rate", "max_rate", "cap",
+                     "cap_table_version"],
+    "compliance_grid": ["la_code", "la_name", "rule", "declared_status", "derived_status", "breaches", "assignments",
+                        "agrees"],
+    "cap_breaches": ["la_code", "la_name", "assignment_ref", "role_category", "start_date", "cap_basis_rate", "cap",
+                     "above_cap_by", "cap_approved_by", "cap_approval_date", "signed_off"],
+    "cross_la": ["la_code", "la_name", "code", "assignment_ref", "other_la_code", "other_la_name", "message"],
+}
+
+
+def built(quarter: Quarter | str) -> bool:
+    """Whether `build` has published outputs for the quarter."""
+    return (_parquet(quarter) / "regional_summary.parquet").exists()
+
+
+def _parquet(quarter) -> Path:
+    return store.paths().outputs / str(quarter) / "parquet"
+
+
+def region_tables(quarter: Quarter | str, region_code: str) -> dict[str, pd.DataFrame]:
+    """Each table of `TABLES` for one region (rows in the published order). Raises FileNotFoundError
+    when the quarter has not been built."""
+    if region_code not in REGIONS:
+        raise KeyError(region_code)
+    folder = _parquet(quarter)
+    if not built(quarter):
+        raise FileNotFoundError(f"no outputs built for {quarter}")
+    out = {}
+    for name, columns in TABLES.items():
+        frame = pd.read_parquet(folder / f"{name}.parquet")
+        frame = frame[frame["region_code"] == region_code]
+        out[name] = frame[[c for c in columns if c in frame.columns]].reset_index(drop=True)
+    return out
+
+
+def as_json(tables: dict[str, pd.DataFrame]) -> dict[str, list[dict]]:
+    """Tables as JSON-ready records (dates as ISO text, missing values as null)."""
+    import json
+    return {name: json.loads(frame.to_json(orient="records", date_format="iso")) for name, frame in tables.items()}

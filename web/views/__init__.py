@@ -1,0 +1,1 @@
+"""Routes, one module per area: auth, council, analyst, admin, api."""

@@ -1,0 +1,71 @@
+"""API v1 (data-contract §6): JSON in and out, a bearer token or a session; errors as
+`{"error": {"status", "message"}}`."""
+from __future__ import annotations
+
+import json
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from pipeline.contract import Quarter
+from pipeline.validate import ACCEPTED
+from web import accounts, audit, summaries
+from web.auth import Allow, client_address
+from web.receiving import receive
+from web.views.analyst import region_or_404, visible_status
+from web.views.council import feedback_download, submission_or_404
+
+router = APIRouter(prefix="/api/v1")
+UPLOADERS = Allow("la", api=True)
+READERS = Allow("la", "dfe", api=True)
+ANYONE = Allow(*accounts.ROLES, api=True)
+ANALYSTS = Allow("riia", "dfe", api=True)
+
+
+def quarter_or_422(quarter: str) -> Quarter:
+    q = Quarter.parse(quarter)
+    if q is None:
+        raise HTTPException(422, f"quarter must be written YYYY-Qn, for example 2025-Q2, not {quarter!r}")
+    return q
+
+
+@router.post("/submissions")
+async def create_submission(request: Request, user=Depends(UPLOADERS)):
+    """Validate and, with no errors, record: the `validate --json` object plus `id` and `recorded`;
+    200 accepted, 422 rejected or unreadable."""
+    received = await receive(request, user)
+    if received.problem:
+        raise HTTPException(422, received.problem)
+    answer = received.submission.answer
+    return JSONResponse(answer, 200 if answer["status"] == ACCEPTED else 422)
+
+
+@router.get("/submissions/{sid:int}")
+def read_submission(request: Request, sid: int, user=Depends(READERS)):
+    sub = submission_or_404(request, user, sid)
+    return JSONResponse({**sub.answer, "received_at": sub.received_at})
+
+
+@router.get("/submissions/{sid:int}/feedback.xlsx")
+def read_feedback(request: Request, sid: int, user=Depends(READERS)):
+    return feedback_download(request, user, sid, how="API")
+
+
+@router.get("/status")
+async def read_status(request: Request, quarter: str, user=Depends(ANYONE)):
+    """The `status --json` rows the caller may see."""
+    rows = await run_in_threadpool(visible_status, user, quarter_or_422(quarter))
+    return JSONResponse(json.loads(rows.to_json(orient="records", date_format="iso")))
+
+
+@router.get("/regions/{region}/summary")
+def read_region_summary(request: Request, region: str, quarter: str, user=Depends(ANALYSTS)):
+    """The regional summary tables as JSON (a riia user: their region; dfe: any)."""
+    code = region_or_404(user, region)
+    q = quarter_or_422(quarter)
+    if not summaries.built(q):
+        raise HTTPException(404, f"No outputs have been built for {q} yet.")
+    audit.record(request.app.state.settings.database, audit.DOWNLOAD, user.email,
+                 f"regional summary {q} {code} by API", client_address(request))
+    return JSONResponse({"region_code": code, "quarter": str(q), "tables": summaries.as_json(
+        summaries.region_tables(q, code))})

@@ -1,0 +1,129 @@
+"""Council pages: upload a return, see its findings, download the feedback workbook and the
+template, the LA's returns and their status per quarter."""
+from __future__ import annotations
+
+import tempfile
+from collections import defaultdict
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import FileResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from pipeline import store
+from pipeline.contract import Quarter
+from pipeline.findings import ERROR, QUERY
+from pipeline.warehouse import due_date
+from web import audit, collection, serial, submissions
+from web.app import render
+from web.auth import Allow, client_address
+from web.filters import LONDON
+from web.receiving import receive
+
+router = APIRouter()
+COUNCIL = Allow("la")
+READERS = Allow("la", "dfe")
+
+
+@router.get("/upload")
+def upload_page(request: Request, user=Depends(COUNCIL)):
+    quarter = collection.collecting_quarter(request.app.state.settings.database)
+    return render(request, "views/council/upload.html", quarter=quarter, problem=None)
+
+
+@router.post("/upload")
+async def upload(request: Request, user=Depends(COUNCIL)):
+    received = await receive(request, user)
+    if received.problem:
+        quarter = collection.collecting_quarter(request.app.state.settings.database)
+        return render(request, "views/council/upload.html", 400, quarter=quarter, problem=received.problem,
+                      error_title=True)
+    return RedirectResponse(f"/submissions/{received.submission.id}", status_code=303)
+
+
+def submission_or_404(request: Request, user, sid: int) -> submissions.Submission:
+    """The submission if `user` may see it; another's (or none) is 404 alike."""
+    sub = submissions.get(request.app.state.settings.database, sid)
+    if not submissions.visible_to(user, sub):
+        raise HTTPException(404)
+    return sub
+
+
+@router.get("/submissions/{sid:int}")
+def submission_page(request: Request, sid: int, user=Depends(READERS)):
+    sub = submission_or_404(request, user, sid)
+    findings = [{**f, "anchor": f"finding-{i}"} for i, f in enumerate(sub.answer.get("findings", []), start=1)]
+    by_sheet = defaultdict(list)
+    for f in findings:
+        if f["severity"] == ERROR:
+            by_sheet[f["sheet"] or "The file"].append(f)
+    return render(request, "views/council/submission.html", sub=sub, answer=sub.answer,
+                  errors=[f for f in findings if f["severity"] == ERROR], errors_by_sheet=dict(by_sheet),
+                  outstanding=[f for f in findings if f["severity"] == QUERY and not f.get("explained")],
+                  explained=[f for f in findings if f["severity"] == QUERY and f.get("explained")],
+                  compliance=sub.answer.get("compliance", []))
+
+
+@router.get("/submissions/{sid:int}/feedback.xlsx")
+def feedback_workbook(request: Request, sid: int, user=Depends(READERS)):
+    return feedback_download(request, user, sid)
+
+
+def feedback_download(request: Request, user, sid: int, how: str = "page") -> FileResponse:
+    """The feedback workbook of a submission `user` may see (404 otherwise, or if none was kept); audited."""
+    sub = submission_or_404(request, user, sid)
+    if not sub.feedback_path or not Path(sub.feedback_path).is_file():
+        raise HTTPException(404, "There is no feedback workbook for this upload: the file was not kept.")
+    audit.record(request.app.state.settings.database, audit.DOWNLOAD, user.email,
+                 f"feedback workbook of submission {sid} (LA {sub.la_code or '?'}) by {how}", client_address(request))
+    return FileResponse(sub.feedback_path, filename=f"{sub.la_code or 'return'}_{sub.quarter or 'quarter'}_feedback.xlsx",
+                        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@router.get("/submissions")
+async def submissions_page(request: Request, user=Depends(COUNCIL)):
+    settings = request.app.state.settings
+    quarter = collection.collecting_quarter(settings.database)
+    mine = submissions.for_user(settings.database, user)
+    rows = await run_in_threadpool(serial.one_at_a_time, store.status, quarter)
+    current = rows[rows["la_code"] == user.la_code].to_dict("records")
+    return render(request, "views/council/submissions.html", quarter=quarter,
+                  current=current[0] if current else None, by_quarter=_by_quarter(mine))
+
+
+def _by_quarter(subs: list[submissions.Submission]) -> list[tuple[str, list[dict]]]:
+    """The LA's uploads grouped by quarter, newest first; an accepted return replaced by a later one
+    is 'superseded'; one received after the quarter's due date (London calendar) is late."""
+    groups: dict[str, list[dict]] = defaultdict(list)
+    for sub in subs:
+        quarter = Quarter.parse(sub.quarter) if sub.quarter else None
+        late = quarter is not None and sub.received.astimezone(LONDON).date() > due_date(quarter)
+        groups[sub.quarter or "Unknown quarter"].append({"sub": sub, "shown": sub.status, "late": late})
+    for rows in groups.values():
+        current_found = False
+        for row in rows:       # newest first
+            if row["sub"].status == "accepted" and row["sub"].ledger_status != submissions.NOT_RECORDED:
+                row["shown"] = "superseded" if current_found else "accepted"
+                current_found = True
+    return sorted(groups.items(), key=lambda kv: kv[0], reverse=True)
+
+
+@router.get("/template")
+def template_page(request: Request, user=Depends(COUNCIL)):
+    quarter = collection.collecting_quarter(request.app.state.settings.database)
+    return render(request, "views/council/template.html", quarter=quarter)
+
+
+@router.get("/template.xlsx")
+async def template_workbook(request: Request, user=Depends(COUNCIL)):
+    from pipeline.template import write_template
+    quarter = collection.collecting_quarter(request.app.state.settings.database)
+    folder = Path(tempfile.mkdtemp(prefix="template-"))
+    path = await run_in_threadpool(write_template, folder / "template.xlsx", quarter, user.la_code)
+    data = path.read_bytes()
+    path.unlink()
+    folder.rmdir()
+    audit.record(request.app.state.settings.database, audit.DOWNLOAD, user.email,
+                 f"template for LA {user.la_code} {quarter}", client_address(request))
+    return Response(data, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f'attachment; filename="{user.la_code}_{quarter}.xlsx"'})
