@@ -150,7 +150,8 @@ def reading(where: Paths, wait: float | None = None):
 
 # --- submit ----------------------------------------------------------------------------------------
 
-def submit_file(path, quarter: Quarter | str | None = None, *, home=None) -> SubmitOutcome:
+def submit_file(path, quarter: Quarter | str | None = None, *, home=None, result: Result | None = None
+                ) -> SubmitOutcome:
     """Validate a file, keep its bytes and record it; if accepted, it replaces the LA's quarter.
 
     The same bytes as the LA's latest submission, with the same verdict, record nothing new
@@ -158,8 +159,24 @@ def submit_file(path, quarter: Quarter | str | None = None, *, home=None) -> Sub
     A rejected file never touches the accepted return it would have replaced. Safe to call from many
     threads and processes at once: each file is recorded under the warehouse's write lock.
     Raises locks.WarehouseBusy if the warehouse stays busy, warehouse.KeyProblem if the HMAC key is
-    missing, empty or not the warehouse's."""
-    return submit_files([path], quarter, home=home)[0]
+    missing, empty or not the warehouse's.
+    `result` is the file's verdict when the caller has already judged it (`judge`, the web service
+    binding an upload to its LA): it is recorded as it is, not computed again."""
+    if result is None:
+        return submit_files([path], quarter, home=home)[0]
+    where, path = paths(home), Path(path)
+    collecting = Quarter.parse(quarter) if isinstance(quarter, str) else quarter
+    sha = file_sha256(path) if path.is_file() else ""
+    with writing(where) as con:
+        key = warehouse.writing_key(con, where.data)
+        return _submit_one(con, where, path, sha, result, collecting, key)
+
+
+def judge(path, quarter: Quarter | str | None = None, *, home=None) -> Result:
+    """`validate_file` with Q514's previous quarter read from the warehouse (briefly, for reading):
+    the verdict `submit_file(..., result=)` records. Raises locks.WarehouseBusy if it stays busy."""
+    collecting = Quarter.parse(quarter) if isinstance(quarter, str) else quarter
+    return validate_file(path, collecting, previous_total=partial(_previous_total, paths(home)))
 
 
 GROUP_FILES = 16   # at most this many files recorded per hold of the write lock (~0.5 s): others interleave

@@ -17,6 +17,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.templating import Jinja2Templates
 from urllib.parse import quote
 
+from pipeline.locks import WarehouseBusy
 from web import db, filters
 from web.auth import SignInRequired, csrf_token
 from web.settings import Settings, from_environment
@@ -122,7 +123,7 @@ def _is_api(request: Request) -> bool:
 
 MESSAGES = {400: "The request could not be read.", 401: "Sign in to use this.", 403: "You cannot do that.",
             404: "Page not found", 405: "That cannot be done here.", 413: "The upload is too large.",
-            422: "The request could not be read.", 429: "Too many attempts.", 500: "Sorry, there is a problem with the service"}
+            422: "The request could not be read.", 429: "Too many attempts.", 503: "The service is busy", 500: "Sorry, there is a problem with the service"}
 
 
 def _error_handlers(app: FastAPI) -> None:
@@ -153,6 +154,14 @@ def _error_handlers(app: FastAPI) -> None:
         if _is_api(request):
             return JSONResponse({"error": {"status": 422, "message": message}}, 422)
         return render(request, "views/error.html", 400, status=400, message=message, heading="There is a problem")
+
+    @app.exception_handler(WarehouseBusy)
+    async def busy(request: Request, exc: WarehouseBusy):
+        message = ("The service is busy recording other returns. Nothing was recorded from this request: "
+                   "try again in a minute.")
+        if _is_api(request):
+            return JSONResponse({"error": {"status": 503, "message": message}}, 503, headers={"Retry-After": "30"})
+        return render(request, "views/error.html", 503, status=503, heading=MESSAGES[503], message=message)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception):

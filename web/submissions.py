@@ -16,12 +16,13 @@ from pathlib import Path
 from pipeline import store
 from pipeline.contract import Quarter
 from pipeline.findings import ERROR, finding, sort_key
-from pipeline.validate import ACCEPTED, REJECTED, Result, validate_file
-from web import audit, db, serial
+from pipeline.validate import ACCEPTED, REJECTED, Result
+from web import audit, db
 from web.accounts import User
 
 log = logging.getLogger(__name__)
 NOT_RECORDED = "not recorded"
+UNCHANGED = "unchanged"       # the same bytes and verdict as the LA's latest: nothing new recorded
 
 
 @dataclass(frozen=True)
@@ -51,16 +52,16 @@ def take(database: Path, work: Path, user: User, path: Path, quarter: Quarter | 
     otherwise record it through `pipeline.store.submit_file` (which keeps the raw file and, with no
     errors, replaces the LA's quarter). Writes the feedback workbook and an audit entry.
     """
-    result = validate_file(path, quarter)   # quarter None: the return's own, as `validate` does
+    result = store.judge(path, quarter)   # quarter None: the return's own, as `validate` does
     if _other_la(user, result):
         result.findings = sorted([*result.findings, finding("E009", value=result.la_code, la_code=user.la_code)],
                                  key=_file_level_first)
         result.status = REJECTED
         ledger, recorded = NOT_RECORDED, False
     else:
-        outcome = serial.one_at_a_time(store.submit_file, path, quarter)
-        ledger = outcome.status
-        recorded = outcome.status in (ACCEPTED, store.UNCHANGED) or outcome.submission_id is not None
+        outcome = store.submit_file(path, quarter, result=result)
+        ledger = UNCHANGED if outcome.unchanged else outcome.status
+        recorded = outcome.submission_id is not None
         if outcome.result is not None:     # judged again with the warehouse at hand (Q514's previous quarter)
             result = outcome.result
     return _answer(database, work, user, result, path.name, ledger, recorded, address, source=path)
@@ -85,7 +86,7 @@ def _answer(database: Path, work: Path | None, user: User, result: Result, file_
             (user.id, result.la_code, result.quarter, result.sha256, result.status, ledger, int(recorded),
              received)).lastrowid
     answer = {**answer, "id": sid, "recorded": recorded}
-    if ledger == store.UNCHANGED:
+    if ledger == UNCHANGED:
         answer["unchanged"] = True
     feedback = _feedback(work, sid, result, source) if source is not None and ledger != NOT_RECORDED else None
     with db.connect(database) as con:

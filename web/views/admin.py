@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 from pipeline import store
 from pipeline.contract import Quarter
 from pipeline.reference import REGIONS
-from web import accounts, audit, collection, serial
+from web import accounts, audit, collection
 from web.app import render
 from web.auth import Allow, check_csrf, client_address
 
@@ -87,7 +87,7 @@ async def build(request: Request, user=Depends(ADMIN)):
     if q is None:
         raise HTTPException(400, "Choose a quarter")
     from pipeline.build import build_quarter
-    summary = await run_in_threadpool(serial.one_at_a_time, build_quarter, q)
+    summary = await run_in_threadpool(build_quarter, q)
     audit.record(request.app.state.settings.database, audit.BUILD, user.email,
                  f"{q}: {summary.las_accepted} of {summary.las_live} LAs accepted", client_address(request))
     return _done(request, f"Built {q}: {summary.las_accepted} of {summary.las_live} LAs accepted; "
@@ -99,7 +99,7 @@ async def rebuild(request: Request, user=Depends(ADMIN)):
     """`agency-return rebuild`, the same function."""
     form = await request.form()
     check_csrf(request, form.get("csrf_token"))
-    message = await run_in_threadpool(serial.one_at_a_time, store.rebuild)
+    message = await run_in_threadpool(store.rebuild)
     audit.record(request.app.state.settings.database, audit.REBUILD, user.email, message.split(" from ")[-1],
                  client_address(request))
     return _done(request, message)

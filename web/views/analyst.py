@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from pipeline import store
 from pipeline.contract import Quarter
 from pipeline.reference import REGIONS
-from web import audit, charts, collection, serial, summaries
+from web import audit, charts, collection, summaries
 from web.app import render
 from web.auth import Allow, client_address
 from web.filters import money, rate
@@ -45,7 +45,7 @@ def region_or_404(user, region: str) -> str:
 
 def visible_status(user, quarter: Quarter):
     """The `status` rows `user` may see: a riia user's region, every LA for dfe and admin, an la user's own LA."""
-    rows = serial.one_at_a_time(store.status, quarter)
+    rows = store.status(quarter)
     if user.role == "riia":
         rows = rows[rows["region_code"] == user.region_code]
     elif user.role == "la":

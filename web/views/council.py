@@ -14,7 +14,7 @@ from pipeline import store
 from pipeline.contract import Quarter
 from pipeline.findings import ERROR, QUERY
 from pipeline.warehouse import due_date
-from web import audit, collection, serial, submissions
+from web import audit, collection, submissions
 from web.app import render
 from web.auth import Allow, client_address
 from web.filters import LONDON
@@ -85,7 +85,7 @@ async def submissions_page(request: Request, user=Depends(COUNCIL)):
     settings = request.app.state.settings
     quarter = collection.collecting_quarter(settings.database)
     mine = submissions.for_user(settings.database, user)
-    rows = await run_in_threadpool(serial.one_at_a_time, store.status, quarter)
+    rows = await run_in_threadpool(store.status, quarter)
     current = rows[rows["la_code"] == user.la_code].to_dict("records")
     return render(request, "views/council/submissions.html", quarter=quarter,
                   current=current[0] if current else None, by_quarter=_by_quarter(mine))
