@@ -16,7 +16,7 @@ from pathlib import Path
 from pipeline import store
 from pipeline.contract import Quarter
 from pipeline.findings import ERROR, finding, sort_key
-from pipeline.validate import ACCEPTED, REJECTED, Result
+from pipeline.validate import REJECTED, Result
 from web import audit, db
 from web.accounts import User
 
