@@ -583,3 +583,41 @@ def test_the_quarterly_flow_keeps_swe_numbers_out_of_everything_it_writes(tmp_pa
     for _, digits in PLANTED.values():    # typed into free text: only the council's own file and its feedback
         assert all(p.startswith(("data/raw/", "inbox/2025-Q2/processed/")) for p in found.get(digits, ())), found
     assert any(p.endswith("_feedback.xlsx") for p in found["SW100001"])
+
+
+def test_the_publish_gate_redacts_one_las_field_instead_of_failing_every_la(tmp_path, service_home):
+    """issue 14 item 5: an SWE number in one LA's stored text made `build` fail for all 153 LAs."""
+    store.submit_files([_book(tmp_path, la) for la in ("316", "202")], Q)
+    con = warehouse.connect(service_home / "data" / "warehouse.duckdb")   # text stored before redaction existed
+    try:
+        con.execute("INSERT INTO fact_agency VALUES (2, '202', '2025-Q2', 'Hays', 'Notice periods', 'late: SW4444444')")
+    finally:
+        con.close()
+    summary = build_quarter(Q)
+    assert summary.las_accepted == 2
+    found = _where_found(service_home / "outputs", ["4444444"])
+    assert found == {}, found
+
+
+def test_purge_deletes_old_raw_files_and_inbox_copies_but_keeps_standing_returns(tmp_path, service_home):
+    from pipeline import intake
+    inbox = service_home / "inbox"
+    inbox.mkdir()
+    v1 = _book(inbox, "316", "316_v1.xlsx")
+    intake.take(inbox, v1, Q)
+    v2 = _book(inbox, "316", "316_v2.xlsx", cells={("Assignments", 2, "Hourly pay rate"): 31.0})
+    intake.take(inbox, v2, Q)
+    raw = sorted(p.name for p in (service_home / "data" / "raw").glob("*.xlsx"))
+    assert len(raw) == 2
+    kept_all = store.purge(30)
+    assert "Purged 0 raw file(s)" in kept_all and len(list((inbox / "processed").iterdir())) == 4
+    later = __import__("datetime").datetime.now(__import__("datetime").timezone.utc) + __import__("datetime").timedelta(days=40)
+    for path in (inbox / "processed").iterdir():
+        os.utime(path, (time.time() - 40 * 86400,) * 2)
+    message = store.purge(30, now=later)
+    assert "Purged 1 raw file(s)" in message
+    standing = _query(service_home, "SELECT l.sha256 FROM current_submission JOIN ledger AS l USING (submission_id)")[0][0]
+    assert [p.stem for p in (service_home / "data" / "raw").glob("*.xlsx")] == [standing]
+    assert list((inbox / "processed").iterdir()) == []
+    assert "1 no longer kept (purged)" in store.rebuild()
+    assert _cli(service_home, "purge", "--older-than", "30").returncode == 0
