@@ -103,6 +103,39 @@ def test_no_duckdb_connection_outlives_its_operation(tmp_path, service_home):
     assert [o for o in gc.get_objects() if isinstance(o, duckdb.DuckDBPyConnection)] == []
 
 
+def test_threads_reading_and_writing_at_once_in_one_process(tmp_path, service_home):
+    """The web service: requests read status and submit files from many threads of one process (DuckDB
+    refuses a read-only and a read-write opening of one file at once in a process: the lock serialises)."""
+    files = [_book(tmp_path / "in", la) for la in LONDON[:4]]
+    store.submit_file(_book(tmp_path / "first", "316"), Q)
+    errors, done = [], threading.Event()
+
+    def read():
+        while not done.is_set():
+            try:
+                assert len(store.status(Q)) == 153
+            except Exception as exc:  # noqa: BLE001 - the test counts them
+                errors.append(exc)
+
+    def write(path):
+        try:
+            assert store.submit_file(path, Q).status == "accepted"
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    readers = [threading.Thread(target=read) for _ in range(3)]
+    writers = [threading.Thread(target=write, args=(f,)) for f in files]
+    for t in (*readers, *writers):
+        t.start()
+    for t in writers:
+        t.join()
+    done.set()
+    for t in readers:
+        t.join()
+    assert errors == []
+    assert len(_query(service_home, "SELECT * FROM current_submission")) == 5
+
+
 def test_opening_runs_the_schema_only_when_it_changed(tmp_path, service_home):
     store.submit_file(_book(tmp_path, "316"), Q)
     path = service_home / "data" / "warehouse.duckdb"
