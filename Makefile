@@ -12,7 +12,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PREFECT_LOGGING_LEVEL := WARNING
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 90
 
-.PHONY: install run test bench bench-quick sample template serve server clean
+.PHONY: install run test bench bench-quick sample template serve server look clean
 
 install: $(VENV)/.installed
 
@@ -41,6 +41,9 @@ sample: install  ## regenerate the bundled sample workbooks
 template: install
 	$(BIN)/agency-return template --out agency-return-template.xlsx
 
+look: install  ## every output and the template as PNG in look/ (LibreOffice Calc + poppler), one of each kind in docs/
+	$(BIN)/python -m pipeline.look --out look --docs docs
+
 server: install  ## a long-running local Prefect server with its UI on http://127.0.0.1:4200
 	$(BIN)/prefect server start --host 127.0.0.1 --port 4200
 
@@ -48,4 +51,4 @@ serve: install  ## register the quarterly (cron, Europe/London) and inbox deploy
 	PREFECT_API_URL=http://127.0.0.1:4200/api $(BIN)/agency-return serve
 
 clean:
-	rm -rf data outputs inbox .prefect benchmarks/work
+	rm -rf data outputs inbox .prefect benchmarks/work look

@@ -27,6 +27,7 @@ from prefect.cache_policies import NO_CACHE  # noqa: E402
 from pipeline import intake  # noqa: E402
 from pipeline import store  # noqa: E402
 from pipeline.redaction import redact_name  # noqa: E402
+from pipeline.console import counts  # noqa: E402
 
 
 def _run_name() -> str:
@@ -60,8 +61,8 @@ def ingest_inbox(inbox_dir: str | Path, quarter: str | None = None, min_age_seco
             state = ingest_file(inbox, path, quarter, return_state=True)
             if state.is_completed():
                 r = state.result()
-                log.info("%s: LA %s %s (%s errors, %s queries)%s", r["file"], r["la_code"] or "?", r["status"],
-                         r["errors"], r["queries"], f"; {r['error']}" if r["error"] else "")
+                log.info("%s: LA %s %s (%s)%s", r["file"], r["la_code"] or "?", r["status"],
+                         counts(r["errors"], r["queries"]), f"; {r['error']}" if r["error"] else "")
             else:
                 r = intake.row(path, error=redact_name(str(state.message or state.name)))
                 log.warning("%s: failed (%s); left in the inbox for the next run", r["file"], r["error"])

@@ -140,7 +140,7 @@ def print_summary(result: dict, seconds: float | None = None) -> None:
                   + ", ".join(f"{n} {s}" for s, n in sorted(by_status.items())) + "; "
                   f"{sum(r.get('queries') or 0 for r in las)} queries raised, "
                   f"{sum(r.get('queries_outstanding') or 0 for r in las)} outstanding (not explained by a Note).")
-    regions = Table(title=f"Total agency cost, {quarter}, by region (accepted returns)", title_justify="left")
+    regions = Table(title=f"Total cost, {quarter} (accepted returns)", title_justify="left")
     regions.add_column("region")
     regions.add_column("LAs accepted", justify="right")
     regions.add_column("cost (£)", justify="right")

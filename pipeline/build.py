@@ -16,8 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline import ingest, outputs, warehouse
-from pipeline.config import threshold
+from pipeline import ingest, outputs, rulesets, warehouse
 from pipeline.contract import ASSIGNMENTS, Quarter
 from pipeline.findings import finding
 from pipeline.parse import display_date
@@ -86,7 +85,7 @@ def cross_la(con, q: Quarter) -> pd.DataFrame:
     found = pd.concat([
         warehouse.run(con, "checks/x601", quarter=str(q)).df(),
         warehouse.run(con, "checks/x602", quarter=str(q), previous_quarter=str(q.previous()),
-                      cool_off_months=int(threshold("cool_off_months"))).df(),
+                      cool_off_months=int(rulesets.for_quarter(q).thresholds["cool_off_months"]["value"])).df(),
     ], ignore_index=True)
     names = dict(con.execute("SELECT la_code, la_name FROM la_quarter WHERE quarter = ?", [str(q)]).fetchall())
     found["message"] = [_message(r, names) for r in found.itertuples(index=False)]
@@ -163,7 +162,7 @@ def _write_all(con, where, folder: Path, q: Quarter, tables: dict[str, pd.DataFr
         files.append(outputs.regional(path, code, name, tables, about))
     about = [("Coverage", "England by region"), *common,
              ("Disclosure control", "Counts under 5 are shown as 'c'; further cells are suppressed so that "
-                                    "totals cannot reveal them (pipeline/disclosure.py).")]
+                                    "totals cannot reveal them (secondary suppression).")]
     files.append(outputs.national(folder / "national.xlsx", tables, about))
     files.append(outputs.write_csv(tables["status"], folder / "status.csv"))
     files += outputs.parquet(con, list(tables), folder / "parquet")

@@ -72,8 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--older-than", type=float, required=True, metavar="DAYS", dest="days")
     c.add_argument("--inbox", type=Path, help="the inbox folder (default: AGENCY_RETURN_INBOX or <home>/inbox)")
 
-    c = sub.add_parser("rules", help="the rule catalogue")
+    c = sub.add_parser("rules", help="the rule catalogue (the rule set in force for a quarter)")
     c.add_argument("--format", dest="fmt", choices=("md", "csv", "json"), default="md")
+    c.add_argument("--quarter", type=_quarter, help="the collection period whose rule set to print (default: newest)")
 
     c = sub.add_parser("sample", help="generate sample workbooks (all live LAs by default)")
     c.add_argument("--quarter", type=_quarter, required=True)
@@ -113,6 +114,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def cmd_template(args) -> int:
+    from pipeline.reference import la_any, la_for_quarter
+    if args.la is not None:
+        known = la_for_quarter(args.la, args.quarter) if args.quarter else la_any(args.la)
+        if known is None:
+            when = f" live in {args.quarter}" if args.quarter else ""
+            print(f"agency-return template: {args.la!r} is not a DfE LA code{when}; give the 3-digit code "
+                  "from DfE's LA list, e.g. 316 for Newham", file=sys.stderr)
+            return EXIT_UNUSABLE
     from pipeline.template import write_template
     path = write_template(args.out, quarter=args.quarter, la_code=args.la)
     print(f"Wrote {path}")
@@ -121,6 +130,10 @@ def cmd_template(args) -> int:
 
 def cmd_validate(args) -> int:
     from pipeline.validate import UNREADABLE, validate_file
+    if args.report and len(args.files) > 1 and args.report.suffix.lower() in (".xlsx", ".xlsm"):
+        print(f"agency-return validate: --report {args.report} names one workbook, but {len(args.files)} files "
+              "were given; give a folder for their feedback workbooks, e.g. --report feedback/", file=sys.stderr)
+        return EXIT_UNUSABLE
     results = []
     for path in args.files:
         result = validate_file(path, args.quarter)
@@ -154,8 +167,9 @@ def cmd_submit(args) -> int:
         if args.json:
             print(json.dumps(outcome.to_dict(), default=str))
         else:
+            from pipeline.console import counts, display_order, finding_line
             print(f"{path}: {outcome.status} (LA {outcome.la_code or '?'}, {outcome.quarter or '?'}; "
-                  f"{outcome.errors} errors, {outcome.queries} queries)"
+                  f"{counts(outcome.errors, outcome.queries)})"
                   + (": unchanged, the same bytes and verdict as the latest submission; nothing new recorded"
                      if outcome.unchanged else ""))
             if outcome.supersedes:
@@ -163,9 +177,10 @@ def cmd_submit(args) -> int:
                       f"(submission {outcome.supersedes['submission_id']})")
             if outcome.superseded_by:
                 print(f"  superseded by {outcome.superseded_by}, sent later in this batch")
-            errors = [f for f in outcome.result.findings if f.severity == "error"] if outcome.result else []
+            findings = outcome.result.findings if outcome.result else []
+            errors = display_order([f for f in findings if f.severity == "error"])
             for f in errors[:5]:
-                print(f"  {f.code} {f.sheet or ''}{'!' + f.cell if f.cell else ''}: {f.message}")
+                print(finding_line(f))
             if len(errors) > 5:
                 print(f"  … and {len(errors) - 5} more: `agency-return validate {path}` lists them all")
         if outcome.status == "unreadable":
@@ -176,6 +191,8 @@ def cmd_submit(args) -> int:
 
 
 def cmd_build(args) -> int:
+    from pipeline.config import require_warehouse
+    require_warehouse()
     from pipeline.build import build_quarter
     summary = build_quarter(args.quarter)
     print(summary.describe() if hasattr(summary, "describe") else summary)
@@ -183,6 +200,9 @@ def cmd_build(args) -> int:
 
 
 def cmd_pull(args) -> int:
+    from pipeline.config import outputs_dir, require_warehouse
+    if not (outputs_dir() / str(args.quarter)).is_dir():
+        require_warehouse()   # no outputs and no warehouse: most likely the wrong folder; say where it looked
     from pipeline.store import pull
     for path in pull(args.quarter, region=args.region, fmt=args.fmt, out=args.out):
         print(path)
@@ -190,7 +210,15 @@ def cmd_pull(args) -> int:
 
 
 def cmd_status(args) -> int:
-    from pipeline.store import status
+    from pipeline.config import require_warehouse, threshold
+    first = _quarter(threshold("first_collection_quarter"))
+    if (args.quarter.year, args.quarter.q) < (first.year, first.q):
+        print(f"agency-return status: {args.quarter} is before the collection began (the first quarter "
+              f"collected is {first}): no return was due for it", file=sys.stderr)
+        return EXIT_UNUSABLE
+    from pipeline.store import region_code, status
+    region_code(args.region)   # an unknown region is said before anything else
+    require_warehouse()
     table = status(args.quarter, region=args.region)
     if args.json:
         print(table.to_json(orient="records", date_format="iso"))
@@ -225,7 +253,7 @@ def cmd_purge(args) -> int:
 
 def cmd_rules(args) -> int:
     from pipeline.catalogue import render
-    print(render(args.fmt))
+    print(render(args.fmt, args.quarter))
     return EXIT_OK
 
 

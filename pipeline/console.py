@@ -1,45 +1,153 @@
-"""Human-readable terminal output for the CLI (rich tables)."""
+"""Terminal output for the CLI: one tab-separated line per finding when piped, a rich table in a terminal.
+
+Piped or redirected (`validate … | grep E1`), every finding is exactly one line of five
+tab-separated fields, never wrapped: code, sheet!cell, column header, value, message. In a
+terminal the same fields form a table that gives the message most of the width. Findings are
+listed file-level first (E0xx), then by sheet (in the contract's order), row and column
+(data-contract §3).
+"""
 from __future__ import annotations
 
+import re
+
 import pandas as pd
+from rich import box
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
+
+from pipeline.contract import SHEETS
 
 _console = Console(highlight=False)
 _STYLE = {"accepted": "bold green", "rejected": "bold red", "unreadable": "bold red"}
+_SHEET_ORDER = {s.name: i for i, s in enumerate(SHEETS)}
+_SPACE = re.compile(r"\s+")
+FINDING_FIELDS = ("code", "sheet!cell", "column", "value", "message")
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """'1 query', '2 queries', '0 errors'."""
+    return f"{n} {word if n == 1 else (many or word + 's')}"
+
+
+def counts(errors: int, queries: int) -> str:
+    """'2 errors, 1 query' as the CLI and the feedback workbook say it."""
+    return f"{plural(errors, 'error')}, {plural(queries, 'query', 'queries')}"
+
+
+def _column_index(cell: str | None) -> int:
+    letters = re.match(r"[A-Z]*", cell or "").group(0)
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def display_order(findings) -> list:
+    """File-level findings (E0xx) first, then by sheet in the contract's order, row and column."""
+    return sorted(findings, key=lambda f: (0 if f.code.startswith("E0") else 1,
+                                           _SHEET_ORDER.get(f.sheet or "", -1 if not f.sheet else len(SHEETS)),
+                                           f.sheet or "", f.row or 0, _column_index(f.cell), f.code))
+
+
+def _one_line(value) -> str:
+    """Text on one line: tabs, newlines and runs of spaces become one space."""
+    return "" if value is None else _SPACE.sub(" ", str(value)).strip()
+
+
+def finding_fields(f) -> tuple[str, str, str, str, str]:
+    """(code, sheet!cell, column header, value, message) of a finding, each on one line."""
+    where = f"{f.sheet}!{f.cell}" if f.sheet and f.cell else (f.sheet or "")
+    message = f.message + (" (explained by the row's Note)" if f.explained else "")
+    return (f.code, where, _one_line(f.column), _one_line(f.value), _one_line(message))
+
+
+def finding_line(f) -> str:
+    """One finding as one tab-separated line (the piped format)."""
+    return "\t".join(finding_fields(f))
+
+
+def status_line(result) -> str:
+    return (f"{result.file}  LA {result.la_code or '?'}  {result.quarter or '?'}  {result.status.upper()}  "
+            f"{counts(result.errors, result.queries_outstanding)} outstanding, "
+            f"{result.queries - result.queries_outstanding} explained")
 
 
 def print_result(result) -> None:
-    """One file's outcome: status line, findings table, derived compliance."""
+    """One file's outcome: status line, its findings (lines when piped, a table in a terminal), and
+    the compliance the assignments show next to what the LA declared."""
     c = _console
-    c.print(f"[bold]{result.file}[/]  LA {result.la_code or '?'}  {result.quarter or '?'}  "
-            f"[{_STYLE.get(result.status, 'bold')}]{result.status.upper()}[/]  "
-            f"{result.errors} errors, {result.queries_outstanding} queries outstanding, "
-            f"{result.queries - result.queries_outstanding} explained")
-    if result.findings and not c.is_terminal:   # piped or redirected: one plain line per finding
-        for f in result.findings:
-            where = f"{f.sheet}!{f.cell}" if f.cell else (f.sheet or "")
-            value = "" if f.value is None else f" [{f.value}]"
-            explained = " (explained)" if f.explained else ""
-            c.print(f"  {f.code} {f.severity}{explained} {where}{value}: {f.message}", markup=False, soft_wrap=True)
-    elif result.findings:
-        t = Table(show_lines=False, expand=False)
-        for col in ("code", "severity", "sheet", "cell", "value", "message"):
-            t.add_column(col, overflow="fold", max_width=70 if col == "message" else 28)
-        for f in result.findings:
-            sev = f.severity + (" (explained)" if f.explained else "")
+    findings = display_order(result.findings)
+    if not c.is_terminal:
+        print(status_line(result))
+        for f in findings:
+            print(finding_line(f))
+        if result.compliance:
+            print("Compliance: declared vs what the assignments show")
+            print("\t".join(COMPLIANCE_COLUMNS))
+            for row in result.compliance:
+                print("\t".join(_one_line(v) for v in compliance_cells(row)))
+        return
+    line = Text(str(result.file), style="bold")
+    line.append(f"  LA {result.la_code or '?'}  {result.quarter or '?'}  ")
+    line.append(result.status.upper(), style=_STYLE.get(result.status, "bold"))
+    line.append(f"  {counts(result.errors, result.queries_outstanding)} outstanding, "
+                f"{result.queries - result.queries_outstanding} explained")
+    c.print(line)
+    if findings:
+        t = Table(expand=True, box=box.SIMPLE_HEAD)
+        t.add_column("code", no_wrap=True, min_width=4)
+        t.add_column("sheet!cell", no_wrap=True, max_width=24)
+        t.add_column("column", max_width=22, overflow="fold")
+        t.add_column("value", max_width=22, overflow="fold")
+        t.add_column("message", ratio=1, overflow="fold")   # the rest of the width
+        for f in findings:
             style = "red" if f.severity == "error" else ("dim" if f.explained else "yellow")
-            t.add_row(f.code, sev, f.sheet or "", f.cell or "", "" if f.value is None else str(f.value), f.message,
-                      style=style)
+            t.add_row(*map(Text, finding_fields(f)), style=style)   # Text: a council's '[/]' is not markup
         c.print(t)
     if result.compliance:
         t = Table(title="Compliance: declared vs what the assignments show")
-        for col in ("rule", "declared", "derived", "assignments", "compliant", "breaches"):
-            t.add_column(col)
+        for col in COMPLIANCE_COLUMNS[:-1]:
+            t.add_column(col, overflow="fold", justify="right" if col in _COUNTS else "left")
         for row in result.compliance:
-            t.add_row(str(row.get("rule")), str(row.get("declared") or ""), str(row.get("derived_status") or ""),
-                      str(row.get("assignments", "")), str(row.get("compliant", "")), str(row.get("breaches", "")))
+            t.add_row(*map(Text, compliance_cells(row)[:-1]))
         c.print(t)
+        for row in result.compliance:   # the reason under the table, where it is not simply all well
+            if row.get("derived_status") != row.get("declared") or row.get("derived_status") in _NOT_WELL:
+                c.print(f"  {row.get('rule')}: {compliance_reason(row)}", markup=False)
+
+
+_COUNTS = ("assignments", "compliant", "breaches", "legacy")
+_NOT_WELL = ("Partially compliant", "Not compliant")
+COMPLIANCE_COLUMNS = ("rule", "declared", "derived", "assignments", "compliant", "breaches", "legacy", "why")
+
+
+def compliance_cells(row: dict) -> tuple[str, ...]:
+    """A row of the derived compliance table, with a plain reason for the derived status. Legacy
+    assignments (started before the rules came in, in their transition) are neither compliant nor
+    breaches, so assignments = compliant + breaches + legacy."""
+    return (str(row.get("rule")), str(row.get("declared") or ""), str(row.get("derived_status") or ""),
+            str(row.get("assignments", "")), str(row.get("compliant", "")), str(row.get("breaches", "")),
+            str(row.get("legacy", "")), compliance_reason(row))
+
+
+def compliance_reason(row: dict) -> str:
+    """Why the assignments show the status they do, in a sentence."""
+    from pipeline.compliance import RULE_CODES
+    derived, rule = row.get("derived_status") or "", row.get("rule")
+    n, b, old = int(row.get("assignments") or 0), int(row.get("breaches") or 0), int(row.get("legacy") or 0)
+    legacy = f"; {plural(old, 'assignment')} in the transition (started before 31 Oct 2024), not judged" if old else ""
+    if derived.startswith("Could not"):
+        return derived
+    if rule == "Data return":
+        return ("the file has errors, which block the return" if derived == "Not compliant"
+                else "the file has no errors")
+    if derived == "No assignments":
+        return "no assignment in the quarter this rule applies to"
+    codes = " ".join(RULE_CODES.get(rule, ())) or "the project team checks"
+    if b:
+        return f"{b} of {plural(n, 'assignment')} raise {codes}{legacy}"
+    return f"no assignment raises {codes}{legacy}"
 
 
 STATUS_COLUMNS = {"region_name": "region", "la_code": "LA", "la_name": "name", "status": "status", "late": "late",
@@ -50,9 +158,9 @@ STATUS_COLUMNS = {"region_name": "region", "la_code": "LA", "la_name": "name", "
 def print_status(frame: pd.DataFrame, quarter: str, *, one_region: bool = False) -> None:
     """Where each LA's return stands: a count by status, then one row per LA with the columns a person
     chases returns with (`--json` has them all). Piped, the rows are tab-separated lines."""
-    counts = frame["status"].value_counts()
+    counts_ = frame["status"].value_counts()
     late = frame["late"].fillna(False).astype(bool)
-    summary = (f"{quarter}: {len(frame)} LAs: " + ", ".join(f"{n} {s}" for s, n in counts.items())
+    summary = (f"{quarter}: {len(frame)} LAs: " + ", ".join(f"{n} {s}" for s, n in counts_.items())
                + f"; {int(late.sum())} late")
     columns = {k: v for k, v in STATUS_COLUMNS.items() if not (one_region and k == "region_name")}
     rows = frame[list(columns)].copy()
@@ -71,5 +179,5 @@ def print_status(frame: pd.DataFrame, quarter: str, *, one_region: bool = False)
     for col in columns.values():
         t.add_column(col, overflow="fold", no_wrap=col in ("LA", "status", "late", "files", "errors"))
     for row in rows.itertuples(index=False):
-        t.add_row(*[str(v) for v in row], style=_STYLE.get(row.status, "dim" if row.status == "missing" else ""))
+        t.add_row(*[Text(str(v)) for v in row], style=_STYLE.get(row.status, "dim" if row.status == "missing" else ""))
     _console.print(t)

@@ -306,7 +306,7 @@ def region_code(region: str | None) -> str | None:
     """A region given as code (E12000007), name (London) or file name (East_of_England)."""
     if region is None:
         return None
-    wanted = warehouse.file_stem(region).lower()
+    wanted = warehouse.file_stem(region.removesuffix(".xlsx")).lower()   # 'South_East.xlsx', as pull writes it
     for code, name in REGIONS.items():
         if wanted in (code.lower(), warehouse.file_stem(name).lower()):
             return code
@@ -428,7 +428,8 @@ def _replay(con, where: Paths, entries: list[dict], counts: dict[str, int], key:
             counts["no longer kept (purged)"] = counts.get("no longer kept (purged)", 0) + 1
             continue
         collecting = Quarter.parse(e["quarter"]) if e.get("quarter") else None
-        result = validate_file(raw, collecting, previous_total=partial(warehouse.previous_total, con))
+        result = validate_file(raw, collecting, previous_total=partial(warehouse.previous_total, con),
+                               name=e.get("file_name"))
         seen = warehouse.latest_submission(con, e["sha256"])
         if seen is not None and _same_verdict(seen, result):
             counts["unchanged"] = counts.get("unchanged", 0) + 1

@@ -353,10 +353,10 @@ def record(con: duckdb.DuckDBPyConnection, result, *, key: bytes, received_at: d
     try:
         sid = con.execute("SELECT nextval('submission_seq')").fetchone()[0]
         sub = result.submission
-        con.execute("INSERT INTO ledger VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+        con.execute("INSERT INTO ledger VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
             sid, result.la_code, result.quarter, str(collecting) if collecting else None, result.sha256, file_name,
             received_at, result.status, result.errors, result.queries, result.queries_outstanding,
-            sub.caps.version if sub is not None else None])
+            sub.caps.version if sub is not None else None, result.rule_set or None])
         _load_findings(con, sid, result.findings)
         if result.status == "accepted":
             _replace_facts(con, sid, result, key)

@@ -109,7 +109,7 @@ def test_rules_catalogue_lists_every_code_with_where_it_is_checked(capsys, fmt):
 
 def test_commands_explain_what_the_user_can_fix_without_a_traceback(tmp_path):
     pull = cli("pull", "--quarter", "2025-Q2", "--out", tmp_path)
-    assert pull.returncode == 2 and "Traceback" not in pull.stderr and "run `agency-return build" in pull.stderr
+    assert pull.returncode == 2 and "Traceback" not in pull.stderr and "no warehouse at" in pull.stderr
     status = cli("status", "--quarter", "2025-Q2", "--region", "Narnia")
     assert status.returncode == 2 and "Traceback" not in status.stderr and "unknown region 'Narnia'" in status.stderr
 
@@ -117,7 +117,7 @@ def test_commands_explain_what_the_user_can_fix_without_a_traceback(tmp_path):
 def test_submit_says_why_a_file_was_not_taken(tmp_path, with_errors):
     proc = cli("submit", with_errors, "--quarter", "2025-Q2")
     assert proc.returncode == 1
-    assert "rejected" in proc.stdout and "E109 Assignments!H3: 'Cash' is not a payment route" in proc.stdout
+    assert "rejected" in proc.stdout and "E109\tAssignments!H3\tPayment route\tCash\t'Cash' is not a payment route" in proc.stdout
 
 
 def test_validate_never_imports_prefect_or_duckdb(clean):

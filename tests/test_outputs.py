@@ -83,14 +83,17 @@ def test_totals_match_the_source_workbooks(built):
     by_region: dict[str, float] = {}
     for code, region in LAS.items():
         by_region[region] = by_region.get(region, 0) + sum(r["Total monthly cost"] for r in src[code]["monthly"])
-    costs = pd.read_excel(out / "national.xlsx", sheet_name="Costs by region").set_index("region_name")
-    assert costs.at["London", "total_cost"] == pytest.approx(by_region["London"], abs=0.01)
-    assert costs.at["Yorkshire and The Humber", "total_cost"] == pytest.approx(by_region["Yorkshire_and_The_Humber"], abs=0.01)
-    assert costs.at["England", "total_cost"] == pytest.approx(sum(by_region.values()), abs=0.01)
-    assert costs.at["England", "las_accepted"] == 5
+    costs = pd.read_excel(out / "national.xlsx", sheet_name="Costs by region", header=1).set_index("Region")
+    assert costs.at["London", "Total cost (£)"] == pytest.approx(by_region["London"], abs=0.01)
+    assert costs.at["Yorkshire and The Humber", "Total cost (£)"] == pytest.approx(
+        by_region["Yorkshire_and_The_Humber"], abs=0.01)
+    assert costs.at["England", "Total cost (£)"] == pytest.approx(sum(by_region.values()), abs=0.01)
+    assert costs.at["North East", "Total cost (£)"] == "x"          # no returns: DfE's 'not available'
+    assert costs.at["England", "LAs with an accepted return"] == 5
     assert built["summary"].total_cost_by_region["London"] == pytest.approx(by_region["London"], abs=0.01)
 
-    summary = pd.read_excel(out / "regional" / "London.xlsx", sheet_name="Summary", dtype={"la_code": str})
+    summary = pd.read_excel(out / "regional" / "London.xlsx", sheet_name="By LA and role", header=1,
+                            dtype={"LA code": str}).rename(columns={m.header: m.name for m in outputs.measures().values()})
     for code in ("202", "203", "316"):
         rows = src[code]["assignments"]
         rates = [r["Hourly pay rate"] + (r["Holiday pay per hour"] or 0) + (r["Employer NI per hour"] or 0)
@@ -105,9 +108,10 @@ def test_totals_match_the_source_workbooks(built):
         assert len(dfe) == len(rows)
         assert set(dfe["swe_number"]) == {_swe(r["SWE registration number"]) for r in rows}
 
-    trend = pd.read_excel(out / "regional" / "London.xlsx", sheet_name="Cost trend")
+    trend = pd.read_excel(out / "regional" / "London.xlsx", sheet_name="Cost trend", header=1)
     london_total = sum(r["Total monthly cost"] for c in ("202", "203", "316") for r in src[c]["monthly"])
-    assert trend["London total"].sum() == pytest.approx(london_total, abs=0.01)
+    assert trend["Region total, LAs reporting (£)"].sum() == pytest.approx(london_total, abs=0.01)
+    assert list(trend["LAs reporting"]) == [3, 3, 3]
 
 
 def _texts(path) -> str:
@@ -137,8 +141,8 @@ def test_cross_la_findings_reach_the_region_never_the_la(built):
     for region in ("E12000007", "E12000003"):
         codes = set(cross.loc[cross["region_code"] == region, "code"])
         assert {"X601", "X602"} <= codes
-    regional = pd.read_excel(built["out"] / "regional" / "London.xlsx", sheet_name="Cross-LA findings")
-    assert {"X601", "X602"} <= set(regional["code"])
+    regional = pd.read_excel(built["out"] / "regional" / "London.xlsx", sheet_name="Cross-LA findings", header=1)
+    assert {"X601", "X602"} <= set(regional["Finding code"])
     for outcome, path in zip(built["outcomes"], built["files"]):
         assert not {f.code for f in outcome.result.findings} & {"X601", "X602"}
         assert not {f.code for f in validate_file(path, Q).findings} & {"X601", "X602"}
@@ -200,3 +204,131 @@ def test_pull_gives_the_region_in_each_format(built, tmp_path):
     assert len(parquet) == 15
     everything = store.pull(Q, None, "xlsx", tmp_path / "all", home=home)
     assert len(everything) == 10
+
+
+# --- readable like published statistics ---------------------------------------------------------
+
+SNAKE = re.compile(r"^[a-z0-9]+(_[a-z0-9]+)+$")
+HEADER_FILL = "DDEBF7"
+
+
+def _workbooks(out):
+    return [*(out / "regional").glob("*.xlsx"), out / "national.xlsx", *(out / "dfe").glob("*.xlsx")]
+
+
+def _width(ws, col: int) -> float:
+    for dim in ws.column_dimensions.values():
+        if dim.min and dim.max and dim.min <= col <= dim.max and dim.width:
+            return dim.width
+    return 8.43
+
+
+def _headers(ws):
+    return [c for row in ws.iter_rows() for c in row
+            if c.value is not None and c.fill is not None and str(c.fill.fgColor.rgb).endswith(HEADER_FILL)]
+
+
+def test_every_table_has_human_headers(built):
+    for path in _workbooks(built["out"]):
+        wb = openpyxl.load_workbook(path)
+        for ws in wb.worksheets:
+            for cell in _headers(ws):
+                assert not SNAKE.match(str(cell.value)), f"{path.name} {ws.title}!{cell.coordinate}: {cell.value}"
+    names = {"regional_summary", "cap_breaches", "rates_vs_cap", "agencies", "cross_la", "regional_costs",
+             "national_by_region", "data_quality", "monthly_costs", "dfe_assignments", "dfe_compliance"}
+    tables = pd.read_parquet(built["out"] / "parquet" / "regional_summary.parquet")
+    assert set(tables.columns) - {"region_code"} <= set(outputs.measures())
+    for name in names:
+        columns = set(pd.read_parquet(built["out"] / "parquet" / f"{name}.parquet").columns)
+        assert columns <= set(outputs.measures()), f"{name}: {columns - set(outputs.measures())} have no header"
+
+
+def test_money_and_counts_carry_number_formats(built):
+    for path in _workbooks(built["out"]):
+        wb = openpyxl.load_workbook(path)
+        for ws in wb.worksheets:
+            for row in ws.iter_rows():
+                for c in row:
+                    if isinstance(c.value, (int, float)) and not isinstance(c.value, bool):
+                        assert c.number_format != "General", f"{path.name} {ws.title}!{c.coordinate}"
+    ws = openpyxl.load_workbook(built["out"] / "regional" / "London.xlsx")["By LA and role"]
+    header = {c.value: c.column for c in ws[2]}
+    assert ws.cell(row=3, column=header["Cost of assignments (£)"]).number_format.startswith("£#,##0")
+    assert ws.cell(row=3, column=header["Agency workers (headcount)"]).number_format == "#,##0"
+    assert ws.cell(row=3, column=header["Share above cap"]).number_format == "0.0%"
+
+
+def test_every_text_cell_fits_its_width_or_wraps(built):
+    for path in _workbooks(built["out"]):
+        wb = openpyxl.load_workbook(path)
+        for ws in wb.worksheets:
+            merged = {c for r in ws.merged_cells.ranges for c in r.cells}
+            for row in ws.iter_rows():
+                for c in row:
+                    if not isinstance(c.value, str) or c.alignment.wrap_text or (c.row, c.column) in merged:
+                        continue
+                    if ws.cell(row=c.row, column=c.column + 1).value is None:
+                        continue   # shown in full over the empty cell beside it (a title, a note)
+                    longest = max(len(line) for line in c.value.splitlines() or [""])
+                    assert longest <= _width(ws, c.column), f"{path.name} {ws.title}!{c.coordinate}: {c.value!r}"
+
+
+def test_tables_have_frozen_headers_and_filters(built):
+    wb = openpyxl.load_workbook(built["out"] / "regional" / "London.xlsx")
+    assert wb.sheetnames[0] == "Summary" and wb.sheetnames[-1] == "Cap table" and "Notes" in wb.sheetnames
+    for name in ("By LA and role", "Cost trend", "Rates vs cap", "Cap breaches", "Agencies", "Cross-LA findings"):
+        assert wb[name].freeze_panes and wb[name].auto_filter.ref, name
+    dfe = openpyxl.load_workbook(built["out"] / "dfe" / f"202_{Q}.xlsx")
+    for ws in dfe.worksheets[1:]:
+        assert ws["A1"].font.i and ws["A1"].value, f"{ws.title}: a notes row first"
+        assert ws.freeze_panes == "A3"
+
+
+def test_the_regional_summary_gives_the_key_figures_and_charts(built):
+    ws = openpyxl.load_workbook(built["out"] / "regional" / "London.xlsx")["Summary"]
+    labels = {c.value: ws.cell(row=c.row, column=2).value for c in ws["A"] if c.value}
+    assert labels["LAs with an accepted return"] == "3 of 33"
+    assert labels["Agency workers (headcount)"] > 0 and labels["Total cost (£)"] > 0
+    assert "Above cap, not signed off by DCS or Chief Executive" in labels
+    assert "Median cap-basis rate against the cap, by role category" in labels
+    assert ws._charts and len(ws._charts) == 2
+
+
+def test_the_cost_trend_shows_coverage_and_a_like_for_like_line():
+    months = pd.to_datetime(["2025-01-01", "2025-04-01"])
+    trend = pd.DataFrame({
+        "la_code": ["201", "202", "202"], "la_name": ["City of London", "Camden", "Camden"],
+        "quarter": ["2025-Q1", "2025-Q1", "2025-Q2"], "month": [months[0], months[0], months[1]],
+        "total_monthly_cost": [30.0, 100.0, 110.0], "every_quarter": [False, True, True]})
+    frame, lfl = outputs.trend_table(trend, "London")
+    assert lfl == ["Camden"]
+    assert list(frame["las_reporting"]) == [2, 1]
+    assert list(frame["region_total_cost"]) == [130.0, 110.0] and list(frame["like_for_like_cost"]) == [100.0, 110.0]
+    assert [outputs.measure(c).header for c in frame.columns[:4]] == [
+        "Month", "LAs reporting", "Region total, LAs reporting (£)", "Like-for-like total (£)"]
+
+
+def test_the_national_workbook_has_a_cover_notes_and_dfe_symbols(built):
+    wb = openpyxl.load_workbook(built["out"] / "national.xlsx")
+    assert wb.sheetnames[0] == "Cover" and "Notes" in wb.sheetnames
+    notes = [c.value for row in wb["Notes"].iter_rows() for c in row if c.value]
+    for symbol in ("c", "x", "z", "low"):
+        assert symbol in notes
+    for header in ("Total cost (£)", "Cost of assignments (£)", "Agency workers (headcount)"):
+        assert header in notes                                      # every cost defined, both named apart
+    text = " ".join(str(v) for ws in wb.worksheets for row in ws.iter_rows() for v in (c.value for c in row) if v)
+    assert "pipeline" not in text and ".py" not in text
+    ws = wb["Workforce by region"]
+    symbols = [c for row in ws.iter_rows() for c in row if c.value in ("c", "x", "z")]
+    assert symbols and all(c.alignment.horizontal == "right" for c in symbols)
+    north_east = next(r for r in ws.iter_rows() if r[0].value == "North East")
+    assert [c.value for c in north_east[1:]] == ["x"] * 6       # no returns: not available
+
+
+def test_fte_that_rounds_to_zero_is_shown_as_low():
+    rows = [dict(region_name=region, role_category=role, headcount=10, fte=0.02 if role == "Team manager" else 9.0,
+                 median_rate=40.0, p90_rate=45.0, breaches=6, assignment_cost=1000.0)
+            for region in ("London", "England") for role in outputs.ROLES]
+    headcount, fte = (frame for frame, _ in outputs.published_tables(pd.DataFrame(rows))[:2])
+    assert fte.at["London", "Team manager"] == "low" and fte.at["London", "Social worker"] == 9.0
+    assert fte.at["North East", "Social worker"] == "x" and headcount.at["London", "Team manager"] == 10
