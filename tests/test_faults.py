@@ -654,3 +654,15 @@ def test_purge_deletes_old_raw_files_and_inbox_copies_but_keeps_standing_returns
     assert list((inbox / "processed").iterdir()) == []
     assert "1 no longer kept (purged)" in store.rebuild()
     assert _cli(service_home, "purge", "--older-than", "30").returncode == 0
+
+
+def test_a_rekey_cut_short_between_the_swap_and_the_key_file_is_finished_by_the_next(tmp_path, service_home):
+    store.submit_file(_book(tmp_path, "316"), Q)
+    data = service_home / "data"
+    pending = warehouse.new_key_file(data / "secret.key.new")
+    store.rebuild(new_key=pending)                  # the warehouse swapped in, then killed before the key file
+    with pytest.raises(warehouse.KeyProblem):
+        store.submit_file(_book(tmp_path, "202"), Q)
+    assert "Finished the key rotation" in store.rekey()
+    assert (data / "secret.key").read_bytes().strip() == pending and not (data / "secret.key.new").exists()
+    assert store.submit_file(_book(tmp_path, "202"), Q).status == "accepted"
