@@ -111,14 +111,24 @@ def _message(r, names: dict[str, str]) -> str:
 # --- marts and files ---------------------------------------------------------------------------
 
 def materialise(con, q: Quarter) -> dict[str, pd.DataFrame]:
-    """Run every mart in order as a temp table mart_<name> (later marts may read earlier ones)."""
+    """Run every mart in order as a temp table mart_<name> (later marts may read earlier ones).
+
+    The publish gate: text that looks like an SWE number (stored before redaction existed, say) is
+    redacted in the mart itself, so no output made from it (workbooks, CSV, Parquet) carries it, and
+    one LA's field never stops the build for every LA."""
     tables = {}
     now = dt.datetime.now(dt.timezone.utc)
     for stem in warehouse.marts():
         name = warehouse.mart_name(stem)
         params = warehouse.params_for(f"marts/{stem}", {"quarter": str(q), "now": now, "region": None})
         con.execute(f"CREATE OR REPLACE TEMP TABLE mart_{name} AS " + warehouse.sql(f"marts/{stem}"), params)
-        tables[name] = con.execute(f"SELECT * FROM mart_{name}").df()
+        frame = con.execute(f"SELECT * FROM mart_{name}").df()
+        clean = warehouse.redact_text(frame.copy())
+        if not clean.equals(frame):
+            con.execute(f"DELETE FROM mart_{name}")
+            with warehouse.registered(con, {"src_redacted": clean}):
+                con.execute(f"INSERT INTO mart_{name} BY NAME SELECT * FROM src_redacted")
+        tables[name] = clean
     return tables
 
 

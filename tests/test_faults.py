@@ -103,6 +103,39 @@ def test_no_duckdb_connection_outlives_its_operation(tmp_path, service_home):
     assert [o for o in gc.get_objects() if isinstance(o, duckdb.DuckDBPyConnection)] == []
 
 
+def test_threads_reading_and_writing_at_once_in_one_process(tmp_path, service_home):
+    """The web service: requests read status and submit files from many threads of one process (DuckDB
+    refuses a read-only and a read-write opening of one file at once in a process: the lock serialises)."""
+    files = [_book(tmp_path / "in", la) for la in LONDON[:4]]
+    store.submit_file(_book(tmp_path / "first", "316"), Q)
+    errors, done = [], threading.Event()
+
+    def read():
+        while not done.is_set():
+            try:
+                assert len(store.status(Q)) == 153
+            except Exception as exc:  # noqa: BLE001 - the test counts them
+                errors.append(exc)
+
+    def write(path):
+        try:
+            assert store.submit_file(path, Q).status == "accepted"
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    readers = [threading.Thread(target=read) for _ in range(3)]
+    writers = [threading.Thread(target=write, args=(f,)) for f in files]
+    for t in (*readers, *writers):
+        t.start()
+    for t in writers:
+        t.join()
+    done.set()
+    for t in readers:
+        t.join()
+    assert errors == []
+    assert len(_query(service_home, "SELECT * FROM current_submission")) == 5
+
+
 def test_opening_runs_the_schema_only_when_it_changed(tmp_path, service_home):
     store.submit_file(_book(tmp_path, "316"), Q)
     path = service_home / "data" / "warehouse.duckdb"
@@ -583,3 +616,53 @@ def test_the_quarterly_flow_keeps_swe_numbers_out_of_everything_it_writes(tmp_pa
     for _, digits in PLANTED.values():    # typed into free text: only the council's own file and its feedback
         assert all(p.startswith(("data/raw/", "inbox/2025-Q2/processed/")) for p in found.get(digits, ())), found
     assert any(p.endswith("_feedback.xlsx") for p in found["SW100001"])
+
+
+def test_the_publish_gate_redacts_one_las_field_instead_of_failing_every_la(tmp_path, service_home):
+    """issue 14 item 5: an SWE number in one LA's stored text made `build` fail for all 153 LAs."""
+    store.submit_files([_book(tmp_path, la) for la in ("316", "202")], Q)
+    con = warehouse.connect(service_home / "data" / "warehouse.duckdb")   # text stored before redaction existed
+    try:
+        con.execute("INSERT INTO fact_agency VALUES (2, '202', '2025-Q2', 'Hays', 'Notice periods', 'late: SW4444444')")
+    finally:
+        con.close()
+    summary = build_quarter(Q)
+    assert summary.las_accepted == 2
+    found = _where_found(service_home / "outputs", ["4444444"])
+    assert found == {}, found
+
+
+def test_purge_deletes_old_raw_files_and_inbox_copies_but_keeps_standing_returns(tmp_path, service_home):
+    from pipeline import intake
+    inbox = service_home / "inbox"
+    inbox.mkdir()
+    v1 = _book(inbox, "316", "316_v1.xlsx")
+    intake.take(inbox, v1, Q)
+    v2 = _book(inbox, "316", "316_v2.xlsx", cells={("Assignments", 2, "Hourly pay rate"): 31.0})
+    intake.take(inbox, v2, Q)
+    raw = sorted(p.name for p in (service_home / "data" / "raw").glob("*.xlsx"))
+    assert len(raw) == 2
+    kept_all = store.purge(30)
+    assert "Purged 0 raw file(s)" in kept_all and len(list((inbox / "processed").iterdir())) == 4
+    later = __import__("datetime").datetime.now(__import__("datetime").timezone.utc) + __import__("datetime").timedelta(days=40)
+    for path in (inbox / "processed").iterdir():
+        os.utime(path, (time.time() - 40 * 86400,) * 2)
+    message = store.purge(30, now=later)
+    assert "Purged 1 raw file(s)" in message
+    standing = _query(service_home, "SELECT l.sha256 FROM current_submission JOIN ledger AS l USING (submission_id)")[0][0]
+    assert [p.stem for p in (service_home / "data" / "raw").glob("*.xlsx")] == [standing]
+    assert list((inbox / "processed").iterdir()) == []
+    assert "1 no longer kept (purged)" in store.rebuild()
+    assert _cli(service_home, "purge", "--older-than", "30").returncode == 0
+
+
+def test_a_rekey_cut_short_between_the_swap_and_the_key_file_is_finished_by_the_next(tmp_path, service_home):
+    store.submit_file(_book(tmp_path, "316"), Q)
+    data = service_home / "data"
+    pending = warehouse.new_key_file(data / "secret.key.new")
+    store.rebuild(new_key=pending)                  # the warehouse swapped in, then killed before the key file
+    with pytest.raises(warehouse.KeyProblem):
+        store.submit_file(_book(tmp_path, "202"), Q)
+    assert "Finished the key rotation" in store.rekey()
+    assert (data / "secret.key").read_bytes().strip() == pending and not (data / "secret.key.new").exists()
+    assert store.submit_file(_book(tmp_path, "202"), Q).status == "accepted"
