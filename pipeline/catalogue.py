@@ -13,6 +13,9 @@ READER = {
     "E002": "pipeline/ingest.py",
     "E003": "pipeline/ingest.py",
     "E006": "pipeline/guard.py, pipeline/ingest.py",
+    "E007": "pipeline/ingest.py",
+    "E008": "pipeline/ooxml.py, pipeline/ingest.py",
+    "E112": "pipeline/ooxml.py, pipeline/ingest.py",
     "X601": "pipeline/build.py (cross-LA, at build)",
     "X602": "pipeline/build.py (cross-LA, at build)",
 }

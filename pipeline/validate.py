@@ -16,7 +16,7 @@ import schemas
 from pipeline import agency_rules, checks, guard, registry  # noqa: F401  (importing a rule module registers its rules)
 from pipeline.compliance import derive_compliance  # (also registers Q512)
 from pipeline.contract import SHEETS_BY_NAME, Quarter
-from pipeline.findings import ERROR, QUERY, Finding, finding, rule_failed, sort_key
+from pipeline.findings import ERROR, QUERY, Finding, catalogue, finding, rule_failed, sort_key
 from pipeline.ingest import SheetFrame, Workbook, read_workbook
 from pipeline.reference import la_for_quarter
 from pipeline.submission import Submission, prepare_assignments
@@ -147,9 +147,11 @@ def schema_findings(frame: SheetFrame) -> list[Finding]:
             continue
         col = sheet.column(case.column)
         row = int(case.index)
+        if variant == "missing" and not col.choices and "{choices}" in catalogue()[code].messages.get(variant, ""):
+            variant = "blank"                # no list to choose from: the message says what to enter instead
         out.append(finding(code, variant, sheet=sheet.name, row=row, column=frame.header(col.key),
                            cell=frame.cell(col.key, row), value=frame.value(col.key, row),
-                           choices=", ".join(col.choices)))
+                           choices=", ".join(col.choices), entry=col.note[:1].lower() + col.note[1:].rstrip(".")))
     return out
 
 
