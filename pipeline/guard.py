@@ -273,22 +273,22 @@ def _values_past(pkg: Package, part: str, head: bytes, max_row: int | None, max_
     rows_seen, tail = 0, b""
     with pkg.open(part) as fh:
         while chunk := fh.read(CHUNK):
-            buf = tail + chunk
+            buf = tail + chunk if tail else chunk
             cut = max(buf.rfind(b"<"), 0) if len(chunk) == CHUNK else len(buf)   # keep a possibly split tag
-            body, tail = buf[:cut], buf[cut:]
+            tail = buf[cut:]
             if max_row is not None and not rows_past:
-                mark = _last_value(body, prefix, value)
+                mark = _last_value(buf, cut, prefix, value)
                 if mark >= 0:
-                    at = body.rfind(b"<" + prefix + b"row", 0, mark)
-                    m = row_tag.match(body, at) if at >= 0 else None
+                    at = buf.rfind(b"<" + prefix + b"row", 0, mark)
+                    m = row_tag.match(buf, at, cut) if at >= 0 else None
                     r = _ATTR_R.search(m.group(1)) if m else None
-                    number = int(r.group(1)) if r else rows_seen + _count_rows(body, prefix, mark)
+                    number = int(r.group(1)) if r else rows_seen + _count_rows(buf, prefix, mark)
                     rows_past = number > max_row
-                rows_seen += _count_rows(body, prefix, len(body))
+                rows_seen += _count_rows(buf, prefix, cut)
             if max_col is not None and not cols_past:
-                for m in wide_cell.finditer(body):
+                for m in wide_cell.finditer(buf, 0, cut):
                     if not m.group(2) and _column_number(m.group(1).decode()) > max_col \
-                            and value.search(body, m.end(), body.find(b"</", m.end()) + 1 or len(body)):
+                            and value.search(buf, m.end(), buf.find(b"</", m.end(), cut) + 1 or cut):
                         cols_past = True
                         break
             if (rows_past or max_row is None) and (cols_past or max_col is None):
@@ -296,22 +296,22 @@ def _values_past(pkg: Package, part: str, head: bytes, max_row: int | None, max_
     return rows_past, cols_past
 
 
-def _last_value(body: bytes, prefix: bytes, value: re.Pattern) -> int:
-    """Where the last cell value in `body` starts (a non-empty <v> or an inline string), or -1.
+def _last_value(body: bytes, stop: int, prefix: bytes, value: re.Pattern) -> int:
+    """Where the last cell value in `body[:stop]` starts (a non-empty <v> or an inline string), or -1.
 
     Searched from the end (a real sheet's last tag is nearly always a value); a run of empty
     values falls back to one regex pass that only stops at non-empty ones.
     """
     best, tries = -1, 0
     for tag in (b"<" + prefix + b"v>", b"<" + prefix + b"v ", b"<" + prefix + b"is>", b"<" + prefix + b"is "):
-        end = len(body)
+        end = stop
         while (at := body.rfind(tag, 0, end)) > best:
-            if value.match(body, at):
+            if value.match(body, at, stop):
                 best = at
                 break
             end, tries = at, tries + 1
             if tries > 8:
-                for m in value.finditer(body, best + 1):
+                for m in value.finditer(body, best + 1, stop):
                     best = m.start()
                 return best
     return best

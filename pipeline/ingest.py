@@ -19,11 +19,15 @@ from pipeline import parse
 from pipeline.config import threshold
 from pipeline.contract import DATE, MONTH, SHEETS, SWE, Sheet, column_letter, header_lookup, normalise_header
 from pipeline.findings import Finding, finding
-from pipeline.ooxml import ERROR_VALUES, CellFacts, Package, SheetChoice, cell_facts, choose_sheets
+from pipeline.ooxml import (CALAMINE_ERRORS, ERROR_VALUES, CellFacts, Package, SheetChoice, calamine_safe, cell_facts,
+                            choose_sheets)
 
 HEADER_SEARCH_ROWS = 30
 # A total or footnote row under the data: 'Total', 'Total (12 workers)', 'Grand Total', 'TOTAL:', 'Sub-total'.
 _TOTAL = re.compile(r"^(?:grand\s*|sub[\s-]*)?totals?(?:\s*[:(].*|\s+\D.*)?$|^sum$", re.IGNORECASE)
+# A note under a header on how to fill the column in, not data.
+_UNITS = re.compile(r"^[(\[].*[)\]]$|^(?:£|%|gbp|hours?|weeks?|years?|dd/mm/yy(?:yy)?|yyyy-mm(?:-dd)?|yes\s*/\s*no|"
+                    r"y\s*/\s*n|(?:£\s*)?(?:/|per)\s*h(?:ou)?r|optional|required|mandatory)$", re.IGNORECASE)
 # A footnote's text: a label with a colon ('Source: ...'), a note mark, or a sentence of four words or more.
 _FOOTNOTE = re.compile(r":|^\*|^(?:notes?|source|n\.?b\.?)\b|^\S+\s+\S+\s+\S+\s+\S+", re.IGNORECASE)
 
@@ -108,15 +112,21 @@ class _Opened:
     source: object            # what calamine opens: the path, or a repaired copy in memory
 
 
-def _open(path, facts: bool = True) -> _Opened:
+def _open(path) -> _Opened:
     with zipfile.ZipFile(path) as zf:
         pkg = Package.of(zf)
         sheets = pkg.sheets()
         choice = choose_sheets(sheets)
         parts = {sp.name: sp.part for sp in sheets}
-        found = {name: cell_facts(pkg.read(parts[name])) for name in choice.chosen.values()
-                 if facts and parts.get(name)}
-        return _Opened(choice, {sp.name: sp.visible for sp in sheets}, found, pkg.date1904(), pkg.for_calamine(path))
+        found, repaired = {}, {}
+        for name in choice.chosen.values():
+            if parts.get(name):
+                data = pkg.read(parts[name])
+                found[name] = cell_facts(data)
+                if any(e not in CALAMINE_ERRORS for e in found[name].errors.values()):
+                    repaired[parts[name]] = calamine_safe(data)
+        return _Opened(choice, {sp.name: sp.visible for sp in sheets}, found, pkg.date1904(),
+                       pkg.for_calamine(path, repaired))
 
 
 def _calamine(opened: _Opened):
@@ -166,7 +176,7 @@ def read_workbook(path) -> Workbook:
 def read_column(path, sheet: Sheet, key: str) -> pd.Series:
     """One column of one sheet as typed values by Excel row, read exactly as `read_workbook`
     reads it (the DfE return needs the real SWE numbers, which the warehouse holds only hashed)."""
-    opened = _open(path, facts=False)
+    opened = _open(path)
     name = opened.choice.chosen.get(sheet.name)
     rows = _rows(_calamine(opened), name, sheet, [], CellFacts(), opened.date1904) if name else None
     found = _find_header(sheet, rows) if rows else None
@@ -281,7 +291,22 @@ def _find_header(sheet: Sheet, rows: list[list]) -> _Header | None:
     needed = 1 if len(sheet.columns) <= 3 else 2
     if best is None or best[0] < needed:
         return None
-    return best[1]
+    header = best[1]
+    below = rows[header.row + 1] if header.row + 1 < len(rows) else []
+    if header.first_row is None and _continues_header(sheet, header, below):
+        header.first_row, header.row = header.row, header.row + 1
+        header.cells = _joined(rows[header.first_row], below)
+    return header
+
+
+def _continues_header(sheet: Sheet, header: _Header, below: list) -> bool:
+    """Whether the row under a header is more header: the cells of headers merged down two rows,
+    or notes on units ('(£ per hour)', 'dd/mm/yyyy', 'Yes/No'); any other cell makes it data."""
+    cells = _texts(below)
+    if not any(cells) or any(v != "" and not isinstance(v, str) for v in below):
+        return False
+    return all(not text or text == (header.cells[c] if c < len(header.cells) else None) or _UNITS.match(text)
+               for c, text in enumerate(cells))
 
 
 def _texts(row: list) -> list[str]:

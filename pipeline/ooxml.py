@@ -26,6 +26,7 @@ PACKAGE_RELS = "_rels/.rels"
 DEFAULT_WORKBOOK = "xl/workbook.xml"
 MAIN_NAMESPACES = (b"http://schemas.openxmlformats.org/spreadsheetml/2006/main",
                    b"http://purl.oclc.org/ooxml/spreadsheetml/main")
+CALAMINE_ERRORS = ("#N/A", "#REF!", "#DIV/0!", "#VALUE!", "#NAME?", "#NUM!", "#NULL!")   # others stop it
 ERROR_VALUES = ("#N/A", "#REF!", "#DIV/0!", "#VALUE!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!",
                 "#GETTING_DATA", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!")
 _COPY_SUFFIX = re.compile(r"\s*\(\d+\)$")      # Excel's name for a copied sheet: 'Assignments (2)'
@@ -107,24 +108,33 @@ class Package:
     def _relationships(self, part: str):
         return _elements(self, part, "Relationship")
 
-    def for_calamine(self, path) -> object:
+    def for_calamine(self, path, replace: dict[str, bytes] | None = None) -> object:
         """The file calamine can open: the path itself, or, when the workbook part is not where
         calamine looks for it, a copy in memory with the workbook and its relationships moved to
-        xl/workbook.xml (every relationship target made absolute, so nothing else moves)."""
+        xl/workbook.xml (every relationship target made absolute, so nothing else moves).
+
+        `replace` gives new contents for some parts (see `calamine_safe`). The copy holds every
+        part unpacked once; the guard has already bounded their total size.
+        """
         workbook = self.workbook_part()
-        if workbook is None or workbook == DEFAULT_WORKBOOK:
+        replace = {part_name(k): v for k, v in (replace or {}).items()}
+        if workbook is None or (workbook == DEFAULT_WORKBOOK and not replace):
             return str(path)
         rels = rels_part(workbook)
         out = io.BytesIO()
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as dst:
             for key, info in self.entries.items():
-                data = self.zf.read(info)
+                data = replace[key] if key in replace else self.zf.read(info)
                 if key == workbook:
                     dst.writestr(DEFAULT_WORKBOOK, data)
                 elif key == rels:
                     dst.writestr(rels_part(DEFAULT_WORKBOOK), _absolute_targets(data, workbook))
+                elif key in (CONTENT_TYPES, PACKAGE_RELS):     # both name the workbook part
+                    named = re.compile(rb'(PartName|Target)="/?' + re.escape(workbook.encode()) + b'"', re.IGNORECASE)
+                    data = named.sub(rb'\1="/' + DEFAULT_WORKBOOK.encode() + b'"', data)
+                    dst.writestr("[Content_Types].xml" if key == CONTENT_TYPES else PACKAGE_RELS, data)
                 else:
-                    dst.writestr(key if info.filename.lower() == key else info.filename.replace("\\", "/"), data)
+                    dst.writestr(info.filename.replace("\\", "/").lstrip("/"), data)
         out.seek(0)
         return out
 
@@ -296,6 +306,20 @@ def cell_facts(data: bytes) -> CellFacts:
             if not has_value and inline not in body:
                 facts.uncalculated.append((letters, row))
     return facts
+
+
+def calamine_safe(data: bytes) -> bytes:
+    """A worksheet with newer error values (`#SPILL!`, `#CALC!`...) written as text cells.
+
+    Calamine refuses a whole sheet that holds an error it does not know; as text the cell still
+    reads as its error value, which the reader reports as E112.
+    """
+    return _NEWER_ERROR.sub(rb't="str"', data)
+
+
+_NEWER_ERROR = re.compile(rb"""\bt\s*=\s*(["'])e\1(?=[^>]*>(?:(?!</?(?:[\w.-]+:)?c[\s>/]).){0,4000}?"""
+                          rb"""<(?:[\w.-]+:)?v>(?!""" + b"|".join(re.escape(e.encode()) for e in CALAMINE_ERRORS)
+                          + rb""")#)""", re.S)
 
 
 def _needs_positions(data: bytes, start: int, end: int, p: bytes) -> bool:

@@ -160,7 +160,9 @@ def _objects(raw: pd.Series) -> list:
 
 def la_code(raw: pd.Series) -> pd.Series:
     """A 3-digit DfE LA code; number-like text as a spreadsheet shows a number ('869.0') is 869."""
-    text = raw.astype("string").str.strip().str.replace(r"^(\d{3})\.0*$", r"\1", regex=True)
+    text = raw.astype("string").str.strip()
+    if text.str.contains(".", regex=False).any():
+        text = text.str.replace(r"^(\d{3})\.0*$", r"\1", regex=True)
     return text.where(text.str.fullmatch(r"\d{3}"), None).astype("string")
 
 
