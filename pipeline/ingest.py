@@ -28,6 +28,7 @@ _TOTAL = re.compile(r"^(?:grand\s*|sub[\s-]*)?totals?(?:\s*[:(].*|\s+\D.*)?$|^su
 # A note under a header on how to fill the column in, not data.
 _UNITS = re.compile(r"^[(\[].*[)\]]$|^(?:£|%|gbp|hours?|weeks?|years?|dd/mm/yy(?:yy)?|yyyy-mm(?:-dd)?|yes\s*/\s*no|"
                     r"y\s*/\s*n|(?:£\s*)?(?:/|per)\s*h(?:ou)?r|optional|required|mandatory)$", re.IGNORECASE)
+_TOTAL_INITIALS = frozenset("gGsStT")     # a cheap first look before the pattern
 # A footnote's text: a label with a colon ('Source: ...'), a note mark, or a sentence of four words or more.
 _FOOTNOTE = re.compile(r":|^\*|^(?:notes?|source|n\.?b\.?)\b|^\S+\s+\S+\s+\S+\s+\S+", re.IGNORECASE)
 
@@ -44,6 +45,7 @@ class SheetFrame:
     data: pd.DataFrame = field(default_factory=pd.DataFrame)    # typed; every contract column present
     extra_columns: list[str] = field(default_factory=list)
     hidden: bool = False
+    error_columns: set[str] = field(default_factory=set)           # keys of columns holding an Excel error value
 
     def header(self, key: str) -> str:
         return self.positions[key][0] if key in self.positions else self.sheet.column(key).header
@@ -274,15 +276,19 @@ def _find_header(sheet: Sheet, rows: list[list]) -> _Header | None:
     header, or a header and its alias) is recorded in `repeated`.
     """
     lookup = header_lookup(sheet)
+    top = [_texts(row) for row in rows[:HEADER_SEARCH_ROWS]]
+    keys = [[lookup.get(normalise_header(t)) if t else None for t in cells] for cells in top]
+    loose = [any(t and k is None for t, k in zip(cells, ks)) for cells, ks in zip(top, keys)]   # unmatched text
     best: tuple[int, _Header] | None = None
-    top = rows[:HEADER_SEARCH_ROWS]
-    for r, row in enumerate(top):
-        for cells, first in ((_texts(row), None), (_joined(top[r - 1], row), r - 1) if r else (None, None)):
-            if cells is None:
-                continue
+    for r in range(len(top)):
+        candidates = [(top[r], keys[r], None)]
+        if r and loose[r - 1] and loose[r]:           # only rows with unmatched text can be halves of a header
+            joined = _joined(top[r - 1], top[r])
+            if joined is not None:
+                candidates.append((joined, [lookup.get(normalise_header(t)) if t else None for t in joined], r - 1))
+        for cells, found, first in candidates:
             matches: dict[str, list[int]] = {}
-            for c, text in enumerate(cells):
-                key = lookup.get(normalise_header(text)) if text else None
+            for c, key in enumerate(found):
                 if key:
                     matches.setdefault(key, []).append(c)
             if matches and (best is None or len(matches) > best[0]):
@@ -295,7 +301,7 @@ def _find_header(sheet: Sheet, rows: list[list]) -> _Header | None:
     below = rows[header.row + 1] if header.row + 1 < len(rows) else []
     if header.first_row is None and _continues_header(sheet, header, below):
         header.first_row, header.row = header.row, header.row + 1
-        header.cells = _joined(rows[header.first_row], below)
+        header.cells = _joined(_texts(rows[header.first_row]), _texts(below))
     return header
 
 
@@ -313,9 +319,9 @@ def _texts(row: list) -> list[str]:
     return [str(v).strip() if v != "" and v is not None else "" for v in row]
 
 
-def _joined(upper: list, lower: list) -> list[str] | None:
-    """Two header rows as one ('Hourly pay' + 'rate'); a cell merged down both rows counts once."""
-    a, b = _texts(upper), _texts(lower)
+def _joined(a: list[str], b: list[str]) -> list[str] | None:
+    """Two header rows' texts as one ('Hourly pay' + 'rate'); a cell merged down both rows counts once."""
+    a, b = list(a), list(b)
     if not any(a) or not any(b):
         return None
     a += [""] * (len(b) - len(a))
@@ -332,12 +338,14 @@ def _read_table(sheet: Sheet, name: str, rows: list[list], findings: list[Findin
     body = rows[header_idx + 1:]
     index = pd.RangeIndex(header_idx + 2, header_idx + 2 + len(body), name="row")
     columns = {c: _column_text([row[c] if c < len(row) else "" for row in body], index) for c in _read_columns(header)}
+    with_errors = {c for c, text in columns.items() if text.str.startswith("#").any()}
     for key, cols in header.repeated.items():        # read the copy that holds values; E007 names every copy
         chosen = max(cols, key=lambda c: (int(columns[c].notna().sum()), -c))
         mapping = {c: k for c, k in mapping.items() if k != key} | {chosen: key}
         findings.append(_repeated_column(sheet, header, key, cols))
     frame = SheetFrame(sheet, name, header_row=header_idx + 1)
     frame.positions = {key: (header.cells[c], column_letter(c)) for c, key in mapping.items()}
+    frame.error_columns = {mapping[c] for c in with_errors if c in mapping}
     repeated = {c for cols in header.repeated.values() for c in cols}
     frame.extra_columns = [t for c, t in enumerate(header.cells) if t and c not in mapping and c not in repeated]
     for col in sheet.columns:
@@ -350,7 +358,9 @@ def _read_table(sheet: Sheet, name: str, rows: list[list], findings: list[Findin
         findings.append(finding("E006", "rows", sheet=sheet.name, limit=threshold("max_rows")))
         return None
     raw.index = pd.Index(raw.index.to_numpy(), name="row")
-    raw = raw.drop(index=_total_rows(sheet, body, header_idx, raw, mapping))
+    totals = _total_rows(sheet, body, header_idx, raw, mapping)
+    if totals:
+        raw = raw.drop(index=totals)
     frame.raw = raw
     frame.data = typed_frame(sheet, raw)
     return frame
@@ -388,12 +398,13 @@ def _total_rows(sheet: Sheet, body: list[list], header_idx: int, raw: pd.DataFra
     a blank row.
     """
     swe_cols = [c for c, k in mapping.items() if sheet.column(k).kind == SWE]
-    drop, rows = [], list(raw.index)
-    for i, excel_row in enumerate(rows):
+    swe_keys = [mapping[c] for c in swe_cols]
+    drop, rows = [], raw.index.tolist()
+    unlabelled = raw.index[raw[swe_keys].isna().all(axis=1)].tolist() if swe_keys else rows   # no SWE number
+    for excel_row in unlabelled:
         cells = body[excel_row - header_idx - 2]
-        filled = [v for v in cells if v != "" and v is not None]
-        first = filled[0] if filled else None
-        if isinstance(first, str) and _TOTAL.match(first.strip()) and \
+        first = next((v for v in cells if v != "" and v is not None), None)
+        if type(first) is str and first.lstrip()[:1] in _TOTAL_INITIALS and _TOTAL.match(first.strip()) and \
                 not any(c < len(cells) and cells[c] != "" for c in swe_cols):
             drop.append(excel_row)
     # footnotes: from the bottom, single-text-cell rows separated from the data by a gap or a total
@@ -442,10 +453,8 @@ def _report_error_values(sheet: Sheet, wb: Workbook, frame: SheetFrame | None) -
         headers = {key: sheet.column(key).header for key, *_ in found}
     else:
         found = []
-        for key in frame.positions:
-            col = frame.raw[key] if key in frame.raw.columns else None
-            if col is None:
-                continue
+        for key in frame.error_columns:
+            col = frame.raw[key]
             bad = col[col.isin(ERROR_VALUES).fillna(False)]
             found += [(key, int(row), frame.cell(key, int(row)), text) for row, text in bad.items()]
         headers = {key: frame.header(key) for key, *_ in found}

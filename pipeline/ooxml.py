@@ -53,6 +53,7 @@ class Package:
 
     zf: zipfile.ZipFile
     entries: dict[str, zipfile.ZipInfo] = field(default_factory=dict)
+    _read: tuple[list[SheetPart], bool] | None = field(default=None, repr=False)
 
     @classmethod
     def of(cls, zf: zipfile.ZipFile) -> Package:
@@ -83,27 +84,36 @@ class Package:
 
     def sheets(self) -> list[SheetPart]:
         """Every sheet in workbook order, its part found through the workbook's relationships."""
+        return self._workbook()[0]
+
+    def date1904(self) -> bool:
+        """Whether the workbook counts date serials from 1904 (Excel for Mac's old default)."""
+        return self._workbook()[1]
+
+    def _workbook(self) -> tuple[list[SheetPart], bool]:
+        """The workbook part read once: its sheets and its date system."""
+        if self._read is None:
+            self._read = self._read_workbook()
+        return self._read
+
+    def _read_workbook(self) -> tuple[list[SheetPart], bool]:
         workbook = self.workbook_part()
         if workbook is None:
-            return []
+            return [], False
         rels = rels_part(workbook)
         targets = {}
         if self.has(rels):
             targets = {r.get("Id"): (resolve(workbook, r.get("Target", "")), r.get("Type", ""))
                        for r in self._relationships(rels)}
-        out = []
-        for el in _elements(self, workbook, "sheet"):
+        out, date1904 = [], False
+        for el in _elements(self, workbook, ("sheet", "workbookPr")):
+            if el.tag.endswith("workbookPr"):
+                date1904 = el.get("date1904", "0").lower() in ("1", "true")
+                continue
             target, kind = targets.get(_rel_id(el), (None, ""))
             out.append(SheetPart(el.get("name", ""), self.entry(target) if target else None,
                                  el.get("state", "visible") == "visible", kind.endswith("/worksheet") or not kind))
-        return out
-
-    def date1904(self) -> bool:
-        """Whether the workbook counts date serials from 1904 (Excel for Mac's old default)."""
-        workbook = self.workbook_part()
-        for el in _elements(self, workbook, "workbookPr") if workbook else ():
-            return el.get("date1904", "0").lower() in ("1", "true")
-        return False
+        return out, date1904
 
     def _relationships(self, part: str):
         return _elements(self, part, "Relationship")
@@ -168,11 +178,12 @@ def _rel_id(el) -> str | None:
     return next((v for k, v in el.attrib.items() if k.endswith("}id")), None)
 
 
-def _elements(pkg: Package, part: str, local: str):
-    """Elements with this local name, streamed (entities and external references refused)."""
+def _elements(pkg: Package, part: str, local: str | tuple[str, ...]):
+    """Elements with this local name (or these names), streamed (entities and external references refused)."""
+    names = (local,) if isinstance(local, str) else local
     with pkg.open(part) as fh:
         for _, el in iterparse(fh):
-            if el.tag == local or el.tag.endswith("}" + local):
+            if el.tag.rpartition("}")[2] in names:
                 yield el
 
 
@@ -241,6 +252,7 @@ class CellFacts:
 
 
 _ROOT = re.compile(rb"<(?:([A-Za-z_][\w.-]*):)?worksheet\b([^>]*)>")
+_ERROR_TYPES = (b't="e"', b"t='e'", b't = "e"')
 _XMLNS = re.compile(rb"""\bxmlns(?::([A-Za-z_][\w.-]*))?\s*=\s*(["'])(.*?)\2""")
 _ATTR = re.compile(rb"""([\w:.-]+)\s*=\s*(["'])(.*?)\2""", re.S)
 _REF = re.compile(r"([A-Z]{1,3})([0-9]+)$")
@@ -267,27 +279,37 @@ def cell_facts(data: bytes) -> CellFacts:
     start = data.find(b"<" + p + b"sheetData", root.end())
     if start < 0:
         return facts
-    end = data.find(b"</" + p + b"sheetData", start)
+    end = data.rfind(b"</" + p + b"sheetData", start)
     end = len(data) if end < 0 else end
-    formula, error = b"<" + p + b"f", re.compile(rb"""\bt\s*=\s*["']e["']""")
-    if data.find(formula, start, end) < 0 and not error.search(data, start, end):
+    if data.find(b"<" + p + b"f", start, end) < 0 and all(data.find(e, start, end) < 0 for e in _ERROR_TYPES):
         return facts
+    # Cells holding a formula or an error are found from those markers; only if one of them has no
+    # `r=` must every row and cell before it be counted.
+    return _scan(data, start, end, p, counted=False) or _scan(data, start, end, p, counted=True)
+
+
+def _scan(data: bytes, start: int, end: int, p: bytes, counted: bool) -> CellFacts | None:
+    """The formula and error cells of sheetData; None if not `counted` and one lacks its `r=`."""
+    facts = CellFacts()
+    formula = b"<" + p + b"f"
     cell = re.compile(b"<" + re.escape(p) + rb"c(?=[\s/>])([^>]*?)(/?)>")
     row_tag = re.compile(b"<" + re.escape(p) + rb"row(?=[\s/>])([^>]*?)(/?)>")
     close_cell = b"</" + p + b"c>"
     value_tag = re.compile(b"<" + re.escape(p) + rb"v(?=[\s/>])[^>]*?(/?)>")
     inline = b"<" + p + b"is"
     row, col, next_row = 0, 0, 0
-    rows = list(row_tag.finditer(data, start, end)) if _needs_positions(data, start, end, p) else None
-    for m in cell.finditer(data, start, end) if rows is not None else _candidate_cells(data, start, end, p, cell):
+    rows = list(row_tag.finditer(data, start, end)) if counted else []
+    for m in cell.finditer(data, start, end) if counted else _candidate_cells(data, start, end, p, cell):
         attrs = dict((k, v) for k, _, v in _ATTR.findall(m.group(1)))
-        while rows is not None and next_row < len(rows) and rows[next_row].start() < m.start():
+        while next_row < len(rows) and rows[next_row].start() < m.start():
             ra = dict((k, v) for k, _, v in _ATTR.findall(rows[next_row].group(1)))
             row, col, next_row = (int(ra[b"r"]) if b"r" in ra else row + 1), 0, next_row + 1
         ref = attrs.get(b"r")
         if ref is not None and (found := _REF.match(ref.decode("ascii", "replace"))):
             letters, row = found.group(1), int(found.group(2))
             col = _column_number(letters)
+        elif not counted:
+            return None
         else:
             col += 1
             letters = _column_letter(col)
@@ -320,11 +342,6 @@ def calamine_safe(data: bytes) -> bytes:
 _NEWER_ERROR = re.compile(rb"""\bt\s*=\s*(["'])e\1(?=[^>]*>(?:(?!</?(?:[\w.-]+:)?c[\s>/]).){0,4000}?"""
                           rb"""<(?:[\w.-]+:)?v>(?!""" + b"|".join(re.escape(e.encode()) for e in CALAMINE_ERRORS)
                           + rb""")#)""", re.S)
-
-
-def _needs_positions(data: bytes, start: int, end: int, p: bytes) -> bool:
-    """Whether some cell lacks its `r=` reference, so every cell before a formula must be counted."""
-    return re.compile(b"<" + re.escape(p) + rb"c(?=[\s>/])(?![^>]*\br\s*=)").search(data, start, end) is not None
 
 
 def _candidate_cells(data: bytes, start: int, end: int, p: bytes, cell: re.Pattern):
