@@ -17,7 +17,8 @@ from xml.etree.ElementTree import ParseError
 
 from pipeline.config import threshold
 from pipeline.findings import Finding, finding
-from pipeline.ooxml import CONTENT_TYPES, DEFAULT_WORKBOOK, PACKAGE_RELS, Package, SheetPart, choose_sheets, part_name
+from pipeline.ooxml import (CONTENT_TYPES, DEFAULT_WORKBOOK, PACKAGE_RELS, Package, SheetPart, choose_sheets,
+                            column_number, part_name)
 
 MB = 1 << 20
 MAX_ENTRIES = 10_000       # a real workbook has a few dozen parts
@@ -246,7 +247,7 @@ def _dimension_findings(pkg: Package, sheets: list[SheetPart]) -> list[Finding]:
             continue
         ref = found.group(1).decode()
         rows_over = int(last.group(2)) > max_rows + ROW_SLACK
-        cols_over = _column_number(last.group(1)) > max_cols
+        cols_over = column_number(last.group(1)) > max_cols
         if not (rows_over or cols_over):
             continue
         past_rows, past_cols = _values_past(pkg, sp.part, head, max_rows + ROW_SLACK if rows_over else None,
@@ -287,7 +288,7 @@ def _values_past(pkg: Package, part: str, head: bytes, max_row: int | None, max_
                 rows_seen += _count_rows(buf, prefix, cut)
             if max_col is not None and not cols_past:
                 for m in wide_cell.finditer(buf, 0, cut):
-                    if not m.group(2) and _column_number(m.group(1).decode()) > max_col \
+                    if not m.group(2) and column_number(m.group(1).decode()) > max_col \
                             and value.search(buf, m.end(), buf.find(b"</", m.end(), cut) + 1 or cut):
                         cols_past = True
                         break
@@ -319,10 +320,3 @@ def _last_value(body: bytes, stop: int, prefix: bytes, value: re.Pattern) -> int
 
 def _count_rows(body: bytes, prefix: bytes, end: int) -> int:
     return body.count(b"<" + prefix + b"row ", 0, end) + body.count(b"<" + prefix + b"row>", 0, end)
-
-
-def _column_number(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n

@@ -20,7 +20,7 @@ from pipeline.config import threshold
 from pipeline.contract import DATE, MONTH, SHEETS, SWE, Sheet, column_letter, header_lookup, normalise_header
 from pipeline.findings import Finding, finding
 from pipeline.ooxml import (CALAMINE_ERRORS, ERROR_VALUES, CellFacts, Package, SheetChoice, calamine_safe, cell_facts,
-                            choose_sheets)
+                            choose_sheets, column_number)
 
 HEADER_SEARCH_ROWS = 30
 # A total or footnote row under the data: 'Total', 'Total (12 workers)', 'Grand Total', 'TOTAL:', 'Sub-total'.
@@ -219,20 +219,13 @@ def _rows(book, name: str, sheet: Sheet, findings: list[Finding], facts: CellFac
                 if (r, c) != (r0, c0) and rows[r][c] == "" and r > r0:   # fill down, not across headers
                     rows[r][c] = top_left
     for (letters, row), text in facts.errors.items():
-        r, c = row - 1, _column_index(letters)
+        r, c = row - 1, column_number(letters) - 1
         if r < len(rows) and c < max_cols:
             rows[r].extend([""] * (c + 1 - len(rows[r])))
             rows[r][c] = text
     if date1904:
         _dates_1904(sheet, rows)
     return rows
-
-
-def _column_index(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n - 1
 
 
 def _dates_1904(sheet: Sheet, rows: list[list]) -> None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from defusedxml.ElementTree import iterparse
 
-from pipeline.contract import SHEETS, normalise_header
+from pipeline.contract import SHEETS, column_letter, normalise_header
 
 CONTENT_TYPES = "[content_types].xml"
 PACKAGE_RELS = "_rels/.rels"
@@ -307,12 +307,12 @@ def _scan(data: bytes, start: int, end: int, p: bytes, counted: bool) -> CellFac
         ref = attrs.get(b"r")
         if ref is not None and (found := _REF.match(ref.decode("ascii", "replace"))):
             letters, row = found.group(1), int(found.group(2))
-            col = _column_number(letters)
+            col = column_number(letters)
         elif not counted:
             return None
         else:
             col += 1
-            letters = _column_letter(col)
+            letters = column_letter(col - 1)
         if m.group(2):                                  # <c .../>: no formula, no value
             continue
         body_end = data.find(close_cell, m.end(), end)
@@ -371,16 +371,9 @@ def _main_prefix(root_attrs: bytes) -> bytes | None:
     return None
 
 
-def _column_number(letters: str) -> int:
+def column_number(letters: str) -> int:
+    """Excel column letters -> 1-based number (A -> 1, XFD -> 16384)."""
     n = 0
     for ch in letters:
         n = n * 26 + ord(ch) - 64
     return n
-
-
-def _column_letter(n: int) -> str:
-    out = ""
-    while n:
-        n, rem = divmod(n - 1, 26)
-        out = chr(65 + rem) + out
-    return out
