@@ -12,6 +12,7 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 import python_calamine
 
@@ -375,11 +376,33 @@ def _repeated_column(sheet: Sheet, header: _Header, key: str, cols: list[int]) -
 
 
 def _column_text(values: list, index: pd.Index) -> pd.Series:
-    """One column's cells as text; long text-only columns take a vectorised path."""
-    if len(values) > 2000 and all(type(v) is str for v in values):
+    """One column's cells as the text a person sees (`parse.cell_text`), typed whole: text is
+    stripped and whole numbers lose their '.0' in vectorised passes; only other kinds of cell
+    (dates, durations, Yes/No) are turned into text one by one."""
+    if all(type(v) is str for v in values):
         text = pd.Series(values, index=index, dtype="string").str.strip()
         return text.mask(text == "")
-    return pd.Series([parse.cell_text(v) for v in values], index=index, dtype="string")
+    kinds = np.fromiter((_KIND.get(type(v), 2) for v in values), dtype=np.int8, count=len(values))
+    cells = np.array(values, dtype=object)
+    out = np.full(len(values), None, dtype=object)
+    is_text, is_float = kinds == 0, kinds == 1
+    if is_text.any():
+        text = pd.Series(cells[is_text], dtype="string").str.strip()
+        out[is_text] = text.mask(text == "").to_numpy(dtype=object, na_value=None)
+    if is_float.any():
+        numbers = cells[is_float].astype("float64")
+        whole = (numbers == np.trunc(numbers)) & (np.abs(numbers) < 1e15)
+        shown = np.empty(len(numbers), dtype=object)
+        shown[whole] = numbers[whole].astype(np.int64).astype(str)
+        shown[~whole] = [repr(v) for v in numbers[~whole].tolist()]
+        out[is_float] = shown
+    other = np.flatnonzero(kinds == 2)
+    if len(other):
+        out[other] = [parse.cell_text(values[i]) for i in other.tolist()]
+    return pd.Series(out, index=index, dtype="string")
+
+
+_KIND = {str: 0, float: 1}    # any other type of cell value is turned into text one by one
 
 
 def _total_rows(sheet: Sheet, body: list[list], header_idx: int, raw: pd.DataFrame, mapping: dict[int, str]) -> list[int]:

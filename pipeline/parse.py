@@ -146,11 +146,9 @@ def choice(raw: pd.Series, choices: tuple[str, ...]) -> pd.Series:
 
 def swe(raw: pd.Series) -> pd.Series:
     """SWE numbers normalised: case and spaces ignored, leading zeros dropped ('sw 000123' -> 'SW123')."""
-    out = []
-    for v in _objects(raw):
-        m = _SWE.match(re.sub(r"[\s\-]", "", v.upper())) if v is not None else None
-        out.append(f"SW{m.group(1)}" if m else None)
-    return pd.Series(out, index=raw.index, dtype="string")
+    text = raw.astype("string").str.upper().str.replace(r"[\s\-]", "", regex=True)
+    digits = text.str.extract(_SWE.pattern, expand=False)
+    return ("SW" + digits).astype("string")
 
 
 def _objects(raw: pd.Series) -> list:
