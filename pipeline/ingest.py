@@ -8,12 +8,14 @@ formula never calculated) comes from `pipeline.ooxml` and is reported on its cel
 """
 from __future__ import annotations
 
+import datetime as dt
 import re
 import zipfile
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import python_calamine
 
 from pipeline import parse
@@ -390,19 +392,31 @@ def _column_text(values: list, index: pd.Index) -> pd.Series:
         text = pd.Series(cells[is_text], dtype="string").str.strip()
         out[is_text] = text.mask(text == "").to_numpy(dtype=object, na_value=None)
     if is_float.any():
-        numbers = cells[is_float].astype("float64")
-        whole = (numbers == np.trunc(numbers)) & (np.abs(numbers) < 1e15)
-        shown = np.empty(len(numbers), dtype=object)
-        shown[whole] = numbers[whole].astype(np.int64).astype(str)
-        shown[~whole] = [repr(v) for v in numbers[~whole].tolist()]
-        out[is_float] = shown
+        out[is_float] = _number_text(cells[is_float].astype("float64"))
+    is_date = kinds == 3
+    if is_date.any():
+        out[is_date] = [v.isoformat() for v in cells[is_date].tolist()]
     other = np.flatnonzero(kinds == 2)
     if len(other):
         out[other] = [parse.cell_text(values[i]) for i in other.tolist()]
     return pd.Series(out, index=index, dtype="string")
 
 
-_KIND = {str: 0, float: 1}    # any other type of cell value is turned into text one by one
+_KIND = {str: 0, float: 1, dt.date: 3}    # any other type of cell value is turned into text one by one
+
+
+def _number_text(numbers: np.ndarray) -> np.ndarray:
+    """Numbers as `parse.cell_text` shows them ('10', '31.39'), cast by Arrow where its shortest
+    round-trip text is Python's own (whole numbers below 1e15; others from 1e-4 to 1e9)."""
+    shown = np.empty(len(numbers), dtype=object)
+    size = np.abs(numbers)
+    whole = (numbers == np.trunc(numbers)) & (size < 1e15)
+    plain = ~whole & (size >= 1e-4) & (size < 1e9)
+    shown[whole] = pa.array(numbers[whole].astype(np.int64)).cast(pa.string()).to_numpy(zero_copy_only=False)
+    shown[plain] = pa.array(numbers[plain]).cast(pa.string()).to_numpy(zero_copy_only=False)
+    rest = ~(whole | plain)
+    shown[rest] = [repr(v) for v in numbers[rest].tolist()]
+    return shown
 
 
 def _total_rows(sheet: Sheet, body: list[list], header_idx: int, raw: pd.DataFrame, mapping: dict[int, str]) -> list[int]:
