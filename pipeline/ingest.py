@@ -333,8 +333,11 @@ def _read_table(sheet: Sheet, name: str, rows: list[list], findings: list[Findin
     header_idx, mapping = header.row, header.mapping
     body = rows[header_idx + 1:]
     index = pd.RangeIndex(header_idx + 2, header_idx + 2 + len(body), name="row")
-    columns = {c: _column_text([row[c] if c < len(row) else "" for row in body], index) for c in _read_columns(header)}
-    with_errors = {c for c, text in columns.items() if text.str.startswith("#").any()}
+    cells = {c: [row[c] if c < len(row) else "" for row in body] for c in _read_columns(header)}
+    columns = {c: _column_text(values, index) for c, values in cells.items()}
+    with_errors = {c for c, values in cells.items()      # one test per column: few columns ever hold one
+                   if (columns[c].str.startswith("#").any() if len(values) >= _LONG
+                       else any(type(v) is str and v.strip() in _ERRORS for v in values))}
     for key, cols in header.repeated.items():        # read the copy that holds values; E007 names every copy
         chosen = max(cols, key=lambda c: (int(columns[c].notna().sum()), -c))
         mapping = {c: k for c, k in mapping.items() if k != key} | {chosen: key}
@@ -381,6 +384,8 @@ def _column_text(values: list, index: pd.Index) -> pd.Series:
     """One column's cells as the text a person sees (`parse.cell_text`), typed whole: text is
     stripped and whole numbers lose their '.0' in vectorised passes; only other kinds of cell
     (dates, durations, Yes/No) are turned into text one by one."""
+    if len(values) < _LONG:
+        return pd.Series([parse.cell_text(v) for v in values], index=index, dtype="string")
     if all(type(v) is str for v in values):
         text = pd.Series(values, index=index, dtype="string").str.strip()
         return text.mask(text == "")
@@ -402,6 +407,8 @@ def _column_text(values: list, index: pd.Index) -> pd.Series:
     return pd.Series(out, index=index, dtype="string")
 
 
+_ERRORS = frozenset(ERROR_VALUES)
+_LONG = 2000    # below this, one by one is quicker than the vectorised passes' fixed cost
 _KIND = {str: 0, float: 1, dt.date: 3}    # any other type of cell value is turned into text one by one
 
 
