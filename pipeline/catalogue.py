@@ -17,7 +17,10 @@ READER = {
     "E002": "pipeline/ingest.py",
     "E003": "pipeline/ingest.py",
     "E006": "pipeline/guard.py, pipeline/ingest.py",
+    "E007": "pipeline/ingest.py",
+    "E008": "pipeline/ooxml.py, pipeline/ingest.py",
     "E009": "web/submissions.py (web service and API uploads)",
+    "E112": "pipeline/ooxml.py, pipeline/ingest.py",
     "X601": "pipeline/build.py (cross-LA, at build)",
     "X602": "pipeline/build.py, pipeline/sql/checks/x602.sql (cross-LA, at build)",
 }

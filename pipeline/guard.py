@@ -8,7 +8,6 @@ It never raises: an unexpected failure is itself reported as E001.
 """
 from __future__ import annotations
 
-import posixpath
 import re
 import struct
 import zipfile
@@ -16,10 +15,10 @@ import zlib
 from pathlib import Path
 from xml.etree.ElementTree import ParseError
 
-from defusedxml.ElementTree import iterparse
-
 from pipeline.config import threshold
 from pipeline.findings import Finding, finding
+from pipeline.ooxml import (CONTENT_TYPES, DEFAULT_WORKBOOK, PACKAGE_RELS, Package, SheetPart, choose_sheets,
+                            column_number, part_name)
 
 MB = 1 << 20
 MAX_ENTRIES = 10_000       # a real workbook has a few dozen parts
@@ -27,14 +26,14 @@ RATIO_FLOOR = 1 * MB       # a part unpacking to less than this is never called 
 ROW_SLACK = 30             # title and header rows above the data, as pipeline.ingest allows
 CHUNK = 1 << 20            # multiple of 128, so CFB directory entries never straddle chunks
 HEAD = 1 << 16
-WORKBOOK, CONTENT_TYPES = "xl/workbook.xml", "[Content_Types].xml"   # fixed names, as calamine expects
-WORKBOOK_RELS = "xl/_rels/workbook.xml.rels"
 CFB_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
 _ENCRYPTED = "EncryptedPackage".encode("utf-16-le")
 _DECLARATIONS = [w.encode(enc) for w in ("<!DOCTYPE", "<!ENTITY") for enc in ("utf-8", "utf-16-le", "utf-16-be")]
 _DTD = re.compile(b"|".join(map(re.escape, _DECLARATIONS)))
 _OVERLAP = max(map(len, _DECLARATIONS))
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="([A-Z0-9:]+)"')
+_ROOT = re.compile(rb"<(?:([A-Za-z_][\w.-]*):)?worksheet\b")
+_ATTR_R = re.compile(rb"""\br\s*=\s*["']([0-9]+)["']""")
 _LAST_CELL = re.compile(r"([A-Z]{1,3})(\d+)$")
 _NOT_XML = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".emf", ".wmf", ".svg", ".bin")
 _MAGIC = [(b"%PDF", "a PDF document"), (b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"),
@@ -87,9 +86,9 @@ def _inspect(path: Path) -> list[Finding]:
 
 def _inspect_zip(zf: zipfile.ZipFile) -> list[Finding]:
     infos = zf.infolist()
-    names = {i.filename for i in infos}
-    if CONTENT_TYPES not in names or WORKBOOK not in names:
-        return [_unreadable(_describe_zip(names))]
+    pkg = Package.of(zf)
+    if not pkg.has(CONTENT_TYPES) or not (pkg.has(PACKAGE_RELS) or pkg.has(DEFAULT_WORKBOOK)):
+        return [_unreadable(_describe_zip({i.filename for i in infos}))]
     limit_mb, ratio = threshold("max_unpacked_mb"), threshold("max_compression_ratio")
     total = sum(i.file_size for i in infos)
     if total > limit_mb * MB:
@@ -102,12 +101,14 @@ def _inspect_zip(zf: zipfile.ZipFile) -> list[Finding]:
     if unsafe:
         return [unsafe]
     try:
-        sheets = sheet_names_and_parts(zf)
+        if pkg.workbook_part() is None:
+            return [_unreadable(_describe_zip({i.filename for i in infos}))]
+        sheets = pkg.sheets()
     except ParseError as exc:
         return [_unreadable(f"its list of sheets is damaged ({exc})")]
     if not sheets:
         return [_unreadable("it contains no sheets")]
-    return _dimension_findings(zf, sheets, names)
+    return _dimension_findings(pkg, sheets)
 
 
 def _has_cfb_entry(fh, name: bytes) -> bool:
@@ -183,8 +184,9 @@ def _declared_entries(fh, size: int) -> int | None:
 
 def _describe_zip(names: set[str]) -> str:
     """What a zip that is not a workbook holds."""
+    parts = {part_name(n) for n in names}
     for part, kind in _OTHER_ZIPS:
-        if part in names:
+        if part in parts:
             return f"this is {kind}, not an .xlsx workbook"
     if not names:
         return "this is an empty zip archive"
@@ -219,64 +221,102 @@ def _declares_dtd(buf: bytes) -> bool:
     return (b"<!" in buf or b"<\x00!" in buf) and _DTD.search(buf) is not None
 
 
-def sheet_names_and_parts(zf: zipfile.ZipFile) -> list[tuple[str, str | None, str]]:
-    """(sheet name, zip part or None, state) for each sheet, in workbook order.
+def _dimension_findings(pkg: Package, sheets: list[SheetPart]) -> list[Finding]:
+    """Sheets the return reads whose cells holding values go past the row or column limit.
 
-    The part comes from the workbook's relationships, not from the sheet's position.
+    A sheet's declared <dimension> is only a cheap first look: tools declare `A1:XFD1048576` for
+    a 13-row sheet, or count a styled empty cell, so a declared size over the limit is checked by
+    streaming the sheet for cells that hold a value, stopping as soon as one is past the limit
+    (bounded time and memory for a million-row paste). Sheets the return never reads are not
+    counted (data-contract §3, E006); a sheet without a <dimension> is counted by the reader.
     """
-    targets = {}
-    if WORKBOOK_RELS in zf.namelist():
-        targets = {el.get("Id"): _resolve(WORKBOOK, el.get("Target", ""))
-                   for el in _elements(zf, WORKBOOK_RELS, "Relationship")}
-    return [(el.get("name", ""), targets.get(_rel_id(el)), el.get("state", "visible"))
-            for el in _elements(zf, WORKBOOK, "sheet")]
-
-
-def _rel_id(el) -> str | None:
-    """The r:id attribute, whether the workbook uses transitional or Strict OOXML namespaces."""
-    return next((v for k, v in el.attrib.items() if k.endswith("}id")), None)
-
-
-def _elements(zf: zipfile.ZipFile, part: str, local: str):
-    """Elements with this local name, streamed (entities and external references refused)."""
-    with zf.open(part) as fh:
-        for _, el in iterparse(fh):
-            if el.tag == local or el.tag.endswith("}" + local):
-                yield el
-
-
-def _resolve(source: str, target: str) -> str:
-    if target.startswith("/"):
-        return target.lstrip("/")
-    return posixpath.normpath(posixpath.join(posixpath.dirname(source), target))
-
-
-def _dimension_findings(zf: zipfile.ZipFile, sheets, names: set[str]) -> list[Finding]:
-    """Sheets whose declared <dimension> is over the row or column limit.
-
-    Only a cheap first look: the reader counts the real rows again, since a dimension may be
-    missing or wrong.
-    """
+    for sp in sheets:
+        if sp.part is None:
+            return [_unreadable(f"it is damaged: the data of sheet '{sp.name}' is missing")]
+    read = set(choose_sheets(sheets).chosen.values())
     max_rows, max_cols = threshold("max_rows"), threshold("max_columns")
     out = []
-    for name, part, _state in sheets:
-        if part not in names:
-            return [_unreadable(f"it is damaged: the data of sheet '{name}' is missing")]
-        with zf.open(part) as fh:
-            found = _DIMENSION.search(fh.read(HEAD))
-        ref = found.group(1).decode() if found else ""
-        last = _LAST_CELL.search(ref)
+    for sp in sheets:
+        if sp.name not in read:
+            continue
+        with pkg.open(sp.part) as fh:
+            head = fh.read(HEAD)
+        found = _DIMENSION.search(head)
+        last = _LAST_CELL.search(found.group(1).decode()) if found else None
         if not last:
             continue
-        if int(last.group(2)) > max_rows + ROW_SLACK:
-            out.append(finding("E006", "rows", sheet=name, value=ref, limit=max_rows))
-        if _column_number(last.group(1)) > max_cols:
-            out.append(finding("E006", "columns", sheet=name, value=ref, limit=max_cols))
+        ref = found.group(1).decode()
+        rows_over = int(last.group(2)) > max_rows + ROW_SLACK
+        cols_over = column_number(last.group(1)) > max_cols
+        if not (rows_over or cols_over):
+            continue
+        past_rows, past_cols = _values_past(pkg, sp.part, head, max_rows + ROW_SLACK if rows_over else None,
+                                            max_cols if cols_over else None)
+        if past_rows:
+            out.append(finding("E006", "rows", sheet=sp.name, value=ref, limit=max_rows))
+        if past_cols:
+            out.append(finding("E006", "columns", sheet=sp.name, value=ref, limit=max_cols))
     return out
 
 
-def _column_number(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n
+def _values_past(pkg: Package, part: str, head: bytes, max_row: int | None, max_col: int | None) -> tuple[bool, bool]:
+    """Whether any cell holding a value lies below row `max_row` / right of column `max_col`.
+
+    Streams the part in chunks (a chunk's tail is carried over so no tag is split) and stops at
+    the first proof. A cell holds a value if it has a non-empty <v> or an inline string <is>.
+    """
+    root = _ROOT.search(head)
+    prefix = (root.group(1) + b":") if root and root.group(1) else b""
+    value = re.compile(b"<" + re.escape(prefix) + rb"(?:v(?:\s[^>]*)?>[^<]|is[\s>])")
+    row_tag = re.compile(b"<" + re.escape(prefix) + rb"row(?=[\s>/])([^>]*)>")
+    wide_cell = re.compile(b"<" + re.escape(prefix) + rb"c\s[^>]*?\br\s*=\s*[\"']([A-Z]{1,3})[0-9]+[\"'][^>]*?(/?)>")
+    rows_past = cols_past = False
+    rows_seen, tail = 0, b""
+    with pkg.open(part) as fh:
+        while chunk := fh.read(CHUNK):
+            buf = tail + chunk if tail else chunk
+            cut = max(buf.rfind(b"<"), 0) if len(chunk) == CHUNK else len(buf)   # keep a possibly split tag
+            tail = buf[cut:]
+            if max_row is not None and not rows_past:
+                mark = _last_value(buf, cut, prefix, value)
+                if mark >= 0:
+                    at = buf.rfind(b"<" + prefix + b"row", 0, mark)
+                    m = row_tag.match(buf, at, cut) if at >= 0 else None
+                    r = _ATTR_R.search(m.group(1)) if m else None
+                    number = int(r.group(1)) if r else rows_seen + _count_rows(buf, prefix, mark)
+                    rows_past = number > max_row
+                rows_seen += _count_rows(buf, prefix, cut)
+            if max_col is not None and not cols_past:
+                for m in wide_cell.finditer(buf, 0, cut):
+                    if not m.group(2) and column_number(m.group(1).decode()) > max_col \
+                            and value.search(buf, m.end(), buf.find(b"</", m.end(), cut) + 1 or cut):
+                        cols_past = True
+                        break
+            if (rows_past or max_row is None) and (cols_past or max_col is None):
+                break
+    return rows_past, cols_past
+
+
+def _last_value(body: bytes, stop: int, prefix: bytes, value: re.Pattern) -> int:
+    """Where the last cell value in `body[:stop]` starts (a non-empty <v> or an inline string), or -1.
+
+    Searched from the end (a real sheet's last tag is nearly always a value); a run of empty
+    values falls back to one regex pass that only stops at non-empty ones.
+    """
+    best, tries = -1, 0
+    for tag in (b"<" + prefix + b"v>", b"<" + prefix + b"v ", b"<" + prefix + b"is>", b"<" + prefix + b"is "):
+        end = stop
+        while (at := body.rfind(tag, 0, end)) > best:
+            if value.match(body, at, stop):
+                best = at
+                break
+            end, tries = at, tries + 1
+            if tries > 8:
+                for m in value.finditer(body, best + 1, stop):
+                    best = m.start()
+                return best
+    return best
+
+
+def _count_rows(body: bytes, prefix: bytes, end: int) -> int:
+    return body.count(b"<" + prefix + b"row ", 0, end) + body.count(b"<" + prefix + b"row>", 0, end)

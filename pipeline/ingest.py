@@ -1,26 +1,39 @@
 """Reading a council's workbook tolerantly into typed frames that remember every cell's address.
 
-Calamine (Rust) reads the cells; this module finds each contract sheet by name or alias, the
-header row under any title rows, the columns by header or alias, and keeps the Excel row number
-of every data row as the frame's index so every finding can name its cell.
+Calamine (Rust) reads the cells; this module finds each contract sheet by name, alias or copy
+name, the header row under any title rows (also a header split over two rows), the columns by
+header or alias, and keeps the Excel row number of every data row as the frame's index so every
+finding can name its cell. What calamine reads as blank but is not (an Excel error value, a
+formula never calculated) comes from `pipeline.ooxml` and is reported on its cell.
 """
 from __future__ import annotations
 
+import datetime as dt
 import re
 import zipfile
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 import python_calamine
 
 from pipeline import parse
 from pipeline.config import threshold
-from pipeline.contract import SHEETS, Sheet, column_letter, header_lookup, normalise_header
+from pipeline.contract import DATE, MONTH, SHEETS, SWE, Sheet, column_letter, header_lookup, normalise_header
 from pipeline.findings import Finding, finding
-from pipeline.guard import sheet_names_and_parts
+from pipeline.ooxml import (CALAMINE_ERRORS, ERROR_VALUES, CellFacts, Package, SheetChoice, calamine_safe, cell_facts,
+                            choose_sheets, column_number)
 
 HEADER_SEARCH_ROWS = 30
-_TOTAL_WORDS = {"total", "totals", "grandtotal", "sum", "subtotal"}
+# A total or footnote row under the data: 'Total', 'Total (12 workers)', 'Grand Total', 'TOTAL:', 'Sub-total'.
+_TOTAL = re.compile(r"^(?:grand\s*|sub[\s-]*)?totals?(?:\s*[:(].*|\s+\D.*)?$|^sum$", re.IGNORECASE)
+# A note under a header on how to fill the column in, not data.
+_UNITS = re.compile(r"^[(\[].*[)\]]$|^(?:£|%|gbp|hours?|weeks?|years?|dd/mm/yy(?:yy)?|yyyy-mm(?:-dd)?|yes\s*/\s*no|"
+                    r"y\s*/\s*n|(?:£\s*)?(?:/|per)\s*h(?:ou)?r|optional|required|mandatory)$", re.IGNORECASE)
+_TOTAL_INITIALS = frozenset("gGsStT")     # a cheap first look before the pattern
+# A footnote's text: a label with a colon ('Source: ...'), a note mark, or a sentence of four words or more.
+_FOOTNOTE = re.compile(r":|^\*|^(?:notes?|source|n\.?b\.?)\b|^\S+\s+\S+\s+\S+\s+\S+", re.IGNORECASE)
 
 
 @dataclass
@@ -35,6 +48,7 @@ class SheetFrame:
     data: pd.DataFrame = field(default_factory=pd.DataFrame)    # typed; every contract column present
     extra_columns: list[str] = field(default_factory=list)
     hidden: bool = False
+    error_columns: set[str] = field(default_factory=set)           # keys of columns holding an Excel error value
 
     def header(self, key: str) -> str:
         return self.positions[key][0] if key in self.positions else self.sheet.column(key).header
@@ -92,71 +106,104 @@ def typed_frame(sheet: Sheet, raw: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(cols, index=raw.index)
 
 
+@dataclass
+class _Opened:
+    """What the package itself says, read once before calamine reads the cells."""
+
+    choice: SheetChoice
+    visible: dict[str, bool]
+    facts: dict[str, CellFacts]
+    date1904: bool
+    source: object            # what calamine opens: the path, or a repaired copy in memory
+
+
+def _open(path) -> _Opened:
+    with zipfile.ZipFile(path) as zf:
+        pkg = Package.of(zf)
+        sheets = pkg.sheets()
+        choice = choose_sheets(sheets)
+        parts = {sp.name: sp.part for sp in sheets}
+        found, repaired = {}, {}
+        for name in choice.chosen.values():
+            if parts.get(name):
+                data = pkg.read(parts[name])
+                found[name] = cell_facts(data)
+                if any(e not in CALAMINE_ERRORS for e in found[name].errors.values()):
+                    repaired[parts[name]] = calamine_safe(data)
+        return _Opened(choice, {sp.name: sp.visible for sp in sheets}, found, pkg.date1904(),
+                       pkg.for_calamine(path, repaired))
+
+
+def _calamine(opened: _Opened):
+    if isinstance(opened.source, str):
+        return python_calamine.CalamineWorkbook.from_path(opened.source)
+    return python_calamine.CalamineWorkbook.from_filelike(opened.source)
+
+
 def read_workbook(path) -> Workbook:
-    """Read every contract sheet that is present. Raises only on files calamine cannot open."""
-    book = python_calamine.CalamineWorkbook.from_path(str(path))
+    """Read every contract sheet that is present. Raises only on files calamine cannot open.
+
+    Sheets are found through the package's relationships (pipeline.ooxml); two visible sheets
+    that could both be a contract sheet are E008 and neither is read. Excel error values are
+    E112 on their cell and never read as blank; uncalculated formulas get their column's code.
+    """
+    opened = _open(path)
+    book = _calamine(opened)
     wb = Workbook(sheet_names=list(book.sheet_names))
-    meta = {m.name: str(m.visible).endswith("Visible") and not str(m.visible).endswith("Hidden")
-            for m in book.sheets_metadata}
-    chosen = _choose_sheets(book.sheets_metadata)
-    formula_gaps = _formulas_without_values(path, set(chosen.values()))
     for sheet in SHEETS:
-        name = chosen.get(sheet.name)
+        name = opened.choice.chosen.get(sheet.name)
+        if sheet.name in opened.choice.ambiguous:
+            names = opened.choice.ambiguous[sheet.name]
+            wb.findings.append(finding("E008", sheet=sheet.name, value=", ".join(names),
+                                       sheets=" and ".join(f"'{n}'" for n in names)))
+            continue
         if name is None:
             if sheet.required:
                 wb.findings.append(finding("E002", sheet=sheet.name))
             continue
-        rows = _rows(book, name, sheet, wb.findings)
+        facts = opened.facts.get(name, CellFacts())
+        rows = _rows(book, name, sheet, wb.findings, facts, opened.date1904)
         if rows is None:
             continue
         if sheet.key_value:
             wb.return_sheet = _read_key_values(sheet, name, rows)
+            _report_error_values(sheet, wb, None)
         else:
             frame = _read_table(sheet, name, rows, wb.findings)
             if frame is not None:
-                frame.hidden = not meta.get(name, True)
+                frame.hidden = not opened.visible.get(name, True)
                 wb.sheets[sheet.name] = frame
-        _report_formula_gaps(sheet, wb, formula_gaps.get(name, []))
+                _report_error_values(sheet, wb, frame)
+        _report_formula_gaps(sheet, wb, facts.uncalculated)
     return wb
 
 
 def read_column(path, sheet: Sheet, key: str) -> pd.Series:
     """One column of one sheet as typed values by Excel row, read exactly as `read_workbook`
     reads it (the DfE return needs the real SWE numbers, which the warehouse holds only hashed)."""
-    book = python_calamine.CalamineWorkbook.from_path(str(path))
-    name = _choose_sheets(book.sheets_metadata).get(sheet.name)
-    rows = _rows(book, name, sheet, []) if name else None
+    opened = _open(path)
+    name = opened.choice.chosen.get(sheet.name)
+    rows = _rows(_calamine(opened), name, sheet, [], CellFacts(), opened.date1904) if name else None
     found = _find_header(sheet, rows) if rows else None
-    col = next((c for c, k in found[1].items() if k == key), None) if found else None
+    if found is None:
+        return pd.Series(dtype="string")
+    header_idx, mapping = found.row, found.mapping
+    col = next((c for c, k in mapping.items() if k == key), None)
     if col is None:
         return pd.Series(dtype="string")
-    body = rows[found[0] + 1:]
-    index = pd.RangeIndex(found[0] + 2, found[0] + 2 + len(body), name="row")
+    body = rows[header_idx + 1:]
+    index = pd.RangeIndex(header_idx + 2, header_idx + 2 + len(body), name="row")
     text = _column_text([r[col] if col < len(r) else "" for r in body], index)
     return parse.typed(text, sheet.column(key)).dropna()
 
 
-def _choose_sheets(metadata) -> dict[str, str]:
-    """Contract sheet name -> workbook sheet name; a visible sheet beats a hidden one of the same name."""
-    chosen: dict[str, tuple[bool, str]] = {}
-    for meta in metadata:
-        if "WorkSheet" not in str(meta.typ):
-            continue
-        norm = normalise_header(meta.name)
-        visible = str(meta.visible).endswith(".Visible")
-        for sheet in SHEETS:
-            names = [normalise_header(sheet.name)] + [normalise_header(a) for a in sheet.aliases]
-            if norm in names:
-                exact = norm == names[0]
-                rank = (visible, exact)
-                if sheet.name not in chosen or rank > chosen[sheet.name][0]:
-                    chosen[sheet.name] = (rank, meta.name)
-                break
-    return {k: v[1] for k, v in chosen.items()}
+def _rows(book, name: str, sheet: Sheet, findings: list[Finding], facts: CellFacts,
+          date1904: bool) -> list[list] | None:
+    """All rows of a sheet from A1, with merged areas filled from their top-left cell.
 
-
-def _rows(book, name: str, sheet: Sheet, findings: list[Finding]) -> list[list] | None:
-    """All rows of a sheet from A1, with merged areas filled from their top-left cell."""
+    Excel error values (read as blank by calamine) are put back as their text ('#N/A'), and in a
+    workbook on the 1904 date system a date serial in a date column is turned into its date.
+    """
     ws = book.get_sheet_by_name(name)
     max_rows, max_cols = threshold("max_rows"), threshold("max_columns")
     if ws.total_height > max_rows + HEADER_SEARCH_ROWS:
@@ -174,73 +221,238 @@ def _rows(book, name: str, sheet: Sheet, findings: list[Finding]) -> list[list] 
             for c in range(c0, min(c1, len(rows[r]) - 1) + 1):
                 if (r, c) != (r0, c0) and rows[r][c] == "" and r > r0:   # fill down, not across headers
                     rows[r][c] = top_left
+    for (letters, row), text in facts.errors.items():
+        r, c = row - 1, column_number(letters) - 1
+        if r < len(rows) and c < max_cols:
+            rows[r].extend([""] * (c + 1 - len(rows[r])))
+            rows[r][c] = text
+    if date1904:
+        _dates_1904(sheet, rows)
     return rows
 
 
-def _find_header(sheet: Sheet, rows: list[list]) -> tuple[int, dict[int, str]] | None:
-    """The row (0-based) under any title rows that matches most contract headers, and its mapping."""
+def _dates_1904(sheet: Sheet, rows: list[list]) -> None:
+    """Date serials in date columns of a 1904-system workbook, as dates (in place)."""
+    kinds = (DATE, MONTH)
+    if sheet.key_value:
+        lookup = header_lookup(sheet)
+        for row in rows:
+            key = lookup.get(normalise_header(row[0])) if row and row[0] != "" else None
+            if key and sheet.column(key).kind in kinds:
+                row[1:] = [parse.serial_date(v, True) for v in row[1:]]
+        return
+    found = _find_header(sheet, rows)
+    if found is None:
+        return
+    keys = {c: k for k, cs in found.repeated.items() for c in cs} | found.mapping
+    cols = [c for c, key in keys.items() if sheet.column(key).kind in kinds]
+    header_idx = found.row
+    for row in rows[header_idx + 1:]:
+        for c in cols:
+            if c < len(row):
+                row[c] = parse.serial_date(row[c], True)
+
+
+@dataclass
+class _Header:
+    """Where a table's header is: its last row (0-based), the columns matched, and repeated fields."""
+
+    row: int
+    mapping: dict[int, str]                    # column index -> field key (the copy that is read)
+    cells: list[str]                           # the header text of every column, as found
+    repeated: dict[str, list[int]] = field(default_factory=dict)   # field key -> every column matching it
+    first_row: int | None = None               # the row above, when the header is split over two rows
+
+
+def _find_header(sheet: Sheet, rows: list[list]) -> _Header | None:
+    """The header row under any title rows that matches most contract fields, and its mapping.
+
+    A header split over two rows ('Hourly pay' above 'rate') is read as one when joining the two
+    rows matches more fields than either row alone. A field matched by several columns (a repeated
+    header, or a header and its alias) is recorded in `repeated`.
+    """
     lookup = header_lookup(sheet)
-    best: tuple[int, int, dict[int, str]] | None = None
-    for r, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        mapping: dict[int, str] = {}
-        for c, value in enumerate(row):
-            key = lookup.get(normalise_header(value)) if value != "" else None
-            if key and key not in mapping.values():
-                mapping[c] = key
-        if mapping and (best is None or len(mapping) > best[1]):
-            best = (r, len(mapping), mapping)
+    top = [_texts(row) for row in rows[:HEADER_SEARCH_ROWS]]
+    keys = [[lookup.get(normalise_header(t)) if t else None for t in cells] for cells in top]
+    loose = [any(t and k is None for t, k in zip(cells, ks)) for cells, ks in zip(top, keys)]   # unmatched text
+    best: tuple[int, _Header] | None = None
+    for r in range(len(top)):
+        candidates = [(top[r], keys[r], None)]
+        if r and loose[r - 1] and loose[r]:           # only rows with unmatched text can be halves of a header
+            joined = _joined(top[r - 1], top[r])
+            if joined is not None:
+                candidates.append((joined, [lookup.get(normalise_header(t)) if t else None for t in joined], r - 1))
+        for cells, found, first in candidates:
+            matches: dict[str, list[int]] = {}
+            for c, key in enumerate(found):
+                if key:
+                    matches.setdefault(key, []).append(c)
+            if matches and (best is None or len(matches) > best[0]):
+                best = (len(matches), _Header(r, {cols[0]: key for key, cols in matches.items()}, cells,
+                                              {k: v for k, v in matches.items() if len(v) > 1}, first))
     needed = 1 if len(sheet.columns) <= 3 else 2
-    if best is None or best[1] < needed:
+    if best is None or best[0] < needed:
         return None
-    return best[0], best[2]
+    header = best[1]
+    below = rows[header.row + 1] if header.row + 1 < len(rows) else []
+    if header.first_row is None and _continues_header(sheet, header, below):
+        header.first_row, header.row = header.row, header.row + 1
+        header.cells = _joined(_texts(rows[header.first_row]), _texts(below))
+    return header
+
+
+def _continues_header(sheet: Sheet, header: _Header, below: list) -> bool:
+    """Whether the row under a header is more header: the cells of headers merged down two rows,
+    or notes on units ('(£ per hour)', 'dd/mm/yyyy', 'Yes/No'); any other cell makes it data."""
+    cells = _texts(below)
+    if not any(cells) or any(v != "" and not isinstance(v, str) for v in below):
+        return False
+    return all(not text or text == (header.cells[c] if c < len(header.cells) else None) or _UNITS.match(text)
+               for c, text in enumerate(cells))
+
+
+def _texts(row: list) -> list[str]:
+    return [str(v).strip() if v != "" and v is not None else "" for v in row]
+
+
+def _joined(a: list[str], b: list[str]) -> list[str] | None:
+    """Two header rows' texts as one ('Hourly pay' + 'rate'); a cell merged down both rows counts once."""
+    a, b = list(a), list(b)
+    if not any(a) or not any(b):
+        return None
+    a += [""] * (len(b) - len(a))
+    b += [""] * (len(a) - len(b))
+    return [x if x == y or not y else y if not x else f"{x} {y}" for x, y in zip(a, b)]
 
 
 def _read_table(sheet: Sheet, name: str, rows: list[list], findings: list[Finding]) -> SheetFrame | None:
-    found = _find_header(sheet, rows)
-    if found is None:
+    header = _find_header(sheet, rows)
+    if header is None:
         findings.append(finding("E003", "no_header", sheet=sheet.name))
         return None
-    header_idx, mapping = found
-    header_cells = rows[header_idx]
+    header_idx, mapping = header.row, header.mapping
+    body = rows[header_idx + 1:]
+    index = pd.RangeIndex(header_idx + 2, header_idx + 2 + len(body), name="row")
+    cells = {c: [row[c] if c < len(row) else "" for row in body] for c in _read_columns(header)}
+    columns = {c: _column_text(values, index) for c, values in cells.items()}
+    with_errors = {c for c, values in cells.items()      # one test per column: few columns ever hold one
+                   if (columns[c].str.startswith("#").any() if len(values) >= _LONG
+                       else any(type(v) is str and v.strip() in _ERRORS for v in values))}
+    for key, cols in header.repeated.items():        # read the copy that holds values; E007 names every copy
+        chosen = max(cols, key=lambda c: (int(columns[c].notna().sum()), -c))
+        mapping = {c: k for c, k in mapping.items() if k != key} | {chosen: key}
+        findings.append(_repeated_column(sheet, header, key, cols))
     frame = SheetFrame(sheet, name, header_row=header_idx + 1)
-    frame.positions = {key: (str(header_cells[c]).strip(), column_letter(c)) for c, key in mapping.items()}
-    frame.extra_columns = [str(v).strip() for c, v in enumerate(header_cells) if v != "" and c not in mapping]
+    frame.positions = {key: (header.cells[c], column_letter(c)) for c, key in mapping.items()}
+    frame.error_columns = {mapping[c] for c in with_errors if c in mapping}
+    repeated = {c for cols in header.repeated.values() for c in cols}
+    frame.extra_columns = [t for c, t in enumerate(header.cells) if t and c not in mapping and c not in repeated]
     for col in sheet.columns:
         if col.required and col.key not in frame.positions:
             findings.append(finding("E003", sheet=sheet.name, row=header_idx + 1, column=col.header))
 
-    body = rows[header_idx + 1:]
-    index = pd.RangeIndex(header_idx + 2, header_idx + 2 + len(body), name="row")
-    raw = pd.DataFrame({mapping[c]: _column_text([row[c] if c < len(row) else "" for row in body], index)
-                        for c in sorted(mapping)}, index=index)
+    raw = pd.DataFrame({mapping[c]: columns[c] for c in sorted(mapping)}, index=index)
     raw = raw[raw.notna().any(axis=1)]          # blank rows are skipped, row numbers kept
     if len(raw) > threshold("max_rows"):
         findings.append(finding("E006", "rows", sheet=sheet.name, limit=threshold("max_rows")))
         return None
     raw.index = pd.Index(raw.index.to_numpy(), name="row")
-    raw = _drop_total_row(raw)
+    totals = _total_rows(sheet, body, header_idx, raw, mapping)
+    if totals:
+        raw = raw.drop(index=totals)
     frame.raw = raw
     frame.data = typed_frame(sheet, raw)
     return frame
 
 
+def _read_columns(header: _Header) -> list[int]:
+    return sorted(set(header.mapping) | {c for cols in header.repeated.values() for c in cols})
+
+
+def _repeated_column(sheet: Sheet, header: _Header, key: str, cols: list[int]) -> Finding:
+    """E007: a field matched by two or more columns; the finding names every header cell."""
+    row = header.row + 1
+    first = header.first_row + 1 if header.first_row is not None else row
+    cells = [f"{column_letter(c)}{first}" if first == row else f"{column_letter(c)}{first}:{column_letter(c)}{row}"
+             for c in cols]
+    shown = [f"{cell} ('{header.cells[c]}')" for cell, c in zip(cells, cols)]
+    return finding("E007", sheet=sheet.name, row=row, column=sheet.column(key).header, cell=cells[0],
+                   value=", ".join(cells), cells=", ".join(shown[:-1]) + " and " + shown[-1])
+
+
 def _column_text(values: list, index: pd.Index) -> pd.Series:
-    """One column's cells as text; long text-only columns take a vectorised path."""
-    if len(values) > 2000 and all(type(v) is str for v in values):
+    """One column's cells as the text a person sees (`parse.cell_text`), typed whole: text is
+    stripped and whole numbers lose their '.0' in vectorised passes; only other kinds of cell
+    (dates, durations, Yes/No) are turned into text one by one."""
+    if len(values) < _LONG:
+        return pd.Series([parse.cell_text(v) for v in values], index=index, dtype="string")
+    if all(type(v) is str for v in values):
         text = pd.Series(values, index=index, dtype="string").str.strip()
         return text.mask(text == "")
-    return pd.Series([parse.cell_text(v) for v in values], index=index, dtype="string")
+    kinds = np.fromiter((_KIND.get(type(v), 2) for v in values), dtype=np.int8, count=len(values))
+    cells = np.array(values, dtype=object)
+    out = np.full(len(values), None, dtype=object)
+    is_text, is_float = kinds == 0, kinds == 1
+    if is_text.any():
+        text = pd.Series(cells[is_text], dtype="string").str.strip()
+        out[is_text] = text.mask(text == "").to_numpy(dtype=object, na_value=None)
+    if is_float.any():
+        out[is_float] = _number_text(cells[is_float].astype("float64"))
+    is_date = kinds == 3
+    if is_date.any():
+        out[is_date] = [v.isoformat() for v in cells[is_date].tolist()]
+    other = np.flatnonzero(kinds == 2)
+    if len(other):
+        out[other] = [parse.cell_text(values[i]) for i in other.tolist()]
+    return pd.Series(out, index=index, dtype="string")
 
 
-def _drop_total_row(raw: pd.DataFrame) -> pd.DataFrame:
-    """A 'Total' row pasted under the data is not a data row."""
-    if raw.empty:
-        return raw
-    last = raw.iloc[-1]
-    first_text = next((v for v in last if isinstance(v, str)), None)
-    if first_text and normalise_header(first_text) in _TOTAL_WORDS:
-        return raw.iloc[:-1]
-    return raw
+_ERRORS = frozenset(ERROR_VALUES)
+_LONG = 2000    # below this, one by one is quicker than the vectorised passes' fixed cost
+_KIND = {str: 0, float: 1, dt.date: 3}    # any other type of cell value is turned into text one by one
+
+
+def _number_text(numbers: np.ndarray) -> np.ndarray:
+    """Numbers as `parse.cell_text` shows them ('10', '31.39'), cast by Arrow where its shortest
+    round-trip text is Python's own (whole numbers below 1e15; others from 1e-4 to 1e9)."""
+    shown = np.empty(len(numbers), dtype=object)
+    size = np.abs(numbers)
+    whole = (numbers == np.trunc(numbers)) & (size < 1e15)
+    plain = ~whole & (size >= 1e-4) & (size < 1e9)
+    shown[whole] = pa.array(numbers[whole].astype(np.int64)).cast(pa.string()).to_numpy(zero_copy_only=False)
+    shown[plain] = pa.array(numbers[plain]).cast(pa.string()).to_numpy(zero_copy_only=False)
+    rest = ~(whole | plain)
+    shown[rest] = [repr(v) for v in numbers[rest].tolist()]
+    return shown
+
+
+def _total_rows(sheet: Sheet, body: list[list], header_idx: int, raw: pd.DataFrame, mapping: dict[int, str]) -> list[int]:
+    """Excel rows that are totals or footnotes, not data: never read as assignments.
+
+    A total row is labelled in its first filled cell ('Total', 'Total (12 workers)', 'Grand
+    Total', 'TOTAL:', 'Sub-total') and, on a sheet with SWE numbers, has none. A footnote is a
+    single text cell with words ('Source: MSP extract ...') after the data: below a total row or
+    a blank row.
+    """
+    swe_cols = [c for c, k in mapping.items() if sheet.column(k).kind == SWE]
+    swe_keys = [mapping[c] for c in swe_cols]
+    drop, rows = [], raw.index.tolist()
+    unlabelled = raw.index[raw[swe_keys].isna().all(axis=1)].tolist() if swe_keys else rows   # no SWE number
+    for excel_row in unlabelled:
+        cells = body[excel_row - header_idx - 2]
+        first = next((v for v in cells if v != "" and v is not None), None)
+        if type(first) is str and first.lstrip()[:1] in _TOTAL_INITIALS and _TOTAL.match(first.strip()) and \
+                not any(c < len(cells) and cells[c] != "" for c in swe_cols):
+            drop.append(excel_row)
+    # footnotes: from the bottom, single-text-cell rows separated from the data by a gap or a total
+    for i in range(len(rows) - 1, 0, -1):
+        cells = [v for v in body[rows[i] - header_idx - 2] if v != "" and v is not None]
+        after_gap = rows[i] - rows[i - 1] > 1 or rows[i - 1] in drop
+        if len(cells) == 1 and isinstance(cells[0], str) and _FOOTNOTE.search(cells[0].strip()) and after_gap:
+            drop.append(rows[i])
+        elif rows[i] not in drop:
+            break
+    return sorted(set(drop))
 
 
 def _read_key_values(sheet: Sheet, name: str, rows: list[list]) -> ReturnSheet:
@@ -263,38 +475,29 @@ def _read_key_values(sheet: Sheet, name: str, rows: list[list]) -> ReturnSheet:
     return out
 
 
-# --- formulas Excel never calculated -------------------------------------------------------------
+# --- cells calamine reads as blank but are not ------------------------------------------------
 
-_FORMULA_RE = re.compile(rb"<f[ >/]")
-_VALUE_RE = re.compile(rb"<v>[^<]")
-_REF_RE = re.compile(rb'\br="([A-Z]+)([0-9]+)"')
+def _report_error_values(sheet: Sheet, wb: Workbook, frame: SheetFrame | None) -> None:
+    """E112 on every cell the return reads that holds an Excel error value ('#N/A', '#REF!'...).
 
-
-def _formulas_without_values(path, names: set[str]) -> dict[str, list[tuple[str, int]]]:
-    """Sheet name -> [(column letter, row)] of formula cells with no cached value.
-
-    Calamine reads such a cell as blank; a person would expect the formula's result, so it is
-    reported instead of being silently read as empty.
+    The error's text is kept as the cell's value, so it is never read as blank (an End date of
+    #N/A is not 'ongoing'); other findings on the same cell are dropped, as for formulas.
     """
-    out: dict[str, list[tuple[str, int]]] = {}
-    try:
-        with zipfile.ZipFile(path) as zf:
-            for name, part, _ in sheet_names_and_parts(zf):
-                if name not in names or part is None:
-                    continue
-                data = zf.read(part)
-                end = data.find(b"</sheetData>")
-                for m in _FORMULA_RE.finditer(data, data.find(b"<sheetData"), end if end >= 0 else len(data)):
-                    # Only cells holding a formula are looked at: the cell around this <f>.
-                    start, stop = data.rfind(b"<c ", 0, m.start()), data.find(b"</c>", m.end())
-                    cell = data[start:stop]
-                    if not _VALUE_RE.search(cell) and b"<is>" not in cell:
-                        ref = _REF_RE.search(cell, 0, cell.find(b">"))
-                        if ref:
-                            out.setdefault(name, []).append((ref.group(1).decode(), int(ref.group(2))))
-    except (zipfile.BadZipFile, KeyError, OSError):
-        return out
-    return out
+    if frame is None:
+        ret = wb.return_sheet
+        found = [(key, row, cell, text) for key, text in (ret.raw.items() if ret else ())
+                 if text in ERROR_VALUES for row, cell in [ret.cells[key]]]
+        headers = {key: sheet.column(key).header for key, *_ in found}
+    else:
+        found = []
+        for key in frame.error_columns:
+            col = frame.raw[key]
+            bad = col[col.isin(ERROR_VALUES).fillna(False)]
+            found += [(key, int(row), frame.cell(key, int(row)), text) for row, text in bad.items()]
+        headers = {key: frame.header(key) for key, *_ in found}
+    for key, row, cell, text in found:
+        wb.findings.append(finding("E112", sheet=sheet.name, row=row, column=headers[key], cell=cell, value=text))
+        wb.formula_cells.add((sheet.name, cell))
 
 
 def _report_formula_gaps(sheet: Sheet, wb: Workbook, cells: list[tuple[str, int]]) -> None:

@@ -21,7 +21,11 @@ _SWE = re.compile(r"^SW0*([1-9][0-9]{0,6})$")
 _DATE_FORMATS = ("%d/%m/%Y", "%d/%m/%y", "%d-%m-%Y", "%d.%m.%Y", "%d %b %Y", "%d %B %Y", "%d-%b-%Y", "%d-%b-%y",
                  "%Y/%m/%d", "%b %d, %Y", "%B %d, %Y")
 _MONTH_FORMATS = ("%Y-%m", "%Y/%m", "%b %Y", "%B %Y", "%b-%Y", "%b-%y", "%m/%Y", "%m-%Y")
+_TIME_OF_DAY = r"[T\s]+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s*[AaPp]\.?[Mm]\.?)?$"   # '26/05/2025 00:00'
+_DURATION = r"^(\d+):([0-5]\d)(?::([0-5]\d))?$"                                            # '37:30' hours
 EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+EXCEL_EPOCH_1904 = dt.datetime(1904, 1, 1)
+_DURATION_ONLY = dt.datetime(1900, 3, 1)   # Excel shows serials before this in [h]:mm, not as dates
 
 
 def cell_text(value) -> str | None:
@@ -38,10 +42,35 @@ def cell_text(value) -> str | None:
             return str(int(value))
         return repr(value)
     if isinstance(value, dt.datetime):
+        if value < _DURATION_ONLY and value.time() != dt.time():   # 1.5625 in an h:mm cell: 37:30 hours
+            return _hours_minutes(value - dt.datetime(1899, 12, 31))   # serial 1 is 1900-01-01 here
         return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
     if isinstance(value, dt.date):
         return value.isoformat()
+    if isinstance(value, dt.timedelta):                            # a [h]:mm duration: as Excel shows it
+        return _hours_minutes(value)
+    if isinstance(value, dt.time):
+        return _hours_minutes(dt.timedelta(hours=value.hour, minutes=value.minute, seconds=value.second))
     return str(value).strip() or None
+
+
+def _hours_minutes(span: dt.timedelta) -> str:
+    """A duration as Excel's [h]:mm shows it: 37:30 (seconds only when there are any)."""
+    seconds = round(span.total_seconds())
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}" + (f":{secs:02d}" if secs else "")
+
+
+def serial_date(value, date1904: bool):
+    """A date serial in a cell not formatted as a date, counted from the workbook's own epoch.
+
+    A workbook on the 1904 date system (Excel for Mac) stores 26/05/2025 as 44341, not 45803;
+    read with the 1900 epoch it would be four years out. Other values are returned unchanged.
+    """
+    if date1904 and isinstance(value, float) and not isinstance(value, bool) and 0 < value < 2_958_465:
+        return EXCEL_EPOCH_1904 + dt.timedelta(days=value)
+    return value
 
 
 def display_date(value) -> str:
@@ -49,8 +78,11 @@ def display_date(value) -> str:
     return "" if value is None or pd.isna(value) else pd.Timestamp(value).strftime("%d/%m/%Y")
 
 
-def number(raw: pd.Series) -> pd.Series:
-    """Money or numbers: '£1,234.50' -> 1234.5; '(12)' -> -12; anything else NaN."""
+def number(raw: pd.Series, durations: bool = False) -> pd.Series:
+    """Money or numbers: '£1,234.50' -> 1234.5; '(12)' -> -12; anything else NaN.
+
+    With `durations`, hours entered as a duration count as hours: '37:30' -> 37.5.
+    """
     # Most cells are plain numbers: one vectorised pass, then clean up only the rest.
     out = pd.Series(pd.to_numeric(raw, errors="coerce").to_numpy(dtype="float64", na_value=np.nan), index=raw.index)
     todo = out.isna() & raw.notna()
@@ -58,12 +90,21 @@ def number(raw: pd.Series) -> pd.Series:
         text = raw[todo].astype("string").str.replace(_MONEY_JUNK, "", regex=True)
         text = text.str.replace(r"^\((.*)\)$", r"-\1", regex=True)
         out[todo] = pd.to_numeric(text, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        if durations:
+            parts = raw[todo].astype("string").str.strip().str.extract(_DURATION).astype("float64")
+            hours = parts[0] + parts[1] / 60 + parts[2].fillna(0) / 3600
+            out[todo] = out[todo].fillna(hours)
     return out
 
 
 def date(raw: pd.Series) -> pd.Series:
-    """Excel dates (read as ISO), ISO text, dd/mm/yyyy text and other day-first spellings -> datetime64."""
+    """Excel dates (read as ISO), ISO text, dd/mm/yyyy text and other day-first spellings -> datetime64.
+
+    A time of day typed after the date ('26/05/2025 00:00', '2025-05-26T09:00') is ignored.
+    """
     text = raw.astype("string")
+    if text.str.contains(":", regex=False).any():
+        text = text.str.replace(_TIME_OF_DAY, "", regex=True)
     out = _fill_formats(pd.to_datetime(text.str.slice(0, 10), format="%Y-%m-%d", errors="coerce"), text, _DATE_FORMATS)
     todo = out.isna() & text.notna()
     if todo.any():   # an Excel serial number in a cell not formatted as a date
@@ -128,11 +169,9 @@ def references(raw: pd.Series) -> pd.Series:
 
 def swe(raw: pd.Series) -> pd.Series:
     """SWE numbers normalised: case and spaces ignored, leading zeros dropped ('sw 000123' -> 'SW123')."""
-    out = []
-    for v in _objects(raw):
-        m = _SWE.match(re.sub(r"[\s\-]", "", v.upper())) if v is not None else None
-        out.append(f"SW{m.group(1)}" if m else None)
-    return pd.Series(out, index=raw.index, dtype="string")
+    text = raw.astype("string").str.upper().str.replace(r"[\s\-]", "", regex=True)
+    digits = text.str.extract(_SWE.pattern, expand=False)
+    return ("SW" + digits).astype("string")
 
 
 def _objects(raw: pd.Series) -> list:
@@ -141,7 +180,10 @@ def _objects(raw: pd.Series) -> list:
 
 
 def la_code(raw: pd.Series) -> pd.Series:
+    """A 3-digit DfE LA code; number-like text as a spreadsheet shows a number ('869.0') is 869."""
     text = raw.astype("string").str.strip()
+    if text.str.contains(".", regex=False).any():
+        text = text.str.replace(r"^(\d{3})\.0*$", r"\1", regex=True)
     return text.where(text.str.fullmatch(r"\d{3}"), None).astype("string")
 
 
@@ -166,7 +208,7 @@ def typed(raw: pd.Series, column: Column) -> pd.Series:
 def _parsed(kind: str, choices: tuple[str, ...], values: tuple) -> pd.api.extensions.ExtensionArray | np.ndarray:
     raw = pd.Series(values, dtype="string")
     if kind in (MONEY, NUMBER):
-        out = number(raw)
+        out = number(raw, durations=kind == NUMBER)
     elif kind == DATE:
         out = date(raw)
     elif kind == MONTH:

@@ -165,9 +165,12 @@ def schema_findings(frame: SheetFrame) -> list[Finding]:
             continue
         col = sheet.column(case.column)
         row = int(case.index)
+        if variant == "missing" and not col.choices and "{choices}" in catalogue()[code].messages.get(variant, ""):
+            variant = "blank"                # no list to choose from: the message says what to enter instead
         out.append(finding(code, variant, sheet=sheet.name, row=row, column=frame.header(col.key),
                            cell=frame.cell(col.key, row), value=frame.value(col.key, row),
-                           choices=choices_text(col), earliest=earliest, latest=latest))
+                           choices=choices_text(col), earliest=earliest, latest=latest,
+                           entry=col.note[:1].lower() + col.note[1:].rstrip(".")))
     return out
 
 
