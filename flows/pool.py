@@ -13,8 +13,9 @@ only process that writes the warehouse, while later batches are still being vali
 
 Only file names and Q514's previous totals (money per LA and quarter, no personal data) pass
 through Prefect; a worker's answer (which holds the workbook's rows, SWE numbers included) travels
-as a file in that private folder, as between `pipeline.ahead`'s processes. A batch that fails or
-whose answer is missing costs nothing but time: the recorder validates those files itself.
+as a file in that private folder, as between `pipeline.ahead`'s processes. A batch that fails, that
+no worker starts within START_TIMEOUT_SECONDS, or whose answer is missing costs nothing but time:
+the recorder validates those files itself.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -34,6 +36,7 @@ configure()   # Prefect reads its settings on import
 from prefect import flow  # noqa: E402
 from prefect.client.orchestration import get_client  # noqa: E402
 from prefect.deployments import run_deployment  # noqa: E402
+from prefect.states import Cancelled  # noqa: E402
 
 from flows.logs import run_logger  # noqa: E402
 from pipeline import ahead, store, warehouse  # noqa: E402
@@ -41,6 +44,7 @@ from pipeline.contract import Quarter  # noqa: E402
 
 BATCH_FLOW = "validate-batch"
 POLL_SECONDS = 0.5
+START_TIMEOUT_SECONDS = 120
 
 
 @flow(name=BATCH_FLOW)
@@ -104,24 +108,35 @@ def spread(paths: list[Path], quarter: str | None, deployment: str, batches: int
         "files": [str(p) for p in part], "quarter": quarter, "previous_totals": totals, "staging": str(staging)})
         for part in parts]
     run_logger().info("%d file(s) in %d batch run(s) of %s on the work pool", len(paths), len(runs), deployment)
+    done = threading.Event()
     waiting = ThreadPoolExecutor(max_workers=len(runs), thread_name_prefix="batch")
-    futures = [waiting.submit(_answers, run.id, staging, part[0].name) for run, part in zip(runs, parts)]
+    futures = [waiting.submit(_answers, run.id, staging, part[0].name, done) for run, part in zip(runs, parts)]
     answers = PoolAnswers(list(zip(parts, futures)), staging)
     try:
         with ahead.validating_with(answers):
             yield answers
     finally:
-        waiting.shutdown(wait=False, cancel_futures=True)
+        done.set()            # a run still unfinished (the block failed) is cancelled by its waiter
+        waiting.shutdown(wait=True, cancel_futures=True)
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _answers(run_id, staging: Path, first: str) -> dict[str, list]:
-    """Wait for a batch run to finish; its manifest (file -> [answer, feedback workbook] names)."""
+def _answers(run_id, staging: Path, first: str, done: threading.Event) -> dict[str, list]:
+    """Wait for a batch run to finish; its manifest (file -> [answer, feedback workbook] names). A run
+    no worker has started within START_TIMEOUT_SECONDS (every slot busy: say one worker with
+    `--limit 1`, taken by the quarterly run itself), or still unfinished when `done` is set, is
+    cancelled, and the writer validates its files."""
+    waited_since = time.monotonic()
     with get_client(sync_client=True) as client:
         while True:
             state = client.read_flow_run(run_id).state
             if state is not None and state.is_final():
                 break
+            not_started = state is None or state.is_scheduled() or state.is_pending()
+            if done.is_set() or (not_started and time.monotonic() - waited_since > START_TIMEOUT_SECONDS):
+                client.set_flow_run_state(run_id, Cancelled(message="not needed any more or no worker was free"),
+                                          force=True)
+                raise TimeoutError(f"batch run {run_id} cancelled before it finished")
             time.sleep(POLL_SECONDS)
     if not state.is_completed():
         raise RuntimeError(f"batch run {run_id} ended {state.name}")
