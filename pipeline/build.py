@@ -174,14 +174,21 @@ def _shared_outputs(con, folder: Path, q: Quarter, tables: dict[str, pd.DataFram
     return files
 
 
+def spare_cores() -> float:
+    """Cores the machine's other work leaves idle, on average over the last minute (load average)."""
+    return (os.cpu_count() or 1) - os.getloadavg()[0]
+
+
 @contextmanager
 def _per_la_pool(las: int):
     """Worker processes for the per-LA DfE returns (one per core), or None when there are too few LAs
-    to be worth a pool's start-up (~0.5 s of CPU in its server, which overlaps the shared outputs).
-    Workers fork from a server that has imported only the writers, so no DuckDB connection or
-    Prefect thread is inherited (as in `pipeline.ahead`); a worker's error fails the build."""
+    to be worth a pool's start-up (~0.5 s of CPU in its server, which overlaps the shared outputs) or
+    no core is idle: on a saturated 2-core host more processes get no more CPU, and the pool's
+    overhead made the build 0.65–0.9× as fast (benchmarks). Workers fork from a server that has
+    imported only the writers, so no DuckDB connection or Prefect thread is inherited (as in
+    `pipeline.ahead`); a worker's error fails the build."""
     workers = min(os.cpu_count() or 1, las)
-    if workers < 2 or las < PARALLEL_MIN_LAS:
+    if workers < 2 or las < PARALLEL_MIN_LAS or spare_cores() < 1:
         yield None
         return
     ctx = multiprocessing.get_context("forkserver")
