@@ -228,7 +228,7 @@ def flow_phases(log: str, started: float, ended: float) -> dict[str, float]:
         h, m, sec = found[-1 if last else 0]
         midnight = time.mktime(time.localtime(started)[:3] + (0, 0, 0, 0, 0, -1))
         return midnight + int(h) * 3600 + int(m) * 60 + float(sec)
-    marks = [started, at("Quarterly return for"), at("new workbook"), at(r"\.xlsx: ", last=True), at("Built "), ended]
+    marks = [started, at("Quarterly return for"), at("new file"), at(r"\.xlsx: ", last=True), at("Built "), ended]
     if None in marks:
         return {}
     names = ("until the flow runs", "ingest subflow start", "the files", "build", "summary and stopping")

@@ -29,9 +29,16 @@ from flows.logs import run_logger  # noqa: E402
 
 from pipeline import intake  # noqa: E402
 from pipeline import store  # noqa: E402
+from pipeline.redaction import redact_name  # noqa: E402
 
 
-@task(task_run_name="ingest-{path.name}", cache_policy=NO_CACHE)
+def _run_name() -> str:
+    """`ingest-<file name>`, anything like an SWE number in the name removed (it reaches Prefect's database)."""
+    from prefect.runtime import task_run
+    return f"ingest-{redact_name(Path(task_run.parameters['path']).name)}"
+
+
+@task(task_run_name=_run_name, cache_policy=NO_CACHE)
 def ingest_file(inbox: Path, path: Path, quarter: str | None) -> dict:
     """Submit, file away and answer one workbook; its summary row."""
     return intake.take(inbox, path, quarter)
@@ -48,22 +55,24 @@ def ingest_inbox(inbox_dir: str | Path, quarter: str | None = None, min_age_seco
     inbox = Path(inbox_dir).resolve()
     inbox.mkdir(parents=True, exist_ok=True)
     paths = intake.new_files(inbox, min_age_seconds)
-    log.info("%d new workbook(s) in %s", len(paths), inbox)
+    log.info("%d new file(s) in %s", len(paths), inbox)
+    for path, why in intake.skipped(inbox, min_age_seconds):
+        log.info("%s: not taken now: %s", redact_name(path.name), why)
     rows = []
-    # one warehouse connection for the whole inbox, not one per file; files validated and answered in
-    # worker processes ahead of the task that records each one
-    early = (pool.spread(paths, quarter, batch_deployment, batches) if batch_deployment
-             else store.validating_ahead(paths, quarter, feedback=True))
-    with store.session(), early:
+    # files validated and answered ahead of the task that records each one, in worker processes here or by
+    # a work pool's workers (each recorded under the warehouse's write lock for that file only, so other
+    # writers interleave)
+    with (pool.spread(paths, quarter, batch_deployment, batches) if batch_deployment
+          else store.validating_ahead(paths, quarter, feedback=True)):
         for path in paths:
             state = ingest_file(inbox, path, quarter, return_state=True)
             if state.is_completed():
                 r = state.result()
-                log.info("%s: LA %s %s (%s errors, %s queries)%s", path.name, r["la_code"] or "?", r["status"],
+                log.info("%s: LA %s %s (%s errors, %s queries)%s", r["file"], r["la_code"] or "?", r["status"],
                          r["errors"], r["queries"], f"; {r['error']}" if r["error"] else "")
             else:
-                r = intake.row(path, error=str(state.message or state.name))
-                log.warning("%s: failed (%s); left in the inbox for the next run", path.name, r["error"])
+                r = intake.row(path, error=redact_name(str(state.message or state.name)))
+                log.warning("%s: failed (%s); left in the inbox for the next run", r["file"], r["error"])
             rows.append(r)
     summary = intake.summarise(inbox, rows)
     create_markdown_artifact(

@@ -39,7 +39,7 @@ from prefect.deployments import run_deployment  # noqa: E402
 from prefect.states import Cancelled  # noqa: E402
 
 from flows.logs import run_logger  # noqa: E402
-from pipeline import ahead, store, warehouse  # noqa: E402
+from pipeline import ahead, locks, store, warehouse  # noqa: E402
 from pipeline.contract import Quarter  # noqa: E402
 
 BATCH_FLOW = "validate-batch"
@@ -77,6 +77,10 @@ class PoolAnswers(ahead.Ahead):
         self._batch_of = {path: future for paths, future in batches for path in paths}
         self._folder = staging
 
+    def ready(self, path) -> bool:
+        future = self._batch_of.get(Path(path).resolve())
+        return future.done() if future is not None else super().ready(path)
+
     def take(self, path, sha256: str):
         path = Path(path).resolve()
         future = self._batch_of.pop(path, None)
@@ -100,8 +104,11 @@ def spread(paths: list[Path], quarter: str | None, deployment: str, batches: int
         yield None
         return
     staging = Path(tempfile.mkdtemp(prefix=".validating-", dir=paths[0].parent))   # 0700, beside the inbox
-    with store.opened(store.paths()) as con:
-        totals = [[la, q, total] for (la, q), total in warehouse.accepted_totals(con).items()]
+    try:
+        with store.reading(store.paths(), wait=1.0) as con:
+            totals = [[la, q, total] for (la, q), total in warehouse.accepted_totals(con).items()]
+    except locks.WarehouseBusy:   # recording checks Q514 again against the warehouse as it is then
+        totals = []
     size = -(-len(paths) // max(1, min(batches, len(paths))))
     parts = [paths[i:i + size] for i in range(0, len(paths), size)]
     runs = [run_deployment(deployment, timeout=0, parameters={

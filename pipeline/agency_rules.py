@@ -1,4 +1,4 @@
-"""The agency-rules queries (Q501–Q511, Q513, Q514): does each assignment follow DfE's agency rules?
+"""The agency-rules queries (Q501–Q511, Q513–Q515, Q518): does each assignment follow DfE's agency rules?
 
 Each per-assignment rule is a vectorised mask over the Assignments frame (`BREACHES`). The
 registered rule turns the breaching rows into findings, and derived compliance (compliance.py)
@@ -13,6 +13,10 @@ contract started before 31 Oct 2024 is legacy the same way for identification an
 and the cost and benchmark checks (Q510 costs, Q511, Q513, Q514) test the data, not the rules, and
 always apply. Once the transition is over, a legacy assignment is held to the cap in force on
 `transition_end`, since no cap was in force on its start date.
+
+Caps for existing arrangements: for a quarter ending after `caps_apply_to_existing_from` (default
+1 Oct 2025), an assignment still active on that day is judged against the cap in force on the later
+of its start date and that day (DfE: caps apply to existing arrangements "shortly thereafter").
 """
 from __future__ import annotations
 
@@ -23,6 +27,7 @@ import pandas as pd
 
 from pipeline.checks import team_ref
 from pipeline.config import threshold
+from pipeline.contract import COOL_OFF_EXCEPTIONS, PROJECT_MODELS
 from pipeline.findings import finding
 from pipeline.ingest import SheetFrame
 from pipeline.parse import display_date
@@ -30,7 +35,12 @@ from pipeline.reference import la_any, latest_agency_headcount
 from pipeline.registry import rule
 from pipeline.submission import Submission
 
-TRANSITIONAL = ("Q501", "Q502", "Q503", "Q504", "Q505", "Q506")
+TRANSITIONAL = ("Q501", "Q502", "Q503", "Q504", "Q505", "Q506", "Q518")
+# Cool-off exceptions that excuse a same-region move. "Different region" does not: the previous LA
+# is in this region, so the exception recorded is wrong (data-contract Q504).
+EXCUSING = tuple(e for e in COOL_OFF_EXCEPTIONS if e not in ("None", "Different region"))
+# Leavers whose leaving reason is itself a cool-off exception (X602, and Q504 for an own leaver).
+EXCEPTED_LEAVERS = ("Redundancy", "Probation")
 
 
 def _day(name: str) -> pd.Timestamp:
@@ -54,13 +64,27 @@ def cap_for(ctx: Submission, d: pd.DataFrame) -> pd.Series:
     return ctx.once(("cap", id(d)), lambda: _caps(ctx, d))
 
 
+def cap_day(ctx: Submission, d: pd.DataFrame) -> pd.Series:
+    """The day whose cap applies to each assignment (datetime64; NaT where no start date).
+
+    Its start date; a legacy start (before `rules_in_force`) -> `transition_end`, when caps were first
+    in force; and, for a quarter ending after `caps_apply_to_existing_from`, an assignment still active
+    on that day -> the later of its start and that day.
+    """
+    on = d["start_date"].mask(d["start_date"] < _day("rules_in_force"), _day("transition_end"))
+    existing_from = _day("caps_apply_to_existing_from")
+    if ctx.quarter is not None and pd.Timestamp(ctx.quarter.end) > existing_from:
+        active = (d["end_date"].isna() | (d["end_date"] >= existing_from)).astype(bool)
+        on = on.mask(active & (on < existing_from), existing_from)
+    return on
+
+
 def _caps(ctx: Submission, d: pd.DataFrame) -> pd.Series:
     if ctx.la is None:
         return pd.Series(np.nan, index=d.index)
-    on = d["start_date"].mask(d["start_date"] < _day("rules_in_force"), _day("transition_end"))
     region = ctx.la.region_code
     values = [ctx.caps.cap(region, role, day.date()) if isinstance(role, str) and not pd.isna(day) else None
-              for role, day in zip(d["role_category"].to_numpy(dtype=object, na_value=None), on)]
+              for role, day in zip(d["role_category"].to_numpy(dtype=object, na_value=None), cap_day(ctx, d))]
     return pd.Series(values, index=d.index, dtype="float64")
 
 
@@ -69,16 +93,95 @@ def over_cap(ctx: Submission, d: pd.DataFrame) -> pd.Series:
     return (d["cap_basis_rate"].round(2) > cap_for(ctx, d)).astype(bool)
 
 
-def cool_off(ctx: Submission, d: pd.DataFrame) -> pd.Series:
-    """Left a permanent post in an LA of this LA's region, and started before date left + N calendar months."""
+def blank(ctx: Submission, d: pd.DataFrame, key: str) -> pd.Series:
+    """The cell is empty as typed in (a value that did not parse is an error of its own, not blank)."""
+    sheet = ctx.sheet("Assignments")
+    if sheet is not None and sheet.data is d and key in sheet.raw.columns:
+        return sheet.raw[key].isna().astype(bool)
+    return d[key].isna().astype(bool)
+
+
+def cool_off_variant(ctx: Submission, d: pd.DataFrame) -> pd.Series:
+    """Q504's message variant for each breaching row, NA elsewhere (data-contract Q504):
+
+    after_start / different_region / default - declared: left a permanent post at an LA of this
+        region under `cool_off_months` before the start (or after it), and no exception excuses it;
+    own_leaver - on this LA's own Leavers sheet, left under `cool_off_months` before the start (a
+        leaver who went through redundancy or probation is excepted);
+    unknown - 'Unknown' whether they left a permanent post: not checked.
+    """
+    return ctx.once(("cool_off", id(d)), lambda: _cool_off_variant(ctx, d))
+
+
+def _cool_off_variant(ctx: Submission, d: pd.DataFrame) -> pd.Series:
+    out = pd.Series(pd.NA, index=d.index, dtype="string")
     if ctx.la is None:
-        return pd.Series(False, index=d.index)
+        return out
+    months = pd.DateOffset(months=threshold("cool_off_months"))
     region = ctx.la.region_code
+    excused = one_of(d["cool_off_exception"], *EXCUSING)
     same = [c for c in d["previous_la_code"].dropna().unique() if (la := la_any(c)) and la.region_code == region]
-    same_region = one_of(d["previous_la_code"], *same)
-    within = d["start_date"] < d["date_left_permanent_post"] + pd.DateOffset(months=threshold("cool_off_months"))
-    no_exception = d["cool_off_exception"].isna() | one_of(d["cool_off_exception"], "None")
-    return one_of(d["left_permanent_post"], "Yes") & same_region & within.astype(bool) & no_exception.astype(bool)
+    left = d["date_left_permanent_post"]
+    within = (d["start_date"] < left + months).astype(bool)
+    declared = one_of(d["left_permanent_post"], "Yes") & one_of(d["previous_la_code"], *same) & within & ~excused
+    left_after = declared & (left > d["start_date"]).astype(bool)
+    out[one_of(d["left_permanent_post"], "Unknown") & ~excused] = "unknown"
+    out[own_leaver(ctx, d).notna() & ~excused] = "own_leaver"
+    out[declared] = "default"
+    out[declared & one_of(d["cool_off_exception"], "Different region")] = "different_region"
+    out[left_after] = "after_start"
+    return out
+
+
+def own_leaver(ctx: Submission, d: pd.DataFrame) -> pd.Series:
+    """For each assignment whose worker is on this LA's Leavers sheet and started under
+    `cool_off_months` after leaving (or before): that leaver's row; NA elsewhere. Leavers who went
+    through redundancy or probation are exceptions, as in X602."""
+    leavers = ctx.frame("Leavers")
+    leavers = leavers[leavers["swe_number"].notna() & leavers["date_left"].notna()
+                      & ~one_of(leavers["reason"], *EXCEPTED_LEAVERS)]
+    out = pd.Series(pd.NA, index=d.index, dtype="Int64")
+    if leavers.empty:
+        return out
+    a = d.loc[d["swe_number"].notna() & d["start_date"].notna(), ["swe_number", "start_date"]].rename_axis("row")
+    pairs = a.reset_index().merge(leavers.rename_axis("leaver_row").reset_index(), on="swe_number")
+    pairs = pairs[pairs["start_date"] < pairs["date_left"] + pd.DateOffset(months=threshold("cool_off_months"))]
+    first = pairs.sort_values(["row", "date_left"], ascending=[True, False]).drop_duplicates("row")
+    out[first["row"].to_numpy()] = first["leaver_row"].to_numpy()
+    return out
+
+
+def references_short(ctx: Submission, d: pd.DataFrame) -> pd.Series:
+    """Q505's variant per row, NA where fine: 'No' (not_obtained), a count under `min_references`
+    (too_few), or blank (not_recorded). 'Yes' is read as the minimum met."""
+    ref = d["reference_obtained"]
+    count = pd.to_numeric(ref.where(~ref.isin(["Yes", "No"])), errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    out = pd.Series(pd.NA, index=d.index, dtype="string")
+    out[count < threshold("min_references")] = "too_few"
+    out[one_of(ref, "No")] = "not_obtained"
+    out[blank(ctx, d, "reference_obtained")] = "not_recorded"
+    return out
+
+
+def notice_short(ctx: Submission, d: pd.DataFrame) -> pd.Series:
+    """Q506: notice under `min_notice_weeks`, unless the permanent equivalent's notice is under that
+    too and the assignment gives at least as much. A longer notice is never a breach."""
+    notice, permanent, minimum = d["notice_period_weeks"], d["permanent_notice_weeks"], threshold("min_notice_weeks")
+    permanent_rule = permanent.notna() & (permanent < minimum) & (notice >= permanent)
+    return ((notice < minimum) & ~permanent_rule).astype(bool)
+
+
+def missing_components(ctx: Submission, d: pd.DataFrame) -> pd.DataFrame:
+    """Q515: for each cap-basis component, the rows whose payment route needs it and leave it blank
+    (threshold cap_basis_components: payment route -> component columns)."""
+    needs = threshold("cap_basis_components")
+    keys = sorted({k for ks in needs.values() for k in ks}, key=list(d.columns).index)
+    out = pd.DataFrame(False, index=d.index, columns=keys)
+    for route, components in needs.items():
+        on_route = one_of(d["payment_route"], route)
+        for key in components:
+            out[key] |= on_route & blank(ctx, d, key)
+    return out
 
 
 def _pay_out_of_range(ctx: Submission, d: pd.DataFrame) -> pd.Series:
@@ -86,15 +189,22 @@ def _pay_out_of_range(ctx: Submission, d: pd.DataFrame) -> pd.Series:
     return ((d["hourly_pay_rate"] < low) | (d["hourly_pay_rate"] > high)).astype(bool)
 
 
+def _approvers() -> tuple[str, ...]:
+    return tuple(threshold("cap_breach_approvers"))
+
+
 BREACHES = {
     "Q501": lambda ctx, d: over_cap(ctx, d) & d["cap_approved_by"].isna().astype(bool),
-    "Q502": lambda ctx, d: over_cap(ctx, d) & one_of(d["cap_approved_by"], "Other"),
+    "Q502": lambda ctx, d: over_cap(ctx, d) & d["cap_approved_by"].notna().astype(bool)
+    & ~one_of(d["cap_approved_by"], *_approvers()),
     "Q503": lambda ctx, d: (d["pqe_years"] < threshold("min_pqe_years")).astype(bool),
-    "Q504": cool_off,
-    "Q505": lambda ctx, d: one_of(d["reference_obtained"], "No"),
-    "Q506": lambda ctx, d: (d["notice_period_weeks"] > threshold("max_notice_weeks")).astype(bool),
+    "Q504": lambda ctx, d: cool_off_variant(ctx, d).notna().astype(bool),
+    "Q505": lambda ctx, d: references_short(ctx, d).notna().astype(bool),
+    "Q506": notice_short,
     "Q507": lambda ctx, d: (d["hours_per_week"] > threshold("max_hours_per_week")).astype(bool),
     "Q508": _pay_out_of_range,
+    "Q515": lambda ctx, d: missing_components(ctx, d).any(axis=1).astype(bool),
+    "Q518": lambda ctx, d: over_cap(ctx, d) & ~one_of(d["cap_reported_to_riia"], "Yes"),
 }
 
 
@@ -119,28 +229,28 @@ def _breaching(ctx: Submission, code: str):
     return sheet, sheet.data, sheet.data.index[breaches(ctx, sheet.data, code)[0]]
 
 
-@rule("Q501")
-def cap_not_approved(ctx: Submission):
-    sheet, d, rows = _breaching(ctx, "Q501")
+def _cap_findings(ctx: Submission, code: str, column: str):
+    """Q501, Q502, Q518: one finding per breaching row on `column` (on the pay rate if the sheet
+    lacks it), naming the rate, the cap it was judged against, region, role, start and cap table."""
+    sheet, d, rows = _breaching(ctx, code)
     if not len(rows):
         return
     caps = cap_for(ctx, d)
-    key = "cap_approved_by" if "cap_approved_by" in sheet.positions else "hourly_pay_rate"
+    key = column if column in sheet.positions else "hourly_pay_rate"
     for row in rows:
-        yield sheet.finding("Q501", key, row, rate=d.at[row, "cap_basis_rate"], cap=caps[row], region=ctx.la.region,
+        yield sheet.finding(code, key, row, rate=d.at[row, "cap_basis_rate"], cap=caps[row], region=ctx.la.region,
                             role=d.at[row, "role_category"], start=display_date(d.at[row, "start_date"]),
                             table=ctx.caps.version)
 
 
+@rule("Q501")
+def cap_not_approved(ctx: Submission):
+    yield from _cap_findings(ctx, "Q501", "cap_approved_by")
+
+
 @rule("Q502")
 def cap_approver(ctx: Submission):
-    sheet, d, rows = _breaching(ctx, "Q502")
-    if not len(rows):
-        return
-    caps = cap_for(ctx, d)
-    for row in rows:
-        yield sheet.finding("Q502", "cap_approved_by", row, rate=d.at[row, "cap_basis_rate"], cap=caps[row],
-                            table=ctx.caps.version)
+    yield from _cap_findings(ctx, "Q502", "cap_approved_by")
 
 
 @rule("Q503")
@@ -155,26 +265,48 @@ def cool_off_period(ctx: Submission):
     sheet, d, rows = _breaching(ctx, "Q504")
     if sheet is None:
         return
-    key = "cool_off_exception" if "cool_off_exception" in sheet.positions else "date_left_permanent_post"
+    variants = cool_off_variant(ctx, d)
+    leaver_rows = own_leaver(ctx, d)
+    leavers = ctx.frame("Leavers")
+    limit = threshold("cool_off_months")
     for row in rows:
+        variant = variants[row]
+        start = display_date(d.at[row, "start_date"])
+        if variant == "unknown":
+            yield sheet.finding("Q504", "left_permanent_post", row, variant, limit=limit)
+            continue
+        key = "cool_off_exception" if "cool_off_exception" in sheet.positions else "start_date"
+        if variant == "own_leaver":
+            leaver = leaver_rows[row]
+            reason = leavers.at[leaver, "reason"]
+            yield sheet.finding("Q504", key, row, variant, start=start, limit=limit, leaver_row=int(leaver),
+                                left=display_date(leavers.at[leaver, "date_left"]),
+                                reason=reason if isinstance(reason, str) else "no reason given")
+            continue
         previous = d.at[row, "previous_la_code"]
-        yield sheet.finding("Q504", key, row, previous_la=previous, previous_name=la_any(previous).name,
-                            left=display_date(d.at[row, "date_left_permanent_post"]),
-                            start=display_date(d.at[row, "start_date"]), limit=threshold("cool_off_months"))
+        yield sheet.finding("Q504", key, row, variant, previous_la=previous, previous_name=la_any(previous).name,
+                            left=display_date(d.at[row, "date_left_permanent_post"]), start=start, limit=limit)
 
 
 @rule("Q505")
 def reference(ctx: Submission):
-    sheet, _, rows = _breaching(ctx, "Q505")
+    sheet, d, rows = _breaching(ctx, "Q505")
+    if not len(rows):
+        return
+    variants = references_short(ctx, d)
     for row in rows:
-        yield sheet.finding("Q505", "reference_obtained", row)
+        yield sheet.finding("Q505", "reference_obtained", row, variants[row], limit=threshold("min_references"))
 
 
 @rule("Q506")
 def notice(ctx: Submission):
-    sheet, _, rows = _breaching(ctx, "Q506")
+    sheet, d, rows = _breaching(ctx, "Q506")
     for row in rows:
-        yield sheet.finding("Q506", "notice_period_weeks", row, limit=threshold("max_notice_weeks"))
+        permanent = d.at[row, "permanent_notice_weeks"]
+        below_permanent = pd.notna(permanent) and permanent < threshold("min_notice_weeks")
+        yield sheet.finding("Q506", "notice_period_weeks", row, "permanent" if below_permanent else "default",
+                            limit=threshold("min_notice_weeks"),
+                            permanent=f"{permanent:g}" if pd.notna(permanent) else "")
 
 
 @rule("Q507")
@@ -190,6 +322,28 @@ def pay_rate(ctx: Submission):
     low, high = threshold("pay_rate_range")
     for row in rows:
         yield sheet.finding("Q508", "hourly_pay_rate", row, rate=d.at[row, "hourly_pay_rate"], low=low, high=high)
+
+
+@rule("Q515")
+def cap_basis_components(ctx: Submission):
+    sheet, d, rows = _breaching(ctx, "Q515")
+    if not len(rows):
+        return
+    missing = missing_components(ctx, d)
+    needs = threshold("cap_basis_components")
+    for row in rows:
+        keys = [k for k in missing.columns if missing.at[row, k]]
+        route = d.at[row, "payment_route"]
+        headers = [sheet.header(k) for k in keys]
+        yield sheet.finding("Q515", keys[0], row, route=route, missing=" and ".join(headers),
+                            is_are="are" if len(headers) > 1 else "is",
+                            needed=" and ".join(sheet.header(k) for k in needs[route]),
+                            rate=d.at[row, "cap_basis_rate"])
+
+
+@rule("Q518")
+def cap_breach_reported(ctx: Submission):
+    yield from _cap_findings(ctx, "Q518", "cap_reported_to_riia")
 
 
 def overlapping_swe(d: pd.DataFrame) -> pd.DataFrame:
@@ -227,8 +381,27 @@ def member_costs(ctx: Submission) -> pd.Series:
     return a["cost_in_quarter"].groupby(team_ref(a["project_team_ref"])).sum(min_count=1)
 
 
+def members_without_cost(ctx: Submission, d: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Assignments in a project team or packaged model on ProjectTeams with no Cost in quarter of
+    their own (costs must be disaggregated per worker): (breaching, legacy: their team is legacy)."""
+    t = ctx.frame("ProjectTeams")
+    _, old = team_breaches(ctx)
+    refs = team_ref(t["project_team_ref"])
+    member = team_ref(d["project_team_ref"])
+    missing = (one_of(d["engagement_model"], *PROJECT_MODELS) & member.isin(set(refs.dropna())).astype(bool)
+               & blank(ctx, d, "cost_in_quarter"))
+    in_legacy = member.isin(set(refs[old].dropna())).astype(bool)
+    return missing & ~in_legacy, missing & in_legacy
+
+
 @rule("Q510")
 def project_teams(ctx: Submission):
+    assignments = _assignments(ctx)
+    if assignments is not None:
+        missing, _ = members_without_cost(ctx, assignments.data)
+        for row in assignments.data.index[missing]:
+            yield assignments.finding("Q510", "cost_in_quarter", row, "no_member_cost",
+                                      ref=assignments.data.at[row, "project_team_ref"])
     sheet = ctx.sheet("ProjectTeams")
     if sheet is None or sheet.data.empty:
         return

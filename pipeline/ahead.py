@@ -7,8 +7,10 @@ caller still submits each file itself, in its own order: `take` hands over the r
 ahead if it is for the same bytes, else None and the caller validates in-process. A worker can also
 write the council's feedback workbook for that result, which `place_feedback` moves into place.
 
-A worker's answer travels as a file in a private (0700) folder, removed when the block ends, and
-only its name goes through the pool's pipe: a worker killed (say by the out-of-memory killer)
+A worker's answer travels as a file (0600) in a private (0700) folder named for the caller's process,
+removed when the block ends, and by the next batch if the caller was killed; workers end with the
+caller (they hold SWE numbers in memory, and a killed caller must not leave them running). Only an
+answer's name goes through the pool's pipe: a worker killed (say by the out-of-memory killer)
 while writing a large answer into the pipe would leave the pool waiting forever for the rest of
 it, whereas a write of a few bytes is all-or-nothing, so a dead worker is always noticed.
 """
@@ -17,8 +19,11 @@ from __future__ import annotations
 import multiprocessing
 import os
 import pickle
+import select
 import shutil
 import tempfile
+import threading
+import time
 import uuid
 from collections import deque
 from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
@@ -33,6 +38,51 @@ IN_FLIGHT_BYTES = 16 * 2**20      # workbook bytes validated ahead of the caller
 # Work done ahead yields the CPU to the work it is ahead of (the caller recording each file, Prefect's
 # server starting): on 2 cores this took the 153-workbook flow from ~43 s to ~41 s.
 WORKER_NICENESS = 5
+STAGING_PREFIX = "agency-return-ahead-"
+
+
+def _worker_start(caller: int) -> None:
+    """In each worker: lower priority, and end when the caller ends. A worker would otherwise outlive a
+    killed caller for ever (it holds the pool's queue open itself, and the forkserver it came from waits
+    for its workers), holding SWE numbers in memory."""
+    os.nice(WORKER_NICENESS)
+    threading.Thread(target=_exit_with, args=(caller,), daemon=True, name="exit-with-caller").start()
+
+
+def _exit_with(caller: int) -> None:
+    try:
+        fd = os.pidfd_open(caller)      # readable when the caller has ended (Linux)
+    except ProcessLookupError:
+        os._exit(1)
+    except (AttributeError, OSError):   # no pidfd: look every second
+        while True:
+            try:
+                os.kill(caller, 0)
+            except ProcessLookupError:
+                os._exit(1)
+            time.sleep(1)
+    select.select([fd], [], [])
+    os._exit(1)
+
+
+def remove_stale_staging(folder: Path | None = None) -> int:
+    """Remove answer folders left by callers that no longer run (killed mid-batch); how many."""
+    removed = 0
+    for path in Path(folder or tempfile.gettempdir()).glob(f"{STAGING_PREFIX}*"):
+        try:
+            pid = int(path.name[len(STAGING_PREFIX):].split("-", 1)[0])
+        except ValueError:
+            continue
+        try:
+            os.kill(pid, 0)
+            continue                     # still running
+        except ProcessLookupError:
+            pass
+        except PermissionError:
+            continue                     # someone else's live process
+        shutil.rmtree(path, ignore_errors=True)
+        removed += 1
+    return removed
 
 
 def answer(path: Path, quarter, previous_total, staging: Path, feedback: bool) -> tuple[Path, Path | None]:
@@ -47,9 +97,13 @@ def answer(path: Path, quarter, previous_total, staging: Path, feedback: bool) -
             staged = write_report(result, path, staging / f"{uuid.uuid4().hex}.xlsx")
         except Exception:  # noqa: BLE001 - the caller writes it again in-process and reports any error there
             staged = None
-    answer = staging / f"{uuid.uuid4().hex}.pickle"
-    answer.write_bytes(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
-    return answer, staged
+    pickled = staging / f"{uuid.uuid4().hex}.pickle"
+    fd = os.open(pickled, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+    if staged is not None:
+        os.chmod(staged, 0o600)
+    return pickled, staged
 
 
 class Ahead:
@@ -65,13 +119,14 @@ class Ahead:
         self._pool = self._staging = None
         if workers < 2 or len(files) < MIN_BATCH:
             return
-        self._staging = Path(tempfile.mkdtemp(prefix="agency-return-ahead-"))
+        remove_stale_staging()
+        self._staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-"))   # 0700
         self._args = (quarter, previous_total, self._staging, feedback)
         # Workers fork from a server that has imported only the validator and the report writer, so no
         # DuckDB connection or Prefect thread is inherited. (A calling script needs a __main__ guard.)
         ctx = multiprocessing.get_context("forkserver")
         ctx.set_forkserver_preload(["pipeline.validate", "pipeline.report"])
-        self._pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=os.nice, initargs=(WORKER_NICENESS,))
+        self._pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_start, initargs=(os.getpid(),))
         self._workers = workers
         self._queue.extend(files)
         self._fill()
@@ -92,6 +147,11 @@ class Ahead:
                 return
             self._running[path] = (future, size)
             in_flight += size
+
+    def ready(self, path) -> bool:
+        """Whether `path`'s validation ahead has finished (so `take` would not wait)."""
+        running = self._running.get(Path(path).resolve())
+        return running is not None and running[0].done()
 
     def take(self, path, sha256: str) -> Result | None:
         """The result computed ahead for `path`, if its bytes are still `sha256`; else None."""

@@ -19,13 +19,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline import ingest, outputs, warehouse
-from pipeline.config import threshold
+from pipeline import ingest, outputs, rulesets, warehouse
 from pipeline.contract import ASSIGNMENTS, Quarter
 from pipeline.findings import finding
 from pipeline.parse import display_date
 from pipeline.reference import REGIONS, cap_table
-from pipeline.store import opened, paths
+from pipeline.store import paths, writing
 
 # Below this many LAs the DfE returns are written in-process: a pool's start-up would cost more.
 PARALLEL_MIN_LAS = 16
@@ -53,15 +52,22 @@ def build_quarter(quarter: Quarter | str, *, home=None, out_dir=None) -> BuildSu
     q = Quarter.parse(quarter) if isinstance(quarter, str) else quarter
     where = paths(home)
     final = Path(out_dir) if out_dir else where.outputs / str(q)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.building-", dir=final.parent))
-    with opened(where) as con:
+    if out_dir:
+        final.parent.mkdir(parents=True, exist_ok=True)
+    else:
+        warehouse.private_dir(final.parent)
+    with writing(where) as con:
+        # under the write lock no other build runs: any folder a killed build left is stale
+        for stale in final.parent.glob(f".{final.name}.building-*"):
+            shutil.rmtree(stale, ignore_errors=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.building-", dir=final.parent))
         con.execute("BEGIN TRANSACTION")
         try:
             cross = cross_la(con, q)
             tables = materialise(con, q)
             files = _write_all(con, where, staging, q, tables)
             _quality_gate(tables, files)
+            _record_inputs(con, q)
             _publish(staging, final)
             con.execute("COMMIT")
         except BaseException:
@@ -85,7 +91,7 @@ def cross_la(con, q: Quarter) -> pd.DataFrame:
     found = pd.concat([
         warehouse.run(con, "checks/x601", quarter=str(q)).df(),
         warehouse.run(con, "checks/x602", quarter=str(q), previous_quarter=str(q.previous()),
-                      cool_off_months=int(threshold("cool_off_months"))).df(),
+                      cool_off_months=int(rulesets.for_quarter(q).thresholds["cool_off_months"]["value"])).df(),
     ], ignore_index=True)
     names = dict(con.execute("SELECT la_code, la_name FROM la_quarter WHERE quarter = ?", [str(q)]).fetchall())
     found["message"] = [_message(r, names) for r in found.itertuples(index=False)]
@@ -223,8 +229,26 @@ def _quality_gate(tables: dict[str, pd.DataFrame], files: list[Path]) -> None:
         raise RuntimeError(f"regional costs add to {regions:.2f}, England shows {england:.2f}: nothing published")
 
 
+def _record_inputs(con, q: Quarter) -> None:
+    """Which accepted submission of each LA these outputs are built from (`status` shows what changed since)."""
+    built = dt.datetime.now(dt.timezone.utc)
+    con.execute("DELETE FROM build_input WHERE quarter = ?", [str(q)])
+    con.execute("DELETE FROM build_run WHERE quarter = ?", [str(q)])
+    con.execute("INSERT INTO build_run VALUES (?, ?)", [str(q), built])
+    con.execute("INSERT INTO build_input SELECT quarter, ?, la_code, submission_id FROM current_submission "
+                "WHERE quarter = ?", [built, str(q)])
+
+
+def _private(folder: Path) -> None:
+    """Owner-only files (0600) and folders (0700) under `folder`, whatever the umask."""
+    os.chmod(folder, 0o700)
+    for path in folder.rglob("*"):
+        os.chmod(path, 0o700 if path.is_dir() else 0o600)
+
+
 def _publish(staging: Path, final: Path) -> None:
     """Swap the finished folder into place; the previous outputs are removed only afterwards."""
+    _private(staging)
     old = final.with_name(f".{final.name}.previous")
     shutil.rmtree(old, ignore_errors=True)
     if final.exists():

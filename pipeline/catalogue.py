@@ -5,7 +5,11 @@ import csv
 import io
 import json
 
+from pipeline import rulesets
+from pipeline.contract import Quarter
 from pipeline.findings import catalogue
+
+COMMON = ("formula", "out_of_range")   # messages every rule shares ([common] in rules.toml)
 
 # Codes found while opening and reading a file rather than by a schema or registered rule.
 READER = {
@@ -14,7 +18,7 @@ READER = {
     "E003": "pipeline/ingest.py",
     "E006": "pipeline/guard.py, pipeline/ingest.py",
     "X601": "pipeline/build.py (cross-LA, at build)",
-    "X602": "pipeline/build.py (cross-LA, at build)",
+    "X602": "pipeline/build.py, pipeline/sql/checks/x602.sql (cross-LA, at build)",
 }
 
 
@@ -39,18 +43,24 @@ def where_checked() -> dict[str, list[str]]:
     return where
 
 
-def rows() -> list[dict]:
+def rows(quarter: Quarter | None = None) -> list[dict]:
+    """One dict per code of the rule set in force for `quarter` (None: the newest)."""
+    rule_set = rulesets.for_quarter(quarter)
     where = where_checked()
     out = []
-    for code, rule in catalogue().items():
-        out.append({"code": code, "severity": rule.severity, "sheet": rule.sheet, "fields": "; ".join(rule.fields),
-                    "title": rule.title, "messages": " | ".join(f"{k}: {v}" for k, v in rule.messages.items() if k != "formula"),
-                    "threshold_source": rule.threshold_source, "checked_in": ", ".join(where.get(code, []))})
+    with rulesets.using(rule_set):
+        for code, rule in catalogue().items():
+            out.append({"code": code, "severity": rule.severity, "sheet": rule.sheet, "fields": "; ".join(rule.fields),
+                        "title": rule.title,
+                        "messages": " | ".join(f"{k}: {v}" for k, v in rule.messages.items() if k not in COMMON),
+                        "threshold_source": rule.threshold_source, "checked_in": ", ".join(where.get(code, [])),
+                        "rule_set": rule_set.version})
     return out
 
 
-def render(fmt: str = "md") -> str:
-    data = rows()
+def render(fmt: str = "md", quarter: Quarter | None = None) -> str:
+    """The catalogue as a Markdown table (with the rule set named above it), CSV or JSON."""
+    data = rows(quarter)
     if fmt == "json":
         return json.dumps(data, indent=2)
     if fmt == "csv":
@@ -59,7 +69,8 @@ def render(fmt: str = "md") -> str:
         writer.writeheader()
         writer.writerows(data)
         return buf.getvalue()
-    lines = ["| code | severity | sheet | meaning | threshold / source | checked in |", "|---|---|---|---|---|---|"]
+    lines = [f"Rule set {data[0]['rule_set']}" + (f" (in force for {quarter})" if quarter else " (newest)"), "",
+             "| code | severity | sheet | meaning | threshold / source | checked in |", "|---|---|---|---|---|---|"]
     for r in data:
         lines.append(f"| {r['code']} | {r['severity']} | {r['sheet']} | {r['title']} | {r['threshold_source']} | {r['checked_in']} |")
     return "\n".join(lines)

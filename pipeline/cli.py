@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 EXIT_OK, EXIT_ERRORS, EXIT_UNUSABLE = 0, 1, 2
+EXIT_BUSY = 75   # EX_TEMPFAIL: the warehouse stayed busy for the whole wait; try again later
 
 
 class _Parser(argparse.ArgumentParser):
@@ -65,9 +66,15 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--json", action="store_true")
 
     sub.add_parser("rebuild", help="rebuild the warehouse from the kept raw files")
+    sub.add_parser("rekey", help="rotate the HMAC key: hash every kept file's SWE numbers again with a new key")
 
-    c = sub.add_parser("rules", help="the rule catalogue")
+    c = sub.add_parser("purge", help="delete kept raw files and inbox copies older than DAYS (retention)")
+    c.add_argument("--older-than", type=float, required=True, metavar="DAYS", dest="days")
+    c.add_argument("--inbox", type=Path, help="the inbox folder (default: AGENCY_RETURN_INBOX or <home>/inbox)")
+
+    c = sub.add_parser("rules", help="the rule catalogue (the rule set in force for a quarter)")
     c.add_argument("--format", dest="fmt", choices=("md", "csv", "json"), default="md")
+    c.add_argument("--quarter", type=_quarter, help="the collection period whose rule set to print (default: newest)")
 
     c = sub.add_parser("sample", help="generate sample workbooks (all live LAs by default)")
     c.add_argument("--quarter", type=_quarter, required=True)
@@ -84,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handler = globals()[f"cmd_{args.command}"]
+    os.umask(0o077)   # everything the service writes is the service user's only
     try:
         return handler(args)
     except KeyboardInterrupt:
@@ -95,10 +103,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"agency-return {args.command}: {exc}", file=sys.stderr)
         return EXIT_UNUSABLE
     except Exception as exc:
+        if type(exc).__name__ == "WarehouseBusy":   # pipeline.locks: still busy after the wait
+            print(f"agency-return {args.command}: {exc}", file=sys.stderr)
+            return EXIT_BUSY
         if type(exc).__name__ == "IOException" and "lock" in str(exc).lower():   # DuckDB: one writer at a time
             print(f"agency-return {args.command}: the warehouse is in use by another process (a running flow or "
                   f"command); try again when it has finished. ({str(exc).splitlines()[0]})", file=sys.stderr)
-            return EXIT_UNUSABLE
+            return EXIT_BUSY
         raise
 
 
@@ -143,12 +154,16 @@ def cmd_submit(args) -> int:
     for path, outcome in zip(args.files, submit_files(args.files, args.quarter)):
         if args.json:
             print(json.dumps(outcome.to_dict(), default=str))
-        elif outcome.status == "unchanged":
-            print(f"{path}: unchanged (LA {outcome.la_code or '?'}, {outcome.quarter or '?'}: the same bytes as "
-                  "the latest submission, nothing to do)")
         else:
             print(f"{path}: {outcome.status} (LA {outcome.la_code or '?'}, {outcome.quarter or '?'}; "
-                  f"{outcome.errors} errors, {outcome.queries} queries)")
+                  f"{outcome.errors} errors, {outcome.queries} queries)"
+                  + (": unchanged, the same bytes and verdict as the latest submission; nothing new recorded"
+                     if outcome.unchanged else ""))
+            if outcome.supersedes:
+                print(f"  replaces the accepted return {outcome.supersedes['file']} "
+                      f"(submission {outcome.supersedes['submission_id']})")
+            if outcome.superseded_by:
+                print(f"  superseded by {outcome.superseded_by}, sent later in this batch")
             errors = [f for f in outcome.result.findings if f.severity == "error"] if outcome.result else []
             for f in errors[:5]:
                 print(f"  {f.code} {f.sheet or ''}{'!' + f.cell if f.cell else ''}: {f.message}")
@@ -183,6 +198,11 @@ def cmd_status(args) -> int:
     else:
         from pipeline.console import print_status
         print_status(table, args.quarter, one_region=bool(args.region))
+    changed = table.loc[table["changed_since_build"], "la_code"].tolist()
+    if changed:
+        print(f"Outputs for {args.quarter} are stale: {len(changed)} LA(s) changed since they were built "
+              f"({', '.join(changed[:10])}{'…' if len(changed) > 10 else ''}); run `agency-return build --quarter "
+              f"{args.quarter}`.", file=sys.stderr)
     return EXIT_OK
 
 
@@ -192,9 +212,21 @@ def cmd_rebuild(args) -> int:
     return EXIT_OK
 
 
+def cmd_rekey(args) -> int:
+    from pipeline.store import rekey
+    print(rekey())
+    return EXIT_OK
+
+
+def cmd_purge(args) -> int:
+    from pipeline.store import purge
+    print(purge(args.days, inbox=args.inbox))
+    return EXIT_OK
+
+
 def cmd_rules(args) -> int:
     from pipeline.catalogue import render
-    print(render(args.fmt))
+    print(render(args.fmt, args.quarter))
     return EXIT_OK
 
 

@@ -10,10 +10,14 @@ quarter; a row with an unreadable date still counts). For each rule:
 derived_status is 'No assignments' when the rule applies to none, 'Fully compliant' with no
 breaches, 'Not compliant' when no assignment judged (non-legacy) complies, else 'Partially compliant'.
 
-Price caps: Q501 or Q502 (above the cap with DCS / Chief Executive approval complies, as the rules
-allow). Project teams: assignments engaged through a project team or packaged model, breaching
-when their team is not fully identified or lacks LA control (Q510; a cost mismatch is a data query,
-not a breach). Notice periods Q506, Cool-off Q504, PQE Q503, References Q505.
+Price caps: Q501, Q502 or Q518 (above the cap complies only with DCS / Chief Executive approval and
+the breach reported to the RIIA, as the rules ask; the cap is the one in force on the later of the
+start date and `caps_apply_to_existing_from` for assignments still running). Project teams:
+assignments engaged through a project team or packaged model, breaching when their team is not fully
+identified or lacks LA control, or when the member has no Cost in quarter of its own (Q510; a
+team's cost mismatch is a data query, not a breach). Notice periods Q506 (at least 4 weeks, or the
+permanent equivalent's shorter notice), Cool-off Q504 (incl. 'Unknown' and the LA's own leavers),
+PQE Q503, References Q505 (fewer than the minimum, No, or not recorded).
 Data return is about the return, not assignments: 'Fully compliant' when the file has no errors,
 else 'Not compliant', its breaches being the assignment rows that carry an error. Q512 is not
 raised for it: those errors already block the return.
@@ -22,7 +26,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pipeline.agency_rules import breaches, one_of, team_breaches
+from pipeline.agency_rules import breaches, members_without_cost, one_of, team_breaches
 from pipeline.checks import team_ref
 from pipeline.contract import COMPLIANCE_RULES, PROJECT_MODELS
 from pipeline.findings import ERROR, Finding
@@ -30,7 +34,7 @@ from pipeline.registry import rule
 from pipeline.submission import Submission
 
 RULE_CODES = {
-    "Price caps": ("Q501", "Q502"),
+    "Price caps": ("Q501", "Q502", "Q518"),
     "Notice periods": ("Q506",),
     "Cool-off period": ("Q504",),
     "Post-qualifying experience": ("Q503",),
@@ -66,8 +70,9 @@ def _project_teams(sub: Submission, d: pd.DataFrame) -> tuple[pd.Series, pd.Seri
     bad = flags.any(axis=1)
     member = team_ref(d["project_team_ref"])
     applies = one_of(d["engagement_model"], *PROJECT_MODELS)
-    breach = applies & member.isin(set(refs[bad & ~old].dropna())).astype(bool)
-    legacy = applies & ~breach & member.isin(set(refs[bad & old].dropna())).astype(bool)
+    no_cost, no_cost_legacy = members_without_cost(sub, d)
+    breach = applies & (member.isin(set(refs[bad & ~old].dropna())).astype(bool) | no_cost)
+    legacy = applies & ~breach & (member.isin(set(refs[bad & old].dropna())).astype(bool) | no_cost_legacy)
     return applies, breach, legacy
 
 

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+
+from pipeline import rulesets
 
 DATA_DIR = Path(__file__).parent / "data"
 SQL_DIR = Path(__file__).parent / "sql"
@@ -18,16 +19,15 @@ class Threshold:
     source: str
 
 
-@lru_cache(maxsize=4)
-def _load_thresholds(path: str) -> dict[str, Threshold]:
-    with open(path, "rb") as fh:
-        raw = tomllib.load(fh)
-    return {name: Threshold(name, entry["value"], entry["source"]) for name, entry in raw.items()}
+@lru_cache(maxsize=32)
+def _thresholds(rule_set: rulesets.RuleSet) -> dict[str, Threshold]:
+    return {name: Threshold(name, entry["value"], entry["source"]) for name, entry in rule_set.thresholds.items()}
 
 
 def thresholds() -> dict[str, Threshold]:
-    """The thresholds in force (AGENCY_RETURN_THRESHOLDS names a replacement file)."""
-    return _load_thresholds(os.environ.get("AGENCY_RETURN_THRESHOLDS", str(DATA_DIR / "thresholds.toml")))
+    """The thresholds in force: those of the active rule set (pipeline/rulesets.py), whose base
+    file AGENCY_RETURN_THRESHOLDS may replace."""
+    return _thresholds(rulesets.active())
 
 
 def threshold(name: str):

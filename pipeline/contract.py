@@ -41,9 +41,47 @@ COMPLIANCE_RULES = (
 COMPLIANCE_STATUSES = ("Fully compliant", "Partially compliant", "Not compliant")
 LEAVER_REASONS = ("Resigned", "Redundancy", "Probation", "Retired", "Other")
 
+# Value aliases for list fields (data-contract §2): other spellings of an allowed value, as DfE's
+# own documents and MSP/agency extracts write them. An alias applies only in a list that holds its
+# value, and an allowed value itself always wins; matching ignores case, spaces and punctuation,
+# like headers. Documented in README "Value aliases".
+VALUE_ALIASES: dict[str, tuple[str, ...]] = {
+    "Social worker": ("SW", "Qualified social worker", "Children's social worker"),
+    "Senior social worker": ("Senior SW", "SSW", "Senior practitioner"),
+    "Advanced practitioner": ("Assistant team manager", "ATM", "Advanced social work practitioner",
+                              "Advanced social worker", "Practice lead"),
+    "Team manager": ("TM", "Team mgr"),
+    "Independent reviewing officer or child protection chair": (
+        "Independent reviewing officer or child protection conference chair",   # DfE's statutory guidance
+        "Independent reviewing officer", "IRO", "Child protection chair", "Child protection conference chair",
+        "CP chair", "CPC chair", "IRO or CP chair", "IRO/CP chair"),
+    "PAYE": ("Agency PAYE", "PAYE agency", "Pay as you earn"),
+    "Umbrella company": ("Umbrella", "Umbrella co", "Umbrella PAYE"),
+    "Limited company": ("Ltd", "Ltd company", "Ltd co", "Limited", "PSC", "Personal service company"),
+    "Individual": ("Individual worker", "Individual assignment", "Locum", "Sole"),
+    "Project team": ("Project", "Managed team", "Project-based team"),
+    "Packaged model": ("Packaged", "Package", "Managed service model"),
+    "DCS": ("Director of Children's Services", "Director of children's services (DCS)"),
+    "Chief Executive": ("CEO", "Chief Exec", "Chief Executive Officer", "Head of paid service"),
+    "DCS and Chief Executive": ("DCS & Chief Executive", "DCS and CEO", "DCS & CEO", "Both"),
+    "Yes": ("Y", "True"),
+    "No": ("N", "False"),
+    "Unknown": ("Not known", "Don't know", "Unsure"),
+    "None": ("No exception", "N/A", "NA", "Not applicable"),
+    "Moving to permanent role": ("Permanent role", "Moving to permanent", "Temp to perm"),
+    "Redundancy": ("Redundant", "Made redundant"),
+    "Left during probation": ("Probation", "During probation", "Failed probation"),
+    "Resigned": ("Resignation",),
+    "Probation": ("Left during probation", "Failed probation", "During probation"),
+    "Retired": ("Retirement",),
+    "Fully compliant": ("Fully", "Compliant", "Full"),
+    "Partially compliant": ("Partially", "Partial", "Partly compliant"),
+    "Not compliant": ("Non-compliant", "Non compliant", "Not"),
+}
+
 # Kinds of value a column holds; ingest parses each kind the same way wherever it appears.
-TEXT, CHOICE, DATE, MONEY, NUMBER, SWE, MONTH, QUARTER, LA_CODE = (
-    "text", "choice", "date", "money", "number", "swe", "month", "quarter", "la_code",
+TEXT, CHOICE, DATE, MONEY, NUMBER, SWE, MONTH, QUARTER, LA_CODE, REFERENCES = (
+    "text", "choice", "date", "money", "number", "swe", "month", "quarter", "la_code", "references",
 )
 
 
@@ -125,7 +163,8 @@ ASSIGNMENTS = Sheet(
         Column("msp", "Managed service provider", aliases=("MSP", "MSP name", "Managed service"), note="Optional. Your MSP, if you use one."),
         Column("payment_route", "Payment route", CHOICE, True, PAYMENT_ROUTES, code="E109",
                aliases=("Payment type", "Pay route", "Worker type", "Payment method", "Tax status"),
-               note="PAYE, Umbrella company or Limited company."),
+               note="PAYE, Umbrella company or Limited company. PAYE and umbrella rows fill in holiday pay and "
+                    "employer NI (Q515); a limited-company rate is all-in."),
         Column("engagement_model", "Engagement model", CHOICE, True, ENGAGEMENT_MODELS, code="E108",
                aliases=("Model", "Engagement", "Engagement type", "Engagement route"),
                note="Individual, Project team or Packaged model."),
@@ -164,12 +203,19 @@ ASSIGNMENTS = Sheet(
                aliases=("Approval date", "Cap breach approval date", "Date approved"), note="Date the cap breach was approved."),
         Column("cap_breach_reason", "Cap breach reason", aliases=("Breach reason", "Reason for breach", "Exception reason"),
                note="Why paying above the cap was necessary.", width=28),
+        Column("cap_reported_to_riia", "Cap reported to RIIA", CHOICE, False, YES_NO, code="E111",
+               aliases=("Reported to RIIA", "Breach reported to RIIA", "Reported to regional partnership",
+                        "RIIA notified"),
+               note="Yes or No: was the cap breach reported to your Regional Improvement and Innovation Alliance "
+                    "(RIIA)? Needed for every assignment above the cap (Q518).", width=16),
         Column("pqe_years", "PQE years", NUMBER, False, code="E110", minimum=0,
                aliases=("PQE", "Post qualifying experience", "Post-qualifying experience years", "Years PQE", "Years post qualified"),
-               note="Years of post-qualifying experience in LA child and family social work."),
+               note="Years of post-qualifying experience in direct employment by a UK local authority (the ASYE "
+                    "counts; agency time does not). At least 3 (Q503)."),
         Column("left_permanent_post", "Left permanent LA post in last 3 months", CHOICE, False, YES_NO_UNKNOWN, code="E111",
                aliases=("Left permanent post", "Left permanent LA post", "Ex permanent", "Previously permanent"),
-               note="Did the worker leave a permanent LA post in the 3 months before starting? Yes, No or Unknown.", width=22),
+               note="Did the worker leave a permanent LA post in the 3 months before starting? Yes, No or Unknown "
+                    "(Unknown is queried as not checked, Q504).", width=22),
         Column("previous_la_code", "Previous LA code", LA_CODE, False, code="E111",
                aliases=("Previous LA", "Previous local authority code", "Former LA code"),
                note="If Yes: 3-digit DfE code of the LA they left."),
@@ -177,11 +223,22 @@ ASSIGNMENTS = Sheet(
                aliases=("Date left", "Date left permanent", "Permanent post end date"), note="If Yes: the date they left."),
         Column("cool_off_exception", "Cool-off exception", CHOICE, False, COOL_OFF_EXCEPTIONS, code="E111",
                aliases=("Cool off exception", "Cooling off exception", "Exception"),
-               note="None, Moving to permanent role, Redundancy, Different region, or Left during probation.", width=22),
-        Column("reference_obtained", "Reference obtained", CHOICE, False, YES_NO, code="E111",
-               aliases=("References obtained", "References", "Reference received", "Reference checked"), note="Yes or No."),
+               note="None, Moving to permanent role, Redundancy, Different region, or Left during probation. "
+                    "Different region does not excuse a previous LA in your own region.", width=22),
+        Column("reference_obtained", "Reference obtained", REFERENCES, False, YES_NO, code="E111",
+               aliases=("References obtained", "References", "Reference received", "Reference checked",
+                        "Number of references", "References count"),
+               note="The number of practice-based references obtained (0, 1, 2 …), or Yes when at least the "
+                    "minimum (2) were obtained, or No. Blank means not recorded and is queried (Q505)."),
         Column("notice_period_weeks", "Notice period weeks", NUMBER, False, code="E110", minimum=0,
-               aliases=("Notice period", "Notice weeks", "Notice period (weeks)", "Notice"), note="Weeks of notice in the contract."),
+               aliases=("Notice period", "Notice weeks", "Notice period (weeks)", "Notice"),
+               note="Weeks of notice the assignment's contract gives. The rule is at least 4 weeks, or the "
+                    "permanent equivalent's notice where that is shorter (Q506)."),
+        Column("permanent_notice_weeks", "Permanent notice weeks", NUMBER, False, code="E110", minimum=0,
+               aliases=("Permanent notice period", "Permanent equivalent notice", "Permanent notice",
+                        "Notice of permanent equivalent"),
+               note="Optional. Weeks of notice a permanent social worker in the equivalent role gives, where "
+                    "that is under 4 weeks: the assignment then needs at least that much."),
         Column("notes", "Notes", aliases=("Note", "Comments", "Comment", "Explanation"),
                note="A note here explains a query on this row.", width=30),
     ),
@@ -275,7 +332,7 @@ LEAVERS = Sheet(
     "Leavers",
     required=False,
     aliases=("Permanent leavers", "Leaver"),
-    purpose="Optional: permanent children's social workers who left the LA in the last 3 months.",
+    purpose="Permanent children's social workers who left the LA in the last 3 months (the cool-off checks).",
     columns=(
         Column("swe_number", "SWE registration number", SWE, True, code="E102",
                aliases=("SWE number", "SWE reg number", "Social Work England number", "Registration number"),
@@ -291,7 +348,7 @@ JOB_MAPPING = Sheet(
     "JobMapping",
     required=False,
     aliases=("Job mapping", "Job titles", "Role mapping"),
-    purpose="Optional: maps your local job titles to the five role categories.",
+    purpose="Maps your local job titles to the five role categories.",
     columns=(
         Column("local_job_title", "Local job title", TEXT, True, code="E111", aliases=("Job title",),
                note="A job title as it appears on Assignments.", width=30),

@@ -6,12 +6,13 @@ severity, title and messages; code only decides *when* a finding is made.
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from pipeline import rulesets
 from pipeline.config import DATA_DIR, thresholds
+from pipeline.contract import SHEETS
 
 ERROR, QUERY = "error", "query"
 
@@ -34,23 +35,23 @@ class RuleInfo:
         return f"{t.name} = {t.value}: {t.source}"
 
 
-@lru_cache(maxsize=4)
-def _load(path: str) -> dict[str, RuleInfo]:
-    with open(path, "rb") as fh:
-        raw = tomllib.load(fh)
+@lru_cache(maxsize=32)
+def _catalogue(rule_set: rulesets.RuleSet) -> dict[str, RuleInfo]:
+    raw = dict(rule_set.rules)
     rules = {}
     common = raw.pop("common", {}).get("messages", {})
     for code, entry in raw.items():
         if entry["severity"] not in (ERROR, QUERY):
-            raise ValueError(f"{path}: {code} has severity {entry['severity']!r}; use 'error' or 'query'")
+            raise ValueError(f"rule set {rule_set.version}: {code} has severity {entry['severity']!r}; use 'error' or 'query'")
         rules[code] = RuleInfo(code, entry["severity"], entry.get("sheet", ""), tuple(entry.get("fields", ())),
                                entry["title"], {**common, **entry["messages"]}, entry.get("threshold", ""))
     return rules
 
 
 def catalogue() -> dict[str, RuleInfo]:
-    """Every rule code, in catalogue order."""
-    return _load(os.environ.get("AGENCY_RETURN_RULES", str(DATA_DIR / "rules.toml")))
+    """Every rule code, in catalogue order, of the active rule set (pipeline/rulesets.py): the base
+    catalogue (data/rules.toml, or AGENCY_RETURN_RULES) with the deltas of later periods applied."""
+    return _catalogue(rulesets.active())
 
 
 @dataclass
@@ -92,8 +93,18 @@ def finding(code: str, variant: str = "default", *, sheet: str | None = None, ro
     return Finding(code, rule.severity, sheet or rule.sheet or None, row, column, cell, value, message)
 
 
+_SHEET_ORDER = tuple(s.name for s in SHEETS)
+
+
 def sort_key(f: Finding):
-    return (f.sheet or "", f.row or 0, f.cell or "", f.code)
+    """Findings order (data-contract §3): file-level (E0xx) first, then by sheet in the workbook's
+    order, Excel row and column (B before AA), then code."""
+    letters = "".join(ch for ch in (f.cell or "") if ch.isalpha())
+    column = 0
+    for ch in letters.upper():
+        column = column * 26 + ord(ch) - 64
+    sheet = _SHEET_ORDER.index(f.sheet) if f.sheet in _SHEET_ORDER else len(_SHEET_ORDER)
+    return (not f.code.startswith("E0"), sheet, f.sheet or "", f.row or 0, column, f.code)
 
 
 def rule_failed(code: str, exc: Exception) -> Finding:

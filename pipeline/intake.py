@@ -1,5 +1,12 @@
 """An inbox folder of council workbooks (the intake): which files are new, and taking one in.
 
+Every spreadsheet a council puts in the inbox is taken and answered, whatever its extension (a .xlsm,
+.xls or .csv gets the verdict `submit` gives it: the guard decides what the file is), except Excel's
+`~$` lock files, hidden files, files still being written and files that are no spreadsheet at all;
+`skipped` says which and why, and the flow logs it. File names are
+redacted (`pipeline.redaction`) wherever they are reported, and councils' files are filed under
+redacted names, owner-only.
+
 Taking a file: submit it (`store.submit_file`: validate, keep the raw bytes, load or record the
 rejection), move it to `processed/` or `rejected/`, and write the council's feedback workbook
 next to it. The move and the feedback workbook are I/O on what may be a network share, so they
@@ -8,30 +15,53 @@ running it again gives the same answer). Prefect's `ingest_inbox` flow runs `tak
 """
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from pathlib import Path
 
-from pipeline import ahead, store
+from pipeline import ahead, locks, store, warehouse
 from pipeline.contract import Quarter
+from pipeline.redaction import redact_name
 
 PROCESSED, REJECTED = "processed", "rejected"
-STATUSES = ("accepted", "rejected", "unreadable", "unchanged", "failed")
+SPREADSHEETS = (".xlsx", ".xlsm", ".xltx", ".xltm", ".xlsb", ".xls", ".ods", ".csv")
+STATUSES = ("accepted", "rejected", "unreadable", "failed")
 IO_ATTEMPTS, IO_RETRY_SECONDS = 3, 1.0
 
 
 def new_files(inbox: Path, min_age_seconds: float = 0) -> list[Path]:
-    """The workbooks waiting in the inbox (not its subfolders), oldest name first. Excel's `~$` lock
-    files and hidden files are skipped, and so is a file modified in the last `min_age_seconds`
-    (it may still be uploading)."""
-    now = time.time()
-    return sorted(p for p in Path(inbox).glob("*") if p.is_file() and p.suffix.lower() == ".xlsx"
-                  and not p.name.startswith(("~$", ".")) and now - p.stat().st_mtime >= min_age_seconds)
+    """The files waiting in the inbox (not its subfolders), name order: every file but those `skipped`."""
+    passed = {p for p, _ in skipped(inbox, min_age_seconds)}
+    return sorted(p for p in Path(inbox).glob("*") if p.is_file() and p not in passed)
+
+
+def skipped(inbox: Path, min_age_seconds: float = 0) -> list[tuple[Path, str]]:
+    """Files in the inbox left for now, each with why: Excel's `~$` lock files (a workbook open in Excel),
+    hidden files, files that are not spreadsheets, and files modified in the last `min_age_seconds` (they may still be uploading)."""
+    now, out = time.time(), []
+    for p in sorted(Path(inbox).glob("*")):
+        if not p.is_file():
+            continue
+        if p.name.startswith("~$"):
+            out.append((p, "an Excel lock file (the workbook is open in Excel)"))
+        elif p.name.startswith("."):
+            out.append((p, "a hidden file"))
+        elif p.suffix.lower() not in SPREADSHEETS:
+            out.append((p, f"not a spreadsheet (the inbox takes {', '.join(SPREADSHEETS)})"))
+        elif now - p.stat().st_mtime < min_age_seconds:
+            out.append((p, f"changed in the last {min_age_seconds:.0f} s: it may still be arriving; taken next run"))
+    return out
 
 
 def destination(inbox: Path, status: str) -> Path:
-    """processed/ for loaded (or already loaded) files, rejected/ for the rest."""
-    return inbox / (PROCESSED if status in ("accepted", "unchanged") else REJECTED)
+    """processed/ for accepted files (loaded now or already), rejected/ for the rest."""
+    return inbox / (PROCESSED if status == "accepted" else REJECTED)
+
+
+def filed_name(name: str) -> str:
+    """The name a council's file is filed under: its own, with anything like an SWE number removed."""
+    return redact_name(name)
 
 
 def free_path(folder: Path, name: str) -> Path:
@@ -44,8 +74,11 @@ def free_path(folder: Path, name: str) -> Path:
 
 
 def move(path: Path, folder: Path) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    return Path(shutil.move(str(path), free_path(folder, path.name)))
+    """Move a council's file into `folder` (owner-only) under its filed name."""
+    warehouse.private_dir(folder)
+    target = Path(shutil.move(str(path), free_path(folder, filed_name(path.name))))
+    os.chmod(target, 0o600)
+    return target
 
 
 def retrying(step, *args):
@@ -64,10 +97,11 @@ def row(path: Path, outcome=None, *, moved_to: Path | None = None, feedback: Pat
         error: str | None = None) -> dict:
     """One file's line in a run's summary (JSON-friendly: it is what the flow returns)."""
     return {
-        "file": path.name,
+        "file": redact_name(path.name),
         "la_code": getattr(outcome, "la_code", None),
         "quarter": None if getattr(outcome, "quarter", None) is None else str(outcome.quarter),
         "status": outcome.status if outcome is not None else "failed",
+        "unchanged": bool(getattr(outcome, "unchanged", False)),
         "errors": getattr(outcome, "errors", 0) or 0,
         "queries": getattr(outcome, "queries", 0) or 0,
         "moved_to": None if moved_to is None else str(moved_to),
@@ -77,26 +111,29 @@ def row(path: Path, outcome=None, *, moved_to: Path | None = None, feedback: Pat
 
 
 def take(inbox: Path, path: Path, quarter: Quarter | str | None = None) -> dict:
-    """Submit, file away and answer one workbook; its summary row. An unexpected failure to submit
-    raises, and the file stays in the inbox for the next run."""
-    outcome = store.submit_file(path, quarter)
+    """Submit, file away and answer one workbook; its summary row. A warehouse still busy after the wait,
+    or a wrong HMAC key, is said on the row (status `failed`) and the file stays in the inbox for the
+    next run; an unexpected failure to submit raises, and the file stays too."""
+    try:
+        outcome = store.submit_file(path, quarter)
+    except (locks.WarehouseBusy, warehouse.KeyProblem) as exc:
+        return row(path, error=f"not submitted, left in the inbox for the next run: {exc}")
     try:
         target = retrying(move, path, destination(inbox, outcome.status))
     except OSError as exc:
-        return row(path, outcome, error=f"submitted, but not moved: {exc}")
+        return row(path, outcome, error=f"submitted, but not moved: {redact_name(str(exc))}")
     report, problem = None, None
-    if outcome.result is not None:   # 'unchanged' files were answered the first time
-        try:
-            report = retrying(ahead.feedback_workbook, outcome.result, target,
-                              target.with_name(f"{target.stem}_feedback.xlsx"))
-        except Exception as exc:  # noqa: BLE001 - the submission stands; say the answer is missing
-            problem = f"feedback workbook not written: {exc}"
+    try:   # the same bytes get the same answer again, feedback included
+        report = retrying(ahead.feedback_workbook, outcome.result, target, target.with_name(f"{target.stem}_feedback.xlsx"))
+        os.chmod(report, 0o600)
+    except Exception as exc:  # noqa: BLE001 - the submission stands; say the answer is missing
+        problem = f"feedback workbook not written: {redact_name(str(exc))}"
     return row(path, outcome, moved_to=target, feedback=report, error=problem)
 
 
 def summarise(inbox: Path, rows: list[dict]) -> dict:
     counts = {s: sum(r["status"] == s for r in rows) for s in STATUSES}
-    return {"inbox": str(inbox), "files": len(rows), **counts,
+    return {"inbox": str(inbox), "files": len(rows), **counts, "unchanged": sum(r.get("unchanged", False) for r in rows),
             "queries": sum(r["queries"] for r in rows), "submissions": rows}
 
 

@@ -3,7 +3,8 @@
 Every cell goes through `_write`: text is always written as text (never a formula, even if it
 starts with = + - @), and CSV text starting with those characters gets a leading apostrophe
 (the usual guard against spreadsheet formula injection). Outputs other than an LA's own DfE
-return must never carry an SWE number; `assert_no_swe` fails the build if one slips in.
+return must never carry an SWE number; `without_swe` removes any that slipped past redaction at storing
+(one LA's field never stops the build for every LA).
 """
 from __future__ import annotations
 
@@ -27,16 +28,10 @@ _MONEY = re.compile(r"(rate|cost|cap$|cap_by|pay|fees)")
 ROLES = [*ROLE_CATEGORIES, "All roles"]
 
 
-class SWELeak(RuntimeError):
-    """An SWE number found where none may be published: the build stops, nothing is published."""
-
-
-def assert_no_swe(frame: pd.DataFrame, where: str) -> None:
-    for col in frame.columns:
-        if frame[col].dtype == object or pd.api.types.is_string_dtype(frame[col]):
-            hits = frame[col].astype("string").str.contains(warehouse.SWE_TEXT, na=False)
-            if hits.any():
-                raise SWELeak(f"{where}: column {col!r} holds what looks like an SWE number; nothing published")
+def without_swe(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of `frame` with anything that looks like an SWE number in its text removed
+    (`pipeline.redaction`): the publish gate for every output but an LA's own DfE return."""
+    return warehouse.redact_text(frame.copy())
 
 
 # --- cell writing ------------------------------------------------------------------------------
@@ -164,7 +159,8 @@ def dfe_return(folder: Path, la_code: str, quarter: str, mine: dict[str, pd.Data
     compliance = pick["dfe_compliance"][["rule", "declared_status", "prevented_by_contract", "explanation",
                                          "derived_status", "breaches"]]
     breaches = pick["cap_breaches"][["assignment_ref", "role_category", "cap_basis_rate", "cap", "above_cap_by",
-                                     "cap_approved_by", "cap_approval_date", "cap_breach_reason", "signed_off"]]
+                                     "cap_approved_by", "cap_approval_date", "cap_breach_reason", "signed_off",
+                                     "reported_to_riia"]]
     agencies = pick["agencies"][["agency", "rule_affected", "description"]]
     monthly = pick["monthly_costs"][["month", "agency_headcount", "worker_pay", "agency_fees", "msp_fees",
                                      "project_team_other_costs", "total_monthly_cost"]]
@@ -200,10 +196,8 @@ def _long(la_code: str, quarter: str, sections: dict[str, pd.DataFrame]) -> pd.D
 def regional(path: Path, region_code: str, region_name: str, tables: dict[str, pd.DataFrame],
              about: list[tuple[str, object]]) -> Path:
     """regional/<Region>.xlsx for the RIIA, with a cost-trend line chart and a rates-vs-cap chart."""
-    pick = {name: t[t["region_code"] == region_code].drop(columns="region_code")
+    pick = {name: without_swe(t[t["region_code"] == region_code].drop(columns="region_code"))
             for name, t in tables.items() if "region_code" in t.columns}
-    for name, frame in pick.items():
-        assert_no_swe(frame, f"regional {region_name} {name}")
     book = Book(path)
     book.about("About", about)
     book.table("Summary", pick["regional_summary"])
@@ -287,8 +281,8 @@ def _compliance_sheet(book: Book, grid: pd.DataFrame) -> None:
 
 def national(path: Path, tables: dict[str, pd.DataFrame], about: list[tuple[str, object]]) -> Path:
     """England by region, published under disclosure control, and a data-quality sheet."""
-    for name in ("national_by_region", "regional_costs", "data_quality", "findings_by_code"):
-        assert_no_swe(tables[name], f"national {name}")
+    tables = {**tables, **{name: without_swe(tables[name])
+                           for name in ("national_by_region", "regional_costs", "data_quality", "findings_by_code")}}
     book = Book(path)
     book.about("About", about)
     book.table("Costs by region", tables["regional_costs"])

@@ -12,8 +12,8 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from pipeline.contract import (CHOICE, DATE, LA_CODE, MONEY, MONTH, NUMBER, QUARTER, SWE, TEXT, Column,
-                               Quarter, normalise_header)
+from pipeline.contract import (CHOICE, DATE, LA_CODE, MONEY, MONTH, NUMBER, QUARTER, REFERENCES, SWE, TEXT,
+                               VALUE_ALIASES, YES_NO, Column, Quarter, normalise_header)
 
 # Patterns as plain strings so pandas hands them to pyarrow's vectorised regex engine.
 _MONEY_JUNK = r"[£,\s]|GBP|gbp"
@@ -21,8 +21,6 @@ _SWE = re.compile(r"^SW0*([1-9][0-9]{0,6})$")
 _DATE_FORMATS = ("%d/%m/%Y", "%d/%m/%y", "%d-%m-%Y", "%d.%m.%Y", "%d %b %Y", "%d %B %Y", "%d-%b-%Y", "%d-%b-%y",
                  "%Y/%m/%d", "%b %d, %Y", "%B %d, %Y")
 _MONTH_FORMATS = ("%Y-%m", "%Y/%m", "%b %Y", "%B %Y", "%b-%Y", "%b-%y", "%m/%Y", "%m-%Y")
-_TRUE = {"yes", "y", "true"}
-_FALSE = {"no", "n", "false"}
 EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 
 
@@ -92,15 +90,40 @@ def _fill_formats(out: pd.Series, text: pd.Series, formats: tuple[str, ...]) -> 
 
 
 def choice(raw: pd.Series, choices: tuple[str, ...]) -> pd.Series:
-    """Spelling-tolerant match to the canonical choice ('umbrella  COMPANY' -> 'Umbrella company')."""
-    lookup = {normalise_header(c): c for c in choices}
-    if "Yes" in choices:
-        lookup.update({k: "Yes" for k in _TRUE})
-    if "No" in choices:
-        lookup.update({k: "No" for k in _FALSE})
+    """Spelling-tolerant match to the canonical choice ('umbrella  COMPANY' -> 'Umbrella company'),
+    also through the value aliases of contract.VALUE_ALIASES ('IRO', 'Ltd', 'Y')."""
+    lookup = _choice_lookup(choices)
     matched: dict[str, str | None] = {}   # few distinct values: normalise each once
-    out = [None if v is None else matched.setdefault(v, lookup.get(normalise_header(v))) for v in _objects(raw)]
+    out = []
+    for v in _objects(raw):
+        if v is None:
+            out.append(None)
+            continue
+        if v not in matched:
+            matched[v] = lookup.get(normalise_header(v))
+        out.append(matched[v])
     return pd.Series(out, index=raw.index, dtype="string")
+
+
+@lru_cache(maxsize=64)
+def _choice_lookup(choices: tuple[str, ...]) -> dict[str, str]:
+    """Normalised spelling -> allowed value: aliases first, so an allowed value itself always wins."""
+    lookup: dict[str, str] = {}
+    for value in choices:
+        for alias in VALUE_ALIASES.get(value, ()):
+            lookup.setdefault(normalise_header(alias), value)
+    lookup.update({normalise_header(c): c for c in choices})
+    return lookup
+
+
+def references(raw: pd.Series) -> pd.Series:
+    """'Reference obtained': Yes or No (with their aliases), or a count of references ('2', '2.0')
+    written back as a whole number ('2'); anything else NA (then `invalid` reports it)."""
+    yes_no = choice(raw, YES_NO)
+    count = number(raw)
+    whole = count.notna() & (count >= 0) & (count == count.round())
+    counted = count.where(whole).map(lambda n: str(int(n)), na_action="ignore").astype("string")
+    return yes_no.fillna(counted).astype("string")
 
 
 def swe(raw: pd.Series) -> pd.Series:
@@ -156,6 +179,8 @@ def _parsed(kind: str, choices: tuple[str, ...], values: tuple) -> pd.api.extens
         out = la_code(raw)
     elif kind == QUARTER:
         out = quarter(raw)
+    elif kind == REFERENCES:
+        out = references(raw)
     else:
         raise ValueError(f"no parser for {kind!r}")
     array = out.array

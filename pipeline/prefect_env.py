@@ -28,11 +28,15 @@ def defaults(project: Path | None = None) -> dict[str, str]:
 
 
 def configure(project: Path | None = None) -> dict[str, str]:
-    """Set every default that is not already set; return the settings now in force."""
+    """Set every default that is not already set; return the settings now in force. A process that
+    runs the flows writes councils' files, outputs and Prefect's database (task names, logs): it keeps
+    all of them private to the service user (umask 077, PREFECT_HOME 0700) whatever its umask was."""
     for name, value in defaults(project).items():
         os.environ.setdefault(name, value)
+    os.umask(0o077)
     try:
         Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
+        os.chmod(os.environ["PREFECT_HOME"], 0o700)
     except OSError:
         pass   # Prefect says so itself, and falls back to running without it
     return {name: os.environ[name] for name in defaults(project)}

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import xlsxwriter
 
-from pipeline import reference, template
+from pipeline import reference, rulesets, template
 from pipeline.config import threshold
-from pipeline.contract import (COMPLIANCE_RULES, ROLE_CATEGORIES, SHEETS_BY_NAME, Quarter,
+from pipeline.contract import (COMPLIANCE_RULES, ROLE_CATEGORIES, SHEETS_BY_NAME, VALUE_ALIASES, Quarter,
                                header_lookup, normalise_header)
 
 FLAVOURS = ("clean", "messy", "errors")
@@ -51,9 +51,14 @@ NOTES = {
     "Q503": "Four years' adult safeguarding practice before qualifying; agreed by Head of Service.",
     "Q504": "Previous LA confirmed redundancy; exception form being completed.",
     "Q505": "Second reference chased with the previous employer.",
-    "Q506": "Agency's legacy terms require 6 weeks; renegotiating at renewal.",
+    "Q506": "Agency's terms give 2 weeks' notice; renegotiating at renewal.",
     "Q507": "Covering court deadlines for four weeks; hours reviewed weekly.",
+    "Q515": "Umbrella company has sent the on-cost breakdown; to be added next quarter.",
+    "Q516": "Replaces {swe} on the same caseload.",
+    "Q518": "Reported to the RIIA at the regional workforce board in the second month.",
 }
+# Q504 as councils get it wrong: the variant planted -> the row's cool-off fields
+COOL_OFF_CASES = ("declared", "unknown", "different_region", "own_leaver")
 
 
 @dataclass(frozen=True)
@@ -108,7 +113,8 @@ def build_sample(la_code: str, quarter: Quarter | str, *, seed: int = 0, n_assig
     if la is None:
         raise ValueError(f"LA {la_code} is not live during {quarter}")
     rng = random.Random(f"{seed}:{la_code}:{quarter}")
-    return _Builder(la, quarter, rng, n_assignments, flavour, shared or []).build()
+    with rulesets.using(rulesets.for_quarter(quarter)):   # planted as the quarter's own rule set judges it
+        return _Builder(la, quarter, rng, n_assignments, flavour, shared or []).build()
 
 
 def write_sample(path, sample: Sample, flavour: str = "clean") -> Path:
@@ -189,6 +195,8 @@ class _Builder:
         self.next_worker = 0
         self.caps = reference.cap_table()
         self.in_force = dt.date.fromisoformat(threshold("rules_in_force"))
+        self.existing_from = dt.date.fromisoformat(threshold("caps_apply_to_existing_from"))
+        self.own_leavers: list[dict] = []
         self.agencies = rng.sample(AGENCIES, rng.randint(2, 5))
         self.msp = rng.choice((None, None, *MSPS))
         self.titles = {role: rng.choice(titles) for role, titles in JOB_TITLES.items()}
@@ -256,10 +264,12 @@ class _Builder:
             "end_date": end,
             "hours_per_week": rng.choice((37, 37, 37, 37, 37, 36, 35, 37.5, 30, 22.5)),
             "pqe_years": rng.randint(3, 25),
-            "left_permanent_post": rng.choices(("No", "Unknown", "Yes"), (88, 5, 7))[0],
-            "reference_obtained": "Yes",
-            "notice_period_weeks": rng.choice((4, 4, 4, 2, 1)),
+            "left_permanent_post": rng.choices(("No", "Yes"), (93, 7))[0],
+            "reference_obtained": rng.choice((2, 2, 2, 3, "Yes")),
+            "notice_period_weeks": rng.choice((4, 4, 4, 4, 6, 8, 12)),
         }
+        if row["notice_period_weeks"] == 4 and rng.random() < 0.1:   # the permanent equivalent's shorter notice
+            row.update(notice_period_weeks=3, permanent_notice_weeks=3)
         if row["left_permanent_post"] == "Yes":   # from another region: the cool-off does not apply
             row.update(previous_la_code=rng.choice(self.elsewhere), cool_off_exception="Different region",
                        date_left_permanent_post=start - dt.timedelta(days=rng.randint(14, 80)))
@@ -267,7 +277,13 @@ class _Builder:
         return row
 
     def _cap(self, row) -> float:
-        return self.caps.cap(self.la.region_code, row["role_category"], max(row["start_date"], self.in_force))
+        """The cap the rules judge the row by (agency_rules.cap_day): its start date, not before the
+        rules came into force, and for a quarter ending after caps_apply_to_existing_from, a row still
+        running then is held to the cap in force on that day."""
+        day = max(row["start_date"], self.in_force)
+        if self.q.end > self.existing_from and (row["end_date"] is None or row["end_date"] >= self.existing_from):
+            day = max(day, self.existing_from)
+        return self.caps.cap(self.la.region_code, row["role_category"], day)
 
     def _price(self, row: dict, cap_share: float) -> None:
         """Set the pay components so the cap-basis rate is `cap_share` of the cap, and the costs from them."""
@@ -320,28 +336,52 @@ class _Builder:
                 row.update(cap_approved_by=approver, cap_approval_date=row["start_date"] - dt.timedelta(days=rng.randint(1, 10)),
                            cap_breach_reason=rng.choice(("Hard-to-fill court team post", "Specialist disabled children's experience",
                                                           "Cover for long-term sickness", "No candidates at cap after 6 weeks")))
+            row["cap_reported_to_riia"] = "Yes"
             code = "Q502" if approver == "Other" else "Q501" if approver is None else ""
             if code:
                 self._note(row, code)
+            elif "Q518" not in {p.code for p in self.planted}:   # one approved breach the RIIA was not told of
+                row["cap_reported_to_riia"] = rng.choice(("No", None))
+                self._note(row, "Q518")
         others = eligible[n_breach:]
         changes = {
             "Q503": {"pqe_years": 2},
-            "Q506": {"notice_period_weeks": 6},
+            "Q506": {"notice_period_weeks": 2, "permanent_notice_weeks": None},
             "Q507": {"hours_per_week": 50},
-            "Q505": {"reference_obtained": "No"},
+            "Q505": rng.choice(({"reference_obtained": "No"}, {"reference_obtained": 1}, {"reference_obtained": None})),
+            "Q515": {"payment_route": "Umbrella company", "holiday_pay_per_hour": None, "employer_ni_per_hour": None},
         }
-        for code, change in changes.items():
-            if others and rng.random() < min(1.0, 0.3 + len(rows) / 80):
+        for code, change in changes.items():   # Q515 always: MSP extracts routinely leave on-costs blank
+            if others and (code == "Q515" or rng.random() < min(1.0, 0.3 + len(rows) / 80)):
                 row = others.pop()
                 row.update(change)
                 self._note(row, code)
         if others and rng.random() < min(1.0, 0.3 + len(rows) / 80):
-            row = others.pop()
-            row.update(left_permanent_post="Yes", previous_la_code=rng.choice(self.neighbours), cool_off_exception="None",
-                       date_left_permanent_post=row["start_date"] - dt.timedelta(days=30))
-            self._note(row, "Q504")
+            self._plant_cool_off(others.pop(), rng.choice(COOL_OFF_CASES))
+        if others and rng.random() < min(1.0, 0.2 + len(rows) / 100):
+            row = others.pop()   # a note naming the worker it replaces, by SWE number
+            row["notes"] = NOTES["Q516"].format(swe=_swe(self.la.code, MAX_WORKERS - 1 - self.rng.randrange(50)))
+            self.planted.append(Planted("Q516", f"Assignments {row['assignment_ref']} (Notes)", True, row["assignment_ref"]))
         for row in rows:   # hours may have changed
             row["cost_in_quarter"] = round(_weekly(row, "charge_rate_per_hour") * _weeks(row, self.q.start, self.q.end), 2)
+
+    def _plant_cool_off(self, row: dict, case: str) -> None:
+        """One Q504 of the kind councils send: a declared same-region move, 'Unknown', 'Different region'
+        with a previous LA in this region, or the LA's own recent leaver (on its Leavers sheet)."""
+        left = row["start_date"] - dt.timedelta(days=30)
+        if case == "unknown":
+            row.update(left_permanent_post="Unknown")
+        elif case == "own_leaver":
+            row.update(left_permanent_post="No")
+            self.own_leavers.append({"swe_number": row["swe_number"], "date_left": left, "reason": "Resigned"})
+        elif self.neighbours:
+            row.update(left_permanent_post="Yes", previous_la_code=self.rng.choice(self.neighbours),
+                       cool_off_exception="Different region" if case == "different_region" else "None",
+                       date_left_permanent_post=left)
+        else:
+            return
+        self._note(row, "Q504")
+        self.planted[-1].where += f" ({case.replace('_', ' ')})"
 
     def _note(self, row: dict, code: str) -> None:
         noted = self.rng.random() < 0.5
@@ -402,14 +442,14 @@ class _Builder:
     def _compliance(self, rows: list[dict]) -> list[dict]:
         """Partially compliant wherever the assignments show a breach, so Q512 has nothing to say."""
         found = {p.code for p in self.planted}
-        breaches = {"Price caps": {"Q501", "Q502"} & found or any(r.get("cap_approved_by") for r in rows),
+        breaches = {"Price caps": {"Q501", "Q502", "Q518"} & found or any(r.get("cap_approved_by") for r in rows),
                     "Notice periods": "Q506" in found, "Cool-off period": "Q504" in found,
                     "Post-qualifying experience": "Q503" in found, "References": "Q505" in found}
         why = {"Price caps": "Some assignments above the regional cap: hard-to-fill posts; approvals recorded where given.",
-               "Notice periods": "One agency's legacy terms require more than 4 weeks' notice.",
-               "Cool-off period": "One worker engaged within 3 months of leaving a permanent post in the region.",
+               "Notice periods": "One agency's terms give less than 4 weeks' notice.",
+               "Cool-off period": "One worker's cool-off not met or not checked.",
                "Post-qualifying experience": "One worker with under 3 years' PQE in a specialist role.",
-               "References": "One reference outstanding at the start of the assignment."}
+               "References": "References outstanding or not recorded for one worker."}
         out = []
         for rule in COMPLIANCE_RULES:
             partial = bool(breaches.get(rule))
@@ -420,7 +460,7 @@ class _Builder:
 
     def _agencies(self, rows: list[dict]) -> list[dict]:
         flagged = [(r["agency"], rule) for r in rows for rule, key, bad in
-                   (("Notice periods", "notice_period_weeks", 6), ("References", "reference_obtained", "No"))
+                   (("Notice periods", "notice_period_weeks", 2), ("References", "reference_obtained", "No"))
                    if r.get(key) == bad]
         return [{"agency": a, "rule_affected": rule, "description": f"{a} did not meet the {rule.lower()} rule."}
                 for a, rule in flagged[:2]]
@@ -430,6 +470,7 @@ class _Builder:
         out = [{"swe_number": self._new_swe(), "date_left": self.q.start + dt.timedelta(days=rng.randint(-85, 85)),
                 "reason": rng.choices(("Resigned", "Retired", "Redundancy", "Probation", "Other"), (70, 10, 5, 5, 10))[0]}
                for _ in range(rng.randint(0, 4))]
+        out += self.own_leavers
         for case in self.shared:
             if case.code == "X602" and case.la_a == self.la.code:
                 out.append({"swe_number": case.swe, "date_left": case.day, "reason": "Resigned"})
@@ -585,6 +626,8 @@ def _messy_cell(ws, r: int, c: int, value, kind, rng: random.Random, fmt) -> Non
             ws.write_string(r, c, f"{float(value):.1f}")   # '10.0' in an integer field
         else:
             ws.write_number(r, c, value)
+    elif kind == "choice" and VALUE_ALIASES.get(value) and roll < 0.35:   # 'IRO', 'Ltd', 'Y', 'Umbrella'...
+        ws.write_string(r, c, rng.choice(VALUE_ALIASES[value]))
     elif kind == "swe" and roll < 0.3:
         ws.write_string(r, c, f"sw {int(value[2:]):07d}")
     elif isinstance(value, str):
@@ -613,7 +656,9 @@ def write_bundled(out_dir, *, seed: int = 0) -> list[Path]:
         f"Generated by `python -m pipeline.sample --bundled --out sample_data` (seed {seed}); do not edit by hand.",
         f"Quarter {BUNDLED_QUARTER}. Synthetic data: names, agencies and SWE numbers are invented.",
         "Each line is a finding planted on purpose; \"(noted)\" means the row carries a Note, so the query is explained.",
-        "X601/X602 are cross-LA findings: they appear only in the regional outputs after `build`.", "",
+        "X601/X602 are cross-LA findings: they appear only in the regional outputs after `build`.",
+        "Q517 (the file name names another LA) is not planted: copy a file under another LA's code "
+        "(e.g. 205_2025-Q2.xlsx as 212_2025-Q2.xlsx) to see it.", "",
     ]
     for path, sample in zip(paths, samples):
         flavour = BUNDLED[sample.la.code]
@@ -626,7 +671,8 @@ def write_bundled(out_dir, *, seed: int = 0) -> list[Path]:
             lines += ["Messy but valid: title row and blank row above the headers, alias headers in odd case, "
                       "shuffled columns, an extra 'Cost centre' column, dates and money as text, '10.0' in whole-number "
                       "fields, trailing spaces, a blank row mid-table, a 'Total' row, a hidden 'MSP raw' sheet, "
-                      "'sw 000…' SWE numbers, one role category left blank for JobMapping, sheets named by alias.", ""]
+                      "'sw 000…' SWE numbers, list values written as their aliases ('IRO', 'Senior SW', 'Ltd', "
+                      "'Umbrella', 'Y'/'N', 'N/A'), one role category left blank for JobMapping, sheets named by alias.", ""]
         expect = ("errors (rejected); the pay rate of 0 also raises Q508 and the missing month Q511"
                   if flavour == "errors" else "no errors (accepted)")
         lines.append(f"Expected: {expect}.")

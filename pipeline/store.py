@@ -6,9 +6,11 @@ listed in received order in data/raw/received.jsonl, so `rebuild` can replay the
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import json
 import os
 import shutil
+from collections import deque
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -17,13 +19,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline import ahead, config, warehouse
+from pipeline import ahead, config, locks, warehouse
 from pipeline.contract import Quarter
+from pipeline.redaction import redact_name
 from pipeline.reference import REGIONS
 from pipeline.validate import Result, file_sha256, validate_file
-
-UNCHANGED = "unchanged"
-
 
 @dataclass(frozen=True)
 class Paths:
@@ -51,21 +51,30 @@ def paths(home: Path | str | None = None) -> Paths:
 
 @dataclass
 class SubmitOutcome:
+    """What became of one file. `status` is the verdict on its bytes (accepted | rejected | unreadable),
+    the same each time the same bytes are sent; `unchanged` says they were already the LA's latest
+    submission with that verdict, so nothing new was recorded. `supersedes` names the accepted return
+    this one replaced; `superseded_by` the later file of the same batch that replaced this one."""
+
     file: str
     la_code: str | None
     quarter: str | None
-    status: str            # accepted | rejected | unreadable | unchanged
+    status: str            # accepted | rejected | unreadable
     sha256: str
     errors: int = 0
     queries: int = 0
     queries_outstanding: int = 0
     submission_id: int | None = None
     result: Result | None = None
+    unchanged: bool = False
+    supersedes: dict | None = None        # {"submission_id", "file"} of the accepted return replaced
+    superseded_by: str | None = None      # file name (redacted) of a later file in the same batch
 
     def to_dict(self) -> dict:
         base = self.result.to_dict() if self.result is not None else {"file": self.file}
         return {**base, "la_code": self.la_code, "quarter": self.quarter, "status": self.status,
-                "sha256": self.sha256, "submission_id": self.submission_id,
+                "sha256": self.sha256, "submission_id": self.submission_id, "unchanged": self.unchanged,
+                "supersedes": self.supersedes, "superseded_by": self.superseded_by,
                 "errors": self.errors, "queries": self.queries, "queries_outstanding": self.queries_outstanding}
 
 
@@ -76,129 +85,219 @@ class PreviousTotals(dict):
         return self.get((la_code, str(quarter.previous())))
 
 
+# --- opening the warehouse: one operation at a time, under the readers–writer lock ------------------
+
+_OPEN: ContextVar[dict | None] = ContextVar("warehouse_open", default=None)
+
+
+@contextmanager
+def _using(where: Paths, con):
+    held = dict(_OPEN.get() or {})
+    held[str(where.warehouse)] = con
+    token = _OPEN.set(held)
+    try:
+        yield con
+    finally:
+        _OPEN.reset(token)
+
+
+@contextmanager
+def writing(where: Paths, wait: float | None = None):
+    """A read-write connection for one operation, under the exclusive lock (`pipeline.locks`); closed
+    after. Inside a block that already writes to this warehouse, that connection.
+    Raises locks.WarehouseBusy if the warehouse stays busy for the whole wait."""
+    current = (_OPEN.get() or {}).get(str(where.warehouse))
+    if current is not None and locks.holding(where.warehouse) == "write":
+        yield current
+        return
+    with locks.write_lock(where.warehouse, wait):
+        con = warehouse.connect(where.warehouse)
+        try:
+            with _using(where, con):
+                yield con
+        finally:
+            con.close()
+
+
+@contextmanager
+def reading(where: Paths, wait: float | None = None):
+    """A read-only connection for one operation, under the shared lock; closed after. A warehouse
+    that does not exist yet, or whose schema or dimensions are out of date, is first brought up to
+    date by a writer (once). Inside a block that already holds this warehouse, its connection."""
+    current = (_OPEN.get() or {}).get(str(where.warehouse))
+    if current is not None:
+        yield current
+        return
+    for _ in range(2):
+        with locks.read_lock(where.warehouse, wait):
+            con = None
+            if where.warehouse.exists():
+                con = warehouse.connect(where.warehouse, read_only=True)
+                if not warehouse.up_to_date(con):
+                    con.close()
+                    con = None
+            if con is not None:
+                try:
+                    with _using(where, con):
+                        yield con
+                finally:
+                    con.close()
+                return
+        with writing(where):   # create or migrate it, then read
+            pass
+    raise RuntimeError(f"the warehouse {where.warehouse} could not be brought up to date")
+
+
+# --- submit ----------------------------------------------------------------------------------------
+
 def submit_file(path, quarter: Quarter | str | None = None, *, home=None) -> SubmitOutcome:
     """Validate a file, keep its bytes and record it; if accepted, it replaces the LA's quarter.
 
-    The same bytes as the LA's latest submission are a no-op ('unchanged'). A rejected file is
-    recorded in the ledger and never touches the accepted return it would have replaced.
-    """
+    The same bytes as the LA's latest submission, with the same verdict, record nothing new
+    (`unchanged`), but the verdict is given again: a rejected file stays rejected, with its findings.
+    A rejected file never touches the accepted return it would have replaced. Safe to call from many
+    threads and processes at once: each file is recorded under the warehouse's write lock.
+    Raises locks.WarehouseBusy if the warehouse stays busy, warehouse.KeyProblem if the HMAC key is
+    missing, empty or not the warehouse's."""
     return submit_files([path], quarter, home=home)[0]
+
+
+GROUP_FILES = 16   # at most this many files recorded per hold of the write lock (~0.5 s): others interleave
 
 
 def submit_files(files, quarter: Quarter | str | None = None, *, home=None, workers: int | None = None
                  ) -> list[SubmitOutcome]:
-    """Submit several files in order: validated ahead in parallel processes, recorded one by one.
-
-    Validation is the slow part and needs no warehouse, so it runs on every core; recording
-    needs the single DuckDB writer, so it stays in this process, in the order given.
-    """
+    """Submit several files in order: validated ahead in parallel processes, then recorded in the order
+    given. Each hold of the write lock records one file and, with it, the next files whose validation is
+    already done (at most GROUP_FILES): one opening of the warehouse instead of one per file, and other
+    writers still get in between. Of two accepted files for one LA and quarter, the later supersedes the
+    earlier, and both outcomes say so."""
     where = paths(home)
     collecting = Quarter.parse(quarter) if isinstance(quarter, str) else quarter
-    files = [Path(f) for f in files]
-    with validating_ahead(files, collecting, home=home, workers=workers) as early, opened(where) as con:
-        outcomes = []
-        for path in files:
-            sha = file_sha256(path) if path.is_file() else ""
-            seen = warehouse.latest_submission(con, sha) if sha else None
-            if seen is not None:
-                outcomes.append(SubmitOutcome(str(path), seen[0], seen[1], UNCHANGED, sha))
-                continue
-            result = early.take(path, sha) or validate_file(
-                path, collecting, previous_total=partial(warehouse.previous_total, con))
-            received = dt.datetime.now(dt.timezone.utc)
-            kept = sha and path.stat().st_size <= config.threshold("max_file_mb") * 2**20
-            if kept:
-                _keep_raw(where, sha, path.read_bytes())
-            outcomes.append(_record(con, where, path, result, collecting, received, path.name))
-            if kept:
-                _append_index(where, {"sha256": sha, "received_at": received.isoformat(), "file_name": path.name,
-                                      "quarter": str(collecting) if collecting else None})
+    queue = deque(Path(f) for f in files)
+    outcomes = []
+    with validating_ahead(list(queue), collecting, home=home, workers=workers) as early:
+        while queue:
+            group = [_validated(where, queue.popleft(), collecting, early)]
+            while queue and len(group) < GROUP_FILES and early.ready(queue[0]):
+                group.append(_validated(where, queue.popleft(), collecting, early))
+            with writing(where) as con:
+                key = warehouse.writing_key(con, where.data)   # stops here, before anything is kept, if it is wrong
+                outcomes += [_submit_one(con, where, path, sha, result, collecting, key) for path, sha, result in group]
+    latest: dict[tuple, SubmitOutcome] = {}
+    for outcome in outcomes:
+        if outcome.status == "accepted" and not outcome.unchanged:
+            earlier = latest.get((outcome.la_code, outcome.quarter))
+            if earlier is not None:
+                earlier.superseded_by = redact_name(Path(outcome.file).name)
+            latest[(outcome.la_code, outcome.quarter)] = outcome
     return outcomes
+
+
+def _validated(where: Paths, path: Path, collecting: Quarter | None, early) -> tuple[Path, str, Result]:
+    """The file, its hash and its verdict: computed ahead, else now (outside the write lock)."""
+    sha = file_sha256(path) if path.is_file() else ""
+    result = early.take(path, sha) or validate_file(path, collecting, previous_total=partial(_previous_total, where))
+    return path, sha, result
+
+
+def _submit_one(con, where: Paths, path: Path, sha: str, result: Result, collecting: Quarter | None,
+                key: bytes) -> SubmitOutcome:
+    """Record one validated file, holding the write lock: nothing new if the same bytes already have this
+    verdict as the LA's latest submission."""
+    seen = warehouse.latest_submission(con, sha) if sha else None
+    if seen is not None and _same_verdict(seen, result):
+        return SubmitOutcome(str(path), result.la_code, result.quarter, result.status, sha, result.errors,
+                             result.queries, result.queries_outstanding, seen["submission_id"], result,
+                             unchanged=True)
+    received = dt.datetime.now(dt.timezone.utc)
+    name = redact_name(path.name)
+    if sha and path.stat().st_size <= config.threshold("max_file_mb") * 2**20:
+        # kept and listed BEFORE the warehouse commits: a crash in between leaves a file `rebuild`
+        # replays, never a ledger row it cannot
+        _keep_raw(where, sha, path.read_bytes())
+        _append_index(where, {"sha256": sha, "received_at": received.isoformat(), "file_name": name,
+                              "quarter": str(collecting) if collecting else None})
+    return _record(con, where, path, result, collecting, received, name, key)
+
+
+def _same_verdict(seen: dict, result: Result) -> bool:
+    return (seen["status"], seen["errors"], seen["queries"], seen["queries_outstanding"]) == (
+        result.status, result.errors, result.queries, result.queries_outstanding)
+
+
+def _previous_total(where: Paths, la_code: str, quarter: Quarter) -> float | None:
+    with reading(where) as con:
+        return warehouse.previous_total(con, la_code, quarter)
 
 
 @contextmanager
 def validating_ahead(files, quarter: Quarter | str | None = None, *, feedback: bool = False, home=None,
                      workers: int | None = None):
-    """Start validating (and, with `feedback`, answering) the files that are not already the latest
-    submission, in worker processes, for the length of the block; `submit_file` and
-    `ahead.feedback_workbook` inside it take what is ready. Q514's previous totals are read now;
-    recording checks them again."""
+    """Start validating (and, with `feedback`, answering) the files in worker processes, for the length
+    of the block; `submit_file` and `ahead.feedback_workbook` inside it take what is ready. Q514's
+    previous totals are read now (if the warehouse is busy, later: recording checks them again)."""
     collecting = Quarter.parse(quarter) if isinstance(quarter, str) else quarter
     files, totals = [Path(f) for f in files], None
     if ahead.active() is None and len(files) >= ahead.MIN_BATCH:   # else nothing would start
-        with opened(paths(home)) as con:
-            totals = PreviousTotals(warehouse.accepted_totals(con))
-            files = [f for f in files if f.is_file() and warehouse.latest_submission(con, file_sha256(f)) is None]
+        try:
+            with reading(paths(home), wait=1.0) as con:
+                totals = PreviousTotals(warehouse.accepted_totals(con))
+        except locks.WarehouseBusy:
+            totals = None
     with ahead.validating(files, collecting, totals, feedback=feedback, workers=workers) as early:
         yield early
 
 
 def _record(con, where: Paths, path: Path, result: Result, collecting, received: dt.datetime,
-            file_name: str) -> SubmitOutcome:
+            file_name: str, key: bytes) -> SubmitOutcome:
     """Record one validated file in one transaction; Q514 rechecked against the warehouse as it is now
     (an earlier file in the same batch may have been the LA's previous quarter)."""
     if result.submission is not None and result.la_code and result.quarter:
         previous = warehouse.previous_total(con, result.la_code, Quarter.parse(result.quarter))
         if previous != result.submission.previous_total:
             result = validate_file(path, collecting, previous_total=previous)
-    sid = warehouse.record(con, result, key=warehouse.swe_key(where.data), received_at=received,
-                           file_name=file_name, collecting=collecting)
+    replaced = warehouse.standing(con, result.la_code, result.quarter) if result.status == "accepted" else None
+    sid = warehouse.record(con, result, key=key, received_at=received, file_name=file_name, collecting=collecting)
     return SubmitOutcome(str(path), result.la_code, result.quarter, result.status, result.sha256,
-                         result.errors, result.queries, result.queries_outstanding, sid, result)
+                         result.errors, result.queries, result.queries_outstanding, sid, result,
+                         supersedes=replaced)
 
 
 def _keep_raw(where: Paths, sha: str, data: bytes) -> Path:
-    where.raw.mkdir(parents=True, exist_ok=True)
-    os.chmod(where.raw, 0o700)
+    warehouse.private_dir(where.raw)
     target = where.raw / f"{sha}.xlsx"
     if not target.exists():
         tmp = target.with_suffix(".part")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
         os.replace(tmp, target)
     return target
 
 
 def _append_index(where: Paths, entry: dict) -> None:
+    """One line in received.jsonl, on disk before the warehouse records the file."""
     fd = os.open(where.index, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     with os.fdopen(fd, "a", encoding="utf-8") as fh:
         fh.write(json.dumps(entry) + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
 
 
-_SESSION: ContextVar[tuple[Path, object] | None] = ContextVar("warehouse_session", default=None)
-
-
-@contextmanager
-def session(home=None):
-    """Keep one warehouse connection open for many calls (a flow run over an inbox), instead of
-    opening the DuckDB file for each; `opened` inside it reuses the connection."""
-    where = paths(home)
-    con = warehouse.connect(where.warehouse)
-    token = _SESSION.set((where.warehouse, con))
-    try:
-        yield con
-    finally:
-        _SESSION.reset(token)
-        con.close()
-
-
-class opened:
-    """A warehouse connection for one operation, closed afterwards (DuckDB allows one writer
-    process), or the open connection of the current `session`."""
-
-    def __init__(self, where: Paths):
-        self.where = where
-
-    def __enter__(self):
-        shared = _SESSION.get()
-        self.owned = not (shared and shared[0] == self.where.warehouse)
-        self.con = warehouse.connect(self.where.warehouse) if self.owned else shared[1]
-        return self.con
-
-    def __exit__(self, *exc):
-        if self.owned:
-            self.con.close()
+def received(where: Paths) -> list[dict]:
+    """The entries of received.jsonl in order; a line a crash cut short is skipped."""
+    if not where.index.exists():
+        return []
+    entries = []
+    for line in where.index.read_text(encoding="utf-8").splitlines():
+        try:
+            entries.append(json.loads(line))
+        except ValueError:
+            continue
+    return entries
 
 
 # --- status and pull -----------------------------------------------------------------------------
@@ -215,14 +314,32 @@ def region_code(region: str | None) -> str | None:
 
 
 def status(quarter: Quarter | str, region: str | None = None, *, home=None) -> pd.DataFrame:
-    """Every live LA for the quarter: accepted / rejected / unreadable / missing, late, queries outstanding."""
+    """Every live LA for the quarter: accepted / rejected / unreadable / missing, late, queries outstanding;
+    `changed_since_build` is True for an LA whose accepted return changed after the quarter's outputs
+    were built (they are stale until the next build), and `outputs_built_at` says when that was (NaT
+    if never). Raises locks.WarehouseBusy if a writer holds the warehouse for the whole brief wait."""
     code = region_code(region)
-    with opened(paths(home)) as con:
+    with reading(paths(home)) as con:
         frame = warehouse.run(con, "marts/01_status", quarter=str(quarter),
                               now=dt.datetime.now(dt.timezone.utc)).df()
+        changed = warehouse.run(con, "checks/changed_since_build", quarter=str(quarter)).df()
+    frame = frame.merge(changed, on="la_code", how="left")
+    frame["changed_since_build"] = frame["changed_since_build"].fillna(False).astype(bool)
+    frame["outputs_built_at"] = changed["outputs_built_at"].iloc[0] if len(changed) else pd.NaT
     if code:
         frame = frame[frame["region_code"] == code].reset_index(drop=True)
     return frame
+
+
+def history(la_code: str | None = None, quarter: Quarter | str | None = None, *, home=None) -> pd.DataFrame:
+    """Every submission (of an LA, of a quarter), oldest first: the ledger's columns and `standing`:
+    accepted (it stands), superseded (a later accepted return replaced it), rejected or unreadable."""
+    with reading(paths(home)) as con:
+        return con.execute("""
+            SELECT * FROM submission_history
+            WHERE (?::VARCHAR IS NULL OR la_code = ?) AND (?::VARCHAR IS NULL OR quarter = ?)
+            ORDER BY submission_id""", [la_code, la_code, None if quarter is None else str(quarter),
+                                        None if quarter is None else str(quarter)]).df()
 
 
 def pull(quarter: Quarter | str, region: str | None = None, fmt: str = "xlsx", out=None, *, home=None) -> list[Path]:
@@ -248,35 +365,141 @@ def pull(quarter: Quarter | str, region: str | None = None, fmt: str = "xlsx", o
 
 # --- rebuild ---------------------------------------------------------------------------------------
 
-def rebuild(*, home=None) -> str:
-    """Recreate the warehouse from the kept raw files, in the order they were received.
+def rebuild(*, home=None, new_key: bytes | None = None) -> str:
+    """Recreate the warehouse from the kept raw files (received.jsonl, in received order).
 
-    The old warehouse is kept aside until the new one is complete and restored if replay fails.
-    """
+    The new warehouse is built aside (`.<name>.rebuild-<pid>` beside it) while the current one stays
+    in use, and others' submissions go on; at the end, under the write lock, the files received
+    meanwhile are replayed too and the new file replaces the old in one rename. A rebuild that fails
+    or is killed leaves the current warehouse as it was; its leftover file is removed by the next.
+    `new_key` (see `rekey`) hashes with a new HMAC key; without it the current key must be the
+    warehouse's (warehouse.KeyProblem otherwise). Raises locks.WarehouseBusy if another rebuild runs."""
     where = paths(home)
-    entries = [json.loads(line) for line in where.index.read_text(encoding="utf-8").splitlines() if line.strip()] \
-        if where.index.exists() else []
-    backup = where.warehouse.with_name(where.warehouse.name + ".before-rebuild")
-    wal = Path(str(where.warehouse) + ".wal")
-    if where.warehouse.exists():
-        os.replace(where.warehouse, backup)
-    wal.unlink(missing_ok=True)
-    counts: dict[str, int] = {}
-    try:
-        with opened(where) as con:
-            for e in entries:
-                raw = where.raw / f"{e['sha256']}.xlsx"
-                collecting = Quarter.parse(e["quarter"]) if e.get("quarter") else None
-                result = validate_file(raw, collecting, previous_total=partial(warehouse.previous_total, con))
-                outcome = _record(con, where, raw, result, collecting,
-                                  dt.datetime.fromisoformat(e["received_at"]), e.get("file_name") or raw.name)
-                counts[outcome.status] = counts.get(outcome.status, 0) + 1
-    except BaseException:
-        where.warehouse.unlink(missing_ok=True)
-        wal.unlink(missing_ok=True)
-        if backup.exists():
-            os.replace(backup, where.warehouse)
-        raise
-    backup.unlink(missing_ok=True)
+    with _only_rebuild(where):
+        for stale in where.warehouse.parent.glob(f".{where.warehouse.name}.rebuild-*"):
+            stale.unlink(missing_ok=True)
+        if new_key is None:
+            with writing(where) as con:
+                key = warehouse.writing_key(con, where.data)
+        else:
+            key = new_key
+        aside = where.warehouse.with_name(f".{where.warehouse.name}.rebuild-{os.getpid()}")
+        counts: dict[str, int] = {}
+        con = warehouse.connect(aside)
+        try:
+            warehouse.adopt_key(con, key)
+            done = _replay(con, where, received(where), counts, key)
+            with locks.write_lock(where.warehouse):
+                entries = received(where)
+                _replay(con, where, entries[done:], counts, key)
+                con.close()
+                Path(f"{where.warehouse}.wal").unlink(missing_ok=True)   # a crashed writer's log belongs to the old file
+                os.replace(aside, where.warehouse)
+        except BaseException:
+            con.close()
+            aside.unlink(missing_ok=True)
+            Path(f"{aside}.wal").unlink(missing_ok=True)
+            raise
     detail = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "nothing to replay"
     return f"Rebuilt {where.warehouse} from {len(entries)} raw files ({detail})."
+
+
+@contextmanager
+def _only_rebuild(where: Paths):
+    """One rebuild at a time (a second one would replay the same files into a second copy)."""
+    warehouse.private_dir(where.warehouse.parent)
+    fd = os.open(f"{where.warehouse}.rebuild.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise locks.WarehouseBusy("another rebuild of the warehouse is running; wait for it to finish") from None
+        yield
+    finally:
+        os.close(fd)
+
+
+def _replay(con, where: Paths, entries: list[dict], counts: dict[str, int], key: bytes) -> int:
+    """Record each kept file as `submit` did, identical re-sent bytes again recording nothing; how many
+    entries were taken."""
+    for e in entries:
+        raw = where.raw / f"{e['sha256']}.xlsx"
+        if not raw.exists():
+            counts["no longer kept (purged)"] = counts.get("no longer kept (purged)", 0) + 1
+            continue
+        collecting = Quarter.parse(e["quarter"]) if e.get("quarter") else None
+        result = validate_file(raw, collecting, previous_total=partial(warehouse.previous_total, con),
+                               name=e.get("file_name"))
+        seen = warehouse.latest_submission(con, e["sha256"])
+        if seen is not None and _same_verdict(seen, result):
+            counts["unchanged"] = counts.get("unchanged", 0) + 1
+            continue
+        outcome = _record(con, where, raw, result, collecting, dt.datetime.fromisoformat(e["received_at"]),
+                          e.get("file_name") or raw.name, key)
+        counts[outcome.status] = counts.get(outcome.status, 0) + 1
+    return len(entries)
+
+
+def rekey(*, home=None) -> str:
+    """Rotate the HMAC key: every SWE number hashed again from the kept raw files with a new key.
+
+    With AGENCY_RETURN_KEY set, that value is the new key (set it to the new value, then run this).
+    Otherwise a new key is generated as <data>/secret.key.new, the warehouse rebuilt with it, and it
+    replaces secret.key; a rekey cut short is finished (or started again) by the next one."""
+    where = paths(home)
+    if os.environ.get(warehouse.KEY_ENV):
+        new = warehouse.swe_key(where.data)
+        message = rebuild(home=home, new_key=new)
+        return f"{message} SWE numbers hashed with the key in {warehouse.KEY_ENV}."
+    current, pending = where.data / "secret.key", where.data / "secret.key.new"
+    if pending.exists():
+        new = pending.read_text().strip().encode("utf-8")
+        with writing(where) as con:
+            finished = warehouse.key_fingerprint(new) == warehouse.stored_fingerprint(con)
+        if finished:   # the warehouse was swapped, the key file not yet
+            os.replace(pending, current)
+            return f"Finished the key rotation begun earlier: {current} is the new key."
+    new = warehouse.new_key_file(pending)
+    message = rebuild(home=home, new_key=new)
+    with locks.write_lock(where.warehouse):
+        os.replace(pending, current)
+    return f"{message} SWE numbers hashed with a new key ({current}); the old key no longer matches anything."
+
+
+# --- retention -------------------------------------------------------------------------------------
+
+def purge(older_than_days: float, *, home=None, inbox=None, now: dt.datetime | None = None) -> str:
+    """Delete what is kept of councils' files once older than `older_than_days` days: raw files in
+    <data>/raw received before then (except those standing as an LA's accepted return, which the DfE
+    return is built from), and the copies and feedback workbooks in the inbox's processed/ and
+    rejected/ folders modified before then. The ledger and the facts stay; a later `rebuild` can no
+    longer replay the purged files and says how many it skipped. Returns what was deleted."""
+    if older_than_days < 0:
+        raise ValueError("--older-than must be a number of days, 0 or more")
+    where = paths(home)
+    cutoff = (now or dt.datetime.now(dt.timezone.utc)) - dt.timedelta(days=older_than_days)
+    standing_files: set[str] = set()
+    if where.warehouse.exists():
+        with reading(where) as con:
+            standing_files = {sha for (sha,) in con.execute(
+                "SELECT l.sha256 FROM current_submission JOIN ledger AS l USING (submission_id)").fetchall()}
+    last_received: dict[str, dt.datetime] = {}
+    for e in received(where):
+        at = dt.datetime.fromisoformat(e["received_at"])
+        last_received[e["sha256"]] = max(at, last_received.get(e["sha256"], at))
+    raw = 0
+    for sha, at in last_received.items():
+        target = where.raw / f"{sha}.xlsx"
+        if at < cutoff and sha not in standing_files and target.exists():
+            target.unlink()
+            raw += 1
+    copies = 0
+    inbox = Path(inbox) if inbox is not None else Path(os.environ.get("AGENCY_RETURN_INBOX", config.home() / "inbox"))
+    if inbox.is_dir():
+        for folder in (*inbox.rglob("processed"), *inbox.rglob("rejected")):
+            for path in folder.glob("*"):
+                if path.is_file() and dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc) < cutoff:
+                    path.unlink()
+                    copies += 1
+    return (f"Purged {raw} raw file(s) received before {cutoff:%Y-%m-%d %H:%M} UTC (kept: {len(standing_files)} "
+            f"standing accepted returns) and {copies} inbox cop(ies) and feedback workbook(s) under {inbox}.")

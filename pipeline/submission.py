@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from pipeline.config import threshold
 from pipeline.contract import ASSIGNMENTS, Quarter, normalise_header
 from pipeline.ingest import SheetFrame, Workbook
 from pipeline.reference import LA, CapTable, cap_table
@@ -18,6 +19,7 @@ class Submission:
     collecting: Quarter | None = None     # the quarter being collected (--quarter), if given
     caps: CapTable = field(default_factory=cap_table)
     previous_total: float | None = None   # the LA's previous accepted quarter's total cost (Q514)
+    file_name: str = ""                   # the name the file was sent under (Q517)
     memo: dict = field(default_factory=dict, repr=False)   # masks several rules share, computed once
 
     def once(self, key, compute):
@@ -42,7 +44,7 @@ class Submission:
 
 
 def prepare_assignments(wb: Workbook) -> None:
-    """Fill role category from JobMapping and add the cap-basis rate, in place."""
+    """Fill role category from JobMapping and add the cap-basis rate and cap sign-off, in place."""
     sheet = wb.sheets.get(ASSIGNMENTS.name)
     if sheet is None:
         return
@@ -54,5 +56,7 @@ def prepare_assignments(wb: Workbook) -> None:
                                          na_action="ignore")
     data["role_from_mapping"] = blank_role & mapped.notna()
     data.loc[data["role_from_mapping"], "role_category"] = mapped[data["role_from_mapping"]]
+    # signed off = approved by someone who may approve a cap breach (threshold cap_breach_approvers)
+    data["cap_signed_off"] = data["cap_approved_by"].isin(threshold("cap_breach_approvers")).astype(bool)
     data["cap_basis_rate"] = (data["hourly_pay_rate"] + data["holiday_pay_per_hour"].fillna(0)
                               + data["employer_ni_per_hour"].fillna(0) + data["apprenticeship_levy_per_hour"].fillna(0))

@@ -11,13 +11,16 @@ from pathlib import Path
 
 import xlsxwriter
 
-from pipeline import reference
-from pipeline.contract import (CHOICE, COMPLIANCE, DATE, LA_CODE, MONEY, MONTH, MONTHLY_COSTS, RETURN, SHEETS,
-                               Column, Quarter, Sheet, column_letter)
+from pipeline import reference, rulesets
+from pipeline.config import threshold
+from pipeline.contract import (CHOICE, COMPLIANCE, DATE, LA_CODE, MONEY, MONTH, MONTHLY_COSTS, REFERENCES, RETURN,
+                               SHEETS, Column, Quarter, Sheet, column_letter)
+from pipeline.parse import display_date
 
 MAX_ROW = 5000                  # dropdowns and formats reach this Excel row
 INLINE_LIST_LIMIT = 255         # Excel's limit on an inline list's text
 LISTS = "Lists"
+REFERENCE_COUNTS = tuple(str(n) for n in range(6))   # 'Reference obtained' dropdown: Yes, No, 0–5
 FORMATS = {MONEY: "£#,##0.00", DATE: "dd/mm/yyyy", MONTH: "mmm yyyy", LA_CODE: "@"}  # codes as text: 812 matches "812"
 
 INSTRUCTIONS = (
@@ -39,9 +42,24 @@ INSTRUCTIONS = (
         "in the Notes column of that assignment's row.",
         "Price caps: the cap-basis rate is hourly pay rate + holiday pay + employer NI + apprenticeship levy "
         "(agency and MSP fees are outside the cap), compared with your region's cap for the role category on the "
-        "assignment's start date. Cap table: {caps}.",
+        "assignment's start date; an assignment still running on {existing} is held to the cap in force then. "
+        "PAYE and umbrella rows fill in holiday pay and employer NI; a limited-company rate is all-in. "
+        "A breach needs the approval of the DCS and/or Chief Executive and is reported to your RIIA "
+        "('Cap reported to RIIA'). Cap table: {caps}.",
+        "Notice periods: at least 4 weeks, or the notice of a permanent social worker in the equivalent role where "
+        "that is shorter (enter it in 'Permanent notice weeks'). A longer notice is fine.",
+        "References: enter the number of practice-based references obtained (at least {references}), or Yes when "
+        "the minimum was met. A blank cell means not recorded and is queried.",
+        "Post-qualifying experience (PQE years): years in direct employment by a UK local authority; the ASYE "
+        "counts, agency time does not.",
+        "Cool-off: a worker who left a permanent post at an LA in your region (including yours: list your own "
+        "leavers on the Leavers sheet) less than 3 months before starting needs an exception. 'Different region' "
+        "does not excuse a move within your region; 'Unknown' is queried as not checked.",
+        "Do not type SWE numbers in Notes or other free text: they are removed before the return is stored.",
     )),
 )
+INSTRUCTION_CHARS_PER_LINE = 110   # what a 120-wide column shows per line in Excel and LibreOffice
+LINE_HEIGHT = 15                   # points per line of 11-point text
 
 
 def write_template(path: str | Path, quarter: Quarter | None = None, la_code: str | None = None) -> Path:
@@ -56,7 +74,11 @@ def write_workbook(path: str | Path, quarter: Quarter | None = None, la_code: st
 
     `created` fixes the document date so the same content gives the same bytes.
     """
-    path = Path(path)
+    with rulesets.using(rulesets.for_quarter(quarter)):   # the Instructions quote that quarter's thresholds
+        return _write_workbook(Path(path), quarter, la_code, values, rows, created)
+
+
+def _write_workbook(path: Path, quarter, la_code, values, rows, created) -> Path:
     lives = reference.live_las(quarter or Quarter.containing(dt.date.today()))
     wb = xlsxwriter.Workbook(str(path))
     wb.set_properties({"title": "Agency child and family social workers: quarterly return",
@@ -77,7 +99,8 @@ def write_workbook(path: str | Path, quarter: Quarter | None = None, la_code: st
 
 def _formats(wb) -> dict:
     fmt = {kind: wb.add_format({"num_format": code}) for kind, code in FORMATS.items()}
-    fmt["header"] = wb.add_format({"bold": True, "bg_color": "#D9E1F2", "border": 1, "text_wrap": True, "valign": "top"})
+    # Headers stay on one row (the column is as wide as its header); the explanation is the cell note.
+    fmt["header"] = wb.add_format({"bold": True, "bg_color": "#D9E1F2", "border": 1, "valign": "top"})
     fmt["title"] = wb.add_format({"bold": True, "font_size": 14})
     fmt["bold"] = wb.add_format({"bold": True})
     fmt["wrap"] = wb.add_format({"text_wrap": True, "valign": "top"})
@@ -120,17 +143,24 @@ def _dropdown(ws, lists: _Lists, first_row: int, last_row: int, col: int, header
 
 
 def _instructions(ws, fmt) -> None:
+    """One paragraph per row, each row as tall as its wrapped text, so no row overprints the next
+    (neither Excel nor LibreOffice grows a row for wrapped text written by a library)."""
     ws.set_column(0, 0, 120, fmt["wrap"])
+    ws.set_row(0, 24)
     ws.write(0, 0, "Agency child and family social workers: quarterly return to DfE", fmt["title"])
     row = 1
     sections = INSTRUCTIONS + (("The sheets", tuple(
         f"{s.name} ({'required' if s.required else 'optional'}): {s.purpose}" for s in SHEETS)),)
+    fill = {"caps": reference.cap_table().version, "existing": display_date(threshold("caps_apply_to_existing_from")),
+            "references": threshold("min_references")}
     for title, lines in sections:
         row += 1
         ws.write(row, 0, title, fmt["bold"])
         for line in lines:
             row += 1
-            ws.write_string(row, 0, line.format(caps=reference.cap_table().version))
+            text = line.format(**fill)
+            ws.set_row(row, LINE_HEIGHT * -(-len(text) // INSTRUCTION_CHARS_PER_LINE) + 3)
+            ws.write_string(row, 0, text, fmt["wrap"])
         row += 1
 
 
@@ -154,16 +184,23 @@ def _return_sheet(ws, fmt, lists, quarter, la_code, lives, values) -> None:
 def _table_sheet(ws, sheet: Sheet, fmt, lists, rows: list[dict]) -> None:
     ws.freeze_panes(1, 0)
     for i, col in enumerate(sheet.columns):
-        ws.set_column(i, i, col.width, fmt.get(col.kind))
+        ws.set_column(i, i, column_width(col), fmt.get(col.kind))
         ws.write(0, i, col.header, fmt["header"])
-        ws.write_comment(0, i, header_note(col))
+        ws.write_comment(0, i, header_note(col), {"x_scale": 2, "y_scale": 2})
         if col.kind == CHOICE:
             _dropdown(ws, lists, 1, MAX_ROW - 1, i, col.header, col.choices)
+        elif col.kind == REFERENCES:
+            _dropdown(ws, lists, 1, MAX_ROW - 1, i, col.header, (*col.choices, *REFERENCE_COUNTS))
     for r, row in enumerate(rows, start=1):
         for i, col in enumerate(sheet.columns):
             value = row.get(col.key)
             if value is not None and value != "":
                 _write(ws, r, i, value, fmt.get(col.kind))
+
+
+def column_width(col: Column) -> int:
+    """Wide enough for the header on one line (characters)."""
+    return max(col.width, len(col.header) + 3)
 
 
 def header_note(col: Column) -> str:

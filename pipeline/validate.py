@@ -13,11 +13,13 @@ import pandas as pd
 import pandera.pandas as pa
 
 import schemas
-from pipeline import agency_rules, checks, guard, registry  # noqa: F401  (importing a rule module registers its rules)
+from pipeline import agency_rules, checks, data_checks, guard, registry, rulesets  # noqa: F401  (importing a rule module registers its rules)
 from pipeline.compliance import derive_compliance  # (also registers Q512)
-from pipeline.contract import SHEETS_BY_NAME, Quarter
-from pipeline.findings import ERROR, QUERY, Finding, finding, rule_failed, sort_key
+from pipeline.config import threshold
+from pipeline.contract import REFERENCES, SHEETS_BY_NAME, Column, Quarter
+from pipeline.findings import ERROR, QUERY, Finding, catalogue, finding, rule_failed, sort_key
 from pipeline.ingest import SheetFrame, Workbook, read_workbook
+from pipeline.parse import display_date
 from pipeline.reference import la_for_quarter
 from pipeline.submission import Submission, prepare_assignments
 
@@ -33,6 +35,7 @@ class Result:
     la_code: str | None = None
     quarter: str | None = None
     status: str = UNREADABLE
+    rule_set: str = ""          # the rule-set version it was judged by (pipeline/rulesets.py)
     findings: list[Finding] = field(default_factory=list)
     compliance: list[dict] = field(default_factory=list)
     submission: Submission | None = field(default=None, repr=False)
@@ -52,7 +55,7 @@ class Result:
     def to_dict(self) -> dict:
         return {
             "file": self.file, "la_code": self.la_code, "quarter": self.quarter, "status": self.status,
-            "errors": self.errors, "queries": self.queries,
+            "rule_set": self.rule_set, "errors": self.errors, "queries": self.queries,
             "queries_outstanding": self.queries_outstanding, "queries_explained": self.queries - self.queries_outstanding,
             "findings": [f.to_dict() for f in self.findings],
             "compliance": self.compliance,
@@ -60,15 +63,20 @@ class Result:
 
 
 def validate_file(path, quarter: Quarter | str | None = None, *,
-                  previous_total: float | Callable[[str, Quarter], float | None] | None = None) -> Result:
+                  previous_total: float | Callable[[str, Quarter], float | None] | None = None,
+                  name: str | None = None) -> Result:
     """Check one file. `quarter` is the quarter being collected (E005 if the file says otherwise).
 
     `previous_total` (Q514) is the LA's previous accepted quarter's cost, or a function of
     (LA code, quarter) that finds it once the file has said which LA and quarter it is.
+    `name` is the file's name as the council sent it (Q517 reads an LA code from it), when the
+    file is a kept copy under another name; default the path's own name.
+    The file is judged by the rule set of its own quarter (the newest set when it has none).
     """
     path = Path(path)
     collecting = Quarter.parse(quarter) if isinstance(quarter, str) else quarter
-    result = Result(file=str(path), sha256=file_sha256(path) if path.is_file() else "")
+    result = Result(file=str(path), sha256=file_sha256(path) if path.is_file() else "",
+                    rule_set=rulesets.active().version)
     blocking = guard.inspect_file(path)
     if blocking:
         result.findings = blocking
@@ -78,7 +86,11 @@ def validate_file(path, quarter: Quarter | str | None = None, *,
     except Exception as exc:  # noqa: BLE001 - any parser failure is the council's E001, not a traceback
         result.findings = [finding("E001", reason=_reason(exc))]
         return result
-    return _check(result, wb, collecting, previous_total)
+    ret = wb.return_sheet
+    rule_set = rulesets.for_quarter(Quarter.parse(ret.raw.get("quarter")) if ret else None)
+    result.rule_set = rule_set.version
+    with rulesets.using(rule_set):
+        return _check(result, wb, collecting, previous_total, name or path.name)
 
 
 def file_sha256(path: Path) -> str:
@@ -95,8 +107,12 @@ def _reason(exc: Exception) -> str:
     return f"the Excel reader said: {text}"
 
 
-def _check(result: Result, wb: Workbook, collecting: Quarter | None, previous_total) -> Result:
+def _check(result: Result, wb: Workbook, collecting: Quarter | None, previous_total, file_name: str) -> Result:
+    rules = catalogue()
     findings = list(wb.findings)
+    for f in findings:   # made while reading, before the quarter (and so the rule set) was known
+        if f.code in rules:
+            f.severity = rules[f.code].severity
     ret = wb.return_sheet
     quarter = Quarter.parse(ret.raw.get("quarter")) if ret else None
     la_code = ret.values.get("la_code") if ret else None
@@ -104,7 +120,8 @@ def _check(result: Result, wb: Workbook, collecting: Quarter | None, previous_to
     la = la_for_quarter(la_code, quarter) if la_code and quarter else None
     if callable(previous_total):
         previous_total = previous_total(la_code, quarter) if la_code and quarter else None
-    sub = Submission(wb, quarter=quarter, la=la, collecting=collecting, previous_total=previous_total)
+    sub = Submission(wb, quarter=quarter, la=la, collecting=collecting, previous_total=previous_total,
+                     file_name=file_name)
     for frame in wb.sheets.values():
         findings += schema_findings(frame)
     prepare_assignments(wb)
@@ -138,6 +155,7 @@ def schema_findings(frame: SheetFrame) -> list[Finding]:
         cases = exc.failure_cases
     out = []
     sheet = SHEETS_BY_NAME[frame.sheet.name]
+    earliest, latest = (display_date(pd.Timestamp(d)) for d in threshold("plausible_date_range"))
     for case in cases.itertuples(index=False):
         code, _, variant = str(case.check).partition("|")
         if not variant or case.column not in sheet.keys:
@@ -149,8 +167,14 @@ def schema_findings(frame: SheetFrame) -> list[Finding]:
         row = int(case.index)
         out.append(finding(code, variant, sheet=sheet.name, row=row, column=frame.header(col.key),
                            cell=frame.cell(col.key, row), value=frame.value(col.key, row),
-                           choices=", ".join(col.choices)))
+                           choices=choices_text(col), earliest=earliest, latest=latest))
     return out
+
+
+def choices_text(col: Column) -> str:
+    """What a message offers for a list field: its values ('Reference obtained' also takes a count)."""
+    text = ", ".join(col.choices)
+    return f"{text}, or the number of references (0, 1, 2 …)" if col.kind == REFERENCES else text
 
 
 def _mark_explained(sub: Submission, findings: list[Finding]) -> None:

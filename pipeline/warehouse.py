@@ -24,6 +24,7 @@ import pyarrow as pa
 from pipeline.agency_rules import cap_for
 from pipeline.config import SQL_DIR, data_dir, threshold, warehouse_path
 from pipeline.contract import ROLE_CATEGORIES, Quarter
+from pipeline.redaction import redact
 from pipeline.reference import REGIONS, cap_table, la_rows
 
 KEY_ENV = "AGENCY_RETURN_KEY"
@@ -37,7 +38,6 @@ STAGING = {
     "Agencies": ("agencies", "fact_agency"),
     "Leavers": ("leavers", "fact_leaver"),
 }
-SWE_TEXT = re.compile(r"\bSW\s*\d{1,7}\b", re.IGNORECASE)   # SWE-like text, wherever it appears
 _PARAM = re.compile(r"\$([a-z_]+)")
 
 
@@ -103,19 +103,78 @@ def mart_name(stem: str) -> str:
 
 # --- connection and schema ---------------------------------------------------------------------
 
-def connect(path: Path | str | None = None) -> duckdb.DuckDBPyConnection:
-    """Open (creating if needed) the warehouse: offline settings, schema, current dimensions."""
+class WarehouseMissing(FileNotFoundError):
+    """A reader asked for a warehouse that does not exist yet (nothing submitted)."""
+
+
+def _settings(path: Path) -> dict:
+    return {"autoinstall_known_extensions": False,   # offline: never reach for the network
+            "extension_directory": str(path.parent / "duckdb_extensions")}
+
+
+@lru_cache(maxsize=1)
+def schema_version() -> str:
+    """A digest of the schema DDL (pipeline/sql/schema): the DDL runs again only when it changes."""
+    text = "".join(sql(f"schema/{p.stem}") for p in sorted((SQL_DIR / "schema").glob("*.sql")))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def connect(path: Path | str | None = None, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse for one operation; the caller closes it, holding `pipeline.locks` meanwhile.
+
+    Read-write (the default) creates the file if needed (owner-only), runs the schema DDL only when the
+    file is new or its schema version changed, and reloads the dimensions only when their signature
+    changed, so opening costs a couple of look-ups. `read_only` never runs DDL and never creates a
+    file: it raises WarehouseMissing if there is none (see `up_to_date` for a stale one)."""
     path = Path(path) if path is not None else warehouse_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    ext_dir = path.parent / "duckdb_extensions"
-    con = duckdb.connect(str(path), config={
-        "autoinstall_known_extensions": False,   # offline: never reach for the network
-        "extension_directory": str(ext_dir),
-    })
-    for ddl in sorted((SQL_DIR / "schema").glob("*.sql")):
-        con.execute(sql(f"schema/{ddl.stem}"))
-    refresh_dimensions(con)
+    if read_only:
+        if not path.exists():
+            raise WarehouseMissing(f"no warehouse at {path} yet: nothing has been submitted")
+        return duckdb.connect(str(path), read_only=True, config=_settings(path))
+    private_dir(path.parent)
+    con = duckdb.connect(str(path), config=_settings(path))
+    try:
+        os.chmod(path, 0o600)
+        if not schema_current(con):
+            for ddl in sorted((SQL_DIR / "schema").glob("*.sql")):
+                con.execute(sql(f"schema/{ddl.stem}"))
+            _set_meta(con, "schema_version", schema_version())
+        refresh_dimensions(con)
+    except BaseException:
+        con.close()
+        raise
     return con
+
+
+def private_dir(path: Path) -> Path:
+    """Create `path` (and parents) if needed and make it owner-only (0700), whatever the umask."""
+    path.mkdir(parents=True, exist_ok=True)
+    os.chmod(path, 0o700)
+    return path
+
+
+def _meta(con, key: str) -> str | None:
+    try:
+        row = con.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+    except duckdb.CatalogException:   # a new file: no meta table yet
+        return None
+    return row[0] if row else None
+
+
+def _set_meta(con, key: str, value: str | None) -> None:
+    con.execute("DELETE FROM meta WHERE key = ?", [key])
+    if value is not None:
+        con.execute("INSERT INTO meta VALUES (?, ?)", [key, value])
+
+
+def schema_current(con) -> bool:
+    return _meta(con, "schema_version") == schema_version()
+
+
+def up_to_date(con) -> bool:
+    """Whether a (read-only) connection sees the current schema and dimensions; if not, a writer must
+    open the file once first (`pipeline.store` does)."""
+    return schema_current(con) and _meta(con, "dims_signature") == _dims_signature()
 
 
 def _dims_signature() -> str:
@@ -125,8 +184,7 @@ def _dims_signature() -> str:
 def refresh_dimensions(con: duckdb.DuckDBPyConnection) -> None:
     """Reload the dimension tables when the reference data, cap table or window changed."""
     signature = _dims_signature()
-    current = con.execute("SELECT value FROM meta WHERE key = 'dims_signature'").fetchone()
-    if current and current[0] == signature:
+    if _meta(con, "dims_signature") == signature:
         return
     caps = cap_table()
     quarters = [Quarter(y, q) for y in range(2024, 2051) for q in range(1, 5)]
@@ -148,8 +206,7 @@ def refresh_dimensions(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(f"DELETE FROM {table}")
             with registered(con, {"dim_src": frame}):
                 con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM dim_src")
-        con.execute("DELETE FROM meta WHERE key = 'dims_signature'")
-        con.execute("INSERT INTO meta VALUES ('dims_signature', ?)", [signature])
+        _set_meta(con, "dims_signature", signature)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -171,29 +228,80 @@ def file_stem(region_name: str) -> str:
 
 # --- the HMAC key and hashing ------------------------------------------------------------------
 
-def swe_key(data: Path | None = None) -> bytes:
-    """The HMAC key: AGENCY_RETURN_KEY, else <data>/secret.key (generated once, owner-only)."""
-    env = os.environ.get(KEY_ENV)
-    if env:
+class KeyProblem(ValueError):
+    """The HMAC key is missing, empty or not the one the warehouse's hashes were made with: writing
+    would silently break cross-LA and cross-quarter matching (X601, X602), so nothing is written."""
+
+
+def swe_key(data: Path | None = None, *, create: bool = False) -> bytes:
+    """The HMAC key: AGENCY_RETURN_KEY, else <data>/secret.key. With `create` (a new warehouse only)
+    a missing key file is generated (owner-only). Raises KeyProblem if it is missing or empty."""
+    if KEY_ENV in os.environ:
+        env = os.environ[KEY_ENV].strip()
+        if not env:
+            raise KeyProblem(f"{KEY_ENV} is set but empty: set it to the warehouse's key, or unset it")
         return env.encode("utf-8")
     path = (data if data is not None else data_dir()) / "secret.key"
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_hex(32))
-    return path.read_text().strip().encode("utf-8")
+        if not create:
+            raise KeyProblem(f"the HMAC key file {path} is missing, and the warehouse's SWE number hashes were made "
+                             f"with it: restore it from backup (or set {KEY_ENV}), or run `agency-return rekey` to "
+                             "hash every kept file again with a new key")
+        return new_key_file(path)
+    key = path.read_text().strip()
+    if not key:
+        raise KeyProblem(f"the HMAC key file {path} is empty: restore it from backup, or run `agency-return rekey`")
+    return key.encode("utf-8")
+
+
+def new_key_file(path: Path) -> bytes:
+    """Write a new random key to `path` (owner-only, replacing any) and return it."""
+    private_dir(path.parent)
+    key = secrets.token_hex(32)
+    tmp = path.with_name(path.name + ".part")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    return key.encode("utf-8")
+
+
+def key_fingerprint(key: bytes) -> str:
+    """Identifies a key without revealing it: HMAC of a fixed text under the key."""
+    return hmac.new(key, b"agency-return key fingerprint", hashlib.sha256).hexdigest()[:16]
+
+
+def stored_fingerprint(con) -> str | None:
+    return _meta(con, "key_fingerprint")
+
+
+def adopt_key(con, key: bytes) -> None:
+    """Record `key` as the one this warehouse's hashes are made with."""
+    _set_meta(con, "key_fingerprint", key_fingerprint(key))
+
+
+def writing_key(con, data: Path) -> bytes:
+    """The key to hash with, checked against the warehouse's fingerprint (a new warehouse adopts it).
+    Raises KeyProblem if the key is missing, empty or different."""
+    stored = stored_fingerprint(con)
+    held = con.execute("SELECT (SELECT count(*) FROM fact_assignment) + (SELECT count(*) FROM fact_leaver)").fetchone()[0]
+    key = swe_key(data, create=stored is None and not held)
+    if stored is None:
+        adopt_key(con, key)   # a warehouse from before fingerprints: the key in use is taken as its key
+    elif key_fingerprint(key) != stored:
+        raise KeyProblem("the HMAC key is not the one this warehouse's SWE number hashes were made with (its "
+                         f"fingerprint differs), so cross-LA and cross-quarter matching would silently break: "
+                         f"restore the right key (secret.key or {KEY_ENV}), or run `agency-return rekey` to hash "
+                         "every kept file again with this one")
+    return key
 
 
 def hash_swe(values: pd.Series, key: bytes) -> pd.Series:
     """HMAC-SHA256 of each normalised SWE number (NA stays NA)."""
     return values.map(lambda v: hmac.new(key, str(v).encode("utf-8"), hashlib.sha256).hexdigest(),
                       na_action="ignore").astype("string")
-
-
-def redact(text):
-    """Anything that looks like an SWE number in finding text, replaced."""
-    return SWE_TEXT.sub("[SWE number]", text) if isinstance(text, str) else text
 
 
 # --- the ledger and the load -------------------------------------------------------------------
@@ -212,16 +320,29 @@ def accepted_totals(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], flo
     return {(la, q): float(total) for la, q, total in rows if total is not None}
 
 
-def latest_submission(con: duckdb.DuckDBPyConnection, sha256: str) -> tuple | None:
-    """(la_code, quarter, status) of the ledger row with these bytes, if they are still the latest
-    submission for that LA and quarter; None otherwise (then they are worth taking again)."""
-    return con.execute("""
-        SELECT l.la_code, l.quarter, l.status FROM ledger AS l
+def latest_submission(con: duckdb.DuckDBPyConnection, sha256: str) -> dict | None:
+    """The ledger row with these bytes (submission_id, la_code, quarter, status, errors, queries,
+    queries_outstanding), if they are still the latest submission for that LA and quarter; None
+    otherwise (then they are worth taking again)."""
+    row = con.execute("""
+        SELECT l.submission_id, l.la_code, l.quarter, l.status, l.errors, l.queries, l.queries_outstanding
+        FROM ledger AS l
         WHERE l.sha256 = ?
           AND l.submission_id = (SELECT max(submission_id) FROM ledger AS m
                                  WHERE m.la_code IS NOT DISTINCT FROM l.la_code
                                    AND m.quarter IS NOT DISTINCT FROM l.quarter)
         ORDER BY l.submission_id DESC LIMIT 1""", [sha256]).fetchone()
+    if row is None:
+        return None
+    return dict(zip(("submission_id", "la_code", "quarter", "status", "errors", "queries", "queries_outstanding"), row))
+
+
+def standing(con, la_code: str | None, quarter: str | None) -> dict | None:
+    """The accepted submission that stands for the LA and quarter: {"submission_id", "file"}, or None."""
+    row = con.execute("""
+        SELECT c.submission_id, l.file_name FROM current_submission AS c JOIN ledger AS l USING (submission_id)
+        WHERE c.la_code = ? AND c.quarter = ?""", [la_code, quarter]).fetchone()
+    return None if row is None else {"submission_id": int(row[0]), "file": row[1]}
 
 
 def record(con: duckdb.DuckDBPyConnection, result, *, key: bytes, received_at: dt.datetime, file_name: str,
@@ -232,10 +353,10 @@ def record(con: duckdb.DuckDBPyConnection, result, *, key: bytes, received_at: d
     try:
         sid = con.execute("SELECT nextval('submission_seq')").fetchone()[0]
         sub = result.submission
-        con.execute("INSERT INTO ledger VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+        con.execute("INSERT INTO ledger VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
             sid, result.la_code, result.quarter, str(collecting) if collecting else None, result.sha256, file_name,
             received_at, result.status, result.errors, result.queries, result.queries_outstanding,
-            sub.caps.version if sub is not None else None])
+            sub.caps.version if sub is not None else None, result.rule_set or None])
         _load_findings(con, sid, result.findings)
         if result.status == "accepted":
             _replace_facts(con, sid, result, key)
@@ -272,9 +393,19 @@ def _replace_facts(con, sid: int, result, key: bytes) -> None:
             frame["cap"] = cap_for(sub, data).to_numpy()
         if "swe_number" in frame.columns:
             frame["swe_hash"] = hash_swe(frame.pop("swe_number"), key)
+        redact_text(frame)
         insert(con, table, f"staging/{stage}", {f"src_{stage}": frame}, **params)
     _load_compliance(con, sub, result.compliance, params)
     con.execute("INSERT INTO current_submission VALUES (?, ?, ?)", [result.la_code, result.quarter, sid])
+
+
+def redact_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every text column of `frame`, in place, with what looks like an SWE number removed (Q516 tells the
+    council): personal data typed into free text never reaches the warehouse or shared outputs."""
+    for col in frame.columns:
+        if frame[col].dtype == object or pd.api.types.is_string_dtype(frame[col]):
+            frame[col] = frame[col].map(redact, na_action="ignore")
+    return frame
 
 
 def _load_compliance(con, sub, derived: list[dict], params: dict) -> None:
@@ -286,7 +417,7 @@ def _load_compliance(con, sub, derived: list[dict], params: dict) -> None:
                                   "breaches", "legacy"])
     insert(con, "fact_compliance", "staging/compliance",
            {"src_derived": frame.astype({"declared": "string", "derived_status": "string", "rule": "string"}),
-            "src_compliance": sub.frame("Compliance").reset_index()}, **params)
+            "src_compliance": redact_text(sub.frame("Compliance").reset_index())}, **params)
 
 
 # --- history for the benchmark -----------------------------------------------------------------

@@ -5,6 +5,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from pipeline import parse
+from pipeline.config import threshold
 from pipeline.contract import DATE, MONEY, MONTH, NUMBER, Column, Sheet
 
 
@@ -46,6 +47,15 @@ def between(low: float, high: float, code: str, variant: str) -> pa.Check:
     return pa.Check(check, ignore_na=False, error=error(code, variant))
 
 
+def in_date_range(column: Column) -> pa.Check:
+    """A date inside the plausible range (threshold plausible_date_range, read when checked)."""
+    def check(s: pd.Series) -> pd.Series:
+        earliest, latest = (pd.Timestamp(d) for d in threshold("plausible_date_range"))
+        days = parse.typed(s, column)
+        return ~((days < earliest) | (days > latest)).astype(bool)
+    return pa.Check(check, ignore_na=False, error=error(column.code, "out_of_range"))
+
+
 def unique(code: str) -> pa.Check:
     return pa.Check(lambda s: ~(s.notna() & s.str.strip().str.upper().duplicated(keep=False)), ignore_na=False,
                     error=error(code, "duplicate"))
@@ -60,6 +70,8 @@ def column_checks(column: Column) -> list[pa.Check]:
         checks.append(parses(column))
     if column.kind in (MONEY, NUMBER) and column.minimum is not None:
         checks.append(at_least(column.minimum, column.code))
+    if column.kind == DATE:
+        checks.append(in_date_range(column))
     return checks
 
 

@@ -4,7 +4,7 @@ is placed only for the result it answers; a batch that changes Q514's previous t
 import os
 import shutil
 import signal
-import tempfile
+import stat
 from pathlib import Path
 
 import pytest
@@ -84,7 +84,6 @@ def test_an_inner_block_uses_the_outer_one(batch, tmp_path):
 
 def test_feedback_written_ahead_is_placed_only_for_its_own_result(batch, tmp_path):
     files = copies(batch, tmp_path / "in")
-    staging_before = set(Path(tempfile.gettempdir()).glob("agency-return-ahead-*"))
     with ahead.validating(files, Q, feedback=True, workers=2) as early:
         taken = early.take(files[0], file_sha256(files[0]))
         elsewhere = validate_file(files[0], Q)                            # equal, but not the same result
@@ -97,7 +96,9 @@ def test_feedback_written_ahead_is_placed_only_for_its_own_result(batch, tmp_pat
         # a result computed again (say Q514's previous total changed) is answered now, in-process
         written = ahead.feedback_workbook(elsewhere, files[0], tmp_path / "out" / "b_feedback.xlsx")
         assert load_workbook(written).sheetnames[0] == "Findings"
-    assert set(Path(tempfile.gettempdir()).glob("agency-return-ahead-*")) == staging_before
+        staging = early._staging
+        assert staging.name.startswith(f"agency-return-ahead-{os.getpid()}-") and stat.S_IMODE(staging.stat().st_mode) == 0o700
+    assert not staging.exists()     # removed when the block ends
 
 
 def test_a_batch_holding_the_quarter_before_rechecks_q514(batch, tmp_path, service_home):

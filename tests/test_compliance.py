@@ -53,7 +53,7 @@ def test_breach_counts_and_q512_on_the_status_cell(tmp_path):
 
 
 def test_every_assignment_breaching_is_not_compliant(tmp_path):
-    result = check(tmp_path, [(A, r, "Notice period weeks", 8) for r in (2, 3, 4)])
+    result = check(tmp_path, [(A, r, "Notice period weeks", 2) for r in (2, 3, 4)])
     notice = by_rule(result)["Notice periods"]
     assert (notice["derived_status"], notice["breaches"], notice["breach_rows"]) == ("Not compliant", 3, [2, 3, 4])
 
@@ -100,3 +100,31 @@ def test_no_assignments(tmp_path):
     assert {rules[r]["derived_status"] for r in COMPLIANCE_RULES if r != "Data return"} == {"No assignments"}
     assert rules["Data return"]["assignments"] == 0
     assert q512(result) == []
+
+
+# The new definitions (data-contract 2–3): each derives a breach, so a declared "Fully compliant" gets Q512.
+NEW_DEFINITIONS = {
+    "Notice periods": ([(A, 3, "Notice period weeks", 3), (A, 3, "Permanent notice weeks", 4)], "B4", [3]),
+    "References": ([(A, 2, "Reference obtained", None), (A, 3, "Reference obtained", 1)], "B7", [2, 3]),
+    "Price caps": ([(A, 2, "Hourly pay rate", 33.0), (A, 2, "Cap approved by", "DCS")], "B2", [2]),   # not reported to the RIIA
+    "Project teams": ([(A, 4, "Cost in quarter", None), (A, 2, "Cost in quarter", 38000.0)], "B3", [4]),
+    "Cool-off period": ([(A, 3, "Left permanent LA post in last 3 months", "Unknown")], "B5", [3]),
+}
+
+
+def test_new_definitions_derive_breaches_and_q512_follows(tmp_path):
+    for rule, (edits, cell, rows) in NEW_DEFINITIONS.items():
+        result = check(tmp_path, edits)
+        derived = by_rule(result)[rule]
+        assert (rule, derived["breach_rows"]) == (rule, rows)
+        assert derived["derived_status"] != "Fully compliant"
+        assert q512(result) == [(cell, "Fully compliant")], rule
+
+
+def test_new_definitions_boundaries_stay_fully_compliant(tmp_path):
+    silent = [(A, 3, "Notice period weeks", 3), (A, 3, "Permanent notice weeks", 3), (A, 2, "Notice period weeks", 8),
+              (A, 2, "Reference obtained", 2), (A, 2, "Payment route", "Limited company"),
+              (A, 2, "Holiday pay per hour", None), (A, 2, "Employer NI per hour", None)]
+    result = check(tmp_path, silent)
+    assert {c["derived_status"] for c in result.compliance} == {"Fully compliant"}
+    assert [f.code for f in result.findings] == []

@@ -125,7 +125,7 @@ def test_rerun_of_the_same_inbox_is_a_no_op(prefect_api, workbooks, service_home
 
     assert first["accepted"] == 1
     assert again["files"] == 0 and again["submissions"] == []
-    assert same_bytes["unchanged"] == 1 and same_bytes["accepted"] == 0
+    assert same_bytes["unchanged"] == 1 and same_bytes["accepted"] == 1   # the same verdict, nothing new recorded
     assert (inbox / "processed" / "205_2025-Q2-2.xlsx").exists()     # the earlier copy is not overwritten
     after = store.status(Quarter.parse(QUARTER))
     assert after.equals(before)

@@ -51,11 +51,12 @@ def test_rejected_and_unreadable_files_are_filed_in_rejected_with_their_feedback
         "bad.xlsx", "bad_feedback.xlsx", "corrupt.xlsx", "corrupt_feedback.xlsx"]
 
 
-def test_a_second_upload_of_the_same_bytes_is_filed_beside_the_first_and_not_answered_again(inbox, tmp_path):
+def test_a_second_upload_of_the_same_bytes_is_filed_beside_the_first_and_answered_the_same(inbox, tmp_path):
     original = clean(tmp_path)            # one set of bytes (a workbook written twice differs in its timestamps)
     intake.take(inbox, Path(shutil.copy2(original, inbox)), Q)
     again = intake.take(inbox, Path(shutil.copy2(original, inbox)), Q)
-    assert again["status"] == "unchanged" and again["feedback"] is None
+    assert again["status"] == "accepted" and again["unchanged"]
+    assert again["feedback"] == str(inbox / "processed" / "316_2025-Q2-2_feedback.xlsx")
     assert again["moved_to"] == str(inbox / "processed" / "316_2025-Q2-2.xlsx")
 
 
@@ -83,7 +84,8 @@ def test_a_move_that_keeps_failing_is_reported_and_the_file_stays_for_the_next_r
         row = intake.take(inbox, path, Q)
     assert row["status"] == "accepted" and "not moved: share unavailable" in row["error"]
     assert path.exists()
-    assert intake.take(inbox, path, Q)["status"] == "unchanged"     # the next run files it away
+    again = intake.take(inbox, path, Q)     # the next run files it away
+    assert again["status"] == "accepted" and again["unchanged"] and again["moved_to"]
 
 
 def test_a_feedback_workbook_that_cannot_be_written_does_not_undo_the_submission(inbox, monkeypatch):
@@ -117,8 +119,8 @@ def test_retrying_tries_again_only_after_os_errors(no_waiting):
     assert len(attempts) == 1 + intake.IO_ATTEMPTS
 
 
-def test_new_files_skips_lock_files_hidden_files_subfolders_and_uploads_in_progress(tmp_path):
-    for name in ("b.xlsx", "a.XLSX", "~$a.xlsx", ".hidden.xlsx", "notes.txt"):
+def test_new_files_skips_lock_files_hidden_files_subfolders_and_uploads_in_progress_and_says_why(tmp_path):
+    for name in ("b.xlsx", "a.XLSX", "~$a.xlsx", ".hidden.xlsx", "notes.txt", "m.xlsm"):
         (tmp_path / name).write_bytes(b"x")
     (tmp_path / "processed").mkdir()
     (tmp_path / "processed" / "old.xlsx").write_bytes(b"x")
@@ -126,8 +128,11 @@ def test_new_files_skips_lock_files_hidden_files_subfolders_and_uploads_in_progr
     for p in tmp_path.glob("*"):
         os.utime(p, (old, old))
     (tmp_path / "c.xlsx").write_bytes(b"still uploading")
-    assert [p.name for p in intake.new_files(tmp_path)] == ["a.XLSX", "b.xlsx", "c.xlsx"]
-    assert [p.name for p in intake.new_files(tmp_path, min_age_seconds=60)] == ["a.XLSX", "b.xlsx"]
+    assert [p.name for p in intake.new_files(tmp_path)] == ["a.XLSX", "b.xlsx", "c.xlsx", "m.xlsm"]
+    assert [p.name for p in intake.new_files(tmp_path, min_age_seconds=60)] == ["a.XLSX", "b.xlsx", "m.xlsm"]
+    why = {p.name: reason for p, reason in intake.skipped(tmp_path, min_age_seconds=60)}
+    assert set(why) == {"~$a.xlsx", ".hidden.xlsx", "notes.txt", "c.xlsx"}
+    assert "still be arriving" in why["c.xlsx"] and "not a spreadsheet" in why["notes.txt"]
 
 
 def test_free_path_never_overwrites(tmp_path):

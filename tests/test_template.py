@@ -6,7 +6,7 @@ import pytest
 
 from pipeline import reference
 from pipeline.contract import CHOICE, COMPLIANCE_RULES, RETURN, SHEETS, Quarter, column_letter
-from pipeline.template import LISTS, write_template
+from pipeline.template import LISTS, column_width, write_template
 
 Q = Quarter(2025, 2)
 
@@ -69,7 +69,8 @@ def test_headers_frozen_bold_with_a_comment_and_widths(book):
             cell = ws.cell(1, i + 1)
             assert cell.value == col.header and cell.font.b
             assert cell.comment is not None and (not col.note or cell.comment.text == col.note)
-            assert _column(ws, i).width == pytest.approx(col.width, abs=1)
+            assert _column(ws, i).width == pytest.approx(column_width(col), abs=1)
+            assert not cell.alignment.wrap_text and len(col.header) < column_width(col)   # one row
 
 
 def test_number_formats(book):
@@ -103,3 +104,29 @@ def test_fast(tmp_path):
     started = time.perf_counter()
     write_template(tmp_path / "t.xlsx", Q)
     assert time.perf_counter() - started < 1
+
+
+def test_instructions_rows_are_tall_enough_not_to_overprint(book):
+    ws = book["Instructions"]
+    for row in ws.iter_rows(min_row=2):
+        text = row[0].value
+        if isinstance(text, str) and len(text) > 100:
+            assert row[0].alignment.wrap_text
+            lines = -(-len(text) // 110)
+            assert ws.row_dimensions[row[0].row].height >= 15 * lines, text[:40]
+    text = " ".join(str(r[0].value) for r in ws.iter_rows() if r[0].value)
+    assert "(optional): Optional" not in text and "Leavers (optional): Permanent" in text
+
+
+def test_new_columns_and_what_counts_in_their_notes(book):
+    ws = book["Assignments"]
+    headers = {c.value: c for c in ws[1]}
+    assert {"Cap reported to RIIA", "Permanent notice weeks"} <= set(headers)
+    notes = {h: c.comment.text for h, c in headers.items()}
+    assert "direct employment" in notes["PQE years"] and "agency time does not" in notes["PQE years"]
+    assert "number of practice-based references" in notes["Reference obtained"]
+    assert "holiday pay" in notes["Payment route"] and "limited-company" in notes["Payment route"]
+    assert "at least 4 weeks" in notes["Notice period weeks"]
+    i = list(headers).index("Reference obtained")
+    dv = _validations(ws)[f"{column_letter(i)}2"]
+    assert _allowed(book, dv) == ["Yes", "No", "0", "1", "2", "3", "4", "5"]

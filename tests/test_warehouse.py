@@ -47,7 +47,7 @@ def test_identical_bytes_are_a_no_op(tmp_path, service_home):
     path = _book(tmp_path, "a.xlsx")
     store.submit_file(path, Q, home=service_home)
     again = store.submit_file(path, Q, home=service_home)
-    assert again.status == "unchanged" and again.la_code == "316" and again.quarter == "2025-Q2"
+    assert again.status == "accepted" and again.unchanged and again.la_code == "316" and again.quarter == "2025-Q2"
     assert len(_facts(service_home, "ledger")) == 1
 
 

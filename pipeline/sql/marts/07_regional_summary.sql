@@ -1,7 +1,8 @@
 -- regional_summary: per LA and role category (plus each LA's 'All roles', and the region's rows
 -- with la_code 'ALL'): headcount (distinct workers), FTE (hours/37), median / mean / 90th
--- percentile cap-basis rate, share above cap, breaches and how many were signed off by the
--- DCS and/or Chief Executive, project-team share, cost of the assignments.
+-- percentile cap-basis rate, share above cap, breaches, how many were signed off by someone who
+-- may approve one (the DCS and/or Chief Executive) and how many reported to the RIIA,
+-- project-team share, cost of the assignments.
 SELECT
     f.region_code,
     CASE WHEN grouping(f.la_code) = 1 THEN 'ALL' ELSE f.la_code END AS la_code,
@@ -15,8 +16,8 @@ SELECT
     round(quantile_cont(f.cap_basis_rate, 0.9), 2) AS p90_rate,
     round(avg(f.above_cap::INTEGER) FILTER (WHERE f.cap IS NOT NULL), 4) AS share_above_cap,
     count(*) FILTER (WHERE f.above_cap) AS breaches,
-    count(*) FILTER (WHERE f.above_cap AND f.cap_approved_by IN ('DCS', 'Chief Executive', 'DCS and Chief Executive'))
-        AS breaches_signed_off,
+    count(*) FILTER (WHERE f.above_cap AND f.cap_signed_off) AS breaches_signed_off,
+    count(*) FILTER (WHERE f.above_cap AND f.cap_reported_to_riia = 'Yes') AS breaches_reported_riia,
     round(avg((f.engagement_model IN ('Project team', 'Packaged model'))::INTEGER), 4) AS project_team_share,
     round(sum(f.cost_in_quarter), 2) AS assignment_cost
 FROM fact_assignment AS f

@@ -14,8 +14,10 @@ CREATE TABLE IF NOT EXISTS ledger (
     errors              INTEGER,
     queries             INTEGER,
     queries_outstanding INTEGER,
-    cap_table_version   VARCHAR
+    cap_table_version   VARCHAR,
+    rule_set            VARCHAR           -- the rule-set version it was judged by (pipeline/rulesets.py)
 );
+ALTER TABLE ledger ADD COLUMN IF NOT EXISTS rule_set VARCHAR;
 
 -- Which accepted submission currently stands for each LA and quarter (facts hold only these).
 CREATE TABLE IF NOT EXISTS current_submission (

@@ -12,8 +12,13 @@ CREATE TABLE IF NOT EXISTS fact_assignment (
     cost_in_quarter DOUBLE, cap_basis_rate DOUBLE, cap DOUBLE, cap_table_version VARCHAR, above_cap BOOLEAN,
     cap_approved_by VARCHAR, cap_approval_date DATE, cap_breach_reason VARCHAR,
     pqe_years DOUBLE, left_permanent_post VARCHAR, previous_la_code VARCHAR, date_left_permanent_post DATE,
-    cool_off_exception VARCHAR, reference_obtained VARCHAR, notice_period_weeks DOUBLE, has_note BOOLEAN
+    cool_off_exception VARCHAR, reference_obtained VARCHAR, notice_period_weeks DOUBLE, has_note BOOLEAN,
+    cap_reported_to_riia VARCHAR, cap_signed_off BOOLEAN, permanent_notice_weeks DOUBLE
 );
+-- Columns added after the first release (contract 2: Q506's permanent notice, Q518's RIIA report).
+ALTER TABLE fact_assignment ADD COLUMN IF NOT EXISTS cap_reported_to_riia VARCHAR;
+ALTER TABLE fact_assignment ADD COLUMN IF NOT EXISTS cap_signed_off BOOLEAN;
+ALTER TABLE fact_assignment ADD COLUMN IF NOT EXISTS permanent_notice_weeks DOUBLE;
 
 CREATE TABLE IF NOT EXISTS fact_project_team (
     submission_id BIGINT, la_code VARCHAR, quarter VARCHAR,

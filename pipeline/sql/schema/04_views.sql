@@ -14,3 +14,11 @@ CREATE OR REPLACE VIEW la_quarter_cost AS
 SELECT la_code, quarter, sum(total_monthly_cost) AS total_cost, count(*) AS months
 FROM fact_monthly_cost
 GROUP BY la_code, quarter;
+
+-- Every submission and where it stands now: 'accepted' for the return that stands for its LA and
+-- quarter, 'superseded' for an accepted return a later one replaced, else as judged (rejected, unreadable).
+CREATE OR REPLACE VIEW submission_history AS
+SELECT l.*,
+       CASE WHEN l.status = 'accepted' AND c.submission_id IS NULL THEN 'superseded' ELSE l.status END AS standing
+FROM ledger AS l
+LEFT JOIN current_submission AS c ON c.submission_id = l.submission_id;

@@ -1,8 +1,9 @@
 -- Assignments sheet (typed frame src_assignments, SWE number already replaced by swe_hash)
 -- -> fact_assignment. Adds FTE (hours/37) and whether the cap-basis rate (pay + holiday +
 -- employer NI + levy) is above the cap. The cap is the one the agency rules applied (column
--- `cap`, from agency_rules.cap_for: region x role x start date, legacy assignments after the
--- transition against the cap in force on 1 Oct 2025), so the outputs and Q501 agree.
+-- `cap`, from agency_rules.cap_for: region x role x the later of the start date and, for
+-- assignments still running, caps_apply_to_existing_from), so the outputs and Q501 agree.
+-- cap_signed_off: approved by someone who may approve a breach (threshold cap_breach_approvers).
 SELECT
     $submission_id::BIGINT AS submission_id, $la_code AS la_code, $quarter AS quarter,
     $region_code AS region_code,
@@ -16,9 +17,10 @@ SELECT
     s.cap, CASE WHEN s.cap IS NOT NULL THEN $cap_table_version END AS cap_table_version,
     round(s.cap_basis_rate, 2) > s.cap AS above_cap,
     s.cap_approved_by, s.cap_approval_date::DATE AS cap_approval_date, s.cap_breach_reason,
+    s.cap_reported_to_riia, s.cap_signed_off,
     s.pqe_years, s.left_permanent_post, s.previous_la_code,
     s.date_left_permanent_post::DATE AS date_left_permanent_post,
-    s.cool_off_exception, s.reference_obtained, s.notice_period_weeks,
+    s.cool_off_exception, s.reference_obtained, s.notice_period_weeks, s.permanent_notice_weeks,
     coalesce(trim(s.notes), '') <> '' AS has_note
 FROM src_assignments AS s
 ORDER BY s.row

@@ -1,0 +1,60 @@
+"""Queries about the file and its text rather than the agency rules: Q516 (an SWE number in free
+text) and Q517 (the file name names another LA)."""
+from __future__ import annotations
+
+import re
+
+from pipeline.contract import RETURN, TEXT
+from pipeline.findings import finding
+from pipeline.redaction import find_swe_like, redact
+from pipeline.reference import la_any
+from pipeline.registry import rule
+from pipeline.submission import Submission
+
+# A 3-digit code standing on its own in a file name ('812_2025-Q1.xlsx', 'LA 812 return'), never a
+# run of digits inside a longer one or inside a hash ('a812b').
+_MAY_HOLD_S = r"[sS]|[^\x00-\x7f]"
+_NAMED_CODE = re.compile(r"(?<![0-9A-Za-z])(?:LA[\s_-]?)?(\d{3})(?![0-9A-Za-z])", re.IGNORECASE)
+
+
+@rule("Q516")
+def swe_number_in_text(ctx: Submission):
+    """Every free-text cell (text columns of every sheet, and the Return sheet's text values)."""
+    for frame in ctx.wb.sheets.values():
+        for col in frame.sheet.columns:
+            if col.kind != TEXT or col.key not in frame.raw.columns or col.key == "swe_number":
+                continue
+            text = frame.raw[col.key].dropna().astype("string")
+            # only text with a digit and an S (or anything not ASCII, which may normalise to one) can hold one
+            text = text[text.str.contains(r"\d", regex=True) & text.str.contains(_MAY_HOLD_S, regex=True)]
+            for row, value in text.items():
+                if find_swe_like(value):
+                    yield frame.finding("Q516", col.key, int(row), value=redact(value))
+    ret = ctx.wb.return_sheet
+    if ret is None:
+        return
+    for col in RETURN.columns:
+        value = ret.raw.get(col.key)
+        if col.kind == TEXT and find_swe_like(value):
+            row, cell = ret.cells.get(col.key, (None, None))
+            yield finding("Q516", sheet="Return", row=row, column=col.header, cell=cell, value=redact(value))
+
+
+def named_codes(file_name: str) -> list[str]:
+    """The DfE LA codes a file name names, in order (3-digit codes on their own that are on las.csv)."""
+    return [m.group(1) for m in _NAMED_CODE.finditer(file_name or "") if la_any(m.group(1)) is not None]
+
+
+@rule("Q517")
+def file_named_for_another_la(ctx: Submission):
+    ret = ctx.wb.return_sheet
+    code = ret.values.get("la_code") if ret is not None else None
+    if not isinstance(code, str) or la_any(code) is None:
+        return
+    named = named_codes(ctx.file_name)
+    if not named or code in named:
+        return
+    row, cell = ret.cells.get("la_code", (None, None))
+    yield finding("Q517", sheet="Return", row=row, column="LA code", cell=cell, value=ret.raw.get("la_code"),
+                  file_name=ctx.file_name, named=named[0], named_name=la_any(named[0]).name,
+                  la_name=la_any(code).name)

@@ -1,0 +1,67 @@
+"""The catalogue is the one source: the README's rule table, `agency-return rules`, the template and
+the tests all agree with pipeline/data/rules.toml (and the value aliases with the README)."""
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from pipeline.contract import SHEETS, VALUE_ALIASES, normalise_header
+from pipeline.findings import catalogue
+from pipeline.parse import _choice_lookup
+from pipeline.template import write_template
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text()
+
+
+def test_readme_rule_table_is_the_catalogue():
+    rows = re.findall(r"^\| ([EQX]\d{3}) \| (error|query) \| (.+?) \|$", README, re.M)
+    assert rows == [(code, r.severity, r.title) for code, r in catalogue().items()]
+
+
+def test_rules_command_is_the_catalogue():
+    out = subprocess.run([sys.executable, "-m", "pipeline", "rules", "--format", "json"],
+                         capture_output=True, text=True, check=True).stdout
+    rows = json.loads(out)
+    assert [(r["code"], r["severity"], r["title"]) for r in rows] == [
+        (code, r.severity, r.title) for code, r in catalogue().items()]
+    assert all(r["checked_in"] for r in rows), [r["code"] for r in rows if not r["checked_in"]]
+
+
+def test_every_field_a_rule_names_is_a_template_header(tmp_path):
+    book = openpyxl.load_workbook(write_template(tmp_path / "t.xlsx"))
+    headers = {s.name: {str(c.value) for c in (book[s.name]["A"] if s.key_value else book[s.name][1]) if c.value}
+               for s in SHEETS}
+    everywhere = set().union(*headers.values())
+    for code, rule in catalogue().items():
+        for field in rule.fields:
+            assert field in everywhere, (code, field)
+        if rule.sheet and rule.fields:
+            assert set(rule.fields) & headers[rule.sheet], code
+
+
+def test_every_code_is_named_by_a_test():
+    tests = " ".join(p.read_text() for p in (ROOT / "tests").glob("*.py") if p.name != "test_catalogue.py")
+    missing = [code for code in catalogue() if code not in tests]
+    assert missing == []
+
+
+def test_value_aliases_are_documented_and_map_back_to_their_value():
+    for value, aliases in VALUE_ALIASES.items():
+        for alias in aliases:
+            assert f"`{alias}`" in README, alias
+    for sheet in SHEETS:
+        for col in sheet.columns:
+            lookup = _choice_lookup(col.choices)
+            for value in col.choices:
+                for alias in VALUE_ALIASES.get(value, ()):
+                    assert lookup[normalise_header(alias)] == value, (sheet.name, col.header, alias)
+
+
+@pytest.mark.parametrize("value", sorted(VALUE_ALIASES))
+def test_every_aliased_value_is_allowed_somewhere(value):
+    assert any(value in col.choices for s in SHEETS for col in s.columns)
