@@ -14,7 +14,11 @@ export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 90
 
 .PHONY: install run test bench bench-quick sample template serve server look web govuk-frontend clean
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed $(PREFECT_HOME)/prefect.db
+
+# Prefect's database, created once at install (its ~110 migrations cost ~4 s of CPU), not at the first `make run`.
+$(PREFECT_HOME)/prefect.db: | $(VENV)/.installed
+	$(BIN)/prefect server database upgrade -y >/dev/null
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	@$(UV) --version >/dev/null 2>&1 || $(PY) -m pip install --quiet uv

@@ -10,9 +10,11 @@ from pipeline.prefect_env import configure
 
 configure()   # Prefect reads its settings on import
 
-from prefect import flow, get_run_logger, task  # noqa: E402
+from prefect import flow, task  # noqa: E402
 from prefect.artifacts import create_markdown_artifact, create_table_artifact  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
+
+from flows.logs import run_logger  # noqa: E402
 
 from pipeline import build as outputs  # noqa: E402
 from pipeline import store  # noqa: E402
@@ -65,7 +67,7 @@ def build_quarter_flow(quarter: str) -> dict:
     q = Quarter.parse(quarter)
     if q is None:
         raise ValueError(f"{quarter!r} is not a quarter; write it as YYYY-Qn, e.g. 2025-Q2")
-    log = get_run_logger()
+    log = run_logger()
     quarter = str(q)
     built = build(quarter)
     rows = submission_status(quarter)

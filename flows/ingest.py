@@ -20,9 +20,12 @@ from pipeline.prefect_env import configure
 
 configure()   # Prefect reads its settings on import
 
-from prefect import flow, get_run_logger, task  # noqa: E402
+from prefect import flow, task  # noqa: E402
 from prefect.artifacts import create_markdown_artifact  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
+
+from flows import pool  # noqa: E402
+from flows.logs import run_logger  # noqa: E402
 
 from pipeline import intake  # noqa: E402
 from pipeline import store  # noqa: E402
@@ -43,10 +46,13 @@ def ingest_file(inbox: Path, path: Path, quarter: str | None) -> dict:
 
 
 @flow(name="ingest-inbox")
-def ingest_inbox(inbox_dir: str | Path, quarter: str | None = None, min_age_seconds: float = 0) -> dict:
+def ingest_inbox(inbox_dir: str | Path, quarter: str | None = None, min_age_seconds: float = 0,
+                 batch_deployment: str | None = None, batches: int = 2) -> dict:
     """Submit every new .xlsx in `inbox_dir`. `quarter` is the quarter being collected (files that
-    say otherwise are rejected, E005); without it each file's own quarter is used."""
-    log = get_run_logger()
+    say otherwise are rejected, E005); without it each file's own quarter is used. With
+    `batch_deployment` (`validate-batch/<name>` on a work pool) the files are validated in `batches`
+    runs of it on the pool's workers and recorded here (`flows/pool.py`); else in local processes."""
+    log = run_logger()
     inbox = Path(inbox_dir).resolve()
     inbox.mkdir(parents=True, exist_ok=True)
     paths = intake.new_files(inbox, min_age_seconds)
@@ -54,9 +60,11 @@ def ingest_inbox(inbox_dir: str | Path, quarter: str | None = None, min_age_seco
     for path, why in intake.skipped(inbox, min_age_seconds):
         log.info("%s: not taken now: %s", redact_name(path.name), why)
     rows = []
-    # files validated and answered in worker processes ahead of the task that records each one (each
-    # under the warehouse's write lock for that file only, so other writers interleave)
-    with store.validating_ahead(paths, quarter, feedback=True):
+    # files validated and answered ahead of the task that records each one, in worker processes here or by
+    # a work pool's workers (each recorded under the warehouse's write lock for that file only, so other
+    # writers interleave)
+    with (pool.spread(paths, quarter, batch_deployment, batches) if batch_deployment
+          else store.validating_ahead(paths, quarter, feedback=True)):
         for path in paths:
             state = ingest_file(inbox, path, quarter, return_state=True)
             if state.is_completed():

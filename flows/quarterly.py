@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
-import logging
 import os
 import shutil
 import sys
@@ -25,9 +24,10 @@ from pipeline.prefect_env import configure
 configure()   # Prefect reads its settings on import
 
 import duckdb  # noqa: E402
-from prefect import flow, get_run_logger  # noqa: E402
+from prefect import flow  # noqa: E402
 
 from flows.build import build_quarter_flow  # noqa: E402
+from flows.logs import run_logger  # noqa: E402
 from flows.ingest import ingest_inbox  # noqa: E402
 from pipeline import intake, store  # noqa: E402
 from pipeline.config import home  # noqa: E402
@@ -55,14 +55,17 @@ def default_inbox() -> Path:
 
 
 @flow(name="quarterly-return")
-def quarterly_return(quarter: str | None = None, inbox: str | None = None) -> dict:
+def quarterly_return(quarter: str | None = None, inbox: str | None = None, batch_deployment: str | None = None,
+                     batches: int = 2) -> dict:
     """Ingest every new workbook in `inbox` for `quarter`, then build the quarter's outputs.
-    `quarter` defaults to the quarter just ended in Europe/London, `inbox` to `default_inbox()`."""
+    `quarter` defaults to the quarter just ended in Europe/London, `inbox` to `default_inbox()`.
+    On a work pool, `batch_deployment` spreads the files' validation over its workers (`flows/pool.py`)."""
     q = Quarter.parse(quarter) if quarter else quarter_just_ended()
     if q is None:
         raise ValueError(f"{quarter!r} is not a quarter; write it as YYYY-Qn, e.g. 2025-Q2")
-    get_run_logger().info("Quarterly return for %s", q)
-    ingested = ingest_inbox(inbox or default_inbox(), quarter=str(q))
+    run_logger().info("Quarterly return for %s", q)
+    ingested = ingest_inbox(inbox or default_inbox(), quarter=str(q), batch_deployment=batch_deployment,
+                            batches=batches)
     built = build_quarter_flow(str(q))
     return {"quarter": str(q), "ingest": ingested, "build": built}
 
@@ -155,11 +158,6 @@ def print_summary(result: dict, seconds: float | None = None) -> None:
         console.print(f"Done in {seconds:.1f} s.")
 
 
-def show_progress() -> None:
-    """Print the flow runs' INFO lines (one per file) while keeping the rest of Prefect at WARNING."""
-    logging.getLogger("prefect.flow_runs").setLevel(logging.INFO)
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m flows.quarterly", description=__doc__.splitlines()[0])
     ap.add_argument("--quarter", help="e.g. 2025-Q2 (default: the quarter just ended, Europe/London; "
@@ -169,7 +167,6 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.quarter and Quarter.parse(args.quarter) is None:
         ap.error(f"{args.quarter!r} is not a quarter; write it as YYYY-Qn, e.g. 2025-Q2")
-    show_progress()
     if args.demo:
         demo(args.quarter or SAMPLE_QUARTER)
         return 0

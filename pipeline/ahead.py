@@ -85,9 +85,10 @@ def remove_stale_staging(folder: Path | None = None) -> int:
     return removed
 
 
-def _answer(path: Path, quarter, previous_total, staging: Path, feedback: bool) -> tuple[Path, Path | None]:
+def answer(path: Path, quarter, previous_total, staging: Path, feedback: bool) -> tuple[Path, Path | None]:
     """Worker: validate one file and, when asked, write its feedback workbook; both go into `staging`,
-    and what comes back is where (see the module docstring)."""
+    and what comes back is where (see the module docstring). Also run by a work pool's workers
+    (`flows/pool.py`)."""
     result = validate_file(path, quarter, previous_total=previous_total)
     staged = None
     if feedback:
@@ -96,13 +97,13 @@ def _answer(path: Path, quarter, previous_total, staging: Path, feedback: bool) 
             staged = write_report(result, path, staging / f"{uuid.uuid4().hex}.xlsx")
         except Exception:  # noqa: BLE001 - the caller writes it again in-process and reports any error there
             staged = None
-    answer = staging / f"{uuid.uuid4().hex}.pickle"
-    fd = os.open(answer, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    pickled = staging / f"{uuid.uuid4().hex}.pickle"
+    fd = os.open(pickled, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as fh:
         fh.write(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
     if staged is not None:
         os.chmod(staged, 0o600)
-    return answer, staged
+    return pickled, staged
 
 
 class Ahead:
@@ -140,7 +141,7 @@ class Ahead:
             except OSError:
                 size = 0     # gone: the worker reports it as the caller would
             try:
-                future = self._pool.submit(_answer, path, *self._args)
+                future = self._pool.submit(answer, path, *self._args)
             except BrokenExecutor:   # a worker died (out of memory, killed): the caller validates the rest
                 self._queue.clear()
                 return
@@ -207,7 +208,14 @@ def validating(files, quarter=None, previous_total=None, *, feedback: bool = Fal
     if _ACTIVE.get() is not None:
         yield _ACTIVE.get()
         return
-    ahead = Ahead(files, quarter, previous_total, feedback=feedback, workers=workers)
+    with validating_with(Ahead(files, quarter, previous_total, feedback=feedback, workers=workers)) as ahead:
+        yield ahead
+
+
+@contextmanager
+def validating_with(ahead: Ahead):
+    """Make `ahead` the files being validated ahead for the block (`validating` builds its own; a work
+    pool's answers come in through here, see `flows/pool.py`), and close it afterwards."""
     token = _ACTIVE.set(ahead)
     try:
         yield ahead

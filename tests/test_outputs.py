@@ -10,7 +10,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from pipeline import outputs, store
+from pipeline import build, outputs, store
 from pipeline.build import build_quarter
 from pipeline.contract import Quarter
 from pipeline.sample import generate
@@ -36,6 +36,7 @@ def _swe(text) -> str:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
+    """Five LAs submitted and built, the DfE returns written by worker processes (as for 153 LAs)."""
     root = tmp_path_factory.mktemp("outputs")
     home = root / "home"
     files = generate(Q, root / "in", seed=11, la_codes=list(LAS))
@@ -48,7 +49,10 @@ def built(tmp_path_factory):
     logger.setLevel(logging.DEBUG)
     try:
         outcomes = [store.submit_file(f, Q, home=home) for f in files]
-        summary = build_quarter(Q, home=home)
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(build, "PARALLEL_MIN_LAS", 2)
+            mp.setattr(build, "spare_cores", lambda: 2.0)   # however busy the machine running the tests
+            summary = build_quarter(Q, home=home)
     finally:
         logger.removeHandler(handler)
         logger.setLevel(old)
@@ -191,6 +195,18 @@ def test_a_failed_build_publishes_nothing(tmp_path, service_home, monkeypatch):
         build_quarter(Q, home=service_home)
     assert (first.out_dir / "national.xlsx").stat().st_mtime_ns == stamp
     assert not list(first.out_dir.parent.glob(".*building*"))
+
+
+def test_a_dfe_return_failing_in_a_worker_publishes_nothing(tmp_path, service_home, monkeypatch):
+    files = generate(Q, tmp_path / "in", seed=12, la_codes=["202", "203"])
+    outcomes = [store.submit_file(f, Q, home=service_home) for f in files]
+    (service_home / "data" / "raw" / f"{outcomes[1].sha256}.xlsx").unlink()   # its SWE numbers cannot be read
+    monkeypatch.setattr(build, "PARALLEL_MIN_LAS", 2)
+    monkeypatch.setattr(build, "spare_cores", lambda: 2.0)
+    with pytest.raises(OSError):
+        build_quarter(Q, home=service_home)
+    assert not (service_home / "outputs" / str(Q)).exists()
+    assert not list((service_home / "outputs").glob(".*building*"))
 
 
 def test_pull_gives_the_region_in_each_format(built, tmp_path):

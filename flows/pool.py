@@ -1,0 +1,150 @@
+"""Scale-out on a Prefect work pool: the quarterly flow's per-file work spread over process workers,
+the recording kept to one warehouse writer.
+
+    python -m flows.serve --pool agency-return [--batches N]   # register the deployments on the pool
+    prefect worker start --pool agency-return                   # on each machine, as many as it has cores
+
+`quarterly-return/pool` runs on any worker. It splits the inbox, in name order, into `batches`
+runs of `validate-batch/pool`, which the pool hands to whichever workers are free; each validates
+its files and writes their feedback workbooks (`pipeline.ahead.answer`, the CPU-heavy part) into a
+private folder beside the inbox. The quarterly run then records each file itself, in name order,
+as soon as its batch has finished (`intake.take`: submit, move, feedback workbook), so it is the
+only process that writes the warehouse, while later batches are still being validated.
+
+Only file names and Q514's previous totals (money per LA and quarter, no personal data) pass
+through Prefect; a worker's answer (which holds the workbook's rows, SWE numbers included) travels
+as a file in that private folder, as between `pipeline.ahead`'s processes. A batch that fails, that
+no worker starts within START_TIMEOUT_SECONDS, or whose answer is missing costs nothing but time:
+the recorder validates those files itself.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+
+from pipeline.prefect_env import configure
+
+configure()   # Prefect reads its settings on import
+
+from prefect import flow  # noqa: E402
+from prefect.client.orchestration import get_client  # noqa: E402
+from prefect.deployments import run_deployment  # noqa: E402
+from prefect.states import Cancelled  # noqa: E402
+
+from flows.logs import run_logger  # noqa: E402
+from pipeline import ahead, locks, store, warehouse  # noqa: E402
+from pipeline.contract import Quarter  # noqa: E402
+
+BATCH_FLOW = "validate-batch"
+POLL_SECONDS = 0.5
+START_TIMEOUT_SECONDS = 120
+
+
+@flow(name=BATCH_FLOW)
+def validate_batch(files: list[str], quarter: str | None, previous_totals: list[list], staging: str) -> int:
+    """On a pool worker: validate each file (`quarter` being collected; `previous_totals` as
+    [LA code, quarter, total £] rows, for Q514) and write its feedback workbook, into `staging`,
+    then list what was written in `staging/<first file>.json`. Returns how many files were answered."""
+    log = run_logger()
+    folder = Path(staging)
+    collecting = Quarter.parse(quarter) if quarter else None
+    totals = store.PreviousTotals({(la, q): float(total) for la, q, total in previous_totals})
+    answered = {}
+    for name in files:
+        answer, feedback = ahead.answer(Path(name), collecting, totals, folder, True)
+        answered[name] = [answer.name, feedback.name if feedback else None]
+        log.info("%s validated and answered", Path(name).name)
+    manifest = folder / f"{Path(files[0]).name}.json"
+    partial = manifest.with_suffix(".part")
+    partial.write_text(json.dumps(answered))
+    os.replace(partial, manifest)   # the recorder sees all of it or none
+    return len(answered)
+
+
+class PoolAnswers(ahead.Ahead):
+    """The answers of `validate_batch` runs, handed to the recorder as `pipeline.ahead` hands its own:
+    `take` waits for the file's batch, then returns its result if it is for the same bytes."""
+
+    def __init__(self, batches: list[tuple[list[Path], Future]], staging: Path):
+        super().__init__([])          # no local worker processes: the pool's workers do the work
+        self._batch_of = {path: future for paths, future in batches for path in paths}
+        self._folder = staging
+
+    def ready(self, path) -> bool:
+        future = self._batch_of.get(Path(path).resolve())
+        return future.done() if future is not None else super().ready(path)
+
+    def take(self, path, sha256: str):
+        path = Path(path).resolve()
+        future = self._batch_of.pop(path, None)
+        if future is not None:
+            try:
+                answer, feedback = future.result()[str(path)]
+            except Exception:  # noqa: BLE001 - the batch failed: the recorder validates the file itself
+                return None
+            done = Future()
+            done.set_result((self._folder / answer, self._folder / feedback if feedback else None))
+            self._running[path] = (done, 0)
+        return super().take(path, sha256)
+
+
+@contextmanager
+def spread(paths: list[Path], quarter: str | None, deployment: str, batches: int):
+    """Validate `paths` on the work pool in `batches` runs of `deployment` (`validate-batch/<name>`)
+    for the length of the block; `intake.take` inside it records each file with the pool's answer."""
+    paths = [Path(p).resolve() for p in paths]
+    if not paths:
+        yield None
+        return
+    staging = Path(tempfile.mkdtemp(prefix=".validating-", dir=paths[0].parent))   # 0700, beside the inbox
+    try:
+        with store.reading(store.paths(), wait=1.0) as con:
+            totals = [[la, q, total] for (la, q), total in warehouse.accepted_totals(con).items()]
+    except locks.WarehouseBusy:   # recording checks Q514 again against the warehouse as it is then
+        totals = []
+    size = -(-len(paths) // max(1, min(batches, len(paths))))
+    parts = [paths[i:i + size] for i in range(0, len(paths), size)]
+    runs = [run_deployment(deployment, timeout=0, parameters={
+        "files": [str(p) for p in part], "quarter": quarter, "previous_totals": totals, "staging": str(staging)})
+        for part in parts]
+    run_logger().info("%d file(s) in %d batch run(s) of %s on the work pool", len(paths), len(runs), deployment)
+    done = threading.Event()
+    waiting = ThreadPoolExecutor(max_workers=len(runs), thread_name_prefix="batch")
+    futures = [waiting.submit(_answers, run.id, staging, part[0].name, done) for run, part in zip(runs, parts)]
+    answers = PoolAnswers(list(zip(parts, futures)), staging)
+    try:
+        with ahead.validating_with(answers):
+            yield answers
+    finally:
+        done.set()            # a run still unfinished (the block failed) is cancelled by its waiter
+        waiting.shutdown(wait=True, cancel_futures=True)
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _answers(run_id, staging: Path, first: str, done: threading.Event) -> dict[str, list]:
+    """Wait for a batch run to finish; its manifest (file -> [answer, feedback workbook] names). A run
+    no worker has started within START_TIMEOUT_SECONDS (every slot busy: say one worker with
+    `--limit 1`, taken by the quarterly run itself), or still unfinished when `done` is set, is
+    cancelled, and the writer validates its files."""
+    waited_since = time.monotonic()
+    with get_client(sync_client=True) as client:
+        while True:
+            state = client.read_flow_run(run_id).state
+            if state is not None and state.is_final():
+                break
+            not_started = state is None or state.is_scheduled() or state.is_pending()
+            if done.is_set() or (not_started and time.monotonic() - waited_since > START_TIMEOUT_SECONDS):
+                client.set_flow_run_state(run_id, Cancelled(message="not needed any more or no worker was free"),
+                                          force=True)
+                raise TimeoutError(f"batch run {run_id} cancelled before it finished")
+            time.sleep(POLL_SECONDS)
+    if not state.is_completed():
+        raise RuntimeError(f"batch run {run_id} ended {state.name}")
+    return json.loads((staging / f"{first}.json").read_text())
