@@ -19,15 +19,29 @@ from flows.logs import run_logger  # noqa: E402
 from pipeline import build as outputs  # noqa: E402
 from pipeline import store  # noqa: E402
 from pipeline.contract import Quarter  # noqa: E402
+from pipeline.locks import WarehouseBusy  # noqa: E402
 
 
 STATUS_COLUMNS = ("region_name", "la_code", "la_name", "status", "late", "submissions", "last_submission_at",
                   "errors", "queries", "queries_outstanding")
 
 
-@task(cache_policy=NO_CACHE)
+def warehouse_was_busy(task, task_run, state) -> bool:
+    """Retry a build only when the warehouse stayed busy for the whole lock wait (another command, flow
+    or the web service writing); a build that failed for any other reason is not tried again."""
+    try:
+        state.result()
+    except WarehouseBusy:
+        return True
+    except Exception:
+        return False
+    return False
+
+
+@task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=60, retry_condition_fn=warehouse_was_busy)
 def build(quarter: str):
-    """X601/X602 across LAs, then the DfE returns, regional and national workbooks, status and Parquet."""
+    """X601/X602 across LAs, then the DfE returns, regional and national workbooks, status and Parquet.
+    A warehouse still busy after the lock wait (locks.WarehouseBusy) is tried again, 3 times a minute apart."""
     return outputs.build_quarter(Quarter.parse(quarter))
 
 

@@ -239,3 +239,16 @@ def test_prefect_env_sets_offline_defaults_without_overriding(tmp_path, monkeypa
                         "PREFECT_LOGGING_LEVEL": "DEBUG", "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
                         "PREFECT_API_BLOCKS_REGISTER_ON_START": "false"}
     assert (tmp_path / ".prefect").is_dir()
+
+
+def test_a_build_is_tried_again_only_when_the_warehouse_stayed_busy():
+    """WarehouseBusy (another writer held the warehouse for the whole lock wait) goes to the build task's
+    retries; any other failure ends the run at once."""
+    from prefect.states import Failed
+
+    from flows.build import build, warehouse_was_busy
+    from pipeline.locks import WarehouseBusy
+
+    assert build.retries == 3 and build.retry_condition_fn is warehouse_was_busy
+    assert warehouse_was_busy(build, None, Failed(data=WarehouseBusy("the warehouse stayed busy")))
+    assert not warehouse_was_busy(build, None, Failed(data=ValueError("a real fault")))
