@@ -146,6 +146,7 @@ def _instructions(ws, fmt) -> None:
     """One paragraph per row, each row as tall as its wrapped text, so no row overprints the next
     (neither Excel nor LibreOffice grows a row for wrapped text written by a library)."""
     ws.set_column(0, 0, 120, fmt["wrap"])
+    ws.fit_to_pages(1, 0)   # printed (and rendered by LibreOffice) as wide as one page, as long as it takes
     ws.set_row(0, 24)
     ws.write(0, 0, "Agency child and family social workers: quarterly return to DfE", fmt["title"])
     row = 1
