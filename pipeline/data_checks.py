@@ -13,7 +13,8 @@ from pipeline.submission import Submission
 
 # A 3-digit code standing on its own in a file name ('812_2025-Q1.xlsx', 'LA 812 return'), never a
 # run of digits inside a longer one or inside a hash ('a812b').
-_MAY_HOLD_S = r"[sS]|[^\x00-\x7f]"
+_DIGIT = re.compile(r"\d")
+_MAY_HOLD_S = re.compile(r"[sS]|[^\x00-\x7f]")   # an S, or anything not ASCII (it may normalise to one)
 _NAMED_CODE = re.compile(r"(?<![0-9A-Za-z])(?:LA[\s_-]?)?(\d{3})(?![0-9A-Za-z])", re.IGNORECASE)
 
 
@@ -24,11 +25,11 @@ def swe_number_in_text(ctx: Submission):
         for col in frame.sheet.columns:
             if col.kind != TEXT or col.key not in frame.raw.columns or col.key == "swe_number":
                 continue
-            text = frame.raw[col.key].dropna().astype("string")
-            # only text with a digit and an S (or anything not ASCII, which may normalise to one) can hold one
-            text = text[text.str.contains(r"\d", regex=True) & text.str.contains(_MAY_HOLD_S, regex=True)]
-            for row, value in text.items():
-                if find_swe_like(value):
+            values = frame.raw[col.key].to_numpy(dtype=object, na_value=None)
+            for row, value in zip(frame.raw.index, values):
+                # only text with a digit and an S (or what may normalise to one) can hold one: a cheap look first
+                if isinstance(value, str) and _DIGIT.search(value) and _MAY_HOLD_S.search(value) \
+                        and find_swe_like(value):
                     yield frame.finding("Q516", col.key, int(row), value=redact(value))
     ret = ctx.wb.return_sheet
     if ret is None:
