@@ -173,7 +173,7 @@ def cmd_submit(args) -> int:
             from pipeline.console import counts, display_order, finding_line
             print(f"{path}: {outcome.status} (LA {outcome.la_code or '?'}, {outcome.quarter or '?'}; "
                   f"{counts(outcome.errors, outcome.queries)})"
-                  + (": unchanged, the same bytes and verdict as the latest submission; nothing new recorded"
+                  + (": unchanged, these bytes already stand with this verdict; nothing new recorded"
                      if outcome.unchanged else ""))
             if outcome.supersedes:
                 print(f"  replaces the accepted return {outcome.supersedes['file']} "

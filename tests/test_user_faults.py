@@ -1,0 +1,53 @@
+"""Faults a council officer and an operator found in a user test, each tested as a user meets it:
+real .xlsx files through real CLI runs."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from pipeline.contract import Quarter
+from tests.workbooks import make_workbook, set_cell, valid_sheets
+
+PROJECT = Path(__file__).resolve().parents[1]
+SAMPLE = PROJECT / "sample_data"
+Q = Quarter(2025, 2)
+
+
+def _book(folder: Path, la: str, name: str | None = None, quarter=Q, cells=None) -> Path:
+    sheets = valid_sheets(quarter, la_code=la)
+    for (sheet, row, header), value in (cells or {}).items():
+        set_cell(sheets, sheet, row, header, value)
+    folder.mkdir(parents=True, exist_ok=True)
+    return make_workbook(folder / (name or f"{la}_{quarter}.xlsx"), sheets)
+
+
+def _cli(home: Path, *args) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AGENCY_RETURN_")}
+    return subprocess.run([sys.executable, "-m", "pipeline", *args], capture_output=True, text=True,
+                          env={**env, "AGENCY_RETURN_HOME": str(home), "PYTHONPATH": str(PROJECT)},
+                          cwd=home, timeout=300)
+
+
+# --- 1. the standing accepted return sent again is unchanged, and never replaces itself ------------
+
+def test_the_standing_accepted_return_sent_again_after_a_rejected_version_is_unchanged(tmp_path, service_home):
+    from pipeline import store
+    accepted = SAMPLE / "869_2025-Q2.xlsx"
+    rejected = _book(tmp_path, "869", "869_v2.xlsx", cells={("Assignments", 2, "Hourly pay rate"): 0})
+    first = _cli(service_home, "submit", str(accepted), "--json")
+    assert first.returncode == 0, first.stderr
+    assert _cli(service_home, "submit", str(rejected)).returncode == 1
+    again = _cli(service_home, "submit", str(accepted))
+    assert again.returncode == 0, again.stderr
+    assert "accepted" in again.stdout and "unchanged" in again.stdout
+    assert "replaces" not in again.stdout                      # never "replaces … 869_2025-Q2.xlsx", itself
+    answer = json.loads(_cli(service_home, "submit", str(accepted), "--json").stdout)
+    before = json.loads(first.stdout)
+    assert answer["unchanged"] and answer["supersedes"] is None
+    assert (answer["status"], answer["errors"], answer["queries"]) == (before["status"], before["errors"], before["queries"])
+    history = store.history(la_code="869", quarter="2025-Q2")
+    assert history["status"].tolist() == ["accepted", "rejected"]   # nothing recorded a third time
+    assert history["standing"].tolist() == ["accepted", "rejected"]
