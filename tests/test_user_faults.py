@@ -51,3 +51,22 @@ def test_the_standing_accepted_return_sent_again_after_a_rejected_version_is_unc
     history = store.history(la_code="869", quarter="2025-Q2")
     assert history["status"].tolist() == ["accepted", "rejected"]   # nothing recorded a third time
     assert history["standing"].tolist() == ["accepted", "rejected"]
+
+
+# --- 6. a quarter not yet ended, or before the collection began, is refused by build and pull ------
+
+def test_build_and_pull_refuse_a_quarter_that_has_not_ended_or_was_never_collected(tmp_path, service_home):
+    import datetime as dt
+
+    from pipeline.cli import not_collectable
+    this_quarter = Quarter.containing(dt.date.today())
+    for quarter, why in (("2031-Q1", "has not ended yet"), (str(this_quarter), "has not ended yet"),
+                         ("2024-Q4", "before the collection began")):
+        for command in (["build", "--quarter", quarter], ["pull", "--quarter", quarter, "--out", str(tmp_path / "o")]):
+            done = _cli(service_home, *command)
+            assert done.returncode == 2, (command, done.stderr)
+            assert why in done.stderr and "Traceback" not in done.stderr
+    assert not (service_home / "outputs" / "2031-Q1").exists() and not (tmp_path / "o").exists()
+    # the quarter ends on its last day in London: 2025-Q2 is buildable from 1 July
+    assert not_collectable(Quarter(2025, 2), today=dt.date(2025, 6, 30))
+    assert not_collectable(Quarter(2025, 2), today=dt.date(2025, 7, 1)) is None
