@@ -70,3 +70,32 @@ def test_build_and_pull_refuse_a_quarter_that_has_not_ended_or_was_never_collect
     # the quarter ends on its last day in London: 2025-Q2 is buildable from 1 July
     assert not_collectable(Quarter(2025, 2), today=dt.date(2025, 6, 30))
     assert not_collectable(Quarter(2025, 2), today=dt.date(2025, 7, 1)) is None
+
+
+# --- 4. one typo, one error; the value as the council typed it -----------------------------------
+
+def _validate_json(tmp_path: Path, name: str, cells: dict) -> dict:
+    path = _book(tmp_path, "316", name, cells=cells)
+    done = subprocess.run([sys.executable, "-m", "pipeline", "validate", str(path), "--json"], capture_output=True,
+                          text=True, cwd=PROJECT, timeout=120)
+    return json.loads(done.stdout)
+
+
+def test_a_date_that_fails_e104_gets_no_other_date_rule_and_values_are_as_typed(tmp_path):
+    import datetime as dt
+    typo = _validate_json(tmp_path, "typo.xlsx", {("Assignments", 2, "Start date"): dt.datetime(2205, 5, 1),
+                                                  ("Assignments", 3, "End date"): dt.datetime(2090, 5, 1)})
+    on_cell = {}
+    for f in typo["findings"]:
+        on_cell.setdefault((f["sheet"], f["row"], f["column"]), []).append(f)
+    start = on_cell[("Assignments", 2, "Start date")]
+    assert [f["code"] for f in start] == ["E104"]                       # not also E106 "after the quarter"
+    assert start[0]["value"].startswith("2205-05-01")
+    assert not any(f["code"] in ("E105", "E106") for f in typo["findings"] if f["row"] == 2)
+    # a date that is a date but wrong for the quarter: value as typed, the message in dd/mm/yyyy
+    late = _validate_json(tmp_path, "late.xlsx", {("Assignments", 2, "Start date"): "01/09/2025"})
+    e106 = next(f for f in late["findings"] if f["code"] == "E106")
+    assert e106["value"] == "01/09/2025" and "starts on 01/09/2025" in e106["message"]
+    iso = _validate_json(tmp_path, "iso.xlsx", {("Assignments", 2, "Start date"): dt.datetime(2025, 9, 1)})
+    e106 = next(f for f in iso["findings"] if f["code"] == "E106")
+    assert e106["value"].startswith("2025-09-01") and "starts on 01/09/2025" in e106["message"]
