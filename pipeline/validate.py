@@ -55,7 +55,9 @@ class Result:
     def to_dict(self) -> dict:
         return {
             "file": self.file, "la_code": self.la_code, "quarter": self.quarter, "status": self.status,
-            "rule_set": self.rule_set, "errors": self.errors, "queries": self.queries,
+            "rule_set": self.rule_set,
+            "cap_table": self.submission.caps.version if self.submission is not None else None,   # Q501/Q502/Q518's caps
+            "errors": self.errors, "queries": self.queries,
             "queries_outstanding": self.queries_outstanding, "queries_explained": self.queries - self.queries_outstanding,
             "findings": [f.to_dict() for f in self.findings],
             "compliance": self.compliance,

@@ -99,3 +99,28 @@ def test_a_date_that_fails_e104_gets_no_other_date_rule_and_values_are_as_typed(
     iso = _validate_json(tmp_path, "iso.xlsx", {("Assignments", 2, "Start date"): dt.datetime(2025, 9, 1)})
     e106 = next(f for f in iso["findings"] if f["code"] == "E106")
     assert e106["value"].startswith("2025-09-01") and "starts on 01/09/2025" in e106["message"]
+
+
+# --- 5. numbers in messages as people write them; no internal identifiers -------------------------
+
+def test_messages_give_units_in_the_singular_and_plural_without_trailing_zeros(tmp_path):
+    from pipeline.findings import number_text, quantity
+    answer = _validate_json(tmp_path, "wording.xlsx", {
+        ("Assignments", 3, "Notice period weeks"): 1, ("Assignments", 2, "Notice period weeks"): 2.0,
+        ("Assignments", 2, "PQE years"): 1, ("Assignments", 3, "PQE years"): 2.5,
+        ("Assignments", 2, "Hours per week"): 60.0,
+        ("Assignments", 3, "Hourly pay rate"): 80.0})                  # above every cap: Q501
+    messages = {(f["code"], f["row"]): f["message"] for f in answer["findings"]}
+    assert messages[("Q506", 3)].startswith("The notice period is 1 week; the rules need at least 4 weeks")
+    assert messages[("Q506", 2)].startswith("The notice period is 2 weeks;")
+    assert messages[("Q503", 2)].startswith("PQE is 1 year; agency social workers need at least 3 years")
+    assert messages[("Q503", 3)].startswith("PQE is 2.5 years;")
+    assert messages[("Q507", 2)].startswith("60 hours per week is more than 48 hours")
+    cap = messages[("Q501", 3)]
+    assert "cap table" not in cap and ".csv" not in cap and "@" not in cap
+    assert "London cap of £" in cap and "for the role 'Senior social worker'" in cap
+    assert answer["cap_table"].startswith("price_caps_illustrative.csv@")   # the version stays in the JSON
+    assert not any(".0 " in m or " 1 weeks" in m or " 1 years" in m or " 1 months" in m or " 1 hours" in m
+                   for m in messages.values())
+    assert (quantity(1, "months"), quantity("6", "months"), quantity(1.0, "hours")) == ("1 month", "6 months", "1 hour")
+    assert (number_text(2.0), number_text("3.0"), number_text(2.5), number_text("32.50")) == ("2", "3", "2.5", "32.50")
