@@ -195,7 +195,7 @@ def cmd_submit(args) -> int:
         else:
             from pipeline.console import counts, display_order, finding_line
             print(f"{path}: {outcome.status} (LA {outcome.la_code or '?'}, {outcome.quarter or '?'}; "
-                  f"{counts(outcome.errors, outcome.queries)})"
+                  f"{counts(outcome.errors, outcome.queries, outcome.queries_outstanding)})"
                   + (": unchanged, these bytes already stand with this verdict; nothing new recorded"
                      if outcome.unchanged else ""))
             if outcome.supersedes:

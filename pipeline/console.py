@@ -30,9 +30,14 @@ def plural(n: int, word: str, many: str | None = None) -> str:
     return f"{n} {word if n == 1 else (many or word + 's')}"
 
 
-def counts(errors: int, queries: int) -> str:
-    """'2 errors, 1 query' as the CLI and the feedback workbook say it."""
-    return f"{plural(errors, 'error')}, {plural(queries, 'query', 'queries')}"
+def counts(errors: int, queries: int, outstanding: int | None = None) -> str:
+    """A verdict's counts, said the same way by `validate`, `submit` and the feedback workbook:
+    '2 errors, 1 query'; with `outstanding` (queries without a Note), how the queries split:
+    '0 errors, 5 queries (2 outstanding, 3 explained)'."""
+    text = f"{plural(errors, 'error')}, {plural(queries, 'query', 'queries')}"
+    if outstanding is None or not queries:
+        return text
+    return f"{text} ({outstanding} outstanding, {queries - outstanding} explained)"
 
 
 def _column_index(cell: str | None) -> int:
@@ -69,8 +74,7 @@ def finding_line(f) -> str:
 
 def status_line(result) -> str:
     return (f"{result.file}  LA {result.la_code or '?'}  {result.quarter or '?'}  {result.status.upper()}  "
-            f"{counts(result.errors, result.queries_outstanding)} outstanding, "
-            f"{result.queries - result.queries_outstanding} explained")
+            f"{counts(result.errors, result.queries, result.queries_outstanding)}")
 
 
 def print_result(result) -> None:
@@ -91,8 +95,7 @@ def print_result(result) -> None:
     line = Text(str(result.file), style="bold")
     line.append(f"  LA {result.la_code or '?'}  {result.quarter or '?'}  ")
     line.append(result.status.upper(), style=_STYLE.get(result.status, "bold"))
-    line.append(f"  {counts(result.errors, result.queries_outstanding)} outstanding, "
-                f"{result.queries - result.queries_outstanding} explained")
+    line.append(f"  {counts(result.errors, result.queries, result.queries_outstanding)}")
     c.print(line)
     if findings:
         t = Table(expand=True, box=box.SIMPLE_HEAD)

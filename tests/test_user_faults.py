@@ -124,3 +124,24 @@ def test_messages_give_units_in_the_singular_and_plural_without_trailing_zeros(t
                    for m in messages.values())
     assert (quantity(1, "months"), quantity("6", "months"), quantity(1.0, "hours")) == ("1 month", "6 months", "1 hour")
     assert (number_text(2.0), number_text("3.0"), number_text(2.5), number_text("32.50")) == ("2", "3", "2.5", "32.50")
+
+
+# --- 2. counts that add up, said the same way everywhere -------------------------------------------
+
+def test_submit_and_validate_say_the_same_counts(tmp_path, service_home):
+    path = SAMPLE / "869_2025-Q2.xlsx"
+    validated = _cli(service_home, "validate", str(path))
+    submitted = _cli(service_home, "submit", str(path))
+    said = "0 errors, 5 queries (2 outstanding, 3 explained)"
+    assert said in validated.stdout.splitlines()[0]
+    assert said in submitted.stdout.splitlines()[0]
+
+
+def test_a_run_summary_counts_each_file_once():
+    from pipeline.intake import describe, summarise
+    rows = [{"status": s, "unchanged": u, "queries": 0} for s, u in
+            (("accepted", True), ("rejected", False), ("rejected", False), ("unreadable", False))]
+    summary = summarise(Path("inbox"), rows)
+    assert describe(summary) == "4 file(s): 1 accepted, 2 rejected, 1 unreadable (1 of them unchanged)"
+    assert sum(summary[s] for s in ("accepted", "rejected", "unreadable", "failed")) == summary["files"]
+    assert describe(summarise(Path("inbox"), [])) == "0 file(s): none"
