@@ -145,3 +145,42 @@ def test_a_run_summary_counts_each_file_once():
     assert describe(summary) == "4 file(s): 1 accepted, 2 rejected, 1 unreadable (1 of them unchanged)"
     assert sum(summary[s] for s in ("accepted", "rejected", "unreadable", "failed")) == summary["files"]
     assert describe(summarise(Path("inbox"), [])) == "0 file(s): none"
+
+
+# --- 3. readable at 80 columns: stacked findings when the table would squeeze the message ---------
+
+def _shown(path: Path, width: int) -> list[str]:
+    code = ("import sys; from rich.console import Console; import pipeline.console as c; "
+            f"c._console = Console(width={width}, force_terminal=True, color_system=None); "
+            "from pipeline.cli import main; sys.exit(main(['validate', sys.argv[1]]))")
+    done = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, cwd=PROJECT,
+                          timeout=120)
+    assert done.returncode == 1, done.stderr
+    return done.stdout.splitlines()
+
+
+def test_findings_are_stacked_at_80_columns_and_a_table_at_120():
+    import io
+
+    from rich.console import Console
+
+    from pipeline.console import MIN_MESSAGE_WIDTH, message_width, print_findings
+    from pipeline.validate import validate_file
+    path = SAMPLE / "926_2025-Q2.xlsx"                         # rejected: 12 errors
+    narrow = _shown(path, 80)
+    assert max(map(len, narrow)) <= 80
+    assert not any(line.split()[:2] == ["code", "sheet!cell"] for line in narrow if line.split())   # no table
+    head = next(i for i, line in enumerate(narrow) if line.startswith("E102  Assignments!B4"))
+    assert "SWE registration number" in narrow[head] and "'SW12345678'" in narrow[head]
+    message = [line for line in narrow[head + 1:head + 4] if line.startswith("    ")]
+    assert 1 <= len(message) <= 2 and len(message[0]) > 60     # the message has the full width, indented
+    wide = _shown(path, 120)
+    assert max(map(len, wide)) <= 120
+    header = next(line for line in wide if "message" in line and "column" in line)
+    assert len(header) - header.index("message") >= MIN_MESSAGE_WIDTH
+    findings = validate_file(path).findings
+    assert message_width(findings, 80) < MIN_MESSAGE_WIDTH <= message_width(findings, 120)
+    for width in (80, 120):   # every finding is shown either way
+        out = io.StringIO()
+        print_findings(findings, Console(width=width, file=out, force_terminal=True, color_system=None))
+        assert all(f.code in out.getvalue() for f in findings)
