@@ -9,19 +9,10 @@ import sys
 from pathlib import Path
 
 from pipeline.contract import Quarter
-from tests.workbooks import make_workbook, set_cell, valid_sheets
+from tests.test_faults import _book   # a valid return for an LA, with cells changed
 
 PROJECT = Path(__file__).resolve().parents[1]
 SAMPLE = PROJECT / "sample_data"
-Q = Quarter(2025, 2)
-
-
-def _book(folder: Path, la: str, name: str | None = None, quarter=Q, cells=None) -> Path:
-    sheets = valid_sheets(quarter, la_code=la)
-    for (sheet, row, header), value in (cells or {}).items():
-        set_cell(sheets, sheet, row, header, value)
-    folder.mkdir(parents=True, exist_ok=True)
-    return make_workbook(folder / (name or f"{la}_{quarter}.xlsx"), sheets)
 
 
 def _cli(home: Path, *args) -> subprocess.CompletedProcess:
