@@ -78,8 +78,7 @@ def ingest_inbox(inbox_dir: str | Path, quarter: str | None = None, min_age_seco
     summary = intake.summarise(inbox, rows)
     create_markdown_artifact(
         key="inbox-submissions",
-        markdown=f"## Inbox {inbox}\n\n{len(rows)} file(s): "
-                 + ", ".join(f"{summary[s]} {s}" for s in intake.STATUSES if summary[s]) + "\n\n"
+        markdown=f"## Inbox {inbox}\n\n{intake.describe(summary)}\n\n"
                  + intake.markdown_table(rows, ("file", "la_code", "quarter", "status", "errors", "queries",
                                                   "moved_to", "feedback", "error")),
         description="Submission status of each file in this run")

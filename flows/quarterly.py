@@ -175,9 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     with ahead_of_server(inbox, quarter):
         result = quarterly_return(quarter, str(inbox))
     ing = result["ingest"]
-    print(f"{result['quarter']}: {ing['files']} file(s): {ing['accepted']} accepted, {ing['rejected']} rejected, "
-          f"{ing['unreadable']} unreadable, {ing['unchanged']} unchanged, {ing['failed']} failed; "
-          f"outputs in {result['build']['outputs']}")
+    print(f"{result['quarter']}: {intake.describe(ing)}; outputs in {result['build']['outputs']}")
     return 0
 
 

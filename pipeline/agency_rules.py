@@ -231,7 +231,8 @@ def _breaching(ctx: Submission, code: str):
 
 def _cap_findings(ctx: Submission, code: str, column: str):
     """Q501, Q502, Q518: one finding per breaching row on `column` (on the pay rate if the sheet
-    lacks it), naming the rate, the cap it was judged against, region, role, start and cap table."""
+    lacks it), naming the rate, the cap it was judged against (£/hour), region, role and start. The
+    cap table's version is in the outputs' notes and JSON, not in the council's message."""
     sheet, d, rows = _breaching(ctx, code)
     if not len(rows):
         return
@@ -239,8 +240,7 @@ def _cap_findings(ctx: Submission, code: str, column: str):
     key = column if column in sheet.positions else "hourly_pay_rate"
     for row in rows:
         yield sheet.finding(code, key, row, rate=d.at[row, "cap_basis_rate"], cap=caps[row], region=ctx.la.region,
-                            role=d.at[row, "role_category"], start=display_date(d.at[row, "start_date"]),
-                            table=ctx.caps.version)
+                            role=d.at[row, "role_category"], start=display_date(d.at[row, "start_date"]))
 
 
 @rule("Q501")
@@ -306,7 +306,7 @@ def notice(ctx: Submission):
         below_permanent = pd.notna(permanent) and permanent < threshold("min_notice_weeks")
         yield sheet.finding("Q506", "notice_period_weeks", row, "permanent" if below_permanent else "default",
                             limit=threshold("min_notice_weeks"),
-                            permanent=f"{permanent:g}" if pd.notna(permanent) else "")
+                            permanent=permanent if pd.notna(permanent) else None)
 
 
 @rule("Q507")

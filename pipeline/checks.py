@@ -75,23 +75,25 @@ def role_after_mapping(ctx: Submission):
 
 @rule("E105", "E106")
 def assignment_dates(ctx: Submission):
+    """End before start (E105) and outside the quarter (E106). Like every finding on a cell, `value` is
+    the cell as the council typed it; the message gives the date as dd/mm/yyyy."""
     sheet = ctx.sheet("Assignments")
     if sheet is None:
         return
     d = sheet.data
     bad = _ends_before_start(d)
     for row in bad:
-        yield sheet.finding("E105", "end_date", row, value=display_date(d.at[row, "end_date"]),
+        yield sheet.finding("E105", "end_date", row, date=display_date(d.at[row, "end_date"]),
                             start=display_date(d.at[row, "start_date"]))
     if ctx.quarter is None:
         return
     q0, q1 = pd.Timestamp(ctx.quarter.start), pd.Timestamp(ctx.quarter.end)
     ok = ~d.index.isin(bad)
     for row in d.index[ok & d["end_date"].notna() & (d["end_date"] < q0)]:
-        yield sheet.finding("E106", "end_date", row, "before", value=display_date(d.at[row, "end_date"]),
+        yield sheet.finding("E106", "end_date", row, "before", date=display_date(d.at[row, "end_date"]),
                             quarter=str(ctx.quarter), quarter_start=display_date(q0))
     for row in d.index[ok & d["start_date"].notna() & (d["start_date"] > q1)]:
-        yield sheet.finding("E106", "start_date", row, "after", value=display_date(d.at[row, "start_date"]),
+        yield sheet.finding("E106", "start_date", row, "after", date=display_date(d.at[row, "start_date"]),
                             quarter=str(ctx.quarter), quarter_end=display_date(q1))
 
 
@@ -117,7 +119,7 @@ def project_team_totals(ctx: Submission):
         return
     d = sheet.data
     for row in _ends_before_start(d):
-        yield sheet.finding("E202", "end_date", row, "end_before_start", value=display_date(d.at[row, "end_date"]),
+        yield sheet.finding("E202", "end_date", row, "end_before_start", date=display_date(d.at[row, "end_date"]),
                             start=display_date(d.at[row, "start_date"]))
     expected = d[["worker_costs", "other_costs"]].sum(axis=1, min_count=2)
     for row in _total_mismatches(d["total_cost"], expected):
@@ -136,10 +138,10 @@ def monthly_costs(ctx: Submission):
         names = ", ".join(m.strftime("%B %Y") for m in months)
         seen = d["month"].dropna()
         for row in seen.index[~seen.isin(months)]:
-            yield sheet.finding("E301", "month", row, "outside", value=seen[row].strftime("%B %Y"),
+            yield sheet.finding("E301", "month", row, "outside", month=seen[row].strftime("%B %Y"),
                                 quarter=str(ctx.quarter), months=names)
         for row in seen.index[seen.isin(months) & seen.duplicated(keep="first")]:
-            yield sheet.finding("E301", "month", row, "duplicate", value=seen[row].strftime("%B %Y"))
+            yield sheet.finding("E301", "month", row, "duplicate", month=seen[row].strftime("%B %Y"))
         unreadable = "month" in sheet.raw and (sheet.raw["month"].notna() & d["month"].isna()).any()
         if not unreadable:   # an unreadable month is already reported; don't guess which one it was
             for m in months:
@@ -160,7 +162,7 @@ def compliance_statement(ctx: Submission):
     d = sheet.data
     rules = d["rule"].dropna()
     for row in rules.index[rules.duplicated(keep="first")]:
-        yield sheet.finding("E401", "rule", row, "duplicate", value=rules[row])
+        yield sheet.finding("E401", "rule", row, "duplicate")
     for name in COMPLIANCE_RULES:
         if name not in set(rules):
             yield sheet.finding("E401", "rule", None, "missing", value=name)

@@ -29,6 +29,29 @@ def _quarter(text: str):
     return q
 
 
+def before_collection(quarter) -> str | None:
+    """Why nothing was due for a quarter before the first one collected (threshold
+    `first_collection_quarter`, 2025-Q1), or None."""
+    from pipeline.config import threshold
+    first = _quarter(threshold("first_collection_quarter"))
+    if (quarter.year, quarter.q) < (first.year, first.q):
+        return (f"{quarter} is before the collection began (the first quarter collected is {first}): "
+                "no return was due for it")
+    return None
+
+
+def not_collectable(quarter, today=None) -> str | None:
+    """Why a quarter has no outputs to build or pull: before the collection began, or not yet ended
+    (`today` is the date in Europe/London unless given); None if it can be built."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+    today = today or dt.datetime.now(ZoneInfo("Europe/London")).date()
+    if quarter.end >= today:
+        return (f"{quarter} has not ended yet (it ends on {quarter.end:%d %B %Y}): its returns are collected "
+                "after the quarter ends, so there is nothing to build or pull for it yet")
+    return before_collection(quarter)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="agency-return", description="Quarterly DfE return on agency child and family social workers.")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -172,8 +195,8 @@ def cmd_submit(args) -> int:
         else:
             from pipeline.console import counts, display_order, finding_line
             print(f"{path}: {outcome.status} (LA {outcome.la_code or '?'}, {outcome.quarter or '?'}; "
-                  f"{counts(outcome.errors, outcome.queries)})"
-                  + (": unchanged, the same bytes and verdict as the latest submission; nothing new recorded"
+                  f"{counts(outcome.errors, outcome.queries, outcome.queries_outstanding)})"
+                  + (": unchanged, these bytes already stand with this verdict; nothing new recorded"
                      if outcome.unchanged else ""))
             if outcome.supersedes:
                 print(f"  replaces the accepted return {outcome.supersedes['file']} "
@@ -194,6 +217,9 @@ def cmd_submit(args) -> int:
 
 
 def cmd_build(args) -> int:
+    if refused := not_collectable(args.quarter):
+        print(f"agency-return build: {refused}", file=sys.stderr)
+        return EXIT_UNUSABLE
     from pipeline.config import require_warehouse
     require_warehouse()
     from pipeline.build import build_quarter
@@ -203,6 +229,9 @@ def cmd_build(args) -> int:
 
 
 def cmd_pull(args) -> int:
+    if refused := not_collectable(args.quarter):
+        print(f"agency-return pull: {refused}", file=sys.stderr)
+        return EXIT_UNUSABLE
     from pipeline.config import outputs_dir, require_warehouse
     if not (outputs_dir() / str(args.quarter)).is_dir():
         require_warehouse()   # no outputs and no warehouse: most likely the wrong folder; say where it looked
@@ -213,11 +242,9 @@ def cmd_pull(args) -> int:
 
 
 def cmd_status(args) -> int:
-    from pipeline.config import require_warehouse, threshold
-    first = _quarter(threshold("first_collection_quarter"))
-    if (args.quarter.year, args.quarter.q) < (first.year, first.q):
-        print(f"agency-return status: {args.quarter} is before the collection began (the first quarter "
-              f"collected is {first}): no return was due for it", file=sys.stderr)
+    from pipeline.config import require_warehouse
+    if refused := before_collection(args.quarter):
+        print(f"agency-return status: {refused}", file=sys.stderr)
         return EXIT_UNUSABLE
     from pipeline.store import region_code, status
     region_code(args.region)   # an unknown region is said before anything else

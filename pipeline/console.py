@@ -2,7 +2,8 @@
 
 Piped or redirected (`validate … | grep E1`), every finding is exactly one line of five
 tab-separated fields, never wrapped: code, sheet!cell, column header, value, message. In a
-terminal the same fields form a table that gives the message most of the width. Findings are
+terminal the same fields form a table that gives the message most of the width, or, in a narrow
+terminal, are stacked (a line of code, cell, column and value, then the message). Findings are
 listed file-level first (E0xx), then by sheet (in the contract's order), row and column
 (data-contract §3).
 """
@@ -13,6 +14,7 @@ import re
 import pandas as pd
 from rich import box
 from rich.console import Console
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
@@ -30,9 +32,14 @@ def plural(n: int, word: str, many: str | None = None) -> str:
     return f"{n} {word if n == 1 else (many or word + 's')}"
 
 
-def counts(errors: int, queries: int) -> str:
-    """'2 errors, 1 query' as the CLI and the feedback workbook say it."""
-    return f"{plural(errors, 'error')}, {plural(queries, 'query', 'queries')}"
+def counts(errors: int, queries: int, outstanding: int | None = None) -> str:
+    """A verdict's counts, said the same way by `validate`, `submit` and the feedback workbook:
+    '2 errors, 1 query'; with `outstanding` (queries without a Note), how the queries split:
+    '0 errors, 5 queries (2 outstanding, 3 explained)'."""
+    text = f"{plural(errors, 'error')}, {plural(queries, 'query', 'queries')}"
+    if outstanding is None or not queries:
+        return text
+    return f"{text} ({outstanding} outstanding, {queries - outstanding} explained)"
 
 
 def _column_index(cell: str | None) -> int:
@@ -69,8 +76,7 @@ def finding_line(f) -> str:
 
 def status_line(result) -> str:
     return (f"{result.file}  LA {result.la_code or '?'}  {result.quarter or '?'}  {result.status.upper()}  "
-            f"{counts(result.errors, result.queries_outstanding)} outstanding, "
-            f"{result.queries - result.queries_outstanding} explained")
+            f"{counts(result.errors, result.queries, result.queries_outstanding)}")
 
 
 def print_result(result) -> None:
@@ -91,20 +97,10 @@ def print_result(result) -> None:
     line = Text(str(result.file), style="bold")
     line.append(f"  LA {result.la_code or '?'}  {result.quarter or '?'}  ")
     line.append(result.status.upper(), style=_STYLE.get(result.status, "bold"))
-    line.append(f"  {counts(result.errors, result.queries_outstanding)} outstanding, "
-                f"{result.queries - result.queries_outstanding} explained")
+    line.append(f"  {counts(result.errors, result.queries, result.queries_outstanding)}")
     c.print(line)
     if findings:
-        t = Table(expand=True, box=box.SIMPLE_HEAD)
-        t.add_column("code", no_wrap=True, min_width=4)
-        t.add_column("sheet!cell", no_wrap=True, max_width=24)
-        t.add_column("column", max_width=22, overflow="fold")
-        t.add_column("value", max_width=22, overflow="fold")
-        t.add_column("message", ratio=1, overflow="fold")   # the rest of the width
-        for f in findings:
-            style = "red" if f.severity == "error" else ("dim" if f.explained else "yellow")
-            t.add_row(*map(Text, finding_fields(f)), style=style)   # Text: a council's '[/]' is not markup
-        c.print(t)
+        print_findings(findings, c)
     if result.compliance:
         t = Table(title="Compliance: declared vs what the assignments show")
         for col in COMPLIANCE_COLUMNS[:-1]:
@@ -115,6 +111,53 @@ def print_result(result) -> None:
         for row in result.compliance:   # the reason under the table, where it is not simply all well
             if row.get("derived_status") != row.get("declared") or row.get("derived_status") in _NOT_WELL:
                 c.print(f"  {row.get('rule')}: {compliance_reason(row)}", markup=False)
+
+
+MIN_MESSAGE_WIDTH = 40   # below this the table would wrap a two-line message over many lines: stack instead
+_FIXED_WIDTHS = {"code": (4, None), "sheet!cell": (0, 24), "column": (0, 22), "value": (0, 22)}   # (min, max)
+
+
+def message_width(findings, width: int) -> int:
+    """The characters per line the table would leave the message at this terminal width: the width
+    less the other columns (as wide as their text, within their limits) and the table's padding."""
+    fields = [finding_fields(f) for f in findings]
+    others = 0
+    for i, (low, high) in enumerate(_FIXED_WIDTHS.values()):
+        widest = max([len(FINDING_FIELDS[i])] + [len(row[i]) for row in fields])
+        others += max(low, min(widest, high or widest))
+    return width - others - 2 * len(FINDING_FIELDS)   # SIMPLE_HEAD: one space each side of every cell
+
+
+def print_findings(findings, console: Console | None = None) -> None:
+    """The findings in a terminal: a table (code, sheet!cell, column, value, message) when the message
+    keeps at least MIN_MESSAGE_WIDTH characters a line; narrower (an 80-column terminal with long
+    headers or values), stacked: one line per finding with code, sheet!cell, column header and value,
+    then its message wrapped to the full width, indented."""
+    c = console or _console
+    if message_width(findings, c.width) < MIN_MESSAGE_WIDTH:
+        for f in findings:
+            code, where, column, value, message = finding_fields(f)
+            style = _finding_style(f)
+            head = Text(code, style=f"bold {style}")
+            for part in (where, column, f"'{value}'" if value else ""):
+                if part:
+                    head.append("  " + part, style=style)
+            c.print(head, overflow="fold")
+            c.print(Padding(Text(message, style=style), (0, 0, 0, 4), expand=False))   # Text: a council's '[/]' is not markup
+        return
+    t = Table(expand=True, box=box.SIMPLE_HEAD)
+    t.add_column("code", no_wrap=True, min_width=4)
+    t.add_column("sheet!cell", no_wrap=True, max_width=24)
+    t.add_column("column", max_width=22, overflow="fold")
+    t.add_column("value", max_width=22, overflow="fold")
+    t.add_column("message", ratio=1, overflow="fold")   # the rest of the width
+    for f in findings:
+        t.add_row(*map(Text, finding_fields(f)), style=_finding_style(f))
+    c.print(t)
+
+
+def _finding_style(f) -> str:
+    return "red" if f.severity == "error" else ("dim" if f.explained else "yellow")
 
 
 _COUNTS = ("assignments", "compliant", "breaches", "legacy")

@@ -6,6 +6,8 @@ severity, title and messages; code only decides *when* a finding is made.
 from __future__ import annotations
 
 import os
+import re
+import string
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -79,6 +81,48 @@ def _jsonable(value):
     return str(value)
 
 
+_UNIT = re.compile(r"[A-Za-z][A-Za-z -]+")
+_WHOLE = re.compile(r"-?\d+\.0+")
+
+
+def number_text(value) -> str:
+    """A number as people write it: 2.0 -> '2', 2.5 -> '2.5', 1234.0 -> '1234'; a cell's text '2.0' -> '2'.
+    Anything else as it is."""
+    if isinstance(value, float) and value == value and value not in (float("inf"), float("-inf")):
+        return str(int(value)) if value.is_integer() else f"{value:g}"
+    if isinstance(value, str) and _WHOLE.fullmatch(value.strip()):
+        return value.strip().split(".")[0]
+    return "" if value is None else str(value)
+
+
+def quantity(value, unit: str) -> str:
+    """A number with its unit, singular or plural: (1, 'weeks') -> '1 week', (2.0, 'weeks') -> '2 weeks',
+    ('0.5', 'years') -> '0.5 years'. `unit` is the plural; its singular drops the last word's 's'.
+    A value that is not a number keeps the plural: ('two', 'weeks') -> 'two weeks'."""
+    try:
+        n = float(value)
+    except (TypeError, ValueError):
+        return f"{'' if value is None else value} {unit}".strip()
+    singular = unit[:-1] if unit.endswith("s") else unit
+    return f"{number_text(n)} {singular if n == 1 else unit}"
+
+
+class _MessageFormatter(string.Formatter):
+    """Message templates (data/rules.toml) for people: '{limit:weeks}' -> '1 week' / '2 weeks' (any
+    plural unit word: weeks, months, years, hours …); a bare '{value}' that is a whole number loses
+    its '.0'; standard format specs ('{rate:.2f}') as usual."""
+
+    def format_field(self, value, format_spec):
+        if _UNIT.fullmatch(format_spec):
+            return quantity(value, format_spec)
+        if not format_spec:
+            return number_text(value)
+        return super().format_field(value, format_spec)
+
+
+_MESSAGES = _MessageFormatter()
+
+
 def finding(code: str, variant: str = "default", *, sheet: str | None = None, row: int | None = None,
             column: str | None = None, cell: str | None = None, value=None, **fields) -> Finding:
     """Make a finding from the catalogue: severity and message text come from the rule's entry."""
@@ -87,7 +131,7 @@ def finding(code: str, variant: str = "default", *, sheet: str | None = None, ro
     template = msgs.get(variant) or msgs.get(variant.split("_")[0]) or msgs.get("default") or next(iter(msgs.values()))
     shown = "" if value is None else value
     try:
-        message = template.format(value=shown, column=column or "", sheet=sheet or rule.sheet, **fields)
+        message = _MESSAGES.format(template, value=shown, column=column or "", sheet=sheet or rule.sheet, **fields)
     except (KeyError, ValueError, IndexError) as exc:  # a template/field mismatch must not hide the finding
         message = f"{rule.title} (message template {code}/{variant} could not be filled: {exc})"
     return Finding(code, rule.severity, sheet or rule.sheet or None, row, column, cell, value, message)

@@ -137,6 +137,15 @@ def summarise(inbox: Path, rows: list[dict]) -> dict:
             "queries": sum(r["queries"] for r in rows), "submissions": rows}
 
 
+def describe(summary: dict) -> str:
+    """A run's counts that add up to its files: '4 file(s): 1 accepted, 2 rejected, 1 unreadable
+    (1 of them unchanged)'. `unchanged` flags files whose bytes and verdict were already recorded;
+    it is said within their verdicts, never as a part of its own."""
+    parts = ", ".join(f"{summary[s]} {s}" for s in STATUSES if summary[s]) or "none"
+    unchanged = f" ({summary['unchanged']} of them unchanged)" if summary.get("unchanged") else ""
+    return f"{summary['files']} file(s): {parts}{unchanged}"
+
+
 def markdown_table(rows: list[dict], columns: tuple[str, ...]) -> str:
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     for r in rows:

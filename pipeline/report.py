@@ -260,7 +260,7 @@ def _sheet_names(result) -> dict[str, str]:
 def _summary(ws, result, why_not: str | None) -> None:
     errors = sum(f.severity == ERROR for f in result.findings)
     text(ws["A1"], f"{Path(result.file).name}: {result.status.upper()} — "
-                   f"{counts(errors, result.queries_outstanding)} outstanding")
+                   f"{counts(errors, result.queries, result.queries_outstanding)}")
     ws["A1"].font = Font(bold=True, size=13)
     text(ws["A2"], "Click a cell reference to go to the cell. Errors are red and must be fixed; queries are amber "
                    "until the row's Notes explain them (then green).")

@@ -221,9 +221,10 @@ def _validated(where: Paths, path: Path, collecting: Quarter | None, early) -> t
 def _submit_one(con, where: Paths, path: Path, sha: str, result: Result, collecting: Quarter | None,
                 key: bytes) -> SubmitOutcome:
     """Record one validated file, holding the write lock: nothing new if the same bytes already have this
-    verdict as the LA's latest submission."""
-    seen = warehouse.latest_submission(con, sha) if sha else None
-    if seen is not None and _same_verdict(seen, result):
+    verdict as the LA's latest submission, or are its standing accepted return (a rejected version
+    sent in between does not make the accepted bytes new)."""
+    seen = _already(con, sha, result) if sha else None
+    if seen is not None:
         return SubmitOutcome(str(path), result.la_code, result.quarter, result.status, sha, result.errors,
                              result.queries, result.queries_outstanding, seen["submission_id"], result,
                              unchanged=True)
@@ -236,6 +237,19 @@ def _submit_one(con, where: Paths, path: Path, sha: str, result: Result, collect
         _append_index(where, {"sha256": sha, "received_at": received.isoformat(), "file_name": name,
                               "quarter": str(collecting) if collecting else None})
     return _record(con, where, path, result, collecting, received, name, key)
+
+
+def _already(con, sha: str, result: Result) -> dict | None:
+    """The ledger row that already holds these bytes with this verdict: the LA's latest submission,
+    else its standing accepted return; None if the file is new."""
+    seen = warehouse.latest_submission(con, sha)
+    if seen is not None and _same_verdict(seen, result):
+        return seen
+    if result.status == "accepted" and result.la_code and result.quarter:
+        stands = warehouse.standing(con, result.la_code, result.quarter)
+        if stands is not None and stands["sha256"] == sha and _same_verdict(stands, result):
+            return stands
+    return None
 
 
 def _same_verdict(seen: dict, result: Result) -> bool:
@@ -274,7 +288,9 @@ def _record(con, where: Paths, path: Path, result: Result, collecting, received:
         previous = warehouse.previous_total(con, result.la_code, Quarter.parse(result.quarter))
         if previous != result.submission.previous_total:
             result = validate_file(path, collecting, previous_total=previous)
-    replaced = warehouse.standing(con, result.la_code, result.quarter) if result.status == "accepted" else None
+    stands = warehouse.standing(con, result.la_code, result.quarter) if result.status == "accepted" else None
+    replaced = None if stands is None or stands["sha256"] == result.sha256 else {   # never itself
+        "submission_id": stands["submission_id"], "file": stands["file"]}
     sid = warehouse.record(con, result, key=key, received_at=received, file_name=file_name, collecting=collecting)
     return SubmitOutcome(str(path), result.la_code, result.quarter, result.status, result.sha256,
                          result.errors, result.queries, result.queries_outstanding, sid, result,

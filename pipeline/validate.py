@@ -16,7 +16,7 @@ import schemas
 from pipeline import agency_rules, checks, data_checks, guard, registry, rulesets  # noqa: F401  (importing a rule module registers its rules)
 from pipeline.compliance import derive_compliance  # (also registers Q512)
 from pipeline.config import threshold
-from pipeline.contract import REFERENCES, SHEETS_BY_NAME, Column, Quarter
+from pipeline.contract import DATE, REFERENCES, SHEETS_BY_NAME, Column, Quarter
 from pipeline.findings import ERROR, QUERY, Finding, catalogue, finding, rule_failed, sort_key
 from pipeline.ingest import SheetFrame, Workbook, read_workbook
 from pipeline.parse import display_date
@@ -55,7 +55,9 @@ class Result:
     def to_dict(self) -> dict:
         return {
             "file": self.file, "la_code": self.la_code, "quarter": self.quarter, "status": self.status,
-            "rule_set": self.rule_set, "errors": self.errors, "queries": self.queries,
+            "rule_set": self.rule_set,
+            "cap_table": self.submission.caps.version if self.submission is not None else None,   # Q501/Q502/Q518's caps
+            "errors": self.errors, "queries": self.queries,
             "queries_outstanding": self.queries_outstanding, "queries_explained": self.queries - self.queries_outstanding,
             "findings": [f.to_dict() for f in self.findings],
             "compliance": self.compliance,
@@ -144,7 +146,11 @@ def _check(result: Result, wb: Workbook, collecting: Quarter | None, previous_to
 
 
 def schema_findings(frame: SheetFrame) -> list[Finding]:
-    """Run a sheet's pandera schema over its cell text; each failure case becomes a finding."""
+    """Run a sheet's pandera schema over its cell text; each failure case becomes a finding.
+
+    A date cell that fails its own check (E104: not a date, or outside `plausible_date_range`) is
+    set aside: its typed value in `frame.data` becomes NaT, so no other rule (E105, E106, E202, the
+    Q5xx date rules) judges the same typo again, as a date it cannot be."""
     schema = schemas.BY_SHEET.get(frame.sheet.name)
     if schema is None or frame.raw.empty:
         return []
@@ -167,6 +173,8 @@ def schema_findings(frame: SheetFrame) -> list[Finding]:
         row = int(case.index)
         if variant == "missing" and not col.choices and "{choices}" in catalogue()[code].messages.get(variant, ""):
             variant = "blank"                # no list to choose from: the message says what to enter instead
+        if col.kind == DATE and case.column in frame.data.columns:
+            frame.data.at[row, case.column] = pd.NaT
         out.append(finding(code, variant, sheet=sheet.name, row=row, column=frame.header(col.key),
                            cell=frame.cell(col.key, row), value=frame.value(col.key, row),
                            choices=choices_text(col), earliest=earliest, latest=latest,

@@ -338,11 +338,16 @@ def latest_submission(con: duckdb.DuckDBPyConnection, sha256: str) -> dict | Non
 
 
 def standing(con, la_code: str | None, quarter: str | None) -> dict | None:
-    """The accepted submission that stands for the LA and quarter: {"submission_id", "file"}, or None."""
+    """The accepted submission that stands for the LA and quarter, or None: {"submission_id", "file",
+    "sha256", "status", "errors", "queries", "queries_outstanding"}."""
     row = con.execute("""
-        SELECT c.submission_id, l.file_name FROM current_submission AS c JOIN ledger AS l USING (submission_id)
+        SELECT c.submission_id, l.file_name, l.sha256, l.status, l.errors, l.queries, l.queries_outstanding
+        FROM current_submission AS c JOIN ledger AS l USING (submission_id)
         WHERE c.la_code = ? AND c.quarter = ?""", [la_code, quarter]).fetchone()
-    return None if row is None else {"submission_id": int(row[0]), "file": row[1]}
+    if row is None:
+        return None
+    return {"submission_id": int(row[0]), **dict(zip(
+        ("file", "sha256", "status", "errors", "queries", "queries_outstanding"), row[1:]))}
 
 
 def record(con: duckdb.DuckDBPyConnection, result, *, key: bytes, received_at: dt.datetime, file_name: str,

@@ -243,7 +243,8 @@ def test_no_cap_row_no_finding(tmp_path, monkeypatch):
     assert fired(check(tmp_path, [(A, 2, "Hourly pay rate", 100.0)])) == []
     result = check(tmp_path, [(A, 2, "Role category", "Team manager")])
     assert fired(result) == [("Q501", "U2"), ("Q512", "B2"), ("Q518", "X2")]
-    assert "caps.csv@" in result.findings[0].message
+    assert "London cap of £10.00/h for the role 'Team manager'" in result.findings[0].message
+    assert result.to_dict()["cap_table"].startswith("caps.csv@")   # the table's identity: in the JSON, not the message
 
 
 def test_q509_names_the_other_assignment(tmp_path):

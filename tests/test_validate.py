@@ -181,7 +181,8 @@ def test_E301_months(tmp_path):
     def edit(s):
         set_cell(s, "MonthlyCosts", 4, "Month", "2025-07")
     findings = found(run(tmp_path, edit), "E301")
-    assert [(f.cell, f.value) for f in findings] == [(None, "June 2025"), ("A4", "July 2025")]
+    assert [(f.cell, f.value) for f in findings] == [(None, "June 2025"), ("A4", "2025-07")]   # as typed
+    assert findings[1].message.startswith("July 2025 is not a month of 2025-Q2")
 
 
 def test_E302_monthly_cost_values(tmp_path):
