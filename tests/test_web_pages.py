@@ -341,3 +341,45 @@ def test_the_api_with_a_session_cookie_needs_the_csrf_token_to_upload(service):
         r = client.post("/api/v1/submissions", files={"workbook": (path.name, fh)}, headers={"X-CSRF-Token": token})
     assert r.status_code == 200 and r.json()["la_code"] == "205"
     assert client.get(f"/api/v1/status?quarter={QUARTER}").status_code == 200    # reading needs no token
+
+
+def test_an_e009_answer_holds_only_the_e009_finding_and_nothing_of_the_other_las_data(service):
+    """Westminster uploads Hammersmith's return: the page, the kept answer and dfe's view of it hold
+    the E009 finding alone (file, LA code found, quarter): no other finding, value or SWE number."""
+    client = browser(service, "la213")
+    r = upload_page(client, SAMPLES / f"205_{QUARTER}.xlsx")
+    sid = int(r.headers["location"].rsplit("/", 1)[1])
+    for who in (client, browser(service, "dfe")):
+        doc = check_page(who.get(f"/submissions/{sid}").text)
+        text = doc.text_content()
+        assert "E009" in text and "This return is for LA 205" in text
+        assert not SWE.search(text), text
+        assert "HAM-" not in text, text
+        assert "Queries explained" not in text, text
+        assert "1 error " in text or "1 error\n" in text or "Fix this error" in text
+        assert who.get(f"/submissions/{sid}/feedback.xlsx").status_code == 404
+    with sqlite3.connect(service["settings"].database) as con:
+        kept = con.execute("SELECT result_json FROM submissions WHERE id = ?", (sid,)).fetchone()[0]
+    assert not SWE.search(kept) and "HAM-" not in kept
+    answer = __import__("json").loads(kept)
+    assert [f["code"] for f in answer["findings"]] == ["E009"] and answer["compliance"] == []
+    assert answer["la_code"] == "205" and answer["quarter"] == str(QUARTER)
+
+
+def test_e009_answers_kept_whole_before_are_cut_down_when_the_service_starts(service):
+    import json
+    from web import submissions
+    with sqlite3.connect(service["settings"].database) as con:
+        uid = con.execute("SELECT id FROM users WHERE email = ?", (USERS["la213"][0],)).fetchone()[0]
+        leaky = {"file": "SW1100097.xlsx", "la_code": "205", "quarter": str(QUARTER), "status": "rejected",
+                 "errors": 1, "queries": 1, "findings": [
+                     {"code": "E009", "severity": "error", "message": "This return is for LA 205"},
+                     {"code": "Q501", "severity": "query", "message": "m", "note": "SW1100097"}],
+                 "compliance": [{"rule": "x"}]}
+        sid = con.execute("INSERT INTO submissions (user_id, la_code, quarter, sha256, status, ledger_status, recorded,"
+                          " received_at, result_json) VALUES (?, '205', ?, 'ab', 'rejected', 'not recorded', 0,"
+                          " '2025-07-01T10:00:00+00:00', ?)", (uid, str(QUARTER), json.dumps(leaky))).lastrowid
+    assert submissions.scrub_other_la_answers(service["settings"].database) >= 1
+    kept = submissions.get(service["settings"].database, sid).answer
+    assert [f["code"] for f in kept["findings"]] == ["E009"] and not SWE.search(json.dumps(kept))
+    assert submissions.scrub_other_la_answers(service["settings"].database) == 0

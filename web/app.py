@@ -18,7 +18,7 @@ from starlette.templating import Jinja2Templates
 from urllib.parse import quote
 
 from pipeline.locks import WarehouseBusy
-from web import db, filters
+from web import db, filters, submissions
 from web.auth import SignInRequired, csrf_token
 from web.settings import Settings, from_environment
 from web.uploads import UploadRefused
@@ -53,6 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """The service for `settings` (default: from the environment)."""
     settings = settings or from_environment()
     db.initialise(settings.database)
+    submissions.scrub_other_la_answers(settings.database)
     settings.work.mkdir(parents=True, exist_ok=True, mode=0o700)
     app = FastAPI(title=settings.service_name, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings

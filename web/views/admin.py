@@ -12,6 +12,7 @@ from pipeline.reference import REGIONS
 from web import accounts, audit, collection
 from web.app import render
 from web.auth import Allow, check_csrf, client_address
+from web.filters import counted
 
 router = APIRouter()
 ADMIN = Allow("admin")
@@ -89,9 +90,9 @@ async def build(request: Request, user=Depends(ADMIN)):
     from pipeline.build import build_quarter
     summary = await run_in_threadpool(build_quarter, q)
     audit.record(request.app.state.settings.database, audit.BUILD, user.email,
-                 f"{q}: {summary.las_accepted} of {summary.las_live} LAs accepted", client_address(request))
-    return _done(request, f"Built {q}: {summary.las_accepted} of {summary.las_live} LAs accepted; "
-                          f"{len(summary.files)} files.")
+                 f"{q}: {summary.las_accepted} of {counted(summary.las_live, 'LA')} accepted", client_address(request))
+    return _done(request, f"Built {q}: {summary.las_accepted} of {counted(summary.las_live, 'LA')} accepted; "
+                          f"{counted(len(summary.files), 'file')}.")
 
 
 @router.post("/admin/rebuild")

@@ -19,7 +19,7 @@ from pipeline.reference import REGIONS
 from web import audit, charts, collection, summaries
 from web.app import render
 from web.auth import Allow, client_address
-from web.filters import money, rate
+from web.filters import counted, money, rate
 
 router = APIRouter()
 ANALYST = Allow("riia", "dfe")
@@ -120,7 +120,7 @@ def region_charts(tables) -> dict:
     return {
         "trend_rows": [(m, money(t), n) for m, t, n in zip(months, monthly["total"], monthly["las"])],
         "trend_chart": charts.line(months, monthly["total"].tolist(),
-                                   notes=[f"{n} LAs" for n in monthly["las"]], fmt=money),
+                                   notes=[counted(n, "LA") for n in monthly["las"]], fmt=money),
         "rates_chart": charts.bars(rates["role_category"].tolist(), rates["median_rate"].tolist(),
                                    markers=rates["cap"].tolist(), fmt=rate),
         "breaches_chart": charts.bars(breaches.index.tolist(), breaches.tolist(), fmt=lambda v: f"{v:.0f}"),
