@@ -229,3 +229,13 @@ def test_without_a_quarter_an_upload_is_judged_for_the_set_quarter_else_its_own(
         assert given.status_code == 200
     finally:
         collection.set_collecting_quarter(database, QUARTER)
+
+
+@pytest.mark.parametrize("quarter", ["2024-Q4", "2031-Q1"])
+def test_a_quarter_outside_the_collection_is_422_with_why(client, service, quarter):
+    for url, name in ((f"/api/v1/status?quarter={quarter}", "dfe"),
+                      (f"/api/v1/regions/{LONDON}/summary?quarter={quarter}", "riia")):
+        r = client.get(url, headers=auth(service, name))
+        assert r.status_code == 422, url
+        message = r.json()["error"]["message"]
+        assert quarter in message and ("2025-Q1" in message or "not started" in message)

@@ -383,3 +383,32 @@ def test_e009_answers_kept_whole_before_are_cut_down_when_the_service_starts(ser
     kept = submissions.get(service["settings"].database, sid).answer
     assert [f["code"] for f in kept["findings"]] == ["E009"] and not SWE.search(json.dumps(kept))
     assert submissions.scrub_other_la_answers(service["settings"].database) == 0
+
+
+def test_the_quarter_lists_offer_every_collected_quarter_up_to_the_one_just_ended(service):
+    import datetime as dt
+    from pipeline.contract import Quarter
+    from web import collection
+    assert collection.collection_quarters(dt.date(2025, 7, 1)) == [Quarter(2025, 2), Quarter(2025, 1)]
+    assert collection.collection_quarters(dt.date(2025, 3, 31)) == []   # 2025-Q1 not ended yet
+    ended = Quarter.containing(collection.today()).previous()
+    doc = check_page(browser(service, "admin").get("/admin/collection").text)
+    for select in ("collect-quarter", "build-quarter"):
+        offered = doc.xpath(f"//select[@id='{select}']/option/@value")
+        assert offered[0] == str(ended) and offered[-1] == "2025-Q1" and "2025-Q2" in offered
+        assert len(offered) == len(set(offered)) == len(collection.collection_quarters())
+    client = browser(service, "admin")
+    token = csrf(client.get("/admin/collection").text)
+    r = client.post("/admin/build", data={"csrf_token": token, "quarter": str(ended.next())})
+    assert r.status_code == 400
+
+
+@pytest.mark.parametrize("path", ["/analyst/status", f"/analyst/regions/{LONDON}"])
+@pytest.mark.parametrize("quarter", ["2024-Q4", "2031-Q1"])
+def test_a_quarter_outside_the_collection_gets_an_error_summary_not_a_table(service, path, quarter):
+    r = browser(service, "dfe").get(f"{path}?quarter={quarter}")
+    assert r.status_code == 422
+    doc = check_page(r.text)
+    summary = doc.xpath("//div[contains(@class,'govuk-error-summary')]")[0].text_content()
+    assert quarter in summary and ("2025-Q1" in summary or "not started" in summary)
+    assert not doc.xpath("//table") and doc.xpath("//title")[0].text.startswith("Error:")

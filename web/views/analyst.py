@@ -27,13 +27,14 @@ FORMATS = ("xlsx", "csv", "parquet")
 
 
 def quarter_or_collecting(request: Request, quarter: str | None) -> Quarter:
-    """The quarter asked for, else the one being collected; a malformed one is 404."""
+    """The quarter asked for, else the one being collected; a malformed one is 404, one outside the
+    collection raises collection.QuarterNotCollected (an error summary)."""
     if not quarter:
         return collection.collecting_quarter(request.app.state.settings.database)
     q = Quarter.parse(quarter)
     if q is None:
         raise HTTPException(404)
-    return q
+    return collection.check_collected(q)
 
 
 def region_or_404(user, region: str) -> str:
@@ -61,8 +62,7 @@ async def status_page(request: Request, quarter: str | None = None, user=Depends
     late = int(rows["late"].fillna(False).astype(bool).sum())
     returns = dfe_returns(q) if user.role == "dfe" else {}
     return render(request, "views/analyst/status.html", quarter=q, rows=rows.to_dict("records"), counts=counts,
-                  late=late, returns=returns, quarters=collection.recent_quarters(collection.collecting_quarter(
-                      request.app.state.settings.database)), regions=REGIONS)
+                  late=late, returns=returns, quarters=collection.collection_quarters(), regions=REGIONS)
 
 
 def dfe_returns(quarter: Quarter) -> dict[str, Path]:
@@ -98,7 +98,7 @@ def regions_page(request: Request, quarter: str | None = None, user=Depends(ANAL
 def region_page(request: Request, region: str, quarter: str | None = None, user=Depends(ANALYST)):
     code = region_or_404(user, region)
     q = quarter_or_collecting(request, quarter)
-    quarters = collection.recent_quarters(collection.collecting_quarter(request.app.state.settings.database))
+    quarters = collection.collection_quarters()
     if not summaries.built(q):
         return render(request, "views/analyst/region.html", quarter=q, region=code, name=REGIONS[code], built=False,
                       quarters=quarters)

@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from pipeline.contract import Quarter
 from pipeline.validate import ACCEPTED
-from web import accounts, audit, summaries
+from web import accounts, audit, collection, summaries
 from web.auth import Allow, client_address
 from web.receiving import receive
 from web.views.analyst import region_or_404, visible_status
@@ -26,7 +26,7 @@ def quarter_or_422(quarter: str) -> Quarter:
     q = Quarter.parse(quarter)
     if q is None:
         raise HTTPException(422, f"quarter must be written YYYY-Qn, for example 2025-Q2, not {quarter!r}")
-    return q
+    return collection.check_collected(q)
 
 
 @router.post("/submissions")
