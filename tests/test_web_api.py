@@ -188,7 +188,7 @@ def test_the_regional_summary_is_for_that_regions_riia_and_dfe(client, service, 
 
 
 def test_the_regional_summary_of_a_quarter_not_built_is_404(client, service):
-    r = client.get(f"/api/v1/regions/{LONDON}/summary?quarter=2024-Q1", headers=auth(service, "dfe"))
+    r = client.get(f"/api/v1/regions/{LONDON}/summary?quarter=2025-Q3", headers=auth(service, "dfe"))
     assert r.status_code == 404 and "built" in r.json()["error"]["message"]
 
 
