@@ -239,3 +239,10 @@ def test_a_quarter_outside_the_collection_is_422_with_why(client, service, quart
         assert r.status_code == 422, url
         message = r.json()["error"]["message"]
         assert quarter in message and ("2025-Q1" in message or "not started" in message)
+
+
+def test_the_regional_summary_says_when_its_outputs_were_built_and_if_they_are_stale(client, service, uploaded):
+    r = client.get(f"/api/v1/regions/{LONDON}/summary?quarter={QUARTER}", headers=auth(service, "riia"))
+    outputs = r.json()["outputs"]
+    assert outputs["built"] is True and outputs["built_at"].startswith("20")
+    assert outputs["stale"] is True and "205" in outputs["changed"]

@@ -412,3 +412,16 @@ def test_a_quarter_outside_the_collection_gets_an_error_summary_not_a_table(serv
     summary = doc.xpath("//div[contains(@class,'govuk-error-summary')]")[0].text_content()
     assert quarter in summary and ("2025-Q1" in summary or "not started" in summary)
     assert not doc.xpath("//table") and doc.xpath("//title")[0].text.startswith("Error:")
+
+
+def test_stale_outputs_are_warned_of_on_the_status_and_region_pages(service, uploads):
+    """Hammersmith's return was accepted after 2025-Q2 was built: the outputs are stale, as `status` warns."""
+    rows = store.status(QUARTER, home=service["home"])
+    assert rows.loc[rows["la_code"] == "205", "changed_since_build"].item()
+    for name, path in (("dfe", f"/analyst/status?quarter={QUARTER}"), ("riia", f"/analyst/status?quarter={QUARTER}"),
+                       ("riia", f"/analyst/regions/{LONDON}?quarter={QUARTER}")):
+        doc = check_page(browser(service, name).get(path).text)
+        warning = " ".join(doc.xpath("//div[contains(@class,'govuk-warning-text')]")[0].text_content().split())
+        assert f"for {QUARTER} are out of date" in warning and "205" in warning and "built on" in warning
+    doc = check_page(browser(service, "dfe").get("/analyst/status?quarter=2025-Q3").text)
+    assert "have not been built yet" in doc.xpath("//div[contains(@class,'govuk-warning-text')]")[0].text_content()

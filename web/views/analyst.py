@@ -44,9 +44,10 @@ def region_or_404(user, region: str) -> str:
     return region
 
 
-def visible_status(user, quarter: Quarter):
-    """The `status` rows `user` may see: a riia user's region, every LA for dfe and admin, an la user's own LA."""
-    rows = store.status(quarter)
+def visible_status(user, quarter: Quarter, rows=None):
+    """The `status` rows (every LA's, read when not given) `user` may see: a riia user's region, every
+    LA for dfe and admin, an la user's own LA."""
+    rows = store.status(quarter) if rows is None else rows
     if user.role == "riia":
         rows = rows[rows["region_code"] == user.region_code]
     elif user.role == "la":
@@ -57,12 +58,13 @@ def visible_status(user, quarter: Quarter):
 @router.get("/analyst/status")
 async def status_page(request: Request, quarter: str | None = None, user=Depends(ANALYST)):
     q = quarter_or_collecting(request, quarter)
-    rows = await run_in_threadpool(visible_status, user, q)
+    every = await run_in_threadpool(store.status, q)
+    rows = visible_status(user, q, every)
     counts = rows["status"].value_counts().to_dict()
     late = int(rows["late"].fillna(False).astype(bool).sum())
     returns = dfe_returns(q) if user.role == "dfe" else {}
     return render(request, "views/analyst/status.html", quarter=q, rows=rows.to_dict("records"), counts=counts,
-                  late=late, returns=returns, quarters=collection.collection_quarters(), regions=REGIONS)
+                  late=late, returns=returns, outputs=summaries.freshness(q, every), quarters=collection.collection_quarters(), regions=REGIONS)
 
 
 def dfe_returns(quarter: Quarter) -> dict[str, Path]:
@@ -99,12 +101,13 @@ def region_page(request: Request, region: str, quarter: str | None = None, user=
     code = region_or_404(user, region)
     q = quarter_or_collecting(request, quarter)
     quarters = collection.collection_quarters()
-    if not summaries.built(q):
+    outputs = summaries.freshness(q)
+    if not outputs["built"]:
         return render(request, "views/analyst/region.html", quarter=q, region=code, name=REGIONS[code], built=False,
-                      quarters=quarters)
+                      quarters=quarters, outputs=outputs)
     tables = summaries.region_tables(q, code)
     return render(request, "views/analyst/region.html", quarter=q, region=code, name=REGIONS[code], built=True,
-                  quarters=quarters, tables={k: v.to_dict("records") for k, v in tables.items()},
+                  quarters=quarters, outputs=outputs, tables={k: v.to_dict("records") for k, v in tables.items()},
                   **region_charts(tables))
 
 
