@@ -425,3 +425,33 @@ def test_stale_outputs_are_warned_of_on_the_status_and_region_pages(service, upl
         assert f"for {QUARTER} are out of date" in warning and "205" in warning and "built on" in warning
     doc = check_page(browser(service, "dfe").get("/analyst/status?quarter=2025-Q3").text)
     assert "have not been built yet" in doc.xpath("//div[contains(@class,'govuk-warning-text')]")[0].text_content()
+
+
+def test_your_returns_are_the_warehouses_however_they_were_sent(service):
+    """Islington's return came by the CLI (prepare_home): the page shows it standing. An upload here,
+    then a CLI resubmission: the CLI's file stands, the upload is superseded and links to its answer."""
+    from tests.workbooks import valid_workbook
+    from web import accounts
+    accounts.add_user(service["settings"].database, "data@islington.example", "la", la_code="212",
+                      password=PASSWORD)
+    client = TestClient(service["app"], follow_redirects=False)
+    token = csrf(client.get("/sign-in").text)
+    assert client.post("/sign-in", data={"email": "data@islington.example", "password": PASSWORD,
+                                         "csrf_token": token, "next": "/"}).status_code == 303
+    doc = check_page(client.get("/submissions").text)
+    first = doc.xpath("//table")[0]
+    assert "Sent by the command line or the inbox" in first.text_content() and "Accepted" in first.text_content()
+    uploaded = valid_workbook(service["home"] / "212_web.xlsx", la_code="212")
+    sid = int(upload_page(client, uploaded).headers["location"].rsplit("/", 1)[1])
+    by_cli = service["home"] / "212_cli.xlsx"
+    book = openpyxl.load_workbook(uploaded)
+    book["Return"]["B4"] = "Another Data Team"
+    book.save(by_cli)
+    assert store.submit_file(by_cli, QUARTER).status == "accepted"
+    doc = check_page(client.get("/submissions").text)
+    rows = doc.xpath("//table")[0].xpath(".//tbody/tr")
+    assert len(rows) == 3
+    newest, middle, oldest = (" ".join(r.text_content().split()) for r in rows)
+    assert "Accepted" in newest and "command line" in newest
+    assert "Superseded" in middle and f"Upload {sid}" in middle
+    assert "Superseded" in oldest and "command line" in oldest
