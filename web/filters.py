@@ -102,10 +102,14 @@ def where(f: dict, *, sheet: bool = True) -> str:
     'Return sheet' for a finding about a sheet, 'Whole file' for one about the file."""
     place = f"cell {f['cell']}" if f.get("cell") else (f"row {f['row']}" if f.get("row") is not None else "")
     if not f.get("sheet"):
-        return place.capitalize() if place else "Whole file"
+        return _first_up(place) if place else "Whole file"
     if not place:
         return f"{f['sheet']} sheet" if sheet else "Whole sheet"
-    return f"{f['sheet']}, {place}" if sheet else place.capitalize()
+    return f"{f['sheet']}, {place}" if sheet else _first_up(place)
+
+
+def _first_up(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def counted(n, singular: str, plural: str | None = None) -> str:

@@ -124,7 +124,8 @@ def region_charts(tables) -> dict:
         "trend_rows": [(m, money(t), n) for m, t, n in zip(months, monthly["total"], monthly["las"])],
         "trend_chart": charts.line(months, monthly["total"].tolist(),
                                    notes=[counted(n, "LA") for n in monthly["las"]], fmt=money),
-        "rates_chart": charts.bars(rates["role_category"].tolist(), rates["median_rate"].tolist(),
+        "rates_chart": charts.bars(rates["role_category"].tolist(),   # no assignments: no bar, 'z'
+                                   rates["median_rate"].where(rates["assignments"].fillna(0) > 0).tolist(),
                                    markers=rates["cap"].tolist(), fmt=rate),
         "breaches_chart": charts.bars(breaches.index.tolist(), breaches.tolist(), fmt=lambda v: f"{v:.0f}"),
         "breach_counts": list(breaches.items()),
