@@ -188,7 +188,7 @@ def test_the_regional_summary_is_for_that_regions_riia_and_dfe(client, service, 
 
 
 def test_the_regional_summary_of_a_quarter_not_built_is_404(client, service):
-    r = client.get(f"/api/v1/regions/{LONDON}/summary?quarter=2024-Q1", headers=auth(service, "dfe"))
+    r = client.get(f"/api/v1/regions/{LONDON}/summary?quarter=2025-Q3", headers=auth(service, "dfe"))
     assert r.status_code == 404 and "built" in r.json()["error"]["message"]
 
 
@@ -229,3 +229,20 @@ def test_without_a_quarter_an_upload_is_judged_for_the_set_quarter_else_its_own(
         assert given.status_code == 200
     finally:
         collection.set_collecting_quarter(database, QUARTER)
+
+
+@pytest.mark.parametrize("quarter", ["2024-Q4", "2031-Q1"])
+def test_a_quarter_outside_the_collection_is_422_with_why(client, service, quarter):
+    for url, name in ((f"/api/v1/status?quarter={quarter}", "dfe"),
+                      (f"/api/v1/regions/{LONDON}/summary?quarter={quarter}", "riia")):
+        r = client.get(url, headers=auth(service, name))
+        assert r.status_code == 422, url
+        message = r.json()["error"]["message"]
+        assert quarter in message and ("2025-Q1" in message or "not started" in message)
+
+
+def test_the_regional_summary_says_when_its_outputs_were_built_and_if_they_are_stale(client, service, uploaded):
+    r = client.get(f"/api/v1/regions/{LONDON}/summary?quarter={QUARTER}", headers=auth(service, "riia"))
+    outputs = r.json()["outputs"]
+    assert outputs["built"] is True and outputs["built_at"].startswith("20")
+    assert outputs["stale"] is True and "205" in outputs["changed"]

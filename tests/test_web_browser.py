@@ -144,3 +144,50 @@ def test_signing_in_and_uploading_work_without_javascript(browser, server):
     page.wait_for_load_state()
     assert page.get_by_role("heading", level=2, name="Return accepted").is_visible()
     context.close()
+
+
+def test_on_a_phone_the_findings_stack_with_the_message_first_and_nothing_scrolls_sideways(browser, server,
+                                                                                          norfolk_upload):
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    sign_in(page, server, "la926")
+    page.goto(f"{server['base']}/submissions/{norfolk_upload}")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    first = page.locator("table.app-findings tbody tr").first
+    cells = first.locator("td")
+    message, where = cells.nth(4).bounding_box(), cells.nth(0).bounding_box()
+    assert message["y"] < where["y"] and message["x"] + message["width"] <= 390   # the message leads, on screen
+    no_axe_violations(page)
+    context.close()
+
+
+def test_findings_values_wrap_only_at_spaces(page, server, norfolk_upload):
+    """At 1280 px no value is broken inside a word ('WES-2|50001', 'Unkno|wn')."""
+    page.set_viewport_size({"width": 1280, "height": 900})
+    sign_in(page, server, "la926")
+    page.goto(f"{server['base']}/submissions/{norfolk_upload}")
+    broken = page.evaluate("""() => [...document.querySelectorAll('table.app-findings td:nth-child(3)')].filter(td => {
+        const words = td.textContent.trim().split(/\\s+/).filter(Boolean);
+        const range = document.createRange(); range.selectNodeContents(td);
+        const lines = new Set([...range.getClientRects()].map(r => Math.round(r.top))).size;
+        return lines > words.length;
+    }).map(td => td.textContent.trim())""")
+    assert broken == []
+    assert page.evaluate("getComputedStyle(document.querySelector('table.app-findings td:nth-child(3)')).wordBreak") \
+        == "normal"
+
+
+def test_the_e009_and_outside_quarter_pages_have_no_accessibility_violations(page, server):
+    sign_in(page, server, "la213")
+    page.goto(server["base"] + "/upload")
+    page.set_input_files("#workbook", str(SAMPLES / f"205_{QUARTER}.xlsx"))
+    page.get_by_role("button", name="Upload and check").click()
+    page.wait_for_load_state()
+    assert "This return is for LA 205" in page.locator(".govuk-error-summary").inner_text()
+    no_axe_violations(page)
+    page.goto(server["base"] + "/submissions")
+    no_axe_violations(page)
+    sign_in(page, server, "dfe")
+    assert page.goto(server["base"] + "/analyst/status?quarter=2024-Q4").status == 422
+    assert "before the collection began" in page.locator(".govuk-error-summary").inner_text()
+    no_axe_violations(page)

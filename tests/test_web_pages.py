@@ -341,3 +341,117 @@ def test_the_api_with_a_session_cookie_needs_the_csrf_token_to_upload(service):
         r = client.post("/api/v1/submissions", files={"workbook": (path.name, fh)}, headers={"X-CSRF-Token": token})
     assert r.status_code == 200 and r.json()["la_code"] == "205"
     assert client.get(f"/api/v1/status?quarter={QUARTER}").status_code == 200    # reading needs no token
+
+
+def test_an_e009_answer_holds_only_the_e009_finding_and_nothing_of_the_other_las_data(service):
+    """Westminster uploads Hammersmith's return: the page, the kept answer and dfe's view of it hold
+    the E009 finding alone (file, LA code found, quarter): no other finding, value or SWE number."""
+    client = browser(service, "la213")
+    r = upload_page(client, SAMPLES / f"205_{QUARTER}.xlsx")
+    sid = int(r.headers["location"].rsplit("/", 1)[1])
+    for who in (client, browser(service, "dfe")):
+        doc = check_page(who.get(f"/submissions/{sid}").text)
+        text = doc.text_content()
+        assert "E009" in text and "This return is for LA 205" in text
+        assert not SWE.search(text), text
+        assert "HAM-" not in text, text
+        assert "Queries explained" not in text, text
+        assert "1 error " in text or "1 error\n" in text or "Fix this error" in text
+        assert who.get(f"/submissions/{sid}/feedback.xlsx").status_code == 404
+    with sqlite3.connect(service["settings"].database) as con:
+        kept = con.execute("SELECT result_json FROM submissions WHERE id = ?", (sid,)).fetchone()[0]
+    assert not SWE.search(kept) and "HAM-" not in kept
+    answer = __import__("json").loads(kept)
+    assert [f["code"] for f in answer["findings"]] == ["E009"] and answer["compliance"] == []
+    assert answer["la_code"] == "205" and answer["quarter"] == str(QUARTER)
+
+
+def test_e009_answers_kept_whole_before_are_cut_down_when_the_service_starts(service):
+    import json
+    from web import submissions
+    with sqlite3.connect(service["settings"].database) as con:
+        uid = con.execute("SELECT id FROM users WHERE email = ?", (USERS["la213"][0],)).fetchone()[0]
+        leaky = {"file": "SW1100097.xlsx", "la_code": "205", "quarter": str(QUARTER), "status": "rejected",
+                 "errors": 1, "queries": 1, "findings": [
+                     {"code": "E009", "severity": "error", "message": "This return is for LA 205"},
+                     {"code": "Q501", "severity": "query", "message": "m", "note": "SW1100097"}],
+                 "compliance": [{"rule": "x"}]}
+        sid = con.execute("INSERT INTO submissions (user_id, la_code, quarter, sha256, status, ledger_status, recorded,"
+                          " received_at, result_json) VALUES (?, '205', ?, 'ab', 'rejected', 'not recorded', 0,"
+                          " '2025-07-01T10:00:00+00:00', ?)", (uid, str(QUARTER), json.dumps(leaky))).lastrowid
+    assert submissions.scrub_other_la_answers(service["settings"].database) >= 1
+    kept = submissions.get(service["settings"].database, sid).answer
+    assert [f["code"] for f in kept["findings"]] == ["E009"] and not SWE.search(json.dumps(kept))
+    assert submissions.scrub_other_la_answers(service["settings"].database) == 0
+
+
+def test_the_quarter_lists_offer_every_collected_quarter_up_to_the_one_just_ended(service):
+    import datetime as dt
+    from pipeline.contract import Quarter
+    from web import collection
+    assert collection.collection_quarters(dt.date(2025, 7, 1)) == [Quarter(2025, 2), Quarter(2025, 1)]
+    assert collection.collection_quarters(dt.date(2025, 3, 31)) == []   # 2025-Q1 not ended yet
+    ended = Quarter.containing(collection.today()).previous()
+    doc = check_page(browser(service, "admin").get("/admin/collection").text)
+    for select in ("collect-quarter", "build-quarter"):
+        offered = doc.xpath(f"//select[@id='{select}']/option/@value")
+        assert offered[0] == str(ended) and offered[-1] == "2025-Q1" and "2025-Q2" in offered
+        assert len(offered) == len(set(offered)) == len(collection.collection_quarters())
+    client = browser(service, "admin")
+    token = csrf(client.get("/admin/collection").text)
+    r = client.post("/admin/build", data={"csrf_token": token, "quarter": str(ended.next())})
+    assert r.status_code == 400
+
+
+@pytest.mark.parametrize("path", ["/analyst/status", f"/analyst/regions/{LONDON}"])
+@pytest.mark.parametrize("quarter", ["2024-Q4", "2031-Q1"])
+def test_a_quarter_outside_the_collection_gets_an_error_summary_not_a_table(service, path, quarter):
+    r = browser(service, "dfe").get(f"{path}?quarter={quarter}")
+    assert r.status_code == 422
+    doc = check_page(r.text)
+    summary = doc.xpath("//div[contains(@class,'govuk-error-summary')]")[0].text_content()
+    assert quarter in summary and ("2025-Q1" in summary or "not started" in summary)
+    assert not doc.xpath("//table") and doc.xpath("//title")[0].text.startswith("Error:")
+
+
+def test_stale_outputs_are_warned_of_on_the_status_and_region_pages(service, uploads):
+    """Hammersmith's return was accepted after 2025-Q2 was built: the outputs are stale, as `status` warns."""
+    rows = store.status(QUARTER, home=service["home"])
+    assert rows.loc[rows["la_code"] == "205", "changed_since_build"].item()
+    for name, path in (("dfe", f"/analyst/status?quarter={QUARTER}"), ("riia", f"/analyst/status?quarter={QUARTER}"),
+                       ("riia", f"/analyst/regions/{LONDON}?quarter={QUARTER}")):
+        doc = check_page(browser(service, name).get(path).text)
+        warning = " ".join(doc.xpath("//div[contains(@class,'govuk-warning-text')]")[0].text_content().split())
+        assert f"for {QUARTER} are out of date" in warning and "205" in warning and "built on" in warning
+    doc = check_page(browser(service, "dfe").get("/analyst/status?quarter=2025-Q3").text)
+    assert "have not been built yet" in doc.xpath("//div[contains(@class,'govuk-warning-text')]")[0].text_content()
+
+
+def test_your_returns_are_the_warehouses_however_they_were_sent(service):
+    """Islington's return came by the CLI (prepare_home): the page shows it standing. An upload here,
+    then a CLI resubmission: the CLI's file stands, the upload is superseded and links to its answer."""
+    from tests.workbooks import valid_workbook
+    from web import accounts
+    accounts.add_user(service["settings"].database, "data@islington.example", "la", la_code="212",
+                      password=PASSWORD)
+    client = TestClient(service["app"], follow_redirects=False)
+    token = csrf(client.get("/sign-in").text)
+    assert client.post("/sign-in", data={"email": "data@islington.example", "password": PASSWORD,
+                                         "csrf_token": token, "next": "/"}).status_code == 303
+    doc = check_page(client.get("/submissions").text)
+    first = doc.xpath("//table")[0]
+    assert "Sent by the command line or the inbox" in first.text_content() and "Accepted" in first.text_content()
+    uploaded = valid_workbook(service["home"] / "212_web.xlsx", la_code="212")
+    sid = int(upload_page(client, uploaded).headers["location"].rsplit("/", 1)[1])
+    by_cli = service["home"] / "212_cli.xlsx"
+    book = openpyxl.load_workbook(uploaded)
+    book["Return"]["B4"] = "Another Data Team"
+    book.save(by_cli)
+    assert store.submit_file(by_cli, QUARTER).status == "accepted"
+    doc = check_page(client.get("/submissions").text)
+    rows = doc.xpath("//table")[0].xpath(".//tbody/tr")
+    assert len(rows) == 3
+    newest, middle, oldest = (" ".join(r.text_content().split()) for r in rows)
+    assert "Accepted" in newest and "command line" in newest
+    assert "Superseded" in middle and f"Upload {sid}" in middle
+    assert "Superseded" in oldest and "command line" in oldest

@@ -18,7 +18,8 @@ from starlette.templating import Jinja2Templates
 from urllib.parse import quote
 
 from pipeline.locks import WarehouseBusy
-from web import db, filters
+from web import db, filters, submissions
+from web.collection import QuarterNotCollected, collection_quarters
 from web.auth import SignInRequired, csrf_token
 from web.settings import Settings, from_environment
 from web.uploads import UploadRefused
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """The service for `settings` (default: from the environment)."""
     settings = settings or from_environment()
     db.initialise(settings.database)
+    submissions.scrub_other_la_answers(settings.database)
     settings.work.mkdir(parents=True, exist_ok=True, mode=0o700)
     app = FastAPI(title=settings.service_name, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings
@@ -154,6 +156,14 @@ def _error_handlers(app: FastAPI) -> None:
         if _is_api(request):
             return JSONResponse({"error": {"status": 422, "message": message}}, 422)
         return render(request, "views/error.html", 400, status=400, message=message, heading="There is a problem")
+
+    @app.exception_handler(QuarterNotCollected)
+    async def not_collected(request: Request, exc: QuarterNotCollected):
+        if _is_api(request):
+            return JSONResponse({"error": {"status": 422, "message": str(exc)}}, 422)
+        return render(request, "views/quarter-not-collected.html", 422, message=str(exc), action=request.url.path,
+                      quarter=request.query_params.get("quarter", ""), quarters=collection_quarters(),
+                      error_title=True)
 
     @app.exception_handler(WarehouseBusy)
     async def busy(request: Request, exc: WarehouseBusy):

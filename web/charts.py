@@ -20,20 +20,32 @@ def _nice_max(value: float) -> float:
     return 10 * power
 
 
+NO_VALUE = "no assignments (z)"   # what DfE's tables write as `z`: nothing to measure
+
+
 def bars(labels: list[str], values: list[float], *, markers: list[float | None] | None = None,
-         fmt=str) -> dict:
-    """Horizontal bars, one per label; `markers` draws a tick per bar (a cap), bars past it marked 'over'."""
+         fmt=str, empty: str = NO_VALUE) -> dict:
+    """Horizontal bars, one per label; `markers` draws a tick per bar (a cap), bars past it marked 'over'.
+
+    A missing value (NaN/None) draws no bar and no tick, only the text `empty`. Each value's text
+    starts past both its bar's end and its tick, so the tick never crosses it."""
     top = _nice_max(max([v for v in values if pd.notna(v)] + [m for m in (markers or []) if m is not None and pd.notna(m)]
                         + [0]))
     span = WIDTH - LABEL_WIDTH - 70
     rows = []
     for i, (label, value) in enumerate(zip(labels, values)):
-        value = 0.0 if pd.isna(value) else float(value)
+        y = 10 + i * (BAR_HEIGHT + 8)
+        if value is None or pd.isna(value):
+            rows.append({"label": label, "y": y, "width": 0, "text": empty, "text_x": LABEL_WIDTH + 8,
+                         "over": False, "marker_x": None, "empty": True})
+            continue
+        value = float(value)
         marker = markers[i] if markers else None
         marker = None if marker is None or pd.isna(marker) else float(marker)
-        rows.append({"label": label, "y": 10 + i * (BAR_HEIGHT + 8), "width": max(value / top * span, 1),
-                     "text": fmt(value), "over": marker is not None and value > marker,
-                     "marker_x": None if marker is None else LABEL_WIDTH + marker / top * span})
+        width = max(value / top * span, 1)
+        marker_x = None if marker is None else LABEL_WIDTH + marker / top * span
+        rows.append({"label": label, "y": y, "width": width, "text": fmt(value), "over": marker is not None and value > marker,
+                     "marker_x": marker_x, "text_x": max(LABEL_WIDTH + width, marker_x or 0) + 8, "empty": False})
     return {"width": WIDTH, "height": 20 + len(rows) * (BAR_HEIGHT + 8), "label_width": LABEL_WIDTH,
             "bar_height": BAR_HEIGHT, "rows": rows}
 

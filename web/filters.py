@@ -97,6 +97,31 @@ def rows_of(records: list[dict], columns: list[str], formats: dict[str, str]) ->
     return out
 
 
+def where(f: dict, *, sheet: bool = True) -> str:
+    """Where a finding is, as a reader says it: 'Assignments, cell C12', 'Assignments, row 12',
+    'Return sheet' for a finding about a sheet, 'Whole file' for one about the file."""
+    place = f"cell {f['cell']}" if f.get("cell") else (f"row {f['row']}" if f.get("row") is not None else "")
+    if not f.get("sheet"):
+        return _first_up(place) if place else "Whole file"
+    if not place:
+        return f"{f['sheet']} sheet" if sheet else "Whole sheet"
+    return f"{f['sheet']}, {place}" if sheet else _first_up(place)
+
+
+def _first_up(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def counted(n, singular: str, plural: str | None = None) -> str:
+    """A count with its noun, singular or plural: '1 error', '2 errors', '1 query', '3 queries'."""
+    n = int(n)
+    if n == 1:
+        return f"1 {singular}"
+    many = plural or (singular[:-1] + "ies" if singular.endswith("y") and singular[-2:-1] not in "aeiou"
+                      else singular + "s")
+    return f"{n:,} {many}"
+
+
 def day(value) -> str:
     """A date as GOV.UK writes it: 30 November 2026."""
     if _missing(value):
@@ -108,6 +133,6 @@ def day(value) -> str:
 
 def register(env) -> None:
     env.filters.update(money=money, rate=rate, number=number, percent=percent, london_time=london_time,
-                       tag_class=tag_class, day=day)
-    env.globals.update(errors_list=errors_list, errors_for_summary=errors_for_summary,
+                       tag_class=tag_class, day=day, counted=counted)
+    env.globals.update(errors_list=errors_list, errors_for_summary=errors_for_summary, where=where,
                        rows_of=rows_of)

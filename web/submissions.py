@@ -2,7 +2,11 @@
 
 The service's own submission table (web.sqlite) holds what the council was told — id, user, LA,
 quarter, sha256, the ledger's status, the `validate --json` answer and the feedback workbook —
-because warehouse ledger ids change on `rebuild`.
+because warehouse ledger ids change on `rebuild`. An answer is the council's own about its own
+file (its findings may quote the file's values, SWE numbers too); `dfe` may read it, nobody else
+outside the LA. An E009 answer (another LA's return) holds only the E009 finding: nothing read
+from the other LA's data is kept or shown. The kept file name is redacted
+(`pipeline.redaction.redact_name`).
 """
 from __future__ import annotations
 
@@ -15,7 +19,8 @@ from pathlib import Path
 
 from pipeline import store
 from pipeline.contract import Quarter
-from pipeline.findings import ERROR, finding, sort_key
+from pipeline.findings import ERROR, finding
+from pipeline.redaction import redact_name
 from pipeline.validate import REJECTED, Result
 from web import audit, db
 from web.accounts import User
@@ -54,9 +59,7 @@ def take(database: Path, work: Path, user: User, path: Path, quarter: Quarter | 
     """
     result = store.judge(path, quarter)   # quarter None: the return's own, as `validate` does
     if _other_la(user, result):
-        result.findings = sorted([*result.findings, finding("E009", value=result.la_code, la_code=user.la_code)],
-                                 key=_file_level_first)
-        result.status = REJECTED
+        result = refused_for_other_la(user, result)
         ledger, recorded = NOT_RECORDED, False
     else:
         outcome = store.submit_file(path, quarter, result=result)
@@ -78,7 +81,7 @@ def _answer(database: Path, work: Path | None, user: User, result: Result, file_
             recorded: bool, address: str | None, source: Path | None) -> Submission:
     """Keep what the council was told (and its feedback workbook), audit it, return it."""
     received = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-    answer = {**result.to_dict(), "file": file_name}
+    answer = {**result.to_dict(), "file": redact_name(file_name)}
     with db.connect(database) as con:
         sid = con.execute(
             "INSERT INTO submissions (user_id, la_code, quarter, sha256, status, ledger_status, recorded, received_at,"
@@ -103,8 +106,31 @@ def _other_la(user: User, result: Result) -> bool:
     return user.role == "la" and result.la_code is not None and result.la_code != user.la_code
 
 
-def _file_level_first(f):
-    return (0 if f.code.startswith("E0") else 1, sort_key(f))
+def refused_for_other_la(user: User, judged: Result) -> Result:
+    """The answer to an `la` user's upload of another LA's return: the E009 finding alone (the file,
+    the LA code found in it, its quarter). No other finding, value, compliance row or feedback
+    workbook: those would show the other LA's data (SWE numbers among it) to this council."""
+    return Result(file=judged.file, sha256=judged.sha256, la_code=judged.la_code, quarter=judged.quarter,
+                  status=REJECTED, rule_set=judged.rule_set,
+                  findings=[finding("E009", value=judged.la_code, la_code=user.la_code)])
+
+
+def scrub_other_la_answers(database: Path) -> int:
+    """Cut every kept E009 answer down to what `refused_for_other_la` keeps (answers kept before it
+    did so held the other LA's findings): the number of answers changed."""
+    changed = 0
+    with db.connect(database) as con:
+        for row in con.execute("SELECT id, result_json FROM submissions WHERE ledger_status = ?", (NOT_RECORDED,)):
+            answer = json.loads(row["result_json"])
+            found = [f for f in answer.get("findings", []) if f.get("code") == "E009"]
+            if not found or (len(answer["findings"]) == 1 and not answer.get("compliance")):
+                continue
+            kept = {**answer, "file": redact_name(answer.get("file") or ""), "findings": found[:1], "compliance": [],
+                    "errors": 1, "queries": 0, "queries_outstanding": 0, "queries_explained": 0}
+            con.execute("UPDATE submissions SET result_json = ?, feedback_path = NULL WHERE id = ?",
+                        (json.dumps(kept, default=str), row["id"]))
+            changed += 1
+    return changed
 
 
 def _feedback(work: Path, sid: int, result: Result, source: Path) -> Path | None:

@@ -36,6 +36,20 @@ def _parquet(quarter) -> Path:
     return store.paths().outputs / str(quarter) / "parquet"
 
 
+def freshness(quarter: Quarter | str, rows: pd.DataFrame | None = None) -> dict:
+    """Whether the quarter's built outputs still match the warehouse, from `pipeline.store.status`
+    rows (every LA; read here when not given): `built`, `built_at` (ISO, UTC, or None), `stale`
+    (an LA's accepted return changed since the build, as `agency-return status` warns), `changed`
+    (those LA codes). Raises locks.WarehouseBusy as `status` does."""
+    if not built(quarter):
+        return {"built": False, "built_at": None, "stale": False, "changed": []}
+    rows = store.status(quarter) if rows is None else rows
+    changed = sorted(rows.loc[rows["changed_since_build"], "la_code"].tolist())
+    at = rows["outputs_built_at"].iloc[0] if len(rows) else None
+    return {"built": True, "built_at": None if at is None or pd.isna(at) else pd.Timestamp(at).isoformat(),
+            "stale": bool(changed), "changed": changed}
+
+
 def region_tables(quarter: Quarter | str, region_code: str) -> dict[str, pd.DataFrame]:
     """Each table of `TABLES` for one region (rows in the published order). Raises FileNotFoundError
     when the quarter has not been built."""

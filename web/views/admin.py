@@ -12,6 +12,7 @@ from pipeline.reference import REGIONS
 from web import accounts, audit, collection
 from web.app import render
 from web.auth import Allow, check_csrf, client_address
+from web.filters import counted
 
 router = APIRouter()
 ADMIN = Allow("admin")
@@ -64,15 +65,21 @@ def collection_page(request: Request, user=Depends(ADMIN)):
     database = request.app.state.settings.database
     current = collection.collecting_quarter(database)
     return render(request, "views/admin/collection.html", quarter=current,
-                  quarters=collection.recent_quarters(current, before=4, after=2), message=None)
+                  quarters=collection.collection_quarters(), message=None)
+
+
+def offered_quarter(text) -> Quarter:
+    """A quarter the admin lists offer (first collected up to the one just ended); else 400."""
+    q = Quarter.parse(text)
+    if q not in collection.collection_quarters():
+        raise HTTPException(400, f"Choose a quarter from {collection.first_quarter()} up to the quarter just ended.")
+    return q
 
 
 @router.post("/admin/collection")
 def set_collection(request: Request, user=Depends(ADMIN), quarter: str = Form(""), csrf_token: str = Form("")):
     check_csrf(request, csrf_token)
-    q = Quarter.parse(quarter)
-    if q is None:
-        raise HTTPException(400, "Choose a quarter")
+    q = offered_quarter(quarter)
     collection.set_collecting_quarter(request.app.state.settings.database, q)
     audit.record(request.app.state.settings.database, audit.COLLECTING, user.email, str(q), client_address(request))
     return RedirectResponse("/admin/collection", status_code=303)
@@ -83,15 +90,13 @@ async def build(request: Request, user=Depends(ADMIN)):
     """`agency-return build --quarter Q`, the same function."""
     form = await request.form()
     check_csrf(request, form.get("csrf_token"))
-    q = Quarter.parse(form.get("quarter"))
-    if q is None:
-        raise HTTPException(400, "Choose a quarter")
+    q = offered_quarter(form.get("quarter"))
     from pipeline.build import build_quarter
     summary = await run_in_threadpool(build_quarter, q)
     audit.record(request.app.state.settings.database, audit.BUILD, user.email,
-                 f"{q}: {summary.las_accepted} of {summary.las_live} LAs accepted", client_address(request))
-    return _done(request, f"Built {q}: {summary.las_accepted} of {summary.las_live} LAs accepted; "
-                          f"{len(summary.files)} files.")
+                 f"{q}: {summary.las_accepted} of {counted(summary.las_live, 'LA')} accepted", client_address(request))
+    return _done(request, f"Built {q}: {summary.las_accepted} of {counted(summary.las_live, 'LA')} accepted; "
+                          f"{counted(len(summary.files), 'file')}.")
 
 
 @router.post("/admin/rebuild")
@@ -109,7 +114,7 @@ def _done(request: Request, message: str):
     database = request.app.state.settings.database
     current = collection.collecting_quarter(database)
     return render(request, "views/admin/collection.html", quarter=current,
-                  quarters=collection.recent_quarters(current, before=4, after=2), message=message)
+                  quarters=collection.collection_quarters(), message=message)
 
 
 @router.get("/admin/audit")

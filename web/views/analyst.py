@@ -19,7 +19,7 @@ from pipeline.reference import REGIONS
 from web import audit, charts, collection, summaries
 from web.app import render
 from web.auth import Allow, client_address
-from web.filters import money, rate
+from web.filters import counted, money, rate
 
 router = APIRouter()
 ANALYST = Allow("riia", "dfe")
@@ -27,13 +27,14 @@ FORMATS = ("xlsx", "csv", "parquet")
 
 
 def quarter_or_collecting(request: Request, quarter: str | None) -> Quarter:
-    """The quarter asked for, else the one being collected; a malformed one is 404."""
+    """The quarter asked for, else the one being collected; a malformed one is 404, one outside the
+    collection raises collection.QuarterNotCollected (an error summary)."""
     if not quarter:
         return collection.collecting_quarter(request.app.state.settings.database)
     q = Quarter.parse(quarter)
     if q is None:
         raise HTTPException(404)
-    return q
+    return collection.check_collected(q)
 
 
 def region_or_404(user, region: str) -> str:
@@ -43,9 +44,10 @@ def region_or_404(user, region: str) -> str:
     return region
 
 
-def visible_status(user, quarter: Quarter):
-    """The `status` rows `user` may see: a riia user's region, every LA for dfe and admin, an la user's own LA."""
-    rows = store.status(quarter)
+def visible_status(user, quarter: Quarter, rows=None):
+    """The `status` rows (every LA's, read when not given) `user` may see: a riia user's region, every
+    LA for dfe and admin, an la user's own LA."""
+    rows = store.status(quarter) if rows is None else rows
     if user.role == "riia":
         rows = rows[rows["region_code"] == user.region_code]
     elif user.role == "la":
@@ -56,13 +58,13 @@ def visible_status(user, quarter: Quarter):
 @router.get("/analyst/status")
 async def status_page(request: Request, quarter: str | None = None, user=Depends(ANALYST)):
     q = quarter_or_collecting(request, quarter)
-    rows = await run_in_threadpool(visible_status, user, q)
+    every = await run_in_threadpool(store.status, q)
+    rows = visible_status(user, q, every)
     counts = rows["status"].value_counts().to_dict()
     late = int(rows["late"].fillna(False).astype(bool).sum())
     returns = dfe_returns(q) if user.role == "dfe" else {}
     return render(request, "views/analyst/status.html", quarter=q, rows=rows.to_dict("records"), counts=counts,
-                  late=late, returns=returns, quarters=collection.recent_quarters(collection.collecting_quarter(
-                      request.app.state.settings.database)), regions=REGIONS)
+                  late=late, returns=returns, outputs=summaries.freshness(q, every), quarters=collection.collection_quarters(), regions=REGIONS)
 
 
 def dfe_returns(quarter: Quarter) -> dict[str, Path]:
@@ -98,13 +100,14 @@ def regions_page(request: Request, quarter: str | None = None, user=Depends(ANAL
 def region_page(request: Request, region: str, quarter: str | None = None, user=Depends(ANALYST)):
     code = region_or_404(user, region)
     q = quarter_or_collecting(request, quarter)
-    quarters = collection.recent_quarters(collection.collecting_quarter(request.app.state.settings.database))
-    if not summaries.built(q):
+    quarters = collection.collection_quarters()
+    outputs = summaries.freshness(q)
+    if not outputs["built"]:
         return render(request, "views/analyst/region.html", quarter=q, region=code, name=REGIONS[code], built=False,
-                      quarters=quarters)
+                      quarters=quarters, outputs=outputs)
     tables = summaries.region_tables(q, code)
     return render(request, "views/analyst/region.html", quarter=q, region=code, name=REGIONS[code], built=True,
-                  quarters=quarters, tables={k: v.to_dict("records") for k, v in tables.items()},
+                  quarters=quarters, outputs=outputs, tables={k: v.to_dict("records") for k, v in tables.items()},
                   **region_charts(tables))
 
 
@@ -120,8 +123,9 @@ def region_charts(tables) -> dict:
     return {
         "trend_rows": [(m, money(t), n) for m, t, n in zip(months, monthly["total"], monthly["las"])],
         "trend_chart": charts.line(months, monthly["total"].tolist(),
-                                   notes=[f"{n} LAs" for n in monthly["las"]], fmt=money),
-        "rates_chart": charts.bars(rates["role_category"].tolist(), rates["median_rate"].tolist(),
+                                   notes=[counted(n, "LA") for n in monthly["las"]], fmt=money),
+        "rates_chart": charts.bars(rates["role_category"].tolist(),   # no assignments: no bar, 'z'
+                                   rates["median_rate"].where(rates["assignments"].fillna(0) > 0).tolist(),
                                    markers=rates["cap"].tolist(), fmt=rate),
         "breaches_chart": charts.bars(breaches.index.tolist(), breaches.tolist(), fmt=lambda v: f"{v:.0f}"),
         "breach_counts": list(breaches.items()),

@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from pipeline.contract import Quarter
 from pipeline.validate import ACCEPTED
-from web import accounts, audit, summaries
+from web import accounts, audit, collection, summaries
 from web.auth import Allow, client_address
 from web.receiving import receive
 from web.views.analyst import region_or_404, visible_status
@@ -26,7 +26,7 @@ def quarter_or_422(quarter: str) -> Quarter:
     q = Quarter.parse(quarter)
     if q is None:
         raise HTTPException(422, f"quarter must be written YYYY-Qn, for example 2025-Q2, not {quarter!r}")
-    return q
+    return collection.check_collected(q)
 
 
 @router.post("/submissions")
@@ -60,12 +60,14 @@ async def read_status(request: Request, quarter: str, user=Depends(ANYONE)):
 
 @router.get("/regions/{region}/summary")
 def read_region_summary(request: Request, region: str, quarter: str, user=Depends(ANALYSTS)):
-    """The regional summary tables as JSON (a riia user: their region; dfe: any)."""
+    """The regional summary tables as JSON (a riia user: their region; dfe: any), with `outputs`:
+    when they were built and whether they are stale (`summaries.freshness`)."""
     code = region_or_404(user, region)
     q = quarter_or_422(quarter)
     if not summaries.built(q):
         raise HTTPException(404, f"No outputs have been built for {q} yet.")
     audit.record(request.app.state.settings.database, audit.DOWNLOAD, user.email,
                  f"regional summary {q} {code} by API", client_address(request))
-    return JSONResponse({"region_code": code, "quarter": str(q), "tables": summaries.as_json(
+    outputs = summaries.freshness(q)
+    return JSONResponse({"region_code": code, "quarter": str(q), "outputs": outputs, "tables": summaries.as_json(
         summaries.region_tables(q, code))})

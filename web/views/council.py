@@ -10,14 +10,10 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from pipeline import store
-from pipeline.contract import Quarter
 from pipeline.findings import ERROR, QUERY
-from pipeline.warehouse import due_date
-from web import audit, collection, submissions
+from web import audit, collection, returns, submissions
 from web.app import render
 from web.auth import Allow, client_address
-from web.filters import LONDON
 from web.receiving import receive
 
 router = APIRouter()
@@ -61,7 +57,8 @@ def submission_page(request: Request, sid: int, user=Depends(READERS)):
                   errors=[f for f in findings if f["severity"] == ERROR], errors_by_sheet=dict(by_sheet),
                   outstanding=[f for f in findings if f["severity"] == QUERY and not f.get("explained")],
                   explained=[f for f in findings if f["severity"] == QUERY and f.get("explained")],
-                  compliance=sub.answer.get("compliance", []))
+                  compliance=sub.answer.get("compliance", []),
+                  other_la=any(f["code"] == "E009" for f in findings))
 
 
 @router.get("/submissions/{sid:int}/feedback.xlsx")
@@ -82,30 +79,12 @@ def feedback_download(request: Request, user, sid: int, how: str = "page") -> Fi
 
 @router.get("/submissions")
 async def submissions_page(request: Request, user=Depends(COUNCIL)):
+    """The LA's returns as the warehouse holds them (`web.returns`), however they were sent."""
     settings = request.app.state.settings
     quarter = collection.collecting_quarter(settings.database)
     mine = submissions.for_user(settings.database, user)
-    rows = await run_in_threadpool(store.status, quarter)
-    current = rows[rows["la_code"] == user.la_code].to_dict("records")
-    return render(request, "views/council/submissions.html", quarter=quarter,
-                  current=current[0] if current else None, by_quarter=_by_quarter(mine))
-
-
-def _by_quarter(subs: list[submissions.Submission]) -> list[tuple[str, list[dict]]]:
-    """The LA's uploads grouped by quarter, newest first; an accepted return replaced by a later one
-    is 'superseded'; one received after the quarter's due date (London calendar) is late."""
-    groups: dict[str, list[dict]] = defaultdict(list)
-    for sub in subs:
-        quarter = Quarter.parse(sub.quarter) if sub.quarter else None
-        late = quarter is not None and sub.received.astimezone(LONDON).date() > due_date(quarter)
-        groups[sub.quarter or "Unknown quarter"].append({"sub": sub, "shown": sub.status, "late": late})
-    for rows in groups.values():
-        current_found = False
-        for row in rows:       # newest first
-            if row["sub"].status == "accepted" and row["sub"].ledger_status != submissions.NOT_RECORDED:
-                row["shown"] = "superseded" if current_found else "accepted"
-                current_found = True
-    return sorted(groups.items(), key=lambda kv: kv[0], reverse=True)
+    quarters, others = await run_in_threadpool(returns.for_la, user.la_code, quarter, mine)
+    return render(request, "views/council/submissions.html", quarter=quarter, quarters=quarters, others=others)
 
 
 @router.get("/template")
