@@ -301,13 +301,7 @@ def _keep_raw(where: Paths, sha: str, data: bytes) -> Path:
     warehouse.private_dir(where.raw)
     target = where.raw / f"{sha}.xlsx"
     if not target.exists():
-        tmp = target.with_suffix(".part")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
+        warehouse.write_private(target, data)
     return target
 
 

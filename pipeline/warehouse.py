@@ -153,6 +153,17 @@ def private_dir(path: Path) -> Path:
     return path
 
 
+def write_private(path: Path, data: bytes) -> None:
+    """Write `data` to `path` whole or not at all: owner-only (0600), fsynced, then renamed into place."""
+    tmp = path.with_name(path.name + ".part")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
 def _meta(con, key: str) -> str | None:
     try:
         row = con.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
@@ -257,15 +268,9 @@ def swe_key(data: Path | None = None, *, create: bool = False) -> bytes:
 def new_key_file(path: Path) -> bytes:
     """Write a new random key to `path` (owner-only, replacing any) and return it."""
     private_dir(path.parent)
-    key = secrets.token_hex(32)
-    tmp = path.with_name(path.name + ".part")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(key)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    return key.encode("utf-8")
+    key = secrets.token_hex(32).encode("utf-8")
+    write_private(path, key)
+    return key
 
 
 def key_fingerprint(key: bytes) -> str:
