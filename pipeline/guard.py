@@ -58,7 +58,7 @@ def _unreadable(reason: str) -> Finding:
 
 def _inspect(path: Path) -> list[Finding]:
     if not path.is_file():
-        return [_unreadable("no file was found")]
+        return [finding("E001", "missing", file=path.name or str(path))]
     size, limit_mb = path.stat().st_size, threshold("max_file_mb")
     if size == 0:
         return [_unreadable("the file is empty (0 bytes): saving or uploading it may have failed")]
@@ -69,7 +69,7 @@ def _inspect(path: Path) -> list[Finding]:
         if head.startswith(CFB_MAGIC):
             return [finding("E001", "password" if _has_cfb_entry(fh, _ENCRYPTED) else "xls")]
         if not head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
-            return [_unreadable(_describe(head))]
+            return [_unreadable(_describe(head, path.suffix.lower()))]
         entries = _declared_entries(fh, size)
     if entries is None:
         return [_unreadable("it starts like an .xlsx but its end is missing: the file was cut off while "
@@ -127,26 +127,36 @@ def _has_cfb_entry(fh, name: bytes) -> bool:
     return False
 
 
-def _describe(head: bytes) -> str:
-    """What a file that is not a zip looks like, from its first bytes."""
+def _describe(head: bytes, suffix: str) -> str:
+    """What a file that is not a zip looks like, from its first bytes: 'renamed to .xlsx' only when its
+    name says it is a workbook (a `.csv` is simply a CSV file)."""
+    kind, note = _kind(head)
+    if kind is None:
+        return "its contents are not in the .xlsx format: it is damaged, or another kind of file renamed to .xlsx"
+    if suffix in (".xlsx", ".xlsm"):
+        return f"this looks like {kind} renamed to {suffix}{note}"
+    return f"this is {kind}{note}, not an Excel workbook"
+
+
+def _kind(head: bytes) -> tuple[str | None, str]:
+    """('a CSV file', '') or ('a web page (HTML)', ', as …'): the kind of file its first bytes show."""
     for magic, kind in _MAGIC:
         if head.startswith(magic):
-            return f"this looks like {kind} renamed to .xlsx"
+            return kind, ""
     text = _as_text(head)
     if text is None:
-        return "its contents are not in the .xlsx format: it is damaged, or another kind of file renamed to .xlsx"
+        return None, ""
     low = text.lstrip().lower()
     if "<html" in low or "<table" in low:
-        return ("this looks like a web page (HTML) renamed to .xlsx, as many systems' 'Export to Excel' "
-                "buttons produce")
+        return "a web page (HTML)", ", as many systems' 'Export to Excel' buttons produce"
     if low.startswith("<"):
-        return "this looks like an XML file (such as an 'XML Spreadsheet 2003') renamed to .xlsx"
+        return "an XML file (such as an 'XML Spreadsheet 2003')", ""
     first = low.splitlines()[0] if low else ""
     if "\t" in first:
-        return "this looks like a tab-separated text file renamed to .xlsx"
+        return "a tab-separated text file", ""
     if "," in first or ";" in first:
-        return "this looks like a CSV file renamed to .xlsx"
-    return "this looks like a plain text file renamed to .xlsx"
+        return "a CSV file", ""
+    return "a plain text file", ""
 
 
 def _as_text(head: bytes) -> str | None:

@@ -106,7 +106,17 @@ def test_file_over_size_limit_is_e006_before_reading(corpus, small_file_limit, m
 
 def test_missing_file(tmp_path):
     [f] = inspect_file(tmp_path / "nothing.xlsx")
-    assert f.code == "E001" and "no file was found" in f.message
+    assert f.code == "E001" and f.message == "No file was found at 'nothing.xlsx'. Check the file's name and folder and try again."
+
+
+def test_a_csv_named_csv_is_a_csv_file_not_one_renamed(tmp_path):
+    (tmp_path / "return.csv").write_text("LA code,Quarter\n869,2025-Q2\n", encoding="utf-8")
+    (tmp_path / "return.xlsx").write_text("LA code,Quarter\n869,2025-Q2\n", encoding="utf-8")
+    [as_csv] = inspect_file(tmp_path / "return.csv")
+    [as_xlsx] = inspect_file(tmp_path / "return.xlsx")
+    assert as_csv.code == as_xlsx.code == "E001"
+    assert "this is a CSV file, not an Excel workbook" in as_csv.message and "renamed" not in as_csv.message
+    assert "this looks like a CSV file renamed to .xlsx" in as_xlsx.message
 
 
 @pytest.mark.parametrize("bad", [None, 42, "\0"])
