@@ -174,7 +174,6 @@ def test_readers_share_the_warehouse_and_a_writer_waits_and_says_so(tmp_path, se
     store.submit_file(_book(tmp_path, "316"), Q)
     reader = _holder(service_home, 8, mode="read")
     assert len(store.status(Q)) == 153                 # a second reader is not held up
-    started = time.monotonic()
     sent = _cli(service_home, "submit", str(_book(tmp_path, "202")), "--quarter", "2025-Q2")
     reader.wait(timeout=60)
     assert sent.returncode == 0, sent.stderr

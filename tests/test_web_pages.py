@@ -3,7 +3,6 @@ see what (404 for another's), CSRF rejection, sign-in rate limiting, the audit l
 from __future__ import annotations
 
 import io
-import re
 import sqlite3
 
 import openpyxl
