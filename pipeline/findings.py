@@ -5,15 +5,13 @@ severity, title and messages; code only decides *when* a finding is made.
 """
 from __future__ import annotations
 
-import os
 import re
 import string
 from dataclasses import asdict, dataclass
 from functools import lru_cache
-from pathlib import Path
 
 from pipeline import rulesets
-from pipeline.config import DATA_DIR, thresholds
+from pipeline.config import thresholds
 from pipeline.contract import SHEETS
 
 ERROR, QUERY = "error", "query"
@@ -157,7 +155,3 @@ def rule_failed(code: str, exc: Exception) -> Finding:
     return Finding(code, rule.severity, rule.sheet or None, None, None, None, None,
                    f"Rule {code} ({rule.title}) could not be checked: {type(exc).__name__}: {exc}. "
                    "The other checks ran; please report this to the service team.")
-
-
-def catalogue_path() -> Path:
-    return Path(os.environ.get("AGENCY_RETURN_RULES", str(DATA_DIR / "rules.toml")))

@@ -79,7 +79,3 @@ def redact(text, replacement: str = REPLACEMENT):
 def redact_name(name: str) -> str:
     """A file name safe to show in logs, Prefect, the ledger: SWE-like parts replaced by a plain token."""
     return redact(name, FILE_NAME_REPLACEMENT)
-
-
-def has_swe_like(text) -> bool:
-    return bool(find_swe_like(text))

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from pipeline import store
 from pipeline.contract import Quarter
-from pipeline.findings import ERROR, finding
+from pipeline.findings import finding
 from pipeline.redaction import redact_name
 from pipeline.validate import REJECTED, Result
 from web import audit, db
@@ -179,7 +179,3 @@ def for_user(database: Path, user: User, limit: int = 200) -> list[Submission]:
         rows = con.execute("SELECT * FROM submissions WHERE user_id = ? OR (la_code = ? AND ledger_status != ?) "
                            "ORDER BY id DESC LIMIT ?", (user.id, user.la_code, NOT_RECORDED, limit))
         return [_submission(r) for r in rows]
-
-
-def has_errors(sub: Submission) -> bool:
-    return any(f["severity"] == ERROR for f in sub.answer.get("findings", []))
