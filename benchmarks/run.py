@@ -336,6 +336,8 @@ def _la_codes(quarter, n: int) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="small inputs, few runs: a smoke test for CI")
+    p.add_argument("--only", action="append", metavar="NAME",
+                   help="run only this benchmark (repeatable); results go to benchmarks/results-only.json")
     args = p.parse_args(argv)
     WORK.mkdir(parents=True, exist_ok=True)
     quick = args.quick
@@ -353,14 +355,19 @@ def main(argv: list[str] | None = None) -> int:
     ]
     if not quick:   # ~20 s: a Prefect server start on a fresh database
         plan.append(("make_run", bench_make_run))
+    if args.only:
+        unknown = set(args.only) - {name for name, _ in plan}
+        if unknown:
+            p.error(f"no benchmark named {', '.join(sorted(unknown))}; choose from {', '.join(n for n, _ in plan)}")
+        plan = [(name, fn) for name, fn in plan if name in args.only]
     for name, fn in plan:
         print(f"… {name}", file=sys.stderr, flush=True)
         results["benchmarks"][name] = fn()
     results["machine"]["reference_s_after"] = reference_seconds()
     results["machine"]["reference_both_cores_s_after"] = reference_both_cores_seconds()
-    out = ROOT / "benchmarks" / ("results-quick.json" if quick else "results.json")
+    out = ROOT / "benchmarks" / ("results-only.json" if args.only else "results-quick.json" if quick else "results.json")
     out.write_text(json.dumps(results, indent=2) + "\n")
-    print(render(results))
+    print(json.dumps(results, indent=2) if args.only else render(results))
     return 0
 
 
