@@ -12,10 +12,12 @@ import datetime as dt
 import re
 import zipfile
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import python_calamine
 
 from pipeline import parse
@@ -101,9 +103,15 @@ class Workbook:
 
 
 def typed_frame(sheet: Sheet, raw: pd.DataFrame) -> pd.DataFrame:
-    cols = {c.key: (parse.typed(raw[c.key], c) if c.key in raw.columns else parse.empty_like(c, raw.index))
-            for c in sheet.columns}
-    return pd.DataFrame(cols, index=raw.index)
+    """Every contract column of a sheet typed from its raw cell text (all NA where the sheet lacks it)."""
+    texts = {key: tuple(raw[key].to_numpy(dtype=object, na_value=None)) for key in raw.columns}
+    return _typed(sheet, texts, raw.index)
+
+
+def _typed(sheet: Sheet, texts: dict[str, tuple], index: pd.Index) -> pd.DataFrame:
+    """The typed frame from each read column's cell texts (None for blank), built in one go."""
+    blank = (None,) * len(index)
+    return pd.DataFrame({c.key: parse.typed_values(c, texts.get(c.key, blank)) for c in sheet.columns}, index=index)
 
 
 @dataclass
@@ -193,8 +201,8 @@ def read_column(path, sheet: Sheet, key: str) -> pd.Series:
         return pd.Series(dtype="string")
     body = rows[header_idx + 1:]
     index = pd.RangeIndex(header_idx + 2, header_idx + 2 + len(body), name="row")
-    text = _column_text([r[col] if col < len(r) else "" for r in body], index)
-    return parse.typed(text, sheet.column(key)).dropna()
+    text = _column_text([r[col] if col < len(r) else "" for r in body])
+    return pd.Series(parse.typed_values(sheet.column(key), tuple(text)), index=index).dropna()
 
 
 def _rows(book, name: str, sheet: Sheet, findings: list[Finding], facts: CellFacts,
@@ -235,9 +243,9 @@ def _dates_1904(sheet: Sheet, rows: list[list]) -> None:
     """Date serials in date columns of a 1904-system workbook, as dates (in place)."""
     kinds = (DATE, MONTH)
     if sheet.key_value:
-        lookup = header_lookup(sheet)
+        field_of = _fields(sheet)
         for row in rows:
-            key = lookup.get(normalise_header(row[0])) if row and row[0] != "" else None
+            key = field_of(row[0]) if row and row[0] != "" else None
             if key and sheet.column(key).kind in kinds:
                 row[1:] = [parse.serial_date(v, True) for v in row[1:]]
         return
@@ -251,6 +259,18 @@ def _dates_1904(sheet: Sheet, rows: list[list]) -> None:
         for c in cols:
             if c < len(row):
                 row[c] = parse.serial_date(row[c], True)
+
+
+@lru_cache(maxsize=None)
+def _fields(sheet: Sheet):
+    """The field a header cell names (by header or alias; None if none), remembered per cell value:
+    a quarter's files repeat the same few hundred header and label texts."""
+    lookup = header_lookup(sheet)
+
+    @lru_cache(maxsize=4096, typed=True)      # typed: True and 1 are different cells
+    def field_of(value) -> str | None:
+        return lookup.get(normalise_header(value))
+    return field_of
 
 
 @dataclass
@@ -271,9 +291,9 @@ def _find_header(sheet: Sheet, rows: list[list]) -> _Header | None:
     rows matches more fields than either row alone. A field matched by several columns (a repeated
     header, or a header and its alias) is recorded in `repeated`.
     """
-    lookup = header_lookup(sheet)
+    field_of = _fields(sheet)
     top = [_texts(row) for row in rows[:HEADER_SEARCH_ROWS]]
-    keys = [[lookup.get(normalise_header(t)) if t else None for t in cells] for cells in top]
+    keys = [[field_of(t) if t else None for t in cells] for cells in top]
     loose = [any(t and k is None for t, k in zip(cells, ks)) for cells, ks in zip(top, keys)]   # unmatched text
     best: tuple[int, _Header] | None = None
     for r in range(len(top)):
@@ -281,7 +301,7 @@ def _find_header(sheet: Sheet, rows: list[list]) -> _Header | None:
         if r and loose[r - 1] and loose[r]:           # only rows with unmatched text can be halves of a header
             joined = _joined(top[r - 1], top[r])
             if joined is not None:
-                candidates.append((joined, [lookup.get(normalise_header(t)) if t else None for t in joined], r - 1))
+                candidates.append((joined, [field_of(t) if t else None for t in joined], r - 1))
         for cells, found, first in candidates:
             matches: dict[str, list[int]] = {}
             for c, key in enumerate(found):
@@ -332,14 +352,14 @@ def _read_table(sheet: Sheet, name: str, rows: list[list], findings: list[Findin
         return None
     header_idx, mapping = header.row, header.mapping
     body = rows[header_idx + 1:]
-    index = pd.RangeIndex(header_idx + 2, header_idx + 2 + len(body), name="row")
     cells = {c: [row[c] if c < len(row) else "" for row in body] for c in _read_columns(header)}
-    columns = {c: _column_text(values, index) for c, values in cells.items()}
+    texts = {c: _column_text(values) for c, values in cells.items()}       # object arrays, None for blank
+    arrays = {c: pa.array(text, type=pa.large_string(), from_pandas=True) for c, text in texts.items()}
     with_errors = {c for c, values in cells.items()      # one test per column: few columns ever hold one
-                   if (columns[c].str.startswith("#").any() if len(values) >= _LONG
+                   if (pc.any(pc.starts_with(arrays[c], "#")).as_py() if len(values) >= _LONG
                        else any(type(v) is str and v.strip() in _ERRORS for v in values))}
     for key, cols in header.repeated.items():        # read the copy that holds values; E007 names every copy
-        chosen = max(cols, key=lambda c: (int(columns[c].notna().sum()), -c))
+        chosen = max(cols, key=lambda c: (len(arrays[c]) - arrays[c].null_count, -c))
         mapping = {c: k for c, k in mapping.items() if k != key} | {chosen: key}
         findings.append(_repeated_column(sheet, header, key, cols))
     frame = SheetFrame(sheet, name, header_row=header_idx + 1)
@@ -351,17 +371,18 @@ def _read_table(sheet: Sheet, name: str, rows: list[list], findings: list[Findin
         if col.required and col.key not in frame.positions:
             findings.append(finding("E003", sheet=sheet.name, row=header_idx + 1, column=col.header))
 
-    raw = pd.DataFrame({mapping[c]: columns[c] for c in sorted(mapping)}, index=index)
-    raw = raw[raw.notna().any(axis=1)]          # blank rows are skipped, row numbers kept
-    if len(raw) > threshold("max_rows"):
+    read = sorted(mapping)
+    valid = {c: arrays[c].is_valid().to_numpy(zero_copy_only=False) for c in read}
+    kept = np.flatnonzero(np.logical_or.reduce([valid[c] for c in read]))   # blank rows skipped, row numbers kept
+    if len(kept) > threshold("max_rows"):
         findings.append(finding("E006", "rows", sheet=sheet.name, limit=threshold("max_rows")))
         return None
-    raw.index = pd.Index(raw.index.to_numpy(), name="row")
-    totals = _total_rows(sheet, body, header_idx, raw, mapping)
+    totals = _total_rows(sheet, body, header_idx, (kept + header_idx + 2).tolist(), valid, mapping)
     if totals:
-        raw = raw.drop(index=totals)
-    frame.raw = raw
-    frame.data = typed_frame(sheet, raw)
+        kept = kept[~np.isin(kept + header_idx + 2, totals)]
+    index = pd.Index(kept + header_idx + 2, name="row")
+    frame.raw = pd.DataFrame({mapping[c]: pd.arrays.ArrowStringArray(arrays[c].take(kept)) for c in read}, index=index)
+    frame.data = _typed(sheet, {mapping[c]: tuple(texts[c][kept]) for c in read}, index)
     return frame
 
 
@@ -380,15 +401,17 @@ def _repeated_column(sheet: Sheet, header: _Header, key: str, cols: list[int]) -
                    value=", ".join(cells), cells=", ".join(shown[:-1]) + " and " + shown[-1])
 
 
-def _column_text(values: list, index: pd.Index) -> pd.Series:
-    """One column's cells as the text a person sees (`parse.cell_text`), typed whole: text is
-    stripped and whole numbers lose their '.0' in vectorised passes; only other kinds of cell
-    (dates, durations, Yes/No) are turned into text one by one."""
+def _column_text(values: list) -> np.ndarray:
+    """One column's cells as the text a person sees (`parse.cell_text`), an object array with None
+    for blank, typed whole: text is stripped and whole numbers lose their '.0' in vectorised
+    passes; only other kinds of cell (dates, durations, Yes/No) are turned into text one by one."""
     if len(values) < _LONG:
-        return pd.Series([parse.cell_text(v) for v in values], index=index, dtype="string")
+        out = np.empty(len(values), dtype=object)
+        out[:] = [parse.cell_text(v) for v in values]
+        return out
     if all(type(v) is str for v in values):
-        text = pd.Series(values, index=index, dtype="string").str.strip()
-        return text.mask(text == "")
+        text = pd.Series(values, dtype="string").str.strip()
+        return text.mask(text == "").to_numpy(dtype=object, na_value=None)
     kinds = np.fromiter((_KIND.get(type(v), 2) for v in values), dtype=np.int8, count=len(values))
     cells = np.array(values, dtype=object)
     out = np.full(len(values), None, dtype=object)
@@ -404,7 +427,7 @@ def _column_text(values: list, index: pd.Index) -> pd.Series:
     other = np.flatnonzero(kinds == 2)
     if len(other):
         out[other] = [parse.cell_text(values[i]) for i in other.tolist()]
-    return pd.Series(out, index=index, dtype="string")
+    return out
 
 
 _ERRORS = frozenset(ERROR_VALUES)
@@ -426,18 +449,23 @@ def _number_text(numbers: np.ndarray) -> np.ndarray:
     return shown
 
 
-def _total_rows(sheet: Sheet, body: list[list], header_idx: int, raw: pd.DataFrame, mapping: dict[int, str]) -> list[int]:
+def _total_rows(sheet: Sheet, body: list[list], header_idx: int, rows: list[int], valid: dict[int, np.ndarray],
+                mapping: dict[int, str]) -> list[int]:
     """Excel rows that are totals or footnotes, not data: never read as assignments.
 
-    A total row is labelled in its first filled cell ('Total', 'Total (12 workers)', 'Grand
-    Total', 'TOTAL:', 'Sub-total') and, on a sheet with SWE numbers, has none. A footnote is a
-    single text cell with words ('Source: MSP extract ...') after the data: below a total row or
-    a blank row.
+    `rows` are the Excel rows holding a value in a read column, `valid` each read column's
+    filled cells over the whole body. A total row is labelled in its first filled cell ('Total',
+    'Total (12 workers)', 'Grand Total', 'TOTAL:', 'Sub-total') and, on a sheet with SWE numbers,
+    has none. A footnote is a single text cell with words ('Source: MSP extract ...') after the
+    data: below a total row or a blank row.
     """
     swe_cols = [c for c, k in mapping.items() if sheet.column(k).kind == SWE]
-    swe_keys = [mapping[c] for c in swe_cols]
-    drop, rows = [], raw.index.tolist()
-    unlabelled = raw.index[raw[swe_keys].isna().all(axis=1)].tolist() if swe_keys else rows   # no SWE number
+    drop = []
+    if swe_cols:     # only rows with no SWE number
+        labelled = np.logical_or.reduce([valid[c] for c in swe_cols])
+        unlabelled = [r for r in rows if not labelled[r - header_idx - 2]]
+    else:
+        unlabelled = rows
     for excel_row in unlabelled:
         cells = body[excel_row - header_idx - 2]
         first = next((v for v in cells if v != "" and v is not None), None)
@@ -457,11 +485,11 @@ def _total_rows(sheet: Sheet, body: list[list], header_idx: int, raw: pd.DataFra
 
 def _read_key_values(sheet: Sheet, name: str, rows: list[list]) -> ReturnSheet:
     """Keys in a column (usually A), each value in the first non-blank cell to its right."""
-    lookup = header_lookup(sheet)
+    field_of = _fields(sheet)
     out = ReturnSheet(name)
     for r, row in enumerate(rows[:200]):
         for c, value in enumerate(row[:5]):
-            key = lookup.get(normalise_header(value)) if value != "" else None
+            key = field_of(value) if value != "" else None
             if key is None or key in out.raw:
                 continue
             vc = next((j for j in range(c + 1, len(row)) if parse.cell_text(row[j]) is not None), c + 1)

@@ -11,6 +11,7 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from pipeline.contract import (CHOICE, DATE, LA_CODE, MONEY, MONTH, NUMBER, QUARTER, REFERENCES, SWE, TEXT,
                                VALUE_ALIASES, YES_NO, Column, Quarter, normalise_header)
@@ -133,17 +134,7 @@ def _fill_formats(out: pd.Series, text: pd.Series, formats: tuple[str, ...]) -> 
 def choice(raw: pd.Series, choices: tuple[str, ...]) -> pd.Series:
     """Spelling-tolerant match to the canonical choice ('umbrella  COMPANY' -> 'Umbrella company'),
     also through the value aliases of contract.VALUE_ALIASES ('IRO', 'Ltd', 'Y')."""
-    lookup = _choice_lookup(choices)
-    matched: dict[str, str | None] = {}   # few distinct values: normalise each once
-    out = []
-    for v in _objects(raw):
-        if v is None:
-            out.append(None)
-            continue
-        if v not in matched:
-            matched[v] = lookup.get(normalise_header(v))
-        out.append(matched[v])
-    return pd.Series(out, index=raw.index, dtype="string")
+    return pd.Series(_choices(_objects(raw), choices), index=raw.index, dtype="string")
 
 
 @lru_cache(maxsize=64)
@@ -155,16 +146,6 @@ def _choice_lookup(choices: tuple[str, ...]) -> dict[str, str]:
             lookup.setdefault(normalise_header(alias), value)
     lookup.update({normalise_header(c): c for c in choices})
     return lookup
-
-
-def references(raw: pd.Series) -> pd.Series:
-    """'Reference obtained': Yes or No (with their aliases), or a count of references ('2', '2.0')
-    written back as a whole number ('2'); anything else NA (then `invalid` reports it)."""
-    yes_no = choice(raw, YES_NO)
-    count = number(raw)
-    whole = count.notna() & (count >= 0) & (count == count.round())
-    counted = count.where(whole).map(lambda n: str(int(n)), na_action="ignore").astype("string")
-    return yes_no.fillna(counted).astype("string")
 
 
 def swe(raw: pd.Series) -> pd.Series:
@@ -187,10 +168,6 @@ def la_code(raw: pd.Series) -> pd.Series:
     return text.where(text.str.fullmatch(r"\d{3}"), None).astype("string")
 
 
-def quarter(raw: pd.Series) -> pd.Series:
-    return raw.astype("string").map(lambda v: str(q) if (q := Quarter.parse(v)) else None, na_action="ignore").astype("string")
-
-
 def typed(raw: pd.Series, column: Column) -> pd.Series:
     """Parse one column by its kind.
 
@@ -200,35 +177,146 @@ def typed(raw: pd.Series, column: Column) -> pd.Series:
     if column.kind == TEXT:
         return raw.astype("string")
     values = tuple(raw.to_numpy(dtype=object, na_value=None))
-    parsed = _parsed(column.kind, column.choices, values)
-    return pd.Series(parsed, index=raw.index, copy=False)
+    return pd.Series(typed_values(column, values), index=raw.index, copy=False)
+
+
+def typed_values(column: Column, values: tuple) -> pd.api.extensions.ExtensionArray:
+    """One column's cell texts (a tuple, None for blank) parsed by the column's kind, as
+    `typed` parses them: the array a typed column holds (float64, datetime64[us] or string)."""
+    if column.kind == TEXT:
+        return _strings(values)
+    return _parsed(column.kind, column.choices, values)
 
 
 @lru_cache(maxsize=256)
-def _parsed(kind: str, choices: tuple[str, ...], values: tuple) -> pd.api.extensions.ExtensionArray | np.ndarray:
-    raw = pd.Series(values, dtype="string")
+def _parsed(kind: str, choices: tuple[str, ...], values: tuple) -> pd.api.extensions.ExtensionArray:
+    """Cells in the shapes a spreadsheet gives most (plain numbers, ISO dates, tidy text) are
+    parsed one by one in plain Python, which on a few hundred cells costs far less than a pandas
+    pass; the rest go through the column parsers above, which give the same value for every
+    cell the quick way reads (tests/test_reading_kinds.py holds both to it)."""
     if kind in (MONEY, NUMBER):
-        out = number(raw, durations=kind == NUMBER)
-    elif kind == DATE:
-        out = date(raw)
-    elif kind == MONTH:
-        out = month(raw)
-    elif kind == CHOICE:
-        out = choice(raw, choices)
-    elif kind == SWE:
-        out = swe(raw)
-    elif kind == LA_CODE:
-        out = la_code(raw)
-    elif kind == QUARTER:
-        out = quarter(raw)
-    elif kind == REFERENCES:
-        out = references(raw)
-    else:
-        raise ValueError(f"no parser for {kind!r}")
-    array = out.array
-    if isinstance(array, np.ndarray):
-        array.flags.writeable = False   # shared by every caller: nobody may change it in place
-    return array
+        return pd.arrays.NumpyExtensionArray(_numbers(values, durations=kind == NUMBER))
+    if kind in (DATE, MONTH):
+        return pd.array(_dates(values, monthly=kind == MONTH))
+    if kind == CHOICE:
+        return _strings(_choices(values, choices))
+    if kind == SWE:
+        return _strings(_quick(values, _swe_text, _TIDY_SWE, swe))
+    if kind == LA_CODE:
+        return _strings(_quick(values, _la_code_text, _TIDY_LA_CODE, la_code))
+    if kind == QUARTER:
+        return _strings([str(q) if v is not None and (q := Quarter.parse(v)) else None for v in values])
+    if kind == REFERENCES:
+        return _strings(_references(values))
+    raise ValueError(f"no parser for {kind!r}")
+
+
+_PLAIN_NUMBER = re.compile(r"-?[0-9]{1,15}(?:\.[0-9]+)?")       # what a number cell's text looks like
+_ISO_DATE = re.compile(r"(?:19|2[01])[0-9]{2}-[0-9]{2}-[0-9]{2}")   # what a date cell's text looks like
+_TIDY_SWE = re.compile(r"[A-Za-z0-9 -]*")                        # ASCII: Python and Arrow agree on case and spaces
+_TIDY_LA_CODE = re.compile(r"[!-~]*")                            # ASCII with no spaces
+
+
+def _numbers(values: tuple, durations: bool) -> np.ndarray:
+    """float64 of `number` (NaN for blank or unreadable)."""
+    out = [np.nan] * len(values)
+    rest = []
+    for i, v in enumerate(values):
+        if v is None:
+            continue
+        if _PLAIN_NUMBER.fullmatch(v) and not (v[0] == "-" and float(v) == 0):   # '-0' is pandas' 0.0
+            out[i] = float(v)
+        else:
+            rest.append(i)
+    out = np.array(out, dtype="float64")
+    if rest:
+        out[rest] = number(pd.Series([values[i] for i in rest], dtype="string"), durations).to_numpy()
+    return out
+
+
+def _dates(values: tuple, monthly: bool) -> np.ndarray:
+    """datetime64[us] of `date` (or of `month`: the month's first day); NaT for blank or unreadable."""
+    text = ["NaT"] * len(values)
+    rest = []
+    for i, v in enumerate(values):
+        if v is None:
+            continue
+        if len(v) == 10 and _ISO_DATE.fullmatch(v):
+            text[i] = v
+        else:
+            rest.append(i)
+    try:
+        days = np.array(text, dtype="datetime64[D]")
+    except ValueError:                      # a day that does not exist ('2025-02-30'): each on its own
+        days = np.array(["NaT"] * len(values), dtype="datetime64[D]")
+        rest = [i for i, v in enumerate(values) if v is not None]
+    out = (days.astype("datetime64[M]") if monthly else days).astype("datetime64[us]")
+    if rest:
+        subset = pd.Series([values[i] for i in rest], dtype="string")
+        out[rest] = (month if monthly else date)(subset).to_numpy()
+    return out
+
+
+def _choices(values, choices: tuple[str, ...]) -> list:
+    lookup = _choice_lookup(choices)
+    matched: dict[str, str | None] = {}   # few distinct values: normalise each once
+    out = []
+    for v in values:
+        if v is None:
+            out.append(None)
+            continue
+        if v not in matched:
+            matched[v] = lookup.get(normalise_header(v))
+        out.append(matched[v])
+    return out
+
+
+def _quick(values: tuple, one, tidy: re.Pattern, column_parser) -> list:
+    """Each tidy cell through `one`, every other through the column parser (their results agree on tidy text)."""
+    out, rest = [], []
+    for i, v in enumerate(values):
+        if v is None:
+            out.append(None)
+        elif tidy.fullmatch(v):
+            out.append(one(v))
+        else:
+            out.append(None)
+            rest.append(i)
+    if rest:
+        parsed = column_parser(pd.Series([values[i] for i in rest], dtype="string"))
+        for i, p in zip(rest, parsed.to_numpy(dtype=object, na_value=None).tolist()):
+            out[i] = p
+    return out
+
+
+def _swe_text(v: str) -> str | None:
+    found = _SWE.match(v.upper().replace(" ", "").replace("-", ""))
+    return "SW" + found.group(1) if found else None
+
+
+def _la_code_text(v: str) -> str | None:
+    found = _LA_CODE_TEXT.fullmatch(v)
+    return found.group(1) if found else None
+
+
+_LA_CODE_TEXT = re.compile(r"([0-9]{3})(?:\.0*)?")
+
+
+def _references(values: tuple) -> list:
+    """'Reference obtained': Yes or No (with their aliases), or a count of references ('2', '2.0')
+    written back as a whole number ('2'); anything else None (then `invalid` reports it)."""
+    out = _choices(values, YES_NO)
+    other = [i for i, (v, answer) in enumerate(zip(values, out)) if v is not None and answer is None]
+    counts = _numbers(tuple(values[i] for i in other), durations=False).tolist()
+    for i, n in zip(other, counts):
+        if n == n and n >= 0 and n == round(n):
+            out[i] = str(int(n))
+    return out
+
+
+def _strings(values) -> pd.api.extensions.ExtensionArray:
+    """Python strings (None for blank) as pandas' "string" array."""
+    return pd.arrays.ArrowStringArray(pa.array(values, type=pa.large_string()))
 
 
 def invalid(raw: pd.Series, parsed: pd.Series) -> pd.Series:
