@@ -352,12 +352,12 @@ def _read_table(sheet: Sheet, name: str, rows: list[list], findings: list[Findin
         return None
     header_idx, mapping = header.row, header.mapping
     body = rows[header_idx + 1:]
-    cells = {c: [row[c] if c < len(row) else "" for row in body] for c in _read_columns(header)}
-    texts = {c: _column_text(values) for c, values in cells.items()}       # object arrays, None for blank
-    arrays = {c: pa.array(text, type=pa.large_string(), from_pandas=True) for c, text in texts.items()}
+    cells = _columns(body, _read_columns(header))
+    arrays = {c: pa.array(_column_text(values), type=pa.large_string(), from_pandas=True) for c, values in cells.items()}
     with_errors = {c for c, values in cells.items()      # one test per column: few columns ever hold one
                    if (pc.any(pc.starts_with(arrays[c], "#")).as_py() if len(values) >= _LONG
                        else any(type(v) is str and v.strip() in _ERRORS for v in values))}
+    del cells
     for key, cols in header.repeated.items():        # read the copy that holds values; E007 names every copy
         chosen = max(cols, key=lambda c: (len(arrays[c]) - arrays[c].null_count, -c))
         mapping = {c: k for c, k in mapping.items() if k != key} | {chosen: key}
@@ -381,9 +381,19 @@ def _read_table(sheet: Sheet, name: str, rows: list[list], findings: list[Findin
     if totals:
         kept = kept[~np.isin(kept + header_idx + 2, totals)]
     index = pd.Index(kept + header_idx + 2, name="row")
-    frame.raw = pd.DataFrame({mapping[c]: pd.arrays.ArrowStringArray(arrays[c].take(kept)) for c in read}, index=index)
-    frame.data = _typed(sheet, {mapping[c]: tuple(texts[c][kept]) for c in read}, index)
+    arrays = {mapping[c]: arrays[c] if len(kept) == len(body) else arrays[c].take(kept) for c in read}
+    frame.raw = pd.DataFrame({key: pd.arrays.ArrowStringArray(text) for key, text in arrays.items()}, index=index, copy=False)
+    frame.data = _typed(sheet, {key: tuple(text.to_numpy(zero_copy_only=False)) for key, text in arrays.items()}, index)
     return frame
+
+
+def _columns(body: list[list], wanted: list[int]) -> dict[int, list]:
+    """The wanted columns of the body rows ('' past a row's end), transposed in one C pass."""
+    width = max(wanted, default=-1) + 1
+    if any(len(row) < width for row in body):
+        body = [row + [""] * (width - len(row)) if len(row) < width else row for row in body]
+    by_column = list(zip(*body)) if body else []
+    return {c: list(by_column[c]) if body else [] for c in wanted}
 
 
 def _read_columns(header: _Header) -> list[int]:
@@ -409,30 +419,33 @@ def _column_text(values: list) -> np.ndarray:
         out = np.empty(len(values), dtype=object)
         out[:] = [parse.cell_text(v) for v in values]
         return out
-    if all(type(v) is str for v in values):
-        text = pd.Series(values, dtype="string").str.strip()
-        return text.mask(text == "").to_numpy(dtype=object, na_value=None)
-    kinds = np.fromiter((_KIND.get(type(v), 2) for v in values), dtype=np.int8, count=len(values))
-    cells = np.array(values, dtype=object)
+    types = list(map(type, values))
+    is_text, is_float, is_date = (np.array([t is kind for t in types]) for kind in (str, float, dt.date))
+    if is_text.all():
+        return _stripped(values)
+    cells = np.empty(len(values), dtype=object)
+    cells[:] = values
     out = np.full(len(values), None, dtype=object)
-    is_text, is_float = kinds == 0, kinds == 1
     if is_text.any():
-        text = pd.Series(cells[is_text], dtype="string").str.strip()
-        out[is_text] = text.mask(text == "").to_numpy(dtype=object, na_value=None)
+        out[is_text] = _stripped(cells[is_text].tolist())
     if is_float.any():
         out[is_float] = _number_text(cells[is_float].astype("float64"))
-    is_date = kinds == 3
     if is_date.any():
         out[is_date] = [v.isoformat() for v in cells[is_date].tolist()]
-    other = np.flatnonzero(kinds == 2)
+    other = np.flatnonzero(~(is_text | is_float | is_date))
     if len(other):
         out[other] = [parse.cell_text(values[i]) for i in other.tolist()]
     return out
 
 
+def _stripped(texts: list[str]) -> np.ndarray:
+    """Text cells stripped by Arrow (as pandas' `.str.strip` does), None where nothing is left."""
+    text = pc.utf8_trim_whitespace(pa.array(texts, type=pa.large_string()))
+    return pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.large_string()), text).to_numpy(zero_copy_only=False)
+
+
 _ERRORS = frozenset(ERROR_VALUES)
 _LONG = 2000    # below this, one by one is quicker than the vectorised passes' fixed cost
-_KIND = {str: 0, float: 1, dt.date: 3}    # any other type of cell value is turned into text one by one
 
 
 def _number_text(numbers: np.ndarray) -> np.ndarray:
