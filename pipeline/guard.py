@@ -18,10 +18,11 @@ from xml.etree.ElementTree import ParseError
 from pipeline.config import threshold
 from pipeline.findings import Finding, finding
 from pipeline.ooxml import (CONTENT_TYPES, DEFAULT_WORKBOOK, PACKAGE_RELS, Package, SheetPart, choose_sheets,
-                            column_number, part_name)
+                            column_number, part_name, remember)
 
 MB = 1 << 20
 MAX_ENTRIES = 10_000       # a real workbook has a few dozen parts
+KEEP_UNPACKED_MB = 2       # a file unpacking to no more than this is handed to the reader unpacked
 RATIO_FLOOR = 1 * MB       # a part unpacking to less than this is never called a bomb
 ROW_SLACK = 30             # title and header rows above the data, as pipeline.ingest allows
 CHUNK = 1 << 20            # multiple of 128, so CFB directory entries never straddle chunks
@@ -81,10 +82,10 @@ def _inspect(path: Path) -> list[Finding]:
     except (zipfile.BadZipFile, NotImplementedError, OSError, ValueError) as exc:
         return [_unreadable(f"its internal directory is damaged ({exc})")]
     with zf:
-        return _inspect_zip(zf)
+        return _inspect_zip(zf, path)
 
 
-def _inspect_zip(zf: zipfile.ZipFile) -> list[Finding]:
+def _inspect_zip(zf: zipfile.ZipFile, path: Path) -> list[Finding]:
     infos = zf.infolist()
     pkg = Package.of(zf)
     if not pkg.has(CONTENT_TYPES) or not (pkg.has(PACKAGE_RELS) or pkg.has(DEFAULT_WORKBOOK)):
@@ -97,9 +98,13 @@ def _inspect_zip(zf: zipfile.ZipFile) -> list[Finding]:
         if i.file_size > RATIO_FLOOR and i.file_size > ratio * max(i.compress_size, 1):
             return [finding("E006", "unpacked_ratio", part=i.filename, ratio=i.file_size / max(i.compress_size, 1),
                             limit=ratio)]
-    unsafe = _scan_parts(zf, infos)
+    small = total <= KEEP_UNPACKED_MB * MB and path.stat().st_size <= KEEP_UNPACKED_MB * MB
+    unpacked = {} if small else None           # a usual file: read once, every part unpacked in memory
+    unsafe = _scan_parts(zf, infos, unpacked, path.read_bytes() if small else None)
     if unsafe:
         return [unsafe]
+    if unpacked is not None and len(unpacked) == len(pkg.entries):    # every part unpacked: the reader may take them
+        pkg.unpacked = unpacked
     try:
         if pkg.workbook_part() is None:
             return [_unreadable(_describe_zip({i.filename for i in infos}))]
@@ -108,7 +113,10 @@ def _inspect_zip(zf: zipfile.ZipFile) -> list[Finding]:
         return [_unreadable(f"its list of sheets is damaged ({exc})")]
     if not sheets:
         return [_unreadable("it contains no sheets")]
-    return _dimension_findings(pkg, sheets)
+    found = _dimension_findings(pkg, sheets)
+    if not found:
+        remember(path, pkg)          # the reader takes the checked parts instead of unpacking them again
+    return found
 
 
 def _has_cfb_entry(fh, name: bytes) -> bool:
@@ -204,26 +212,80 @@ def _describe_zip(names: set[str]) -> str:
     return f"this is a zip archive of other files ({shown}{', ...' if len(names) > 3 else ''}), not an Excel workbook"
 
 
-def _scan_parts(zf: zipfile.ZipFile, infos) -> Finding | None:
+def _scan_parts(zf: zipfile.ZipFile, infos, unpacked: dict[str, bytes] | None = None,
+                whole: bytes | None = None) -> Finding | None:
     """E001 for the first XML part that is damaged or declares a DTD or entities (billion laughs, XXE).
 
     Every part is streamed in bounded chunks (its size is already bounded), which also checks
-    its CRC. A literal '<!DOCTYPE' can only be markup: cell text holding it is escaped.
+    its CRC; a part of a file held `whole` in memory is first unpacked straight from it, and only
+    one that does not check out plainly there goes the streamed way. A literal '<!DOCTYPE' can
+    only be markup: cell text holding it is escaped. Given `unpacked`, every part (checked or not)
+    is kept there by its entry name.
     """
+    ends = _data_ends(zf, infos) if whole is not None else {}
     for info in infos:
-        if info.is_dir() or info.filename.lower().endswith(_NOT_XML):
+        if info.is_dir():
             continue
+        checked = not info.filename.lower().endswith(_NOT_XML)
+        if not checked and unpacked is None:
+            continue
+        data = _unpack(whole, info, ends.get(info.header_offset, 0)) if whole is not None else None
+        if data is not None:
+            if checked and _declares_dtd(data):
+                return finding("E001", "entities", reason=f"a document type or entity declaration in {info.filename}")
+            if unpacked is not None:
+                unpacked[info.filename] = data
+            continue
+        chunks = []
         try:
             with zf.open(info) as part:
                 tail = b""
                 while chunk := part.read(CHUNK):
-                    if _declares_dtd(tail + chunk):
+                    if checked and _declares_dtd(tail + chunk):
                         return finding("E001", "entities",
                                        reason=f"a document type or entity declaration in {info.filename}")
                     tail = chunk[-_OVERLAP:]
+                    if unpacked is not None:
+                        chunks.append(chunk)
         except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, OSError):
-            return _unreadable(f"it is damaged: its part {info.filename} does not unpack correctly")
+            if checked:
+                return _unreadable(f"it is damaged: its part {info.filename} does not unpack correctly")
+            continue
+        if unpacked is not None:
+            unpacked[info.filename] = b"".join(chunks)
     return None
+
+
+def _data_ends(zf: zipfile.ZipFile, infos) -> dict[int, int]:
+    """Where each entry's data must end: at the next entry's header, or at the central directory
+    (an entry with no such bound is not listed, and goes the streamed way)."""
+    starts = sorted({i.header_offset for i in infos} | {zf.start_dir})
+    return {s: e for s, e in zip(starts, starts[1:])}
+
+
+def _unpack(whole: bytes, info: zipfile.ZipInfo, end: int) -> bytes | None:
+    """A part unpacked from the file's bytes if it plainly checks out (its local header matches,
+    stored or deflated, not encrypted, inside its own span, its size and CRC right); None sends
+    it the streamed way, where zipfile says what is wrong."""
+    at = info.header_offset
+    if whole[at:at + 4] != b"PK\x03\x04" or at + 30 > min(end, len(whole)) or info.file_size > len(whole) * 1032:
+        return None                   # deflate never packs more than 1032:1
+    flags, method = struct.unpack_from("<HH", whole, at + 6)
+    name_len, extra_len = struct.unpack_from("<HH", whole, at + 26)
+    name = whole[at + 30:at + 30 + name_len].decode("utf-8" if flags & 0x800 else "cp437", "replace")
+    start = at + 30 + name_len + extra_len
+    stop = start + info.compress_size
+    if flags & 0x61 or method not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) or name != info.orig_filename \
+            or stop > end:
+        return None
+    if method == zipfile.ZIP_STORED:
+        data = whole[start:stop]
+    else:
+        try:
+            data = zlib.decompressobj(-15).decompress(whole[start:stop], info.file_size + 1)
+        except (zlib.error, ValueError, OverflowError, MemoryError):
+            return None
+    return data if len(data) == info.file_size and zlib.crc32(data) == info.CRC else None
 
 
 def _declares_dtd(buf: bytes) -> bool:

@@ -25,7 +25,7 @@ from pipeline.config import threshold
 from pipeline.contract import DATE, MONTH, SHEETS, SWE, Sheet, column_letter, header_lookup, normalise_header
 from pipeline.findings import Finding, finding
 from pipeline.ooxml import (CALAMINE_ERRORS, ERROR_VALUES, CellFacts, Package, SheetChoice, calamine_safe, cell_facts,
-                            choose_sheets, column_number)
+                            choose_sheets, column_number, remembered)
 
 HEADER_SEARCH_ROWS = 30
 # A total or footnote row under the data: 'Total', 'Total (12 workers)', 'Grand Total', 'TOTAL:', 'Sub-total'.
@@ -126,20 +126,26 @@ class _Opened:
 
 
 def _open(path) -> _Opened:
+    checked = remembered(path)       # the parts the guard has just unpacked and checked, if it has
+    if checked is not None:
+        return _opened(checked, path)
     with zipfile.ZipFile(path) as zf:
-        pkg = Package.of(zf)
-        sheets = pkg.sheets()
-        choice = choose_sheets(sheets)
-        parts = {sp.name: sp.part for sp in sheets}
-        found, repaired = {}, {}
-        for name in choice.chosen.values():
-            if parts.get(name):
-                data = pkg.read(parts[name])
-                found[name] = cell_facts(data)
-                if any(e not in CALAMINE_ERRORS for e in found[name].errors.values()):
-                    repaired[parts[name]] = calamine_safe(data)
-        return _Opened(choice, {sp.name: sp.visible for sp in sheets}, found, pkg.date1904(),
-                       pkg.for_calamine(path, repaired))
+        return _opened(Package.of(zf), path)
+
+
+def _opened(pkg: Package, path) -> _Opened:
+    sheets = pkg.sheets()
+    choice = choose_sheets(sheets)
+    parts = {sp.name: sp.part for sp in sheets}
+    found, repaired = {}, {}
+    for name in choice.chosen.values():
+        if parts.get(name):
+            data = pkg.read(parts[name])
+            found[name] = cell_facts(data)
+            if any(e not in CALAMINE_ERRORS for e in found[name].errors.values()):
+                repaired[parts[name]] = calamine_safe(data)
+    return _Opened(choice, {sp.name: sp.visible for sp in sheets}, found, pkg.date1904(),
+                   pkg.for_calamine(path, repaired))
 
 
 def _calamine(opened: _Opened):
@@ -511,8 +517,7 @@ def _read_key_values(sheet: Sheet, name: str, rows: list[list]) -> ReturnSheet:
             out.cells[key] = (r + 1, f"{column_letter(vc)}{r + 1}")
             break
     for col in sheet.columns:
-        raw = pd.Series([out.raw.get(col.key)], dtype="string")
-        out.values[col.key] = parse.typed(raw, col).iloc[0]
+        out.values[col.key] = parse.typed_values(col, (out.raw.get(col.key),))[0]
     return out
 
 

@@ -12,14 +12,18 @@ Transitional and Strict Open XML namespaces are both understood.
 from __future__ import annotations
 
 import io
+import os
 import posixpath
 import re
+import threading
 import zipfile
+from collections import OrderedDict
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from defusedxml.ElementTree import iterparse
 
-from pipeline.contract import SHEETS, column_letter, normalise_header
+from pipeline.contract import SHEETS, Sheet, column_letter, normalise_header
 
 CONTENT_TYPES = "[content_types].xml"
 PACKAGE_RELS = "_rels/.rels"
@@ -54,6 +58,7 @@ class Package:
     zf: zipfile.ZipFile
     entries: dict[str, zipfile.ZipInfo] = field(default_factory=dict)
     _read: tuple[list[SheetPart], bool] | None = field(default=None, repr=False)
+    unpacked: dict[str, bytes] | None = field(default=None, repr=False)   # every part, once checked (see `remember`)
 
     @classmethod
     def of(cls, zf: zipfile.ZipFile) -> Package:
@@ -68,10 +73,15 @@ class Package:
         return info.filename if info else None
 
     def open(self, name: str):
+        if self.unpacked is not None:
+            return io.BytesIO(self.read(name))
         return self.zf.open(self.entries[part_name(name)])
 
     def read(self, name: str) -> bytes:
-        return self.zf.read(self.entries[part_name(name)])
+        return self._bytes(self.entries[part_name(name)])
+
+    def _bytes(self, info: zipfile.ZipInfo) -> bytes:
+        return self.unpacked[info.filename] if self.unpacked is not None else self.zf.read(info)
 
     def workbook_part(self) -> str | None:
         """The part the package's officeDocument relationship names (OPC §9.3), else xl/workbook.xml."""
@@ -134,7 +144,7 @@ class Package:
         out = io.BytesIO()
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as dst:
             for key, info in self.entries.items():
-                data = replace[key] if key in replace else self.zf.read(info)
+                data = replace[key] if key in replace else self._bytes(info)
                 if key == workbook:
                     dst.writestr(DEFAULT_WORKBOOK, data)
                 elif key == rels:
@@ -147,6 +157,40 @@ class Package:
                     dst.writestr(info.filename.replace("\\", "/").lstrip("/"), data)
         out.seek(0)
         return out
+
+
+# The guard unpacks and checks every part of a file; the reader then takes those parts from here
+# instead of unpacking the file again. Keyed by the file's identity, so a file changed in between
+# is read afresh; taken once, and only a few kept, so nothing large lingers.
+_REMEMBERED: OrderedDict[tuple, Package] = OrderedDict()
+_REMEMBERED_LOCK = threading.Lock()
+_REMEMBER_AT_MOST = 4
+
+
+def remember(path, pkg: Package) -> None:
+    """Keep a checked package (its `unpacked` parts filled in) for the reader of the same file."""
+    key = _identity(path)
+    if key is None or pkg.unpacked is None:
+        return
+    with _REMEMBERED_LOCK:
+        _REMEMBERED[key] = pkg
+        while len(_REMEMBERED) > _REMEMBER_AT_MOST:
+            _REMEMBERED.popitem(last=False)
+
+
+def remembered(path) -> Package | None:
+    """The package `remember` kept for this very file (same path, size, time and inode), taken once."""
+    key = _identity(path)
+    with _REMEMBERED_LOCK:
+        return _REMEMBERED.pop(key, None) if key is not None else None
+
+
+def _identity(path) -> tuple | None:
+    try:
+        st = os.stat(path)
+        return os.path.abspath(os.fspath(path)), st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev
+    except (OSError, TypeError, ValueError):
+        return None
 
 
 def rels_part(part: str) -> str:
@@ -211,8 +255,7 @@ def choose_sheets(sheets: list[SheetPart]) -> SheetChoice:
             continue
         norm = normalise_header(sp.name)
         base = normalise_header(_COPY_SUFFIX.sub("", sp.name))
-        for sheet in SHEETS:
-            names = [normalise_header(sheet.name)] + [normalise_header(a) for a in sheet.aliases]
+        for sheet, names in _contract_names():
             if norm in names:
                 rank = 2 if norm == names[0] else 1
             elif base in names:
@@ -229,6 +272,12 @@ def choose_sheets(sheets: list[SheetPart]) -> SheetChoice:
             continue
         out.chosen[contract] = max(found, key=lambda c: c[0])[1]
     return out
+
+
+@lru_cache(maxsize=1)
+def _contract_names() -> tuple[tuple[Sheet, list[str]], ...]:
+    """Each contract sheet with its normalised name first, then its aliases'."""
+    return tuple((sheet, [normalise_header(sheet.name)] + [normalise_header(a) for a in sheet.aliases]) for sheet in SHEETS)
 
 
 def _one_exact(found) -> bool:

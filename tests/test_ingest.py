@@ -96,3 +96,52 @@ def test_uncalculated_formula_on_the_return_sheet_uses_the_fields_code(tmp_path)
         ws.append(["Quarter", "2025-Q2"])
     wb = read_workbook(_write(tmp_path / "rf.xlsx", build))
     assert [(f.code, f.cell) for f in wb.findings if "never calculated" in f.message] == [("E004", "B1")]
+
+
+# Cell texts the quick (plain Python) parsing reads, beside ones only the column parsers read:
+# each cell must come out the same either way, alone or among others.
+_MIXED = ("37", "37.5", "-12.25", "0012.50", "-0", "1e-05", "£1,234.50", "(12)", "37:30", "1_000", "１２", "2025-05-26",
+          "2025-02-30", "1899-12-31", "26/05/2025", "2025-05-26 09:30", "2025-05-26T09:00", "Jan 2025", "2025-01", "45803",
+          "sw 000123", "SW-12", "SW\u00a0123", "ſw123", "869", "869.0", " 316.0 ", "86.9", "yes", "Y", "No", "2", "2.0",
+          "-1", "IRO", "umbrella  COMPANY", "2025-Q2", "2025 q2", None)
+
+
+def test_quick_parsing_gives_what_the_column_parsers_give():
+    from pipeline import parse
+    from pipeline.contract import (CHOICE, DATE, LA_CODE, MONEY, MONTH, NUMBER, QUARTER, REFERENCES, SHEETS, SWE,
+                                   Quarter)
+    vectorised = {MONEY: parse.number, NUMBER: lambda raw: parse.number(raw, durations=True), DATE: parse.date,
+                  MONTH: parse.month, SWE: parse.swe, LA_CODE: parse.la_code,
+                  QUARTER: lambda raw: raw.map(lambda v: str(q) if (q := Quarter.parse(v)) else None, na_action="ignore"),
+                  REFERENCES: lambda raw: parse.choice(raw, ("Yes", "No")).fillna(parse.number(raw).map(
+                      lambda n: str(int(n)) if n >= 0 and n == round(n) else None, na_action="ignore"))}
+    columns = {c.kind: c for s in SHEETS for c in s.columns if c.kind != "text"}
+    for kind, column in columns.items():
+        raw = pd.Series(_MIXED, dtype="string")
+        expected = (parse.choice(raw, column.choices) if kind == CHOICE else vectorised[kind](raw)).astype(
+            "float64" if kind in (MONEY, NUMBER) else "datetime64[us]" if kind in (DATE, MONTH) else "string")
+        for values in (_MIXED, _MIXED[:3], tuple(v for v in _MIXED if v and v[0].isdigit())):
+            got = pd.Series(parse.typed_values(column, values))
+            want = expected[[i for i, v in enumerate(_MIXED) if v in values]].reset_index(drop=True) \
+                if values is not _MIXED else expected
+            pd.testing.assert_series_equal(got, want.reset_index(drop=True), check_exact=True, obj=kind)
+
+
+def test_the_reader_takes_the_guards_parts_only_for_the_same_file(tmp_path):
+    from pipeline import guard, ooxml
+
+    def build(rate):
+        def add(wb):
+            ws = wb.create_sheet("Assignments")
+            ws.append(["Assignment reference", "SWE registration number", "Hourly pay rate"])
+            ws.append(["A1", "SW1", rate])
+        return add
+    path = _write(tmp_path / "w.xlsx", build(30.0))
+    assert guard.inspect_file(path) == []
+    _write(path, build(31.25))                      # replaced after the guard, before the reader
+    assert read_workbook(path).sheets["Assignments"].data["hourly_pay_rate"].tolist() == [31.25]
+    assert guard.inspect_file(path) == []
+    assert ooxml.remembered(path) is not None       # kept for the reader of this very file ...
+    assert ooxml.remembered(path) is None           # ... and taken once
+    assert guard.inspect_file(path) == []
+    assert read_workbook(path).sheets["Assignments"].data["hourly_pay_rate"].tolist() == [31.25]
