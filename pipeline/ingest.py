@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import zipfile
+from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -425,8 +426,8 @@ def _column_text(values: list) -> np.ndarray:
         out = np.empty(len(values), dtype=object)
         out[:] = [parse.cell_text(v) for v in values]
         return out
-    types = list(map(type, values))
-    is_text, is_float, is_date = (np.array([t is kind for t in types]) for kind in (str, float, dt.date))
+    kinds = np.fromiter(map(_KIND.__getitem__, map(type, values)), dtype=np.int8, count=len(values))
+    is_text, is_float, is_date = kinds == 0, kinds == 1, kinds == 3
     if is_text.all():
         return _stripped(values)
     cells = np.empty(len(values), dtype=object)
@@ -438,7 +439,7 @@ def _column_text(values: list) -> np.ndarray:
         out[is_float] = _number_text(cells[is_float].astype("float64"))
     if is_date.any():
         out[is_date] = [v.isoformat() for v in cells[is_date].tolist()]
-    other = np.flatnonzero(~(is_text | is_float | is_date))
+    other = np.flatnonzero(kinds == 2)
     if len(other):
         out[other] = [parse.cell_text(values[i]) for i in other.tolist()]
     return out
@@ -451,6 +452,7 @@ def _stripped(texts: list[str]) -> np.ndarray:
 
 
 _ERRORS = frozenset(ERROR_VALUES)
+_KIND = defaultdict(lambda: 2, {str: 0, float: 1, dt.date: 3})   # any other type of cell is turned into text one by one
 _LONG = 2000    # below this, one by one is quicker than the vectorised passes' fixed cost
 
 

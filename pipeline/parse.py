@@ -12,6 +12,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipeline.contract import (CHOICE, DATE, LA_CODE, MONEY, MONTH, NUMBER, QUARTER, REFERENCES, SWE, TEXT,
                                VALUE_ALIASES, YES_NO, Column, Quarter, normalise_header)
@@ -212,23 +213,35 @@ def _parsed(kind: str, choices: tuple[str, ...], values: tuple) -> pd.api.extens
 
 
 _PLAIN_NUMBER = re.compile(r"-?[0-9]{1,15}(?:\.[0-9]+)?")       # what a number cell's text looks like
+_ARROW_FROM = 2000                                               # cells: below this, one by one is quicker
 _ISO_DATE = re.compile(r"(?:19|2[01])[0-9]{2}-[0-9]{2}-[0-9]{2}")   # what a date cell's text looks like
 _TIDY_SWE = re.compile(r"[A-Za-z0-9 -]*")                        # ASCII: Python and Arrow agree on case and spaces
 _TIDY_LA_CODE = re.compile(r"[!-~]*")                            # ASCII with no spaces
 
 
 def _numbers(values: tuple, durations: bool) -> np.ndarray:
-    """float64 of `number` (NaN for blank or unreadable)."""
-    out = [np.nan] * len(values)
-    rest = []
-    for i, v in enumerate(values):
-        if v is None:
-            continue
-        if _PLAIN_NUMBER.fullmatch(v) and not (v[0] == "-" and float(v) == 0):   # '-0' is pandas' 0.0
-            out[i] = float(v)
-        else:
-            rest.append(i)
-    out = np.array(out, dtype="float64")
+    """float64 of `number` (NaN for blank or unreadable). A long column's plain numbers are cast
+    by Arrow, whose shortest correctly rounded reading is Python's `float` (and pandas')."""
+    if len(values) >= _ARROW_FROM:
+        text = pa.array(values, type=pa.large_string())
+        plain = pc.fill_null(pc.match_substring_regex(text, "^" + _PLAIN_NUMBER.pattern + "$"), False)
+        out = np.array(pc.cast(pc.if_else(plain, text, pa.scalar(None, pa.large_string())), pa.float64())
+                       .to_numpy(zero_copy_only=False), dtype="float64")
+        plain = plain.to_numpy(zero_copy_only=False)
+        negative_zero = plain & (out == 0) & np.signbit(out)          # '-0' is pandas' 0.0
+        out[negative_zero] = np.nan
+        rest = np.flatnonzero(text.is_valid().to_numpy(zero_copy_only=False) & (~plain | negative_zero)).tolist()
+    else:
+        out = [np.nan] * len(values)
+        rest = []
+        for i, v in enumerate(values):
+            if v is None:
+                continue
+            if _PLAIN_NUMBER.fullmatch(v) and not (v[0] == "-" and float(v) == 0):
+                out[i] = float(v)
+            else:
+                rest.append(i)
+        out = np.array(out, dtype="float64")
     if rest:
         out[rest] = number(pd.Series([values[i] for i in rest], dtype="string"), durations).to_numpy()
     return out
