@@ -23,7 +23,7 @@ import python_calamine
 
 from pipeline import parse
 from pipeline.config import threshold
-from pipeline.contract import DATE, MONTH, SHEETS, SWE, Sheet, column_letter, header_lookup, normalise_header
+from pipeline.contract import DATE, MONTH, SHEETS, SWE, TEXT, Sheet, column_letter, header_lookup, normalise_header
 from pipeline.findings import Finding, finding
 from pipeline.ooxml import (CALAMINE_ERRORS, ERROR_VALUES, CellFacts, Package, SheetChoice, calamine_safe, cell_facts,
                             choose_sheets, column_number, remembered)
@@ -105,14 +105,21 @@ class Workbook:
 
 def typed_frame(sheet: Sheet, raw: pd.DataFrame) -> pd.DataFrame:
     """Every contract column of a sheet typed from its raw cell text (all NA where the sheet lacks it)."""
-    texts = {key: tuple(raw[key].to_numpy(dtype=object, na_value=None)) for key in raw.columns}
-    return _typed(sheet, texts, raw.index)
+    return _typed(sheet, {key: pa.array(raw[key].array, type=pa.large_string()) for key in raw.columns}, raw.index)
 
 
-def _typed(sheet: Sheet, texts: dict[str, tuple], index: pd.Index) -> pd.DataFrame:
-    """The typed frame from each read column's cell texts (None for blank), built in one go."""
+def _typed(sheet: Sheet, texts: dict[str, pa.Array], index: pd.Index) -> pd.DataFrame:
+    """The typed frame from each read column's cell text (null for blank), built in one go; a text
+    column is its cell text, every other is parsed from its cells as Python strings, one at a time."""
     blank = (None,) * len(index)
-    return pd.DataFrame({c.key: parse.typed_values(c, texts.get(c.key, blank)) for c in sheet.columns}, index=index)
+    columns = {}
+    for c in sheet.columns:
+        text = texts.get(c.key)
+        if text is not None and c.kind == TEXT:
+            columns[c.key] = pd.arrays.ArrowStringArray(text)
+        else:
+            columns[c.key] = parse.typed_values(c, blank if text is None else tuple(text.to_numpy(zero_copy_only=False)))
+    return pd.DataFrame(columns, index=index)
 
 
 @dataclass
@@ -364,7 +371,7 @@ def _read_table(sheet: Sheet, name: str, rows: list[list], findings: list[Findin
     with_errors = {c for c, values in cells.items()      # one test per column: few columns ever hold one
                    if (pc.any(pc.starts_with(arrays[c], "#")).as_py() if len(values) >= _LONG
                        else any(type(v) is str and v.strip() in _ERRORS for v in values))}
-    del cells
+    del cells                                        # free the cells before the frames are built
     for key, cols in header.repeated.items():        # read the copy that holds values; E007 names every copy
         chosen = max(cols, key=lambda c: (len(arrays[c]) - arrays[c].null_count, -c))
         mapping = {c: k for c, k in mapping.items() if k != key} | {chosen: key}
@@ -390,7 +397,7 @@ def _read_table(sheet: Sheet, name: str, rows: list[list], findings: list[Findin
     index = pd.Index(kept + header_idx + 2, name="row")
     arrays = {mapping[c]: arrays[c] if len(kept) == len(body) else arrays[c].take(kept) for c in read}
     frame.raw = pd.DataFrame({key: pd.arrays.ArrowStringArray(text) for key, text in arrays.items()}, index=index, copy=False)
-    frame.data = _typed(sheet, {key: tuple(text.to_numpy(zero_copy_only=False)) for key, text in arrays.items()}, index)
+    frame.data = _typed(sheet, arrays, index)
     return frame
 
 
