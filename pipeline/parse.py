@@ -110,8 +110,9 @@ def date(raw: pd.Series) -> pd.Series:
     out = _fill_formats(pd.to_datetime(text.str.slice(0, 10), format="%Y-%m-%d", errors="coerce"), text, _DATE_FORMATS)
     todo = out.isna() & text.notna()
     if todo.any():   # an Excel serial number in a cell not formatted as a date
-        serial = pd.to_numeric(text[todo], errors="coerce")
-        serial = serial.where((serial > 20000) & (serial < 80000))
+        # as plain floats: a masked value kept under pandas' NA (1e16) would still overflow the timedelta
+        serial = pd.to_numeric(text[todo], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        serial[~((serial > 20000) & (serial < 80000))] = np.nan
         out[todo] = EXCEL_EPOCH + pd.to_timedelta(serial, unit="D")
     return out.astype("datetime64[us]")
 

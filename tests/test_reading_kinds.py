@@ -397,3 +397,15 @@ def test_odd_but_valid_packages_validate_as_their_clean_twin(tmp_path, odd, base
     path = packages.ODD_PACKAGES[odd](twin, tmp_path / f"{odd}.xlsx")
     assert outcome(path) == outcome(twin)
     assert base != "valid" or outcome(path) == ("accepted", [])
+
+
+@pytest.mark.parametrize("value", [1e16, -1e16, 12345678901234567890, "12345678901234567890", 1e300])
+@pytest.mark.parametrize("sheet,header", DATE_FIELDS)
+def test_a_huge_number_in_a_date_field_is_a_finding_on_its_cell_not_e001(tmp_path, sheet, header, value):
+    """A number far beyond any Excel date (a pasted reference, a typo) is 'not a date' on its own cell:
+    it once overflowed pandas' timedelta and made the whole file E001."""
+    sheets = valid_sheets()
+    ref = set_cell(sheets, sheet, 2, header, value)
+    result = validate_file(make_workbook(tmp_path / "huge.xlsx", sheets))
+    assert result.status != "unreadable" and "E001" not in {f.code for f in result.findings}
+    assert any(f.cell == ref and f.sheet == sheet for f in result.findings), [f.to_dict() for f in result.findings]
