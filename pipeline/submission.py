@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from pipeline.config import threshold
@@ -28,6 +29,14 @@ class Submission:
             self.memo[key] = compute()
         return self.memo[key]
 
+    def columns(self, frame: pd.DataFrame) -> Columns:
+        """`frame`'s columns as numpy arrays, each converted once per submission (see `Columns`)."""
+        return self.once(("columns", id(frame)), lambda: Columns(frame))
+
+    def sheet_columns(self, name: str) -> Columns:
+        """Sheet `name`'s typed columns as numpy arrays (no rows if the sheet is absent)."""
+        return self.once(("columns", name), lambda: self.columns(self.frame(name)))
+
     def sheet(self, name: str) -> SheetFrame | None:
         return self.wb.sheets.get(name)
 
@@ -41,6 +50,35 @@ class Submission:
         if sheet is None or key not in sheet.data.columns:
             return pd.Series(dtype="string")
         return sheet.data[key]
+
+
+class Columns:
+    """A typed frame's columns as numpy arrays, converted on first use: numbers float64 (NaN for
+    blank), dates datetime64 (NaT), booleans bool, text and choices object (None for blank).
+
+    Rules over a few dozen rows are cheaper on arrays than on chains of pandas Series operations."""
+
+    def __init__(self, frame: pd.DataFrame):
+        self.frame = frame
+        self.index = frame.index
+        self.rows = frame.index.to_numpy()      # Excel row of each position
+        self._arrays: dict[str, np.ndarray] = {}
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        if key not in self._arrays:
+            self._arrays[key] = as_array(self.frame[key])
+        return self._arrays[key]
+
+
+def as_array(series: pd.Series) -> np.ndarray:
+    """A column as a numpy array: numeric, boolean and datetime columns as they are; any other
+    (text, choices) as objects with None for blank."""
+    if isinstance(series.dtype, np.dtype) and series.dtype.kind in "fbiuM":
+        return series.to_numpy()
+    return series.to_numpy(dtype=object, na_value=None)
 
 
 def prepare_assignments(wb: Workbook) -> None:
