@@ -43,6 +43,9 @@ EXCUSING = tuple(e for e in COOL_OFF_EXCEPTIONS if e not in ("None", "Different 
 EXCEPTED_LEAVERS = ("Redundancy", "Probation")
 
 
+_EPOCH = dt.date(1970, 1, 1)
+
+
 def _day(name: str) -> np.datetime64:
     return np.datetime64(dt.date.fromisoformat(str(threshold(name))), "us")
 
@@ -52,7 +55,7 @@ def one_of(values: pd.Series | np.ndarray, *choices: str) -> np.ndarray:
     allowed = set(choices)
     if isinstance(values, pd.Series):
         values = as_array(values)
-    return np.fromiter((v in allowed for v in values), dtype=bool, count=len(values))
+    return np.fromiter(map(allowed.__contains__, values), dtype=bool, count=len(values))
 
 
 def is_blank(values: np.ndarray) -> np.ndarray:
@@ -107,14 +110,15 @@ def _caps(ctx: Submission, d: pd.DataFrame) -> pd.Series:
     if ctx.la is None:
         return pd.Series(np.nan, index=d.index)
     region, caps, seen = ctx.la.region_code, ctx.caps, {}
-    days = cap_day(ctx, d).astype("datetime64[D]").astype(object)    # datetime.date, None for NaT
+    days = cap_day(ctx, d).astype("datetime64[D]")
+    known = ~np.isnat(days)
     values = []
-    for role, day in zip(ctx.columns(d)["role_category"], days):
-        if not isinstance(role, str) or day is None:
+    for role, day, ok in zip(ctx.columns(d)["role_category"], days.view("int64").tolist(), known.tolist()):
+        if not isinstance(role, str) or not ok:
             values.append(None)
-        else:
+        else:   # each (role, day) looked up once: days since 1970-01-01
             if (role, day) not in seen:
-                seen[role, day] = caps.cap(region, role, day)
+                seen[role, day] = caps.cap(region, role, _EPOCH + dt.timedelta(days=day))
             values.append(seen[role, day])
     return pd.Series(values, index=d.index, dtype="float64")
 
@@ -299,6 +303,14 @@ def values_at(d: pd.DataFrame, key: str, pos: np.ndarray) -> list:
     return d[key].iloc[pos].tolist()
 
 
+def texts_at(sheet: SheetFrame, key: str, pos: np.ndarray) -> list:
+    """The cell texts of column `key` at positions `pos`, as `SheetFrame.value` gives them for a
+    finding (None for blank, or for a column the sheet lacks): read once for all breaching rows."""
+    if key not in sheet.raw.columns:
+        return [None] * len(pos)
+    return sheet.raw[key].iloc[pos].to_numpy(dtype=object, na_value=None).tolist()
+
+
 def _cap_findings(ctx: Submission, code: str, column: str):
     """Q501, Q502, Q518: one finding per breaching row on `column` (on the pay rate if the sheet
     lacks it), naming the rate, the cap it was judged against (£/hour), region, role and start. The
@@ -308,9 +320,9 @@ def _cap_findings(ctx: Submission, code: str, column: str):
         return
     caps = cap_for(ctx, d).to_numpy()[pos]
     key = column if column in sheet.positions else "hourly_pay_rate"
-    for row, rate, cap, role, start in zip(rows, values_at(d, "cap_basis_rate", pos), caps,
-                                           values_at(d, "role_category", pos), values_at(d, "start_date", pos)):
-        yield sheet.finding(code, key, row, rate=rate, cap=cap, region=ctx.la.region, role=role,
+    for row, text, rate, cap, role, start in zip(rows, texts_at(sheet, key, pos), values_at(d, "cap_basis_rate", pos),
+                                                 caps, values_at(d, "role_category", pos), values_at(d, "start_date", pos)):
+        yield sheet.finding(code, key, row, value=text, rate=rate, cap=cap, region=ctx.la.region, role=role,
                             start=display_date(start))
 
 
@@ -326,9 +338,9 @@ def cap_approver(ctx: Submission):
 
 @rule("Q503")
 def pqe(ctx: Submission):
-    sheet, _, rows, _ = _breaching(ctx, "Q503")
-    for row in rows:
-        yield sheet.finding("Q503", "pqe_years", row, limit=threshold("min_pqe_years"))
+    sheet, _, rows, pos = _breaching(ctx, "Q503")
+    for row, text in zip(rows, texts_at(sheet, "pqe_years", pos) if rows else ()):
+        yield sheet.finding("Q503", "pqe_years", row, value=text, limit=threshold("min_pqe_years"))
 
 
 @rule("Q504")
@@ -341,26 +353,30 @@ def cool_off_period(ctx: Submission):
     leavers = ctx.frame("Leavers")
     limit = threshold("cool_off_months")
     key = "cool_off_exception" if "cool_off_exception" in sheet.positions else "start_date"
-    for row, variant, leaver, start, previous, left in zip(
+    for row, variant, leaver, start, previous, left, text, left_text in zip(
             rows, variants, leaver_rows, values_at(d, "start_date", pos), values_at(d, "previous_la_code", pos),
-            values_at(d, "date_left_permanent_post", pos)):
+            values_at(d, "date_left_permanent_post", pos), texts_at(sheet, key, pos),
+            texts_at(sheet, "left_permanent_post", pos)):
         if variant == "unknown":
-            yield sheet.finding("Q504", "left_permanent_post", row, variant, limit=limit)
+            yield sheet.finding("Q504", "left_permanent_post", row, variant, value=left_text, limit=limit)
         elif variant == "own_leaver":
             reason = leavers.at[leaver, "reason"]
-            yield sheet.finding("Q504", key, row, variant, start=display_date(start), limit=limit,
+            yield sheet.finding("Q504", key, row, variant, value=text, start=display_date(start), limit=limit,
                                 leaver_row=int(leaver), left=display_date(leavers.at[leaver, "date_left"]),
                                 reason=reason if isinstance(reason, str) else "no reason given")
         else:
-            yield sheet.finding("Q504", key, row, variant, previous_la=previous, previous_name=la_any(previous).name,
+            yield sheet.finding("Q504", key, row, variant, value=text, previous_la=previous,
+                                previous_name=la_any(previous).name,
                                 left=display_date(left), start=display_date(start), limit=limit)
 
 
 @rule("Q505")
 def reference(ctx: Submission):
     sheet, d, rows, pos = _breaching(ctx, "Q505")
-    for row, variant in zip(rows, references_short(ctx, d)[pos] if rows else ()):
-        yield sheet.finding("Q505", "reference_obtained", row, variant, limit=threshold("min_references"))
+    if not rows:
+        return
+    for row, text, variant in zip(rows, texts_at(sheet, "reference_obtained", pos), references_short(ctx, d)[pos]):
+        yield sheet.finding("Q505", "reference_obtained", row, variant, value=text, limit=threshold("min_references"))
 
 
 @rule("Q506")
@@ -369,25 +385,28 @@ def notice(ctx: Submission):
     if not rows:
         return
     minimum = threshold("min_notice_weeks")
-    for row, permanent in zip(rows, ctx.columns(d)["permanent_notice_weeks"][pos]):
+    for row, text, permanent in zip(rows, texts_at(sheet, "notice_period_weeks", pos),
+                                    ctx.columns(d)["permanent_notice_weeks"][pos]):
         known = not np.isnan(permanent)
         yield sheet.finding("Q506", "notice_period_weeks", row, "permanent" if known and permanent < minimum else "default",
-                            limit=minimum, permanent=permanent if known else None)
+                            value=text, limit=minimum, permanent=permanent if known else None)
 
 
 @rule("Q507")
 def hours(ctx: Submission):
-    sheet, _, rows, _ = _breaching(ctx, "Q507")
-    for row in rows:
-        yield sheet.finding("Q507", "hours_per_week", row, limit=threshold("max_hours_per_week"))
+    sheet, _, rows, pos = _breaching(ctx, "Q507")
+    for row, text in zip(rows, texts_at(sheet, "hours_per_week", pos) if rows else ()):
+        yield sheet.finding("Q507", "hours_per_week", row, value=text, limit=threshold("max_hours_per_week"))
 
 
 @rule("Q508")
 def pay_rate(ctx: Submission):
     sheet, d, rows, pos = _breaching(ctx, "Q508")
     low, high = threshold("pay_rate_range")
-    for row, rate in zip(rows, ctx.columns(d)["hourly_pay_rate"][pos] if rows else ()):
-        yield sheet.finding("Q508", "hourly_pay_rate", row, rate=rate, low=low, high=high)
+    if not rows:
+        return
+    for row, text, rate in zip(rows, texts_at(sheet, "hourly_pay_rate", pos), ctx.columns(d)["hourly_pay_rate"][pos]):
+        yield sheet.finding("Q508", "hourly_pay_rate", row, value=text, rate=rate, low=low, high=high)
 
 
 @rule("Q515")

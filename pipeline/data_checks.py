@@ -15,6 +15,7 @@ from pipeline.submission import Submission
 # run of digits inside a longer one or inside a hash ('a812b').
 _DIGIT = re.compile(r"\d")
 _MAY_HOLD_S = re.compile(r"[sS]|[^\x00-\x7f]")   # an S, or anything not ASCII (it may normalise to one)
+_MAY_HOLD_DIGIT_WIDE = r"[0-9]|[^\x00-\x7f]"     # _DIGIT's superset in any regex engine (\d may be Unicode)
 _NAMED_CODE = re.compile(r"(?<![0-9A-Za-z])(?:LA[\s_-]?)?(\d{3})(?![0-9A-Za-z])", re.IGNORECASE)
 
 
@@ -25,12 +26,17 @@ def swe_number_in_text(ctx: Submission):
         for col in frame.sheet.columns:
             if col.kind != TEXT or col.key not in frame.raw.columns or col.key == "swe_number":
                 continue
-            values = frame.raw[col.key].to_numpy(dtype=object, na_value=None)
-            for row, value in zip(frame.raw.index, values):
-                # only text with a digit and an S (or what may normalise to one) can hold one: a cheap look first
+            column = frame.raw[col.key]
+            # only text with a digit and an S (or what may normalise to one) can hold one: a cheap look
+            # first, over the whole column at once, then each remaining cell
+            maybe = (column.str.contains(_MAY_HOLD_DIGIT_WIDE, regex=True) & column.str.contains(_MAY_HOLD_S.pattern, regex=True))
+            maybe = maybe.to_numpy(dtype=bool, na_value=False)
+            if not maybe.any():
+                continue
+            for row, value in zip(column.index[maybe].tolist(), column[maybe].to_numpy(dtype=object, na_value=None)):
                 if isinstance(value, str) and _DIGIT.search(value) and _MAY_HOLD_S.search(value) \
                         and find_swe_like(value):
-                    yield frame.finding("Q516", col.key, int(row), value=redact(value))
+                    yield frame.finding("Q516", col.key, row, value=redact(value))
     ret = ctx.wb.return_sheet
     if ret is None:
         return
