@@ -25,7 +25,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from pipeline.checks import team_ref
+from pipeline.checks import in_teams, team_ref, team_refs
 from pipeline.config import threshold
 from pipeline.contract import COOL_OFF_EXCEPTIONS, PROJECT_MODELS
 from pipeline.findings import finding
@@ -33,7 +33,7 @@ from pipeline.ingest import SheetFrame
 from pipeline.parse import display_date
 from pipeline.reference import la_any, latest_agency_headcount
 from pipeline.registry import rule
-from pipeline.submission import Submission, as_array
+from pipeline.submission import Submission, is_blank, one_of
 
 TRANSITIONAL = ("Q501", "Q502", "Q503", "Q504", "Q505", "Q506", "Q518")
 # Cool-off exceptions that excuse a same-region move. "Different region" does not: the previous LA
@@ -48,19 +48,6 @@ _EPOCH = dt.date(1970, 1, 1)
 
 def _day(name: str) -> np.datetime64:
     return np.datetime64(dt.date.fromisoformat(str(threshold(name))), "us")
-
-
-def one_of(values: pd.Series | np.ndarray, *choices: str) -> np.ndarray:
-    """Plain bool mask: the cell holds one of `choices` (blank is False)."""
-    allowed = set(choices)
-    if isinstance(values, pd.Series):
-        values = as_array(values)
-    return np.fromiter(map(allowed.__contains__, values), dtype=bool, count=len(values))
-
-
-def is_blank(values: np.ndarray) -> np.ndarray:
-    """Blank (None, NaN or NaT) cells of a column array."""
-    return pd.isna(values)
 
 
 def add_months(days: np.ndarray, months: int) -> np.ndarray:
@@ -471,16 +458,6 @@ def team_breaches(ctx: Submission) -> tuple[dict[str, np.ndarray], np.ndarray]:
                  "no_control": one_of(t["la_retains_control"], "No")}
         return flags, legacy(ctx, t["start_date"])
     return ctx.once(("team_breaches",), compute)
-
-
-def team_refs(ctx: Submission, d: pd.DataFrame) -> np.ndarray:
-    """`d`'s project team references as matched between sheets (checks.team_ref), None for blank."""
-    return ctx.once(("team_refs", id(d)), lambda: as_array(team_ref(d["project_team_ref"])))
-
-
-def in_teams(refs: np.ndarray, teams: np.ndarray) -> np.ndarray:
-    """Rows whose team reference is one of `teams` (blank references are in none)."""
-    return one_of(refs, *(t for t in teams if t is not None))
 
 
 def member_costs(ctx: Submission) -> pd.Series:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
+import pandas as pd
+
 from pipeline.contract import RETURN, TEXT
 from pipeline.findings import finding
 from pipeline.redaction import find_swe_like, redact
@@ -16,7 +19,15 @@ from pipeline.submission import Submission
 _DIGIT = re.compile(r"\d")
 _MAY_HOLD_S = re.compile(r"[sS]|[^\x00-\x7f]")   # an S, or anything not ASCII (it may normalise to one)
 _MAY_HOLD_DIGIT_WIDE = r"[0-9]|[^\x00-\x7f]"     # _DIGIT's superset in any regex engine (\d may be Unicode)
+_WHOLE_COLUMN_LOOK = 1_000   # rows from which a column-wide first look beats looking at each cell
 _NAMED_CODE = re.compile(r"(?<![0-9A-Za-z])(?:LA[\s_-]?)?(\d{3})(?![0-9A-Za-z])", re.IGNORECASE)
+
+
+def _may_hold_swe(column: pd.Series) -> np.ndarray:
+    """Cells that may hold an SWE number (a superset of the per-cell look in swe_number_in_text)."""
+    digit = column.str.contains(_MAY_HOLD_DIGIT_WIDE, regex=True)
+    s = column.str.contains(_MAY_HOLD_S.pattern, regex=True)
+    return (digit & s).to_numpy(dtype=bool, na_value=False)
 
 
 @rule("Q516")
@@ -27,13 +38,10 @@ def swe_number_in_text(ctx: Submission):
             if col.kind != TEXT or col.key not in frame.raw.columns or col.key == "swe_number":
                 continue
             column = frame.raw[col.key]
-            # only text with a digit and an S (or what may normalise to one) can hold one: a cheap look
-            # first, over the whole column at once, then each remaining cell
-            maybe = (column.str.contains(_MAY_HOLD_DIGIT_WIDE, regex=True) & column.str.contains(_MAY_HOLD_S.pattern, regex=True))
-            maybe = maybe.to_numpy(dtype=bool, na_value=False)
-            if not maybe.any():
-                continue
-            for row, value in zip(column.index[maybe].tolist(), column[maybe].to_numpy(dtype=object, na_value=None)):
+            if len(column) >= _WHOLE_COLUMN_LOOK:   # a first look over the whole column in one pass
+                column = column[_may_hold_swe(column)]
+            for row, value in zip(column.index.tolist(), column.to_numpy(dtype=object, na_value=None)):
+                # only text with a digit and an S (or what may normalise to one) can hold one: a cheap look first
                 if isinstance(value, str) and _DIGIT.search(value) and _MAY_HOLD_S.search(value) \
                         and find_swe_like(value):
                     yield frame.finding("Q516", col.key, row, value=redact(value))

@@ -81,6 +81,19 @@ def as_array(series: pd.Series) -> np.ndarray:
     return series.to_numpy(dtype=object, na_value=None)
 
 
+def one_of(values: pd.Series | np.ndarray, *choices: str) -> np.ndarray:
+    """Plain bool mask: the cell holds one of `choices` (blank is False)."""
+    allowed = set(choices)
+    if isinstance(values, pd.Series):
+        values = as_array(values)
+    return np.fromiter(map(allowed.__contains__, values), dtype=bool, count=len(values))
+
+
+def is_blank(values: np.ndarray) -> np.ndarray:
+    """Blank (None, NaN or NaT) cells of a column array."""
+    return pd.isna(values)
+
+
 def prepare_assignments(wb: Workbook) -> None:
     """Fill role category from JobMapping and add the cap-basis rate and cap sign-off, in place."""
     sheet = wb.sheets.get(ASSIGNMENTS.name)
