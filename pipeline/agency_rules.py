@@ -532,18 +532,27 @@ def cost_reconciliation(ctx: Submission):
                       **_first_row(sheet, "total_monthly_cost"))
 
 
+def _latest(months: np.ndarray, positions: np.ndarray):
+    """The position of the latest month, as pandas' sort_values(na_position='first') puts last."""
+    dated = ~np.isnat(months)
+    if not dated.any():
+        return positions[-1]
+    return positions[dated][months[dated].argsort(kind="quicksort")[-1]]
+
+
 @rule("Q513")
 def headcount_benchmark(ctx: Submission):
     """The latest month-end headcount, like for like with DfE's 30 September headcount."""
     sheet = _monthly(ctx)
     if sheet is None or ctx.la is None or ctx.quarter is None:
         return
-    d = sheet.data.dropna(subset=["agency_headcount"]).sort_values("month", na_position="first")
+    c = ctx.columns(sheet.data)
+    counted = np.flatnonzero(~np.isnan(c["agency_headcount"]))
     bench = latest_agency_headcount(ctx.la.code, ctx.quarter.start)
-    if d.empty or bench is None or not bench[1] > 0:
+    if not len(counted) or bench is None or not bench[1] > 0:
         return
-    row, (year, figure) = d.index[-1], bench
-    headcount = d.at[row, "agency_headcount"]
+    i, (year, figure) = _latest(c["month"][counted], counted), bench
+    row, headcount = c.rows[i], c["agency_headcount"][i]
     if abs(headcount - figure) > threshold("headcount_benchmark_tolerance") * figure:
         yield sheet.finding("Q513", "agency_headcount", row, diff_pct=abs(headcount - figure) / figure * 100,
                             benchmark=f"{figure:g}", year=year)

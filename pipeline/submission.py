@@ -100,14 +100,21 @@ def prepare_assignments(wb: Workbook) -> None:
     if sheet is None:
         return
     data = sheet.data
-    mapping = wb.frame("JobMapping").dropna(subset=["local_job_title", "role_category"])
-    lookup = {normalise_header(t): r for t, r in zip(mapping["local_job_title"], mapping["role_category"])}
-    blank_role = data["role_category"].isna() & sheet.raw.get("role_category", pd.Series(index=data.index)).isna()
-    mapped = data["local_job_title"].map(lambda t: lookup.get(normalise_header(t)) if isinstance(t, str) else None,
-                                         na_action="ignore")
-    data["role_from_mapping"] = blank_role & mapped.notna()
-    data.loc[data["role_from_mapping"], "role_category"] = mapped[data["role_from_mapping"]]
+    mapping = wb.frame("JobMapping")
+    lookup = {normalise_header(t): r for t, r in zip(as_array(mapping["local_job_title"]), as_array(mapping["role_category"]))
+              if t is not None and r is not None}
+    raw_blank = sheet.raw["role_category"].isna().to_numpy(dtype=bool) if "role_category" in sheet.raw else True
+    blank_role = data["role_category"].isna().to_numpy(dtype=bool) & raw_blank
+    mapped = np.array([lookup.get(normalise_header(t)) if blank and isinstance(t, str) else None
+                       for t, blank in zip(as_array(data["local_job_title"]), blank_role)], dtype=object)
+    from_mapping = blank_role & (mapped != None)   # noqa: E711 - elementwise over an object array
+    data["role_from_mapping"] = from_mapping
+    if from_mapping.any():
+        data.loc[from_mapping, "role_category"] = mapped[from_mapping]
     # signed off = approved by someone who may approve a cap breach (threshold cap_breach_approvers)
-    data["cap_signed_off"] = data["cap_approved_by"].isin(threshold("cap_breach_approvers")).astype(bool)
-    data["cap_basis_rate"] = (data["hourly_pay_rate"] + data["holiday_pay_per_hour"].fillna(0)
-                              + data["employer_ni_per_hour"].fillna(0) + data["apprenticeship_levy_per_hour"].fillna(0))
+    data["cap_signed_off"] = one_of(data["cap_approved_by"], *threshold("cap_breach_approvers"))
+    rate = data["hourly_pay_rate"].to_numpy()
+    for key in ("holiday_pay_per_hour", "employer_ni_per_hour", "apprenticeship_levy_per_hour"):
+        part = data[key].to_numpy()
+        rate = rate + np.where(np.isnan(part), 0.0, part)
+    data["cap_basis_rate"] = rate

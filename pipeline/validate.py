@@ -194,8 +194,9 @@ def _mark_explained(sub: Submission, findings: list[Finding]) -> None:
     for f in findings:
         if f.severity != QUERY or f.row is None or not f.sheet:
             continue
-        if f.sheet not in notes:
-            notes[f.sheet] = sub.notes(f.sheet)
+        if f.sheet not in notes:   # row -> note, for the rows that have one
+            written = sub.notes(f.sheet).dropna()
+            notes[f.sheet] = dict(zip(written.index.tolist(), written.tolist()))
         note = notes[f.sheet].get(f.row)
         if isinstance(note, str) and note.strip():
             f.explained, f.note = True, note.strip()
