@@ -285,17 +285,17 @@ def _breaching(ctx: Submission, code: str):
     return sheet, sheet.data, ctx.columns(sheet.data).rows[pos].tolist(), pos
 
 
-def values_at(d: pd.DataFrame, key: str, pos: np.ndarray) -> list:
-    """Column `key`'s typed values at positions `pos` (as `.at` gives them: Timestamp, float, str, NA)."""
-    return d[key].iloc[pos].tolist()
+def values_at(ctx: Submission, d: pd.DataFrame, key: str, pos: np.ndarray) -> np.ndarray:
+    """Column `key`'s typed values at positions `pos` (numbers, datetime64, text; None for blank text)."""
+    return ctx.columns(d)[key][pos]
 
 
-def texts_at(sheet: SheetFrame, key: str, pos: np.ndarray) -> list:
+def texts_at(ctx: Submission, sheet: SheetFrame, key: str, pos: np.ndarray) -> np.ndarray | list:
     """The cell texts of column `key` at positions `pos`, as `SheetFrame.value` gives them for a
     finding (None for blank, or for a column the sheet lacks): read once for all breaching rows."""
     if key not in sheet.raw.columns:
         return [None] * len(pos)
-    return sheet.raw[key].iloc[pos].to_numpy(dtype=object, na_value=None).tolist()
+    return ctx.columns(sheet.raw)[key][pos]
 
 
 def _cap_findings(ctx: Submission, code: str, column: str):
@@ -307,8 +307,8 @@ def _cap_findings(ctx: Submission, code: str, column: str):
         return
     caps = cap_for(ctx, d).to_numpy()[pos]
     key = column if column in sheet.positions else "hourly_pay_rate"
-    for row, text, rate, cap, role, start in zip(rows, texts_at(sheet, key, pos), values_at(d, "cap_basis_rate", pos),
-                                                 caps, values_at(d, "role_category", pos), values_at(d, "start_date", pos)):
+    for row, text, rate, cap, role, start in zip(rows, texts_at(ctx, sheet, key, pos), values_at(ctx, d, "cap_basis_rate", pos),
+                                                 caps, values_at(ctx, d, "role_category", pos), values_at(ctx, d, "start_date", pos)):
         yield sheet.finding(code, key, row, value=text, rate=rate, cap=cap, region=ctx.la.region, role=role,
                             start=display_date(start))
 
@@ -326,7 +326,7 @@ def cap_approver(ctx: Submission):
 @rule("Q503")
 def pqe(ctx: Submission):
     sheet, _, rows, pos = _breaching(ctx, "Q503")
-    for row, text in zip(rows, texts_at(sheet, "pqe_years", pos) if rows else ()):
+    for row, text in zip(rows, texts_at(ctx, sheet, "pqe_years", pos) if rows else ()):
         yield sheet.finding("Q503", "pqe_years", row, value=text, limit=threshold("min_pqe_years"))
 
 
@@ -341,9 +341,9 @@ def cool_off_period(ctx: Submission):
     limit = threshold("cool_off_months")
     key = "cool_off_exception" if "cool_off_exception" in sheet.positions else "start_date"
     for row, variant, leaver, start, previous, left, text, left_text in zip(
-            rows, variants, leaver_rows, values_at(d, "start_date", pos), values_at(d, "previous_la_code", pos),
-            values_at(d, "date_left_permanent_post", pos), texts_at(sheet, key, pos),
-            texts_at(sheet, "left_permanent_post", pos)):
+            rows, variants, leaver_rows, values_at(ctx, d, "start_date", pos), values_at(ctx, d, "previous_la_code", pos),
+            values_at(ctx, d, "date_left_permanent_post", pos), texts_at(ctx, sheet, key, pos),
+            texts_at(ctx, sheet, "left_permanent_post", pos)):
         if variant == "unknown":
             yield sheet.finding("Q504", "left_permanent_post", row, variant, value=left_text, limit=limit)
         elif variant == "own_leaver":
@@ -362,7 +362,7 @@ def reference(ctx: Submission):
     sheet, d, rows, pos = _breaching(ctx, "Q505")
     if not rows:
         return
-    for row, text, variant in zip(rows, texts_at(sheet, "reference_obtained", pos), references_short(ctx, d)[pos]):
+    for row, text, variant in zip(rows, texts_at(ctx, sheet, "reference_obtained", pos), references_short(ctx, d)[pos]):
         yield sheet.finding("Q505", "reference_obtained", row, variant, value=text, limit=threshold("min_references"))
 
 
@@ -372,7 +372,7 @@ def notice(ctx: Submission):
     if not rows:
         return
     minimum = threshold("min_notice_weeks")
-    for row, text, permanent in zip(rows, texts_at(sheet, "notice_period_weeks", pos),
+    for row, text, permanent in zip(rows, texts_at(ctx, sheet, "notice_period_weeks", pos),
                                     ctx.columns(d)["permanent_notice_weeks"][pos]):
         known = not np.isnan(permanent)
         yield sheet.finding("Q506", "notice_period_weeks", row, "permanent" if known and permanent < minimum else "default",
@@ -382,7 +382,7 @@ def notice(ctx: Submission):
 @rule("Q507")
 def hours(ctx: Submission):
     sheet, _, rows, pos = _breaching(ctx, "Q507")
-    for row, text in zip(rows, texts_at(sheet, "hours_per_week", pos) if rows else ()):
+    for row, text in zip(rows, texts_at(ctx, sheet, "hours_per_week", pos) if rows else ()):
         yield sheet.finding("Q507", "hours_per_week", row, value=text, limit=threshold("max_hours_per_week"))
 
 
@@ -392,7 +392,7 @@ def pay_rate(ctx: Submission):
     low, high = threshold("pay_rate_range")
     if not rows:
         return
-    for row, text, rate in zip(rows, texts_at(sheet, "hourly_pay_rate", pos), ctx.columns(d)["hourly_pay_rate"][pos]):
+    for row, text, rate in zip(rows, texts_at(ctx, sheet, "hourly_pay_rate", pos), ctx.columns(d)["hourly_pay_rate"][pos]):
         yield sheet.finding("Q508", "hourly_pay_rate", row, value=text, rate=rate, low=low, high=high)
 
 
@@ -403,7 +403,7 @@ def cap_basis_components(ctx: Submission):
         return
     missing = missing_components(ctx, d)
     needs = threshold("cap_basis_components")
-    for row, i, route, rate in zip(rows, pos, values_at(d, "payment_route", pos), values_at(d, "cap_basis_rate", pos)):
+    for row, i, route, rate in zip(rows, pos, values_at(ctx, d, "payment_route", pos), values_at(ctx, d, "cap_basis_rate", pos)):
         keys = [k for k, blanks in missing.items() if blanks[i]]
         headers = [sheet.header(k) for k in keys]
         yield sheet.finding("Q515", keys[0], row, route=route, missing=" and ".join(headers),
@@ -487,7 +487,7 @@ def project_teams(ctx: Submission):
     if assignments is not None:
         d = assignments.data
         pos = np.flatnonzero(members_without_cost(ctx, d)[0])
-        for row, ref in zip(ctx.columns(d).rows[pos].tolist(), values_at(d, "project_team_ref", pos)):
+        for row, ref in zip(ctx.columns(d).rows[pos].tolist(), values_at(ctx, d, "project_team_ref", pos)):
             yield assignments.finding("Q510", "cost_in_quarter", row, "no_member_cost", ref=ref)
     sheet = ctx.sheet("ProjectTeams")
     if sheet is None or sheet.data.empty:
