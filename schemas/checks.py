@@ -1,6 +1,9 @@
 """Building blocks for the sheet schemas: the contract's column rules as vectorised pandera checks."""
 from __future__ import annotations
 
+import contextlib
+import contextvars
+
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
@@ -11,6 +14,53 @@ from pipeline.contract import DATE, MONEY, MONTH, NUMBER, Column, Sheet
 
 
 _NUMBER = Column("number", "number", NUMBER)   # money and numbers parse alike
+
+
+# Within `parsing_once()`: (cell array, kind, choices) -> typed values, so the several checks of one
+# column parse its cells once per validation (parse.typed's own memo still hashes every cell per call).
+_PARSED: contextvars.ContextVar[dict | None] = contextvars.ContextVar("parsed_columns", default=None)
+
+
+@contextlib.contextmanager
+def parsing_once(raw: pd.DataFrame | None = None, data: pd.DataFrame | None = None, sheet: Sheet | None = None):
+    """Inside the block, each column's cells are parsed once however many checks read them. Given a
+    sheet's cell text `raw` and `data`, its columns as the reader typed them (ingest.typed_frame: each
+    `parse.typed(raw[key], column)`), validating `raw` in place reuses them instead of parsing again."""
+    memo = {}
+    if raw is not None and data is not None and sheet is not None:
+        for col in sheet.columns:
+            if col.key in raw.columns and col.key in data.columns:
+                array = raw[col.key].array
+                memo[id(array), col.kind, col.choices] = (array, data[col.key])
+                if col.kind == MONEY:   # its minimum is checked on the cells read as numbers
+                    memo[id(array), NUMBER, ()] = (array, _as_number(raw[col.key], data[col.key]))
+    token = _PARSED.set(memo)
+    try:
+        yield
+    finally:
+        _PARSED.reset(token)
+
+
+def _as_number(raw: pd.Series, money: pd.Series) -> pd.Series:
+    """A money column's cells parsed as a number column's (parse.number with durations): the same
+    wherever they read as money; only the other cells are parsed again ('37:30' is 37.5 hours)."""
+    todo = (money.isna() & raw.notna()).to_numpy(dtype=bool)
+    if not todo.any():
+        return money
+    out = money.copy()
+    out[todo] = parse.typed(raw[todo], _NUMBER).to_numpy(dtype="float64", na_value=np.nan)
+    return out
+
+
+def typed(s: pd.Series, column: Column) -> pd.Series:
+    """parse.typed(s, column), remembered for the same cells within `parsing_once()`."""
+    memo = _PARSED.get()
+    if memo is None:
+        return parse.typed(s, column)
+    key = (id(s.array), column.kind, column.choices)
+    if key not in memo or memo[key][0] is not s.array:
+        memo[key] = (s.array, parse.typed(s, column))
+    return memo[key][1]
 
 
 def error(code: str, variant: str) -> str:
@@ -35,12 +85,12 @@ def parses(column: Column, code: str | None = None) -> pa.Check:
     variant = "invalid_date" if column.kind in (DATE, MONTH) else "invalid"
 
     def check(s: pd.Series) -> pd.Series:   # parse.invalid: text that did not parse
-        return passes(s, ~blank(s) & np.asarray(parse.typed(s, column).array.isna(), dtype=bool))
+        return passes(s, ~blank(s) & np.asarray(typed(s, column).array.isna(), dtype=bool))
     return pa.Check(check, ignore_na=False, error=error(code or column.code, variant))
 
 
 def _number(s: pd.Series) -> np.ndarray:
-    return parse.typed(s, _NUMBER).to_numpy(dtype="float64", na_value=np.nan)
+    return typed(s, _NUMBER).to_numpy(dtype="float64", na_value=np.nan)
 
 
 def at_least(minimum: float, code: str, variant: str = "negative") -> pa.Check:
@@ -63,7 +113,7 @@ def in_date_range(column: Column) -> pa.Check:
     """A date inside the plausible range (threshold plausible_date_range, read when checked)."""
     def check(s: pd.Series) -> pd.Series:
         earliest, latest = (np.datetime64(pd.Timestamp(d)) for d in threshold("plausible_date_range"))
-        days = parse.typed(s, column).to_numpy()
+        days = typed(s, column).to_numpy()
         return passes(s, (days < earliest) | (days > latest))
     return pa.Check(check, ignore_na=False, error=error(column.code, "out_of_range"))
 
