@@ -1,6 +1,7 @@
 """The agency-rules queries (Q501–Q511, Q513–Q515, Q518): does each assignment follow DfE's agency rules?
 
-Each per-assignment rule is a vectorised mask over the Assignments frame (`BREACHES`). The
+Each per-assignment rule is a vectorised mask over the Assignments frame (`BREACHES`: a bool array
+over its rows, from columns converted once per submission, `Submission.columns`). The
 registered rule turns the breaching rows into findings, and derived compliance (compliance.py)
 counts the same masks, so the compliance table and the findings cannot disagree.
 
@@ -240,22 +241,22 @@ def _approvers() -> tuple[str, ...]:
     return tuple(threshold("cap_breach_approvers"))
 
 
-def _column(key: str):
-    return lambda ctx, d: ctx.columns(d)[key]
+def _col(ctx: Submission, d: pd.DataFrame, key: str) -> np.ndarray:
+    return ctx.columns(d)[key]
 
 
 BREACHES = {
-    "Q501": lambda ctx, d: over_cap(ctx, d) & is_blank(_column("cap_approved_by")(ctx, d)),
-    "Q502": lambda ctx, d: over_cap(ctx, d) & ~is_blank(_column("cap_approved_by")(ctx, d))
-    & ~one_of(_column("cap_approved_by")(ctx, d), *_approvers()),
-    "Q503": lambda ctx, d: _column("pqe_years")(ctx, d) < threshold("min_pqe_years"),
-    "Q504": lambda ctx, d: cool_off_variant(ctx, d) != None,   # noqa: E711 - elementwise over an object array
-    "Q505": lambda ctx, d: references_short(ctx, d) != None,   # noqa: E711
+    "Q501": lambda ctx, d: over_cap(ctx, d) & is_blank(_col(ctx, d, "cap_approved_by")),
+    "Q502": lambda ctx, d: over_cap(ctx, d) & ~is_blank(_col(ctx, d, "cap_approved_by"))
+    & ~one_of(_col(ctx, d, "cap_approved_by"), *_approvers()),
+    "Q503": lambda ctx, d: _col(ctx, d, "pqe_years") < threshold("min_pqe_years"),
+    "Q504": lambda ctx, d: ~is_blank(cool_off_variant(ctx, d)),
+    "Q505": lambda ctx, d: ~is_blank(references_short(ctx, d)),
     "Q506": notice_short,
-    "Q507": lambda ctx, d: _column("hours_per_week")(ctx, d) > threshold("max_hours_per_week"),
+    "Q507": lambda ctx, d: _col(ctx, d, "hours_per_week") > threshold("max_hours_per_week"),
     "Q508": _pay_out_of_range,
-    "Q515": lambda ctx, d: np.logical_or.reduce(list(missing_components(ctx, d).values())),
-    "Q518": lambda ctx, d: over_cap(ctx, d) & ~one_of(_column("cap_reported_to_riia")(ctx, d), "Yes"),
+    "Q515": lambda ctx, d: np.logical_or.reduce([np.zeros(len(d), dtype=bool), *missing_components(ctx, d).values()]),
+    "Q518": lambda ctx, d: over_cap(ctx, d) & ~one_of(_col(ctx, d, "cap_reported_to_riia"), "Yes"),
 }
 
 
@@ -287,7 +288,7 @@ def _breaching(ctx: Submission, code: str):
 
 def values_at(ctx: Submission, d: pd.DataFrame, key: str, pos: np.ndarray) -> np.ndarray:
     """Column `key`'s typed values at positions `pos` (numbers, datetime64, text; None for blank text)."""
-    return ctx.columns(d)[key][pos]
+    return _col(ctx, d, key)[pos]
 
 
 def texts_at(ctx: Submission, sheet: SheetFrame, key: str, pos: np.ndarray) -> np.ndarray | list:
