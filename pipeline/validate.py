@@ -156,7 +156,7 @@ def schema_findings(frame: SheetFrame) -> list[Finding]:
     if schema is None or frame.raw.empty:
         return []
     try:
-        with parsing_once(frame.raw, frame.data, frame.sheet):
+        with parsing_once(frame.data, frame.sheet):
             schema.validate(frame.raw, lazy=True, inplace=True)   # in place: nothing coerced, the reader's parse reused
         return []
     except pa.errors.SchemaErrors as exc:

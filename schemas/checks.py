@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -16,51 +17,62 @@ from pipeline.contract import DATE, MONEY, MONTH, NUMBER, Column, Sheet
 _NUMBER = Column("number", "number", NUMBER)   # money and numbers parse alike
 
 
-# Within `parsing_once()`: (cell array, kind, choices) -> typed values, so the several checks of one
-# column parse its cells once per validation (parse.typed's own memo still hashes every cell per call).
-_PARSED: contextvars.ContextVar[dict | None] = contextvars.ContextVar("parsed_columns", default=None)
+# Within `parsing_once()`: the reader's typed frame and the columns parsed so far, so the several
+# checks of one column parse its cells once per validation (parse.typed's own memo still hashes
+# every cell on each call).
+_PARSED: contextvars.ContextVar[_Parsing | None] = contextvars.ContextVar("parsed_columns", default=None)
+
+
+@dataclass
+class _Parsing:
+    data: pd.DataFrame | None
+    columns: dict[str, Column]                   # the sheet's columns by key
+    memo: dict = field(default_factory=dict)     # (cell array's id, kind, choices) -> (cell array, typed)
 
 
 @contextlib.contextmanager
-def parsing_once(raw: pd.DataFrame | None = None, data: pd.DataFrame | None = None, sheet: Sheet | None = None):
-    """Inside the block, each column's cells are parsed once however many checks read them. Given a
-    sheet's cell text `raw` and `data`, its columns as the reader typed them (ingest.typed_frame: each
-    `parse.typed(raw[key], column)`), validating `raw` in place reuses them instead of parsing again."""
-    memo = {}
-    if raw is not None and data is not None and sheet is not None:
-        for col in sheet.columns:
-            if col.key in raw.columns and col.key in data.columns:
-                array = raw[col.key].array
-                memo[id(array), col.kind, col.choices] = (array, data[col.key])
-                if col.kind == MONEY:   # its minimum is checked on the cells read as numbers
-                    memo[id(array), NUMBER, ()] = (array, _as_number(raw[col.key], data[col.key]))
-    token = _PARSED.set(memo)
+def parsing_once(data: pd.DataFrame | None = None, sheet: Sheet | None = None):
+    """Inside the block, each column's cells are parsed once however many checks read them. Given
+    `data`, the sheet's columns as the reader typed them (ingest.typed_frame: `parse.typed(raw[key],
+    column)`), validating that `raw` in place reuses them instead of parsing again."""
+    token = _PARSED.set(_Parsing(data, {c.key: c for c in sheet.columns} if sheet is not None else {}))
     try:
         yield
     finally:
         _PARSED.reset(token)
 
 
+def typed(s: pd.Series, column: Column) -> pd.Series:
+    """parse.typed(s, column), remembered for the same cells within `parsing_once()`."""
+    parsing = _PARSED.get()
+    if parsing is None:
+        return parse.typed(s, column)
+    key = (id(s.array), column.kind, column.choices)
+    if key not in parsing.memo or parsing.memo[key][0] is not s.array:
+        parsing.memo[key] = (s.array, _reuse_or_parse(parsing, s, column))
+    return parsing.memo[key][1]
+
+
+def _reuse_or_parse(parsing: _Parsing, s: pd.Series, column: Column) -> pd.Series:
+    read = parsing.columns.get(s.name)
+    if read is not None and parsing.data is not None and s.name in parsing.data.columns \
+            and s.index.equals(parsing.data.index):
+        if (read.kind, read.choices) == (column.kind, column.choices):
+            return parsing.data[s.name]
+        if read.kind == MONEY and column.kind == NUMBER:   # its minimum is checked on the cells read as numbers
+            return _as_number(s, parsing.data[s.name])
+    return parse.typed(s, column)
+
+
 def _as_number(raw: pd.Series, money: pd.Series) -> pd.Series:
     """A money column's cells parsed as a number column's (parse.number with durations): the same
     wherever they read as money; only the other cells are parsed again ('37:30' is 37.5 hours)."""
-    todo = (money.isna() & raw.notna()).to_numpy(dtype=bool)
+    todo = np.isnan(money.to_numpy(dtype="float64", na_value=np.nan)) & ~blank(raw)
     if not todo.any():
         return money
     out = money.copy()
     out[todo] = parse.typed(raw[todo], _NUMBER).to_numpy(dtype="float64", na_value=np.nan)
     return out
-
-
-def typed(s: pd.Series, column: Column) -> pd.Series:
-    """parse.typed(s, column), remembered for the same cells within `parsing_once()`."""
-    memo = _PARSED.get()
-    if memo is None:
-        return parse.typed(s, column)
-    key = (id(s.array), column.kind, column.choices)
-    if key not in memo or memo[key][0] is not s.array:
-        memo[key] = (s.array, parse.typed(s, column))
-    return memo[key][1]
 
 
 def error(code: str, variant: str) -> str:
