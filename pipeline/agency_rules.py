@@ -1,6 +1,7 @@
 """The agency-rules queries (Q501–Q511, Q513–Q515, Q518): does each assignment follow DfE's agency rules?
 
-Each per-assignment rule is a vectorised mask over the Assignments frame (`BREACHES`). The
+Each per-assignment rule is a vectorised mask over the Assignments frame (`BREACHES`: a bool array
+over its rows, from columns converted once per submission, `Submission.columns`). The
 registered rule turns the breaching rows into findings, and derived compliance (compliance.py)
 counts the same masks, so the compliance table and the findings cannot disagree.
 
@@ -25,7 +26,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from pipeline.checks import team_ref
+from pipeline.checks import in_teams, team_ref, team_refs
 from pipeline.config import threshold
 from pipeline.contract import COOL_OFF_EXCEPTIONS, PROJECT_MODELS
 from pipeline.findings import finding
@@ -33,7 +34,7 @@ from pipeline.ingest import SheetFrame
 from pipeline.parse import display_date
 from pipeline.reference import la_any, latest_agency_headcount
 from pipeline.registry import rule
-from pipeline.submission import Submission
+from pipeline.submission import Submission, is_blank, one_of
 
 TRANSITIONAL = ("Q501", "Q502", "Q503", "Q504", "Q505", "Q506", "Q518")
 # Cool-off exceptions that excuse a same-region move. "Different region" does not: the previous LA
@@ -43,20 +44,31 @@ EXCUSING = tuple(e for e in COOL_OFF_EXCEPTIONS if e not in ("None", "Different 
 EXCEPTED_LEAVERS = ("Redundancy", "Probation")
 
 
-def _day(name: str) -> pd.Timestamp:
-    return pd.Timestamp(dt.date.fromisoformat(str(threshold(name))))
+_EPOCH = dt.date(1970, 1, 1)
 
 
-def one_of(series: pd.Series, *values: str) -> pd.Series:
-    """Plain bool mask: the cell holds one of `values` (blank is False)."""
-    return series.isin(values).astype(bool)
+def _day(name: str) -> np.datetime64:
+    return np.datetime64(dt.date.fromisoformat(str(threshold(name))), "us")
 
 
-def legacy(ctx: Submission, starts: pd.Series) -> pd.Series:
+def add_months(days: np.ndarray, months: int) -> np.ndarray:
+    """`days` (datetime64) plus whole calendar months, as pandas' DateOffset(months=) does: a day past
+    the end of the target month becomes its last day (31 Jan + 1 month = 28/29 Feb); NaT stays NaT."""
+    unit = np.datetime_data(days.dtype)[0]
+    month = days.astype("datetime64[M]")
+    into = days - month.astype(days.dtype)                   # time since the 1st of its month
+    clock = into % np.timedelta64(1, "D").astype(f"timedelta64[{unit}]")
+    moved = (month + months).astype(days.dtype) + into
+    last = (month + months + 1).astype(days.dtype) - np.timedelta64(1, "D") + clock
+    return np.where(moved > last, last, moved)
+
+
+def legacy(ctx: Submission, starts: pd.Series | np.ndarray) -> np.ndarray:
     """Started before the rules came into force, in a quarter that ends inside the transition."""
-    if ctx.quarter is None or pd.Timestamp(ctx.quarter.end) >= _day("transition_end"):
-        return pd.Series(False, index=starts.index)
-    return (starts < _day("rules_in_force")).astype(bool)
+    starts = starts.to_numpy() if isinstance(starts, pd.Series) else starts
+    if ctx.quarter is None or np.datetime64(ctx.quarter.end, "us") >= _day("transition_end"):
+        return np.zeros(len(starts), dtype=bool)
+    return starts < _day("rules_in_force")
 
 
 def cap_for(ctx: Submission, d: pd.DataFrame) -> pd.Series:
@@ -64,45 +76,57 @@ def cap_for(ctx: Submission, d: pd.DataFrame) -> pd.Series:
     return ctx.once(("cap", id(d)), lambda: _caps(ctx, d))
 
 
-def cap_day(ctx: Submission, d: pd.DataFrame) -> pd.Series:
+def cap_day(ctx: Submission, d: pd.DataFrame) -> np.ndarray:
     """The day whose cap applies to each assignment (datetime64; NaT where no start date).
 
     Its start date; a legacy start (before `rules_in_force`) -> `transition_end`, when caps were first
     in force; and, for a quarter ending after `caps_apply_to_existing_from`, an assignment still active
     on that day -> the later of its start and that day.
     """
-    on = d["start_date"].mask(d["start_date"] < _day("rules_in_force"), _day("transition_end"))
+    c = ctx.columns(d)
+    start = c["start_date"]
+    on = np.where(start < _day("rules_in_force"), _day("transition_end"), start)
     existing_from = _day("caps_apply_to_existing_from")
-    if ctx.quarter is not None and pd.Timestamp(ctx.quarter.end) > existing_from:
-        active = (d["end_date"].isna() | (d["end_date"] >= existing_from)).astype(bool)
-        on = on.mask(active & (on < existing_from), existing_from)
+    if ctx.quarter is not None and np.datetime64(ctx.quarter.end, "us") > existing_from:
+        end = c["end_date"]
+        active = np.isnat(end) | (end >= existing_from)
+        on = np.where(active & (on < existing_from), existing_from, on)
     return on
 
 
 def _caps(ctx: Submission, d: pd.DataFrame) -> pd.Series:
     if ctx.la is None:
         return pd.Series(np.nan, index=d.index)
-    region = ctx.la.region_code
-    values = [ctx.caps.cap(region, role, day.date()) if isinstance(role, str) and not pd.isna(day) else None
-              for role, day in zip(d["role_category"].to_numpy(dtype=object, na_value=None), cap_day(ctx, d))]
+    region, caps, seen = ctx.la.region_code, ctx.caps, {}
+    days = cap_day(ctx, d).astype("datetime64[D]")
+    known = ~np.isnat(days)
+    values = []
+    for role, day, ok in zip(ctx.columns(d)["role_category"], days.view("int64").tolist(), known.tolist()):
+        if not isinstance(role, str) or not ok:
+            values.append(None)
+        else:   # each (role, day) looked up once: days since 1970-01-01
+            if (role, day) not in seen:
+                seen[role, day] = caps.cap(region, role, _EPOCH + dt.timedelta(days=day))
+            values.append(seen[role, day])
     return pd.Series(values, index=d.index, dtype="float64")
 
 
-def over_cap(ctx: Submission, d: pd.DataFrame) -> pd.Series:
+def over_cap(ctx: Submission, d: pd.DataFrame) -> np.ndarray:
     """Above the cap to the penny (so float noise in pay + on-costs never makes a breach); no cap, no breach."""
-    return (d["cap_basis_rate"].round(2) > cap_for(ctx, d)).astype(bool)
+    return ctx.once(("over_cap", id(d)),
+                    lambda: np.round(ctx.columns(d)["cap_basis_rate"], 2) > cap_for(ctx, d).to_numpy())
 
 
-def blank(ctx: Submission, d: pd.DataFrame, key: str) -> pd.Series:
+def blank(ctx: Submission, d: pd.DataFrame, key: str) -> np.ndarray:
     """The cell is empty as typed in (a value that did not parse is an error of its own, not blank)."""
     sheet = ctx.sheet("Assignments")
     if sheet is not None and sheet.data is d and key in sheet.raw.columns:
-        return sheet.raw[key].isna().astype(bool)
-    return d[key].isna().astype(bool)
+        return ctx.once(("blank", key), lambda: sheet.raw[key].isna().to_numpy(dtype=bool))
+    return is_blank(ctx.columns(d)[key])
 
 
-def cool_off_variant(ctx: Submission, d: pd.DataFrame) -> pd.Series:
-    """Q504's message variant for each breaching row, NA elsewhere (data-contract Q504):
+def cool_off_variant(ctx: Submission, d: pd.DataFrame) -> np.ndarray:
+    """Q504's message variant for each breaching row, None elsewhere (data-contract Q504):
 
     after_start / different_region / default - declared: left a permanent post at an LA of this
         region under `cool_off_months` before the start (or after it), and no exception excuses it;
@@ -113,106 +137,137 @@ def cool_off_variant(ctx: Submission, d: pd.DataFrame) -> pd.Series:
     return ctx.once(("cool_off", id(d)), lambda: _cool_off_variant(ctx, d))
 
 
-def _cool_off_variant(ctx: Submission, d: pd.DataFrame) -> pd.Series:
-    out = pd.Series(pd.NA, index=d.index, dtype="string")
+def _cool_off_variant(ctx: Submission, d: pd.DataFrame) -> np.ndarray:
+    out = np.full(len(d), None, dtype=object)
     if ctx.la is None:
         return out
-    months = pd.DateOffset(months=threshold("cool_off_months"))
+    c = ctx.columns(d)
     region = ctx.la.region_code
-    excused = one_of(d["cool_off_exception"], *EXCUSING)
-    same = [c for c in d["previous_la_code"].dropna().unique() if (la := la_any(c)) and la.region_code == region]
-    left = d["date_left_permanent_post"]
-    within = (d["start_date"] < left + months).astype(bool)
-    declared = one_of(d["left_permanent_post"], "Yes") & one_of(d["previous_la_code"], *same) & within & ~excused
-    left_after = declared & (left > d["start_date"]).astype(bool)
-    out[one_of(d["left_permanent_post"], "Unknown") & ~excused] = "unknown"
-    out[own_leaver(ctx, d).notna() & ~excused] = "own_leaver"
+    excused = one_of(c["cool_off_exception"], *EXCUSING)
+    same = [p for p in dict.fromkeys(c["previous_la_code"]) if p is not None and (la := la_any(p))
+            and la.region_code == region]
+    left, start = c["date_left_permanent_post"], c["start_date"]
+    within = start < add_months(left, threshold("cool_off_months"))
+    declared = one_of(c["left_permanent_post"], "Yes") & one_of(c["previous_la_code"], *same) & within & ~excused
+    out[one_of(c["left_permanent_post"], "Unknown") & ~excused] = "unknown"
+    out[(own_leaver(ctx, d) >= 0) & ~excused] = "own_leaver"
     out[declared] = "default"
-    out[declared & one_of(d["cool_off_exception"], "Different region")] = "different_region"
-    out[left_after] = "after_start"
+    out[declared & one_of(c["cool_off_exception"], "Different region")] = "different_region"
+    out[declared & (left > start)] = "after_start"
     return out
 
 
-def own_leaver(ctx: Submission, d: pd.DataFrame) -> pd.Series:
+def own_leaver(ctx: Submission, d: pd.DataFrame) -> np.ndarray:
     """For each assignment whose worker is on this LA's Leavers sheet and started under
-    `cool_off_months` after leaving (or before): that leaver's row; NA elsewhere. Leavers who went
-    through redundancy or probation are exceptions, as in X602."""
-    leavers = ctx.frame("Leavers")
-    leavers = leavers[leavers["swe_number"].notna() & leavers["date_left"].notna()
-                      & ~one_of(leavers["reason"], *EXCEPTED_LEAVERS)]
-    out = pd.Series(pd.NA, index=d.index, dtype="Int64")
-    if leavers.empty:
+    `cool_off_months` after leaving (or before): that leaver's Excel row; -1 elsewhere. The latest
+    leaving date counts (the first such leaver on a tie). Leavers who went through redundancy or
+    probation are exceptions, as in X602."""
+    return ctx.once(("own_leaver", id(d)), lambda: _own_leaver(ctx, d))
+
+
+def _own_leaver(ctx: Submission, d: pd.DataFrame) -> np.ndarray:
+    out = np.full(len(d), -1, dtype=np.int64)
+    leavers = ctx.sheet_columns("Leavers")
+    swe, left = leavers["swe_number"], leavers["date_left"]
+    keep = ~is_blank(swe) & ~np.isnat(left) & ~one_of(leavers["reason"], *EXCEPTED_LEAVERS)
+    if not keep.any():
         return out
-    a = d.loc[d["swe_number"].notna() & d["start_date"].notna(), ["swe_number", "start_date"]].rename_axis("row")
-    pairs = a.reset_index().merge(leavers.rename_axis("leaver_row").reset_index(), on="swe_number")
-    pairs = pairs[pairs["start_date"] < pairs["date_left"] + pd.DateOffset(months=threshold("cool_off_months"))]
-    first = pairs.sort_values(["row", "date_left"], ascending=[True, False]).drop_duplicates("row")
-    out[first["row"].to_numpy()] = first["leaver_row"].to_numpy()
+    by_swe: dict[str, list] = {}       # SWE number -> [(date left, limit, leaver row)] in sheet order
+    limits = add_months(left, threshold("cool_off_months"))
+    for number, day, limit, row in zip(swe[keep], left[keep], limits[keep], leavers.rows[keep]):
+        by_swe.setdefault(number, []).append((day, limit, int(row)))
+    c = ctx.columns(d)
+    for i, (number, start) in enumerate(zip(c["swe_number"], c["start_date"])):
+        if number in by_swe and not np.isnat(start):
+            best = None
+            for day, limit, row in by_swe[number]:
+                if start < limit and (best is None or day > best[0]):
+                    best = (day, row)
+            if best is not None:
+                out[i] = best[1]
     return out
 
 
-def references_short(ctx: Submission, d: pd.DataFrame) -> pd.Series:
-    """Q505's variant per row, NA where fine: 'No' (not_obtained), a count under `min_references`
+def references_short(ctx: Submission, d: pd.DataFrame) -> np.ndarray:
+    """Q505's variant per row, None where fine: 'No' (not_obtained), a count under `min_references`
     (too_few), or blank (not_recorded). 'Yes' is read as the minimum met."""
-    ref = d["reference_obtained"]
-    count = pd.to_numeric(ref.where(~ref.isin(["Yes", "No"])), errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-    out = pd.Series(pd.NA, index=d.index, dtype="string")
+    return ctx.once(("references", id(d)), lambda: _references_short(ctx, d))
+
+
+def _references_short(ctx: Submission, d: pd.DataFrame) -> np.ndarray:
+    ref = ctx.columns(d)["reference_obtained"]     # 'Yes', 'No', a whole count ('2') or blank
+    count = np.array([np.nan if v is None or v in ("Yes", "No") else float(v) for v in ref], dtype="float64")
+    out = np.full(len(ref), None, dtype=object)
     out[count < threshold("min_references")] = "too_few"
     out[one_of(ref, "No")] = "not_obtained"
     out[blank(ctx, d, "reference_obtained")] = "not_recorded"
     return out
 
 
-def notice_short(ctx: Submission, d: pd.DataFrame) -> pd.Series:
+def notice_short(ctx: Submission, d: pd.DataFrame) -> np.ndarray:
     """Q506: notice under `min_notice_weeks`, unless the permanent equivalent's notice is under that
     too and the assignment gives at least as much. A longer notice is never a breach."""
-    notice, permanent, minimum = d["notice_period_weeks"], d["permanent_notice_weeks"], threshold("min_notice_weeks")
-    permanent_rule = permanent.notna() & (permanent < minimum) & (notice >= permanent)
-    return ((notice < minimum) & ~permanent_rule).astype(bool)
+    c = ctx.columns(d)
+    notice, permanent, minimum = c["notice_period_weeks"], c["permanent_notice_weeks"], threshold("min_notice_weeks")
+    permanent_rule = ~np.isnan(permanent) & (permanent < minimum) & (notice >= permanent)
+    return (notice < minimum) & ~permanent_rule
 
 
-def missing_components(ctx: Submission, d: pd.DataFrame) -> pd.DataFrame:
-    """Q515: for each cap-basis component, the rows whose payment route needs it and leave it blank
-    (threshold cap_basis_components: payment route -> component columns)."""
+def missing_components(ctx: Submission, d: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Q515: for each cap-basis component (in column order), the rows whose payment route needs it
+    and leave it blank (threshold cap_basis_components: payment route -> component columns)."""
+    return ctx.once(("components", id(d)), lambda: _missing_components(ctx, d))
+
+
+def _missing_components(ctx: Submission, d: pd.DataFrame) -> dict[str, np.ndarray]:
     needs = threshold("cap_basis_components")
     keys = sorted({k for ks in needs.values() for k in ks}, key=list(d.columns).index)
-    out = pd.DataFrame(False, index=d.index, columns=keys)
-    for route, components in needs.items():
-        on_route = one_of(d["payment_route"], route)
+    out = {key: np.zeros(len(d), dtype=bool) for key in keys}
+    route = ctx.columns(d)["payment_route"]
+    for name, components in needs.items():
+        on_route = one_of(route, name)
         for key in components:
             out[key] |= on_route & blank(ctx, d, key)
     return out
 
 
-def _pay_out_of_range(ctx: Submission, d: pd.DataFrame) -> pd.Series:
+def _pay_out_of_range(ctx: Submission, d: pd.DataFrame) -> np.ndarray:
     low, high = threshold("pay_rate_range")
-    return ((d["hourly_pay_rate"] < low) | (d["hourly_pay_rate"] > high)).astype(bool)
+    rate = ctx.columns(d)["hourly_pay_rate"]
+    return (rate < low) | (rate > high)
 
 
 def _approvers() -> tuple[str, ...]:
     return tuple(threshold("cap_breach_approvers"))
 
 
+def _col(ctx: Submission, d: pd.DataFrame, key: str) -> np.ndarray:
+    return ctx.columns(d)[key]
+
+
 BREACHES = {
-    "Q501": lambda ctx, d: over_cap(ctx, d) & d["cap_approved_by"].isna().astype(bool),
-    "Q502": lambda ctx, d: over_cap(ctx, d) & d["cap_approved_by"].notna().astype(bool)
-    & ~one_of(d["cap_approved_by"], *_approvers()),
-    "Q503": lambda ctx, d: (d["pqe_years"] < threshold("min_pqe_years")).astype(bool),
-    "Q504": lambda ctx, d: cool_off_variant(ctx, d).notna().astype(bool),
-    "Q505": lambda ctx, d: references_short(ctx, d).notna().astype(bool),
+    "Q501": lambda ctx, d: over_cap(ctx, d) & is_blank(_col(ctx, d, "cap_approved_by")),
+    "Q502": lambda ctx, d: over_cap(ctx, d) & ~is_blank(_col(ctx, d, "cap_approved_by"))
+    & ~one_of(_col(ctx, d, "cap_approved_by"), *_approvers()),
+    "Q503": lambda ctx, d: _col(ctx, d, "pqe_years") < threshold("min_pqe_years"),
+    "Q504": lambda ctx, d: ~is_blank(cool_off_variant(ctx, d)),
+    "Q505": lambda ctx, d: ~is_blank(references_short(ctx, d)),
     "Q506": notice_short,
-    "Q507": lambda ctx, d: (d["hours_per_week"] > threshold("max_hours_per_week")).astype(bool),
+    "Q507": lambda ctx, d: _col(ctx, d, "hours_per_week") > threshold("max_hours_per_week"),
     "Q508": _pay_out_of_range,
-    "Q515": lambda ctx, d: missing_components(ctx, d).any(axis=1).astype(bool),
-    "Q518": lambda ctx, d: over_cap(ctx, d) & ~one_of(d["cap_reported_to_riia"], "Yes"),
+    "Q515": lambda ctx, d: np.logical_or.reduce([np.zeros(len(d), dtype=bool), *missing_components(ctx, d).values()]),
+    "Q518": lambda ctx, d: over_cap(ctx, d) & ~one_of(_col(ctx, d, "cap_reported_to_riia"), "Yes"),
 }
 
 
-def breaches(ctx: Submission, d: pd.DataFrame, code: str) -> tuple[pd.Series, pd.Series]:
-    """(rows breaching the rule, legacy rows that would breach it but are in transition)."""
+def breaches(ctx: Submission, d: pd.DataFrame, code: str) -> tuple[np.ndarray, np.ndarray]:
+    """(rows breaching the rule, legacy rows that would breach it but are in transition), as bool
+    arrays over `d`'s rows."""
     def compute():
-        mask = BREACHES[code](ctx, d)
-        old = legacy(ctx, d["start_date"]) if code in TRANSITIONAL else pd.Series(False, index=d.index)
+        mask = np.asarray(BREACHES[code](ctx, d), dtype=bool)
+        if code not in TRANSITIONAL:
+            return mask, np.zeros(len(d), dtype=bool)
+        old = legacy(ctx, ctx.columns(d)["start_date"])
         return mask & ~old, mask & old
     return ctx.once(("breaches", code, id(d)), compute)
 
@@ -223,24 +278,40 @@ def _assignments(ctx: Submission) -> SheetFrame | None:
 
 
 def _breaching(ctx: Submission, code: str):
+    """(sheet, its typed frame, breaching Excel rows, their positions) for an Assignments rule."""
     sheet = _assignments(ctx)
     if sheet is None:
-        return None, None, []
-    return sheet, sheet.data, sheet.data.index[breaches(ctx, sheet.data, code)[0]]
+        return None, None, [], np.zeros(0, dtype=np.int64)
+    pos = np.flatnonzero(breaches(ctx, sheet.data, code)[0])
+    return sheet, sheet.data, ctx.columns(sheet.data).rows[pos].tolist(), pos
+
+
+def values_at(ctx: Submission, d: pd.DataFrame, key: str, pos: np.ndarray) -> np.ndarray:
+    """Column `key`'s typed values at positions `pos` (numbers, datetime64, text; None for blank text)."""
+    return _col(ctx, d, key)[pos]
+
+
+def texts_at(ctx: Submission, sheet: SheetFrame, key: str, pos: np.ndarray) -> np.ndarray | list:
+    """The cell texts of column `key` at positions `pos`, as `SheetFrame.value` gives them for a
+    finding (None for blank, or for a column the sheet lacks): read once for all breaching rows."""
+    if key not in sheet.raw.columns:
+        return [None] * len(pos)
+    return ctx.columns(sheet.raw)[key][pos]
 
 
 def _cap_findings(ctx: Submission, code: str, column: str):
     """Q501, Q502, Q518: one finding per breaching row on `column` (on the pay rate if the sheet
     lacks it), naming the rate, the cap it was judged against (£/hour), region, role and start. The
     cap table's version is in the outputs' notes and JSON, not in the council's message."""
-    sheet, d, rows = _breaching(ctx, code)
-    if not len(rows):
+    sheet, d, rows, pos = _breaching(ctx, code)
+    if not rows:
         return
-    caps = cap_for(ctx, d)
+    caps = cap_for(ctx, d).to_numpy()[pos]
     key = column if column in sheet.positions else "hourly_pay_rate"
-    for row in rows:
-        yield sheet.finding(code, key, row, rate=d.at[row, "cap_basis_rate"], cap=caps[row], region=ctx.la.region,
-                            role=d.at[row, "role_category"], start=display_date(d.at[row, "start_date"]))
+    for row, text, rate, cap, role, start in zip(rows, texts_at(ctx, sheet, key, pos), values_at(ctx, d, "cap_basis_rate", pos),
+                                                 caps, values_at(ctx, d, "role_category", pos), values_at(ctx, d, "start_date", pos)):
+        yield sheet.finding(code, key, row, value=text, rate=rate, cap=cap, region=ctx.la.region, role=role,
+                            start=display_date(start))
 
 
 @rule("Q501")
@@ -255,90 +326,90 @@ def cap_approver(ctx: Submission):
 
 @rule("Q503")
 def pqe(ctx: Submission):
-    sheet, _, rows = _breaching(ctx, "Q503")
-    for row in rows:
-        yield sheet.finding("Q503", "pqe_years", row, limit=threshold("min_pqe_years"))
+    sheet, _, rows, pos = _breaching(ctx, "Q503")
+    for row, text in zip(rows, texts_at(ctx, sheet, "pqe_years", pos) if rows else ()):
+        yield sheet.finding("Q503", "pqe_years", row, value=text, limit=threshold("min_pqe_years"))
 
 
 @rule("Q504")
 def cool_off_period(ctx: Submission):
-    sheet, d, rows = _breaching(ctx, "Q504")
-    if sheet is None:
+    sheet, d, rows, pos = _breaching(ctx, "Q504")
+    if not rows:
         return
-    variants = cool_off_variant(ctx, d)
-    leaver_rows = own_leaver(ctx, d)
+    variants = cool_off_variant(ctx, d)[pos]
+    leaver_rows = own_leaver(ctx, d)[pos]
     leavers = ctx.frame("Leavers")
     limit = threshold("cool_off_months")
-    for row in rows:
-        variant = variants[row]
-        start = display_date(d.at[row, "start_date"])
+    key = "cool_off_exception" if "cool_off_exception" in sheet.positions else "start_date"
+    for row, variant, leaver, start, previous, left, text, left_text in zip(
+            rows, variants, leaver_rows, values_at(ctx, d, "start_date", pos), values_at(ctx, d, "previous_la_code", pos),
+            values_at(ctx, d, "date_left_permanent_post", pos), texts_at(ctx, sheet, key, pos),
+            texts_at(ctx, sheet, "left_permanent_post", pos)):
         if variant == "unknown":
-            yield sheet.finding("Q504", "left_permanent_post", row, variant, limit=limit)
-            continue
-        key = "cool_off_exception" if "cool_off_exception" in sheet.positions else "start_date"
-        if variant == "own_leaver":
-            leaver = leaver_rows[row]
+            yield sheet.finding("Q504", "left_permanent_post", row, variant, value=left_text, limit=limit)
+        elif variant == "own_leaver":
             reason = leavers.at[leaver, "reason"]
-            yield sheet.finding("Q504", key, row, variant, start=start, limit=limit, leaver_row=int(leaver),
-                                left=display_date(leavers.at[leaver, "date_left"]),
+            yield sheet.finding("Q504", key, row, variant, value=text, start=display_date(start), limit=limit,
+                                leaver_row=int(leaver), left=display_date(leavers.at[leaver, "date_left"]),
                                 reason=reason if isinstance(reason, str) else "no reason given")
-            continue
-        previous = d.at[row, "previous_la_code"]
-        yield sheet.finding("Q504", key, row, variant, previous_la=previous, previous_name=la_any(previous).name,
-                            left=display_date(d.at[row, "date_left_permanent_post"]), start=start, limit=limit)
+        else:
+            yield sheet.finding("Q504", key, row, variant, value=text, previous_la=previous,
+                                previous_name=la_any(previous).name,
+                                left=display_date(left), start=display_date(start), limit=limit)
 
 
 @rule("Q505")
 def reference(ctx: Submission):
-    sheet, d, rows = _breaching(ctx, "Q505")
-    if not len(rows):
+    sheet, d, rows, pos = _breaching(ctx, "Q505")
+    if not rows:
         return
-    variants = references_short(ctx, d)
-    for row in rows:
-        yield sheet.finding("Q505", "reference_obtained", row, variants[row], limit=threshold("min_references"))
+    for row, text, variant in zip(rows, texts_at(ctx, sheet, "reference_obtained", pos), references_short(ctx, d)[pos]):
+        yield sheet.finding("Q505", "reference_obtained", row, variant, value=text, limit=threshold("min_references"))
 
 
 @rule("Q506")
 def notice(ctx: Submission):
-    sheet, d, rows = _breaching(ctx, "Q506")
-    for row in rows:
-        permanent = d.at[row, "permanent_notice_weeks"]
-        below_permanent = pd.notna(permanent) and permanent < threshold("min_notice_weeks")
-        yield sheet.finding("Q506", "notice_period_weeks", row, "permanent" if below_permanent else "default",
-                            limit=threshold("min_notice_weeks"),
-                            permanent=permanent if pd.notna(permanent) else None)
+    sheet, d, rows, pos = _breaching(ctx, "Q506")
+    if not rows:
+        return
+    minimum = threshold("min_notice_weeks")
+    for row, text, permanent in zip(rows, texts_at(ctx, sheet, "notice_period_weeks", pos),
+                                    ctx.columns(d)["permanent_notice_weeks"][pos]):
+        known = not np.isnan(permanent)
+        yield sheet.finding("Q506", "notice_period_weeks", row, "permanent" if known and permanent < minimum else "default",
+                            value=text, limit=minimum, permanent=permanent if known else None)
 
 
 @rule("Q507")
 def hours(ctx: Submission):
-    sheet, _, rows = _breaching(ctx, "Q507")
-    for row in rows:
-        yield sheet.finding("Q507", "hours_per_week", row, limit=threshold("max_hours_per_week"))
+    sheet, _, rows, pos = _breaching(ctx, "Q507")
+    for row, text in zip(rows, texts_at(ctx, sheet, "hours_per_week", pos) if rows else ()):
+        yield sheet.finding("Q507", "hours_per_week", row, value=text, limit=threshold("max_hours_per_week"))
 
 
 @rule("Q508")
 def pay_rate(ctx: Submission):
-    sheet, d, rows = _breaching(ctx, "Q508")
+    sheet, d, rows, pos = _breaching(ctx, "Q508")
     low, high = threshold("pay_rate_range")
-    for row in rows:
-        yield sheet.finding("Q508", "hourly_pay_rate", row, rate=d.at[row, "hourly_pay_rate"], low=low, high=high)
+    if not rows:
+        return
+    for row, text, rate in zip(rows, texts_at(ctx, sheet, "hourly_pay_rate", pos), ctx.columns(d)["hourly_pay_rate"][pos]):
+        yield sheet.finding("Q508", "hourly_pay_rate", row, value=text, rate=rate, low=low, high=high)
 
 
 @rule("Q515")
 def cap_basis_components(ctx: Submission):
-    sheet, d, rows = _breaching(ctx, "Q515")
-    if not len(rows):
+    sheet, d, rows, pos = _breaching(ctx, "Q515")
+    if not rows:
         return
     missing = missing_components(ctx, d)
     needs = threshold("cap_basis_components")
-    for row in rows:
-        keys = [k for k in missing.columns if missing.at[row, k]]
-        route = d.at[row, "payment_route"]
+    for row, i, route, rate in zip(rows, pos, values_at(ctx, d, "payment_route", pos), values_at(ctx, d, "cap_basis_rate", pos)):
+        keys = [k for k, blanks in missing.items() if blanks[i]]
         headers = [sheet.header(k) for k in keys]
         yield sheet.finding("Q515", keys[0], row, route=route, missing=" and ".join(headers),
                             is_are="are" if len(headers) > 1 else "is",
-                            needed=" and ".join(sheet.header(k) for k in needs[route]),
-                            rate=d.at[row, "cap_basis_rate"])
+                            needed=" and ".join(sheet.header(k) for k in needs[route]), rate=rate)
 
 
 @rule("Q518")
@@ -346,16 +417,27 @@ def cap_breach_reported(ctx: Submission):
     yield from _cap_findings(ctx, "Q518", "cap_reported_to_riia")
 
 
-def overlapping_swe(d: pd.DataFrame) -> pd.DataFrame:
-    """For each row sharing its SWE number with an overlapping assignment: the first such other row."""
-    cols = ["swe_number", "start_date", "end_date", "assignment_ref"]
-    x = d.loc[d["swe_number"].notna() & d["start_date"].notna(), cols]
-    x = x[x["swe_number"].duplicated(keep=False)].rename_axis("row").reset_index()
-    pairs = x.merge(x, on="swe_number", suffixes=("", "_other"))
-    overlap = ((pairs["row"] != pairs["row_other"])
-               & (pairs["end_date_other"].isna() | (pairs["start_date"] <= pairs["end_date_other"]))
-               & (pairs["end_date"].isna() | (pairs["start_date_other"] <= pairs["end_date"])))
-    return pairs[overlap.astype(bool)].sort_values(["row", "row_other"]).drop_duplicates("row").set_index("row")
+def overlapping_swe(d: pd.DataFrame) -> dict[int, int]:
+    """For each row sharing its SWE number with an overlapping assignment: the first such other row
+    (Excel rows, in row order)."""
+    shared = (d["swe_number"].notna() & d["start_date"].notna() & d["swe_number"].duplicated(keep=False)).to_numpy(dtype=bool)
+    if not shared.any():   # a number shared with a row without a start date is not a pair: checked below
+        return {}
+    pos = np.flatnonzero(shared)
+    rows = d.index.to_numpy()[pos].tolist()
+    by_swe: dict[str, list] = {}
+    for row, number, start, end in zip(rows, d["swe_number"].iloc[pos].tolist(), d["start_date"].to_numpy()[pos],
+                                       d["end_date"].to_numpy()[pos]):
+        by_swe.setdefault(number, []).append((row, start, end))
+    out = {}
+    for group in by_swe.values():
+        group.sort(key=lambda g: g[0])
+        for row, start, end in group:
+            for other, start_other, end_other in group:
+                if other != row and (np.isnat(end_other) or start <= end_other) and (np.isnat(end) or start_other <= end):
+                    out[row] = other
+                    break
+    return dict(sorted(out.items()))
 
 
 @rule("Q509")
@@ -363,16 +445,20 @@ def same_worker_overlapping(ctx: Submission):
     sheet = _assignments(ctx)
     if sheet is None:
         return
-    for row, other in overlapping_swe(sheet.data).iterrows():
-        yield sheet.finding("Q509", "swe_number", row, other_ref=other["assignment_ref_other"], other_row=other["row_other"])
+    pairs = overlapping_swe(sheet.data)
+    refs = dict(zip(sheet.data.index, sheet.data["assignment_ref"].tolist())) if pairs else {}
+    for row, other in pairs.items():
+        yield sheet.finding("Q509", "swe_number", row, other_ref=refs[other], other_row=other)
 
 
-def team_breaches(ctx: Submission) -> tuple[pd.DataFrame, pd.Series]:
-    """ProjectTeams rows: (not identified, no LA control) masks and the legacy mask (contract start)."""
-    t = ctx.frame("ProjectTeams")
-    flags = pd.DataFrame({"not_identified": one_of(t["all_workers_identified"], "No"),
-                          "no_control": one_of(t["la_retains_control"], "No")}, index=t.index)
-    return flags, legacy(ctx, t["start_date"])
+def team_breaches(ctx: Submission) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """ProjectTeams rows: {'not_identified', 'no_control'} masks and the legacy mask (contract start)."""
+    def compute():
+        t = ctx.sheet_columns("ProjectTeams")
+        flags = {"not_identified": one_of(t["all_workers_identified"], "No"),
+                 "no_control": one_of(t["la_retains_control"], "No")}
+        return flags, legacy(ctx, t["start_date"])
+    return ctx.once(("team_breaches",), compute)
 
 
 def member_costs(ctx: Submission) -> pd.Series:
@@ -381,16 +467,18 @@ def member_costs(ctx: Submission) -> pd.Series:
     return a["cost_in_quarter"].groupby(team_ref(a["project_team_ref"])).sum(min_count=1)
 
 
-def members_without_cost(ctx: Submission, d: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+def members_without_cost(ctx: Submission, d: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Assignments in a project team or packaged model on ProjectTeams with no Cost in quarter of
     their own (costs must be disaggregated per worker): (breaching, legacy: their team is legacy)."""
-    t = ctx.frame("ProjectTeams")
+    t = ctx.sheet_columns("ProjectTeams")
+    if d.empty or not len(t):
+        return np.zeros(len(d), dtype=bool), np.zeros(len(d), dtype=bool)
     _, old = team_breaches(ctx)
-    refs = team_ref(t["project_team_ref"])
-    member = team_ref(d["project_team_ref"])
-    missing = (one_of(d["engagement_model"], *PROJECT_MODELS) & member.isin(set(refs.dropna())).astype(bool)
+    refs = team_refs(ctx, t.frame)
+    member = team_refs(ctx, d)
+    missing = (one_of(ctx.columns(d)["engagement_model"], *PROJECT_MODELS) & in_teams(member, refs)
                & blank(ctx, d, "cost_in_quarter"))
-    in_legacy = member.isin(set(refs[old].dropna())).astype(bool)
+    in_legacy = in_teams(member, refs[old])
     return missing & ~in_legacy, missing & in_legacy
 
 
@@ -398,10 +486,10 @@ def members_without_cost(ctx: Submission, d: pd.DataFrame) -> tuple[pd.Series, p
 def project_teams(ctx: Submission):
     assignments = _assignments(ctx)
     if assignments is not None:
-        missing, _ = members_without_cost(ctx, assignments.data)
-        for row in assignments.data.index[missing]:
-            yield assignments.finding("Q510", "cost_in_quarter", row, "no_member_cost",
-                                      ref=assignments.data.at[row, "project_team_ref"])
+        d = assignments.data
+        pos = np.flatnonzero(members_without_cost(ctx, d)[0])
+        for row, ref in zip(ctx.columns(d).rows[pos].tolist(), values_at(ctx, d, "project_team_ref", pos)):
+            yield assignments.finding("Q510", "cost_in_quarter", row, "no_member_cost", ref=ref)
     sheet = ctx.sheet("ProjectTeams")
     if sheet is None or sheet.data.empty:
         return
@@ -445,18 +533,27 @@ def cost_reconciliation(ctx: Submission):
                       **_first_row(sheet, "total_monthly_cost"))
 
 
+def _latest(months: np.ndarray, positions: np.ndarray):
+    """The position of the latest month, as pandas' sort_values(na_position='first') puts last."""
+    dated = ~np.isnat(months)
+    if not dated.any():
+        return positions[-1]
+    return positions[dated][months[dated].argsort(kind="quicksort")[-1]]
+
+
 @rule("Q513")
 def headcount_benchmark(ctx: Submission):
     """The latest month-end headcount, like for like with DfE's 30 September headcount."""
     sheet = _monthly(ctx)
     if sheet is None or ctx.la is None or ctx.quarter is None:
         return
-    d = sheet.data.dropna(subset=["agency_headcount"]).sort_values("month", na_position="first")
+    c = ctx.columns(sheet.data)
+    counted = np.flatnonzero(~np.isnan(c["agency_headcount"]))
     bench = latest_agency_headcount(ctx.la.code, ctx.quarter.start)
-    if d.empty or bench is None or not bench[1] > 0:
+    if not len(counted) or bench is None or not bench[1] > 0:
         return
-    row, (year, figure) = d.index[-1], bench
-    headcount = d.at[row, "agency_headcount"]
+    i, (year, figure) = _latest(c["month"][counted], counted), bench
+    row, headcount = c.rows[i], c["agency_headcount"][i]
     if abs(headcount - figure) > threshold("headcount_benchmark_tolerance") * figure:
         yield sheet.finding("Q513", "agency_headcount", row, diff_pct=abs(headcount - figure) / figure * 100,
                             benchmark=f"{figure:g}", year=year)

@@ -1,6 +1,7 @@
 """Cross-field and cross-sheet error rules (E0xx–E4xx) that a single column's schema cannot see."""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from pipeline.config import threshold
@@ -9,7 +10,7 @@ from pipeline.findings import finding
 from pipeline.parse import display_date
 from pipeline.reference import la_any, la_for_quarter
 from pipeline.registry import rule
-from pipeline.submission import Submission
+from pipeline.submission import Columns, Submission, as_array, is_blank, one_of
 
 
 def team_ref(series: pd.Series) -> pd.Series:
@@ -17,14 +18,32 @@ def team_ref(series: pd.Series) -> pd.Series:
     return series.str.strip().str.upper()
 
 
-def _ends_before_start(d: pd.DataFrame) -> pd.Index:
-    return d.index[d["end_date"].notna() & d["start_date"].notna() & (d["end_date"] < d["start_date"])]
+def team_refs(ctx: Submission, d: pd.DataFrame) -> np.ndarray:
+    """`d`'s project team references as matched between sheets (`team_ref`), None for blank."""
+    return ctx.once(("team_refs", id(d)), lambda: as_array(team_ref(d["project_team_ref"])))
 
 
-def _total_mismatches(total: pd.Series, expected: pd.Series) -> pd.Index:
-    """Rows whose stated total is more than the tolerance (£1) away from the sum of its parts."""
-    off = (total - expected).abs() > threshold("money_tolerance_gbp")
-    return total.index[total.notna() & expected.notna() & off]
+def in_teams(refs: np.ndarray, teams: np.ndarray) -> np.ndarray:
+    """Rows whose team reference is one of `teams` (blank references are in none)."""
+    return one_of(refs, *(t for t in teams if t is not None))
+
+
+def _ends_before_start(c: Columns) -> np.ndarray:
+    """Positions of rows whose end date is before their start date."""
+    return np.flatnonzero(c["end_date"] < c["start_date"])
+
+
+def _total_mismatches(total: np.ndarray, expected: np.ndarray) -> np.ndarray:
+    """Positions of rows whose stated total is more than the tolerance (£1) away from the sum of its parts."""
+    return np.flatnonzero(np.abs(total - expected) > threshold("money_tolerance_gbp"))
+
+
+def _sum_all(c: Columns, keys: list[str]) -> np.ndarray:
+    """Row sums of the columns `keys`, NaN where any is blank."""
+    total = c[keys[0]]
+    for key in keys[1:]:
+        total = total + c[key]
+    return total
 
 
 @rule("E005")
@@ -66,8 +85,8 @@ def role_after_mapping(ctx: Submission):
     if sheet is None or "role_category" not in sheet.positions and "local_job_title" not in sheet.positions:
         return
     data = sheet.data
-    raw = sheet.raw["role_category"] if "role_category" in sheet.raw else pd.Series(pd.NA, index=data.index)
-    for row in data.index[data["role_category"].isna() & raw.isna()]:
+    raw_blank = sheet.raw["role_category"].isna().to_numpy(dtype=bool) if "role_category" in sheet.raw else True
+    for row in ctx.columns(data).rows[is_blank(ctx.columns(data)["role_category"]) & raw_blank].tolist():
         key = "role_category" if "role_category" in sheet.positions else "local_job_title"
         yield sheet.finding("E103", key, row, "missing", value=sheet.value("local_job_title", row),
                             choices=", ".join(ROLE_CATEGORIES))
@@ -80,20 +99,21 @@ def assignment_dates(ctx: Submission):
     sheet = ctx.sheet("Assignments")
     if sheet is None:
         return
-    d = sheet.data
-    bad = _ends_before_start(d)
-    for row in bad:
-        yield sheet.finding("E105", "end_date", row, date=display_date(d.at[row, "end_date"]),
-                            start=display_date(d.at[row, "start_date"]))
+    c = ctx.columns(sheet.data)
+    start, end = c["start_date"], c["end_date"]
+    bad = _ends_before_start(c)
+    for i in bad:
+        yield sheet.finding("E105", "end_date", int(c.rows[i]), date=display_date(end[i]), start=display_date(start[i]))
     if ctx.quarter is None:
         return
     q0, q1 = pd.Timestamp(ctx.quarter.start), pd.Timestamp(ctx.quarter.end)
-    ok = ~d.index.isin(bad)
-    for row in d.index[ok & d["end_date"].notna() & (d["end_date"] < q0)]:
-        yield sheet.finding("E106", "end_date", row, "before", date=display_date(d.at[row, "end_date"]),
+    ok = np.ones(len(c), dtype=bool)
+    ok[bad] = False
+    for i in np.flatnonzero(ok & (end < q0.to_datetime64())):
+        yield sheet.finding("E106", "end_date", int(c.rows[i]), "before", date=display_date(end[i]),
                             quarter=str(ctx.quarter), quarter_start=display_date(q0))
-    for row in d.index[ok & d["start_date"].notna() & (d["start_date"] > q1)]:
-        yield sheet.finding("E106", "start_date", row, "after", date=display_date(d.at[row, "start_date"]),
+    for i in np.flatnonzero(ok & (start > q1.to_datetime64())):
+        yield sheet.finding("E106", "start_date", int(c.rows[i]), "after", date=display_date(start[i]),
                             quarter=str(ctx.quarter), quarter_end=display_date(q1))
 
 
@@ -102,29 +122,28 @@ def project_team_links(ctx: Submission):
     sheet = ctx.sheet("Assignments")
     if sheet is None:
         return
-    d = sheet.data
-    teams = set(team_ref(ctx.frame("ProjectTeams")["project_team_ref"].dropna()))
-    in_team = d["engagement_model"].isin([m for m in ENGAGEMENT_MODELS if m != "Individual"])
-    for row in d.index[in_team & d["project_team_ref"].isna()]:
-        yield sheet.finding("E108", "project_team_ref", row, "missing_ref", model=d.at[row, "engagement_model"].lower())
-    refs = team_ref(d["project_team_ref"])
-    for row in d.index[d["project_team_ref"].notna() & ~refs.isin(teams)]:
-        yield sheet.finding("E108", "project_team_ref", row, "unknown_ref")
+    c = ctx.columns(sheet.data)
+    model, ref = c["engagement_model"], c["project_team_ref"]
+    for i in np.flatnonzero(one_of(model, *(m for m in ENGAGEMENT_MODELS if m != "Individual")) & is_blank(ref)):
+        yield sheet.finding("E108", "project_team_ref", int(c.rows[i]), "missing_ref", model=model[i].lower())
+    teams = team_refs(ctx, ctx.sheet_columns("ProjectTeams").frame)
+    for i in np.flatnonzero(~is_blank(ref) & ~in_teams(team_refs(ctx, sheet.data), teams)):
+        yield sheet.finding("E108", "project_team_ref", int(c.rows[i]), "unknown_ref")
 
 
 @rule("E202", "E203")
 def project_team_totals(ctx: Submission):
     sheet = ctx.sheet("ProjectTeams")
-    if sheet is None:
+    if sheet is None or sheet.data.empty:
         return
-    d = sheet.data
-    for row in _ends_before_start(d):
-        yield sheet.finding("E202", "end_date", row, "end_before_start", date=display_date(d.at[row, "end_date"]),
-                            start=display_date(d.at[row, "start_date"]))
-    expected = d[["worker_costs", "other_costs"]].sum(axis=1, min_count=2)
-    for row in _total_mismatches(d["total_cost"], expected):
-        yield sheet.finding("E203", "total_cost", row, worker=f"£{d.at[row, 'worker_costs']:,.2f}",
-                            other=f"£{d.at[row, 'other_costs']:,.2f}", expected=f"£{expected[row]:,.2f}")
+    c = ctx.columns(sheet.data)
+    for i in _ends_before_start(c):
+        yield sheet.finding("E202", "end_date", int(c.rows[i]), "end_before_start", date=display_date(c["end_date"][i]),
+                            start=display_date(c["start_date"][i]))
+    expected = _sum_all(c, ["worker_costs", "other_costs"])
+    for i in _total_mismatches(c["total_cost"], expected):
+        yield sheet.finding("E203", "total_cost", int(c.rows[i]), worker=f"£{c['worker_costs'][i]:,.2f}",
+                            other=f"£{c['other_costs'][i]:,.2f}", expected=f"£{expected[i]:,.2f}")
 
 
 @rule("E301", "E303")
@@ -132,26 +151,29 @@ def monthly_costs(ctx: Submission):
     sheet = ctx.sheet("MonthlyCosts")
     if sheet is None:
         return
-    d = sheet.data
+    c = ctx.columns(sheet.data)
     if ctx.quarter is not None:
         months = [pd.Timestamp(m) for m in ctx.quarter.months]
         names = ", ".join(m.strftime("%B %Y") for m in months)
-        seen = d["month"].dropna()
-        for row in seen.index[~seen.isin(months)]:
-            yield sheet.finding("E301", "month", row, "outside", month=seen[row].strftime("%B %Y"),
-                                quarter=str(ctx.quarter), months=names)
-        for row in seen.index[seen.isin(months) & seen.duplicated(keep="first")]:
-            yield sheet.finding("E301", "month", row, "duplicate", month=seen[row].strftime("%B %Y"))
-        unreadable = "month" in sheet.raw and (sheet.raw["month"].notna() & d["month"].isna()).any()
+        seen = [(int(row), pd.Timestamp(m)) for row, m in zip(c.rows, c["month"]) if not np.isnat(m)]
+        for row, month in seen:
+            if month not in months:
+                yield sheet.finding("E301", "month", row, "outside", month=month.strftime("%B %Y"),
+                                    quarter=str(ctx.quarter), months=names)
+        earlier = set()
+        for row, month in seen:
+            if month in earlier and month in months:
+                yield sheet.finding("E301", "month", row, "duplicate", month=month.strftime("%B %Y"))
+            earlier.add(month)
+        unreadable = "month" in sheet.raw and (sheet.raw["month"].notna().to_numpy(dtype=bool) & np.isnat(c["month"])).any()
         if not unreadable:   # an unreadable month is already reported; don't guess which one it was
             for m in months:
-                if m not in set(seen):
+                if m not in earlier:
                     yield sheet.finding("E301", "month", None, "missing_month", value=m.strftime("%B %Y"),
                                         quarter=str(ctx.quarter))
-    parts = ["worker_pay", "agency_fees", "msp_fees", "project_team_other_costs"]
-    expected = d[parts].sum(axis=1, min_count=len(parts))
-    for row in _total_mismatches(d["total_monthly_cost"], expected):
-        yield sheet.finding("E303", "total_monthly_cost", row, expected=f"£{expected[row]:,.2f}")
+    expected = _sum_all(c, ["worker_pay", "agency_fees", "msp_fees", "project_team_other_costs"])
+    for i in _total_mismatches(c["total_monthly_cost"], expected):
+        yield sheet.finding("E303", "total_monthly_cost", int(c.rows[i]), expected=f"£{expected[i]:,.2f}")
 
 
 @rule("E401", "E403")
@@ -159,13 +181,16 @@ def compliance_statement(ctx: Submission):
     sheet = ctx.sheet("Compliance")
     if sheet is None:
         return
-    d = sheet.data
-    rules = d["rule"].dropna()
-    for row in rules.index[rules.duplicated(keep="first")]:
-        yield sheet.finding("E401", "rule", row, "duplicate")
+    c = ctx.columns(sheet.data)
+    named = set()
+    for row, name in zip(c.rows.tolist(), c["rule"]):
+        if name is not None:
+            if name in named:
+                yield sheet.finding("E401", "rule", row, "duplicate")
+            named.add(name)
     for name in COMPLIANCE_RULES:
-        if name not in set(rules):
+        if name not in named:
             yield sheet.finding("E401", "rule", None, "missing", value=name)
-    needs = d["status"].isin(["Partially compliant", "Not compliant"]) & d["explanation"].isna()
-    for row in d.index[needs]:
-        yield sheet.finding("E403", "explanation", row, rule=d.at[row, "rule"], status=d.at[row, "status"])
+    needs = one_of(c["status"], "Partially compliant", "Not compliant") & is_blank(c["explanation"])
+    for row in c.rows[needs].tolist():
+        yield sheet.finding("E403", "explanation", row, rule=sheet.data.at[row, "rule"], status=sheet.data.at[row, "status"])

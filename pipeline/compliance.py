@@ -24,10 +24,10 @@ raised for it: those errors already block the return.
 """
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
-from pipeline.agency_rules import breaches, members_without_cost, one_of, team_breaches
-from pipeline.checks import team_ref
+from pipeline.agency_rules import breaches, in_teams, members_without_cost, one_of, team_breaches, team_refs
 from pipeline.contract import COMPLIANCE_RULES, PROJECT_MODELS
 from pipeline.findings import ERROR, Finding
 from pipeline.registry import rule
@@ -48,31 +48,33 @@ def _assignments(sub: Submission) -> pd.DataFrame:
     return sheet.data if sheet is not None else pd.DataFrame(index=pd.Index([], name="row"))
 
 
-def _in_quarter(sub: Submission, d: pd.DataFrame) -> pd.Series:
+def _in_quarter(sub: Submission, d: pd.DataFrame) -> np.ndarray:
     if sub.quarter is None or d.empty:
-        return pd.Series(True, index=d.index)
-    outside = (d["start_date"] > pd.Timestamp(sub.quarter.end)) | (d["end_date"] < pd.Timestamp(sub.quarter.start))
-    return ~outside.astype(bool)
+        return np.ones(len(d), dtype=bool)
+    c = sub.columns(d)
+    outside = ((c["start_date"] > np.datetime64(sub.quarter.end, "us"))
+               | (c["end_date"] < np.datetime64(sub.quarter.start, "us")))
+    return ~outside
 
 
-def _by_codes(sub: Submission, d: pd.DataFrame, codes: tuple[str, ...]) -> tuple[pd.Series, pd.Series]:
-    breach = legacy = pd.Series(False, index=d.index)
+def _by_codes(sub: Submission, d: pd.DataFrame, codes: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+    breach = legacy = np.zeros(len(d), dtype=bool)
     for code in codes:
         b, old = breaches(sub, d, code)
         breach, legacy = breach | b, legacy | old
     return breach, legacy & ~breach
 
 
-def _project_teams(sub: Submission, d: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series]:
+def _project_teams(sub: Submission, d: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(assignments in a project team, members of a breaching team, members of a legacy breaching team)."""
     flags, old = team_breaches(sub)
-    refs = team_ref(sub.frame("ProjectTeams")["project_team_ref"])
-    bad = flags.any(axis=1)
-    member = team_ref(d["project_team_ref"])
-    applies = one_of(d["engagement_model"], *PROJECT_MODELS)
+    refs = team_refs(sub, sub.sheet_columns("ProjectTeams").frame)
+    bad = flags["not_identified"] | flags["no_control"]
+    member = team_refs(sub, d)
+    applies = one_of(sub.columns(d)["engagement_model"], *PROJECT_MODELS)
     no_cost, no_cost_legacy = members_without_cost(sub, d)
-    breach = applies & (member.isin(set(refs[bad & ~old].dropna())).astype(bool) | no_cost)
-    legacy = applies & ~breach & (member.isin(set(refs[bad & old].dropna())).astype(bool) | no_cost_legacy)
+    breach = applies & (in_teams(member, refs[bad & ~old]) | no_cost)
+    legacy = applies & ~breach & (in_teams(member, refs[bad & old]) | no_cost_legacy)
     return applies, breach, legacy
 
 
@@ -94,15 +96,16 @@ def _status(applies: int, breaches_: int, compliant: int) -> str:
     return "Not compliant" if compliant == 0 else "Partially compliant"
 
 
-def _entry(name: str, declared, applies: pd.Series, breach: pd.Series, legacy: pd.Series,
+def _entry(name: str, declared, rows: np.ndarray, applies: np.ndarray, breach: np.ndarray, legacy: np.ndarray,
            status: str | None = None) -> dict:
+    """`rows`: the Excel row of each assignment; the masks are bool arrays over them."""
     breach, legacy = breach & applies, legacy & applies
     n, b, old = int(applies.sum()), int(breach.sum()), int(legacy.sum())
     return {
         "rule": name, "declared": declared, "derived_status": status or _status(n, b, n - b - old),
         "assignments": n, "compliant": n - b - old, "breaches": b, "legacy": old,
-        "breach_rows": [int(r) for r in breach.index[breach]],
-        "legacy_rows": [int(r) for r in legacy.index[legacy]],
+        "breach_rows": [int(r) for r in rows[breach]],
+        "legacy_rows": [int(r) for r in rows[legacy]],
     }
 
 
@@ -113,7 +116,7 @@ def derive_compliance(sub: Submission, findings: list[Finding]) -> list[dict]:
     """
     d = _assignments(sub)
     in_q = _in_quarter(sub, d)
-    none = pd.Series(False, index=d.index)
+    none = np.zeros(len(d), dtype=bool)
     declared = _declared(sub)
     out = []
     for name in COMPLIANCE_RULES:
@@ -124,22 +127,23 @@ def derive_compliance(sub: Submission, findings: list[Finding]) -> list[dict]:
             else:   # Q512 derives them too: computed once per submission
                 out.append(dict(sub.once(("compliance", name), lambda: _derive(sub, name, said, d, in_q, findings))))
         except Exception as exc:  # noqa: BLE001 - one broken rule must not hide the other six
-            out.append(_entry(name, said, none, none, none, f"Could not be derived ({type(exc).__name__}: {exc})"))
+            out.append(_entry(name, said, d.index.to_numpy(), none, none, none, f"Could not be derived ({type(exc).__name__}: {exc})"))
     return out
 
 
-def _derive(sub: Submission, name: str, said, d: pd.DataFrame, in_q: pd.Series, findings: list[Finding]) -> dict:
-    none = pd.Series(False, index=d.index)
+def _derive(sub: Submission, name: str, said, d: pd.DataFrame, in_q: np.ndarray, findings: list[Finding]) -> dict:
+    rows = d.index.to_numpy()
+    none = np.zeros(len(d), dtype=bool)
     if name == "Data return":
         error_rows = {f.row for f in findings if f.severity == ERROR and f.sheet == "Assignments"}
         status = "Not compliant" if any(f.severity == ERROR for f in findings) else "Fully compliant"
-        return _entry(name, said, in_q, pd.Series(d.index.isin(error_rows), index=d.index), none, status)
+        return _entry(name, said, rows, in_q, d.index.isin(error_rows), none, status)
     if d.empty:
-        return _entry(name, said, in_q, none, none)
+        return _entry(name, said, rows, in_q, none, none)
     if name == "Project teams":
         applies, breach, legacy = _project_teams(sub, d)
-        return _entry(name, said, in_q & applies, breach, legacy)
-    return _entry(name, said, in_q, *_by_codes(sub, d, RULE_CODES[name]))
+        return _entry(name, said, rows, in_q & applies, breach, legacy)
+    return _entry(name, said, rows, in_q, *_by_codes(sub, d, RULE_CODES[name]))
 
 
 @rule("Q512")

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
+import pandas as pd
+
 from pipeline.contract import RETURN, TEXT
 from pipeline.findings import finding
 from pipeline.redaction import find_swe_like, redact
@@ -15,7 +18,16 @@ from pipeline.submission import Submission
 # run of digits inside a longer one or inside a hash ('a812b').
 _DIGIT = re.compile(r"\d")
 _MAY_HOLD_S = re.compile(r"[sS]|[^\x00-\x7f]")   # an S, or anything not ASCII (it may normalise to one)
+_MAY_HOLD_DIGIT_WIDE = r"[0-9]|[^\x00-\x7f]"     # _DIGIT's superset in any regex engine (\d may be Unicode)
+_WHOLE_COLUMN_LOOK = 1_000   # rows from which a column-wide first look beats looking at each cell
 _NAMED_CODE = re.compile(r"(?<![0-9A-Za-z])(?:LA[\s_-]?)?(\d{3})(?![0-9A-Za-z])", re.IGNORECASE)
+
+
+def _may_hold_swe(column: pd.Series) -> np.ndarray:
+    """Cells that may hold an SWE number (a superset of the per-cell look in swe_number_in_text)."""
+    digit = column.str.contains(_MAY_HOLD_DIGIT_WIDE, regex=True)
+    s = column.str.contains(_MAY_HOLD_S.pattern, regex=True)
+    return (digit & s).to_numpy(dtype=bool, na_value=False)
 
 
 @rule("Q516")
@@ -25,12 +37,14 @@ def swe_number_in_text(ctx: Submission):
         for col in frame.sheet.columns:
             if col.kind != TEXT or col.key not in frame.raw.columns or col.key == "swe_number":
                 continue
-            values = frame.raw[col.key].to_numpy(dtype=object, na_value=None)
-            for row, value in zip(frame.raw.index, values):
+            column = frame.raw[col.key]
+            if len(column) >= _WHOLE_COLUMN_LOOK:   # a first look over the whole column in one pass
+                column = column[_may_hold_swe(column)]
+            for row, value in zip(column.index.tolist(), column.to_numpy(dtype=object, na_value=None)):
                 # only text with a digit and an S (or what may normalise to one) can hold one: a cheap look first
                 if isinstance(value, str) and _DIGIT.search(value) and _MAY_HOLD_S.search(value) \
                         and find_swe_like(value):
-                    yield frame.finding("Q516", col.key, int(row), value=redact(value))
+                    yield frame.finding("Q516", col.key, row, value=redact(value))
     ret = ctx.wb.return_sheet
     if ret is None:
         return

@@ -63,7 +63,8 @@ class SheetFrame:
 
     def finding(self, code: str, key: str, row: int | None, variant: str = "default", **fields) -> Finding:
         """A finding on one cell of this sheet; its value is the cell text as found unless given."""
-        fields.setdefault("value", self.value(key, row) if row is not None else None)
+        if "value" not in fields:   # (not setdefault: its default would look the cell up every time)
+            fields["value"] = self.value(key, row) if row is not None else None
         return finding(code, variant, sheet=self.sheet.name, row=row, column=self.header(key),
                        cell=self.cell(key, row), **fields)
 

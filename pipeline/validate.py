@@ -22,6 +22,7 @@ from pipeline.ingest import SheetFrame, Workbook, read_workbook
 from pipeline.parse import display_date
 from pipeline.reference import la_for_quarter
 from pipeline.submission import Submission, prepare_assignments
+from schemas.checks import parsing_once
 
 ACCEPTED, REJECTED, UNREADABLE = "accepted", "rejected", "unreadable"
 
@@ -155,7 +156,8 @@ def schema_findings(frame: SheetFrame) -> list[Finding]:
     if schema is None or frame.raw.empty:
         return []
     try:
-        schema.validate(frame.raw, lazy=True)
+        with parsing_once(frame.data, frame.sheet):
+            schema.validate(frame.raw, lazy=True, inplace=True)   # in place: nothing coerced, the reader's parse reused
         return []
     except pa.errors.SchemaErrors as exc:
         cases = exc.failure_cases
@@ -194,8 +196,9 @@ def _mark_explained(sub: Submission, findings: list[Finding]) -> None:
     for f in findings:
         if f.severity != QUERY or f.row is None or not f.sheet:
             continue
-        if f.sheet not in notes:
-            notes[f.sheet] = sub.notes(f.sheet)
+        if f.sheet not in notes:   # row -> note, for the rows that have one
+            written = sub.notes(f.sheet).dropna()
+            notes[f.sheet] = dict(zip(written.index.tolist(), written.tolist()))
         note = notes[f.sheet].get(f.row)
         if isinstance(note, str) and note.strip():
             f.explained, f.note = True, note.strip()
