@@ -172,6 +172,20 @@ def submit_file(path, quarter: Quarter | str | None = None, *, home=None, result
         return _submit_one(con, where, path, sha, result, collecting, key)
 
 
+def submit_judged(judged, quarter: Quarter | str | None = None, *, home=None) -> list[SubmitOutcome]:
+    """`submit_file(path, quarter, result=)` for several already judged files, `judged` being
+    (path, result) pairs, recorded in the order given in one hold of the write lock (one opening of
+    the warehouse instead of one each): the web service records together the uploads that wait for
+    it. Each file's hash is the one its validation took (`Result.sha256`). Raises as `submit_file`."""
+    where = paths(home)
+    collecting = Quarter.parse(quarter) if isinstance(quarter, str) else quarter
+    group = [(Path(path), result.sha256 or (file_sha256(path) if Path(path).is_file() else ""), result)
+             for path, result in judged]
+    with writing(where) as con:
+        key = warehouse.writing_key(con, where.data)
+        return [_submit_one(con, where, path, sha, result, collecting, key) for path, sha, result in group]
+
+
 def judge(path, quarter: Quarter | str | None = None, *, home=None) -> Result:
     """`validate_file` with Q514's previous quarter read from the warehouse (briefly, for reading):
     the verdict `submit_file(..., result=)` records. Raises locks.WarehouseBusy if it stays busy."""

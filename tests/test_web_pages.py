@@ -392,6 +392,7 @@ def test_an_e009_answer_holds_only_the_e009_finding_and_nothing_of_the_other_las
 
 def test_e009_answers_kept_whole_before_are_cut_down_when_the_service_starts(service):
     import json
+    from web import submissions
     with sqlite3.connect(service["settings"].database) as con:
         uid = con.execute("SELECT id FROM users WHERE email = ?", (USERS["la213"][0],)).fetchone()[0]
         leaky = {"file": "SW1100097.xlsx", "la_code": "205", "quarter": str(QUARTER), "status": "rejected",

@@ -22,12 +22,11 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline import store
 from pipeline.contract import Quarter
 from pipeline.findings import finding
 from pipeline.redaction import redact_name
 from pipeline.validate import REJECTED, Result
-from web import audit, db
+from web import audit, db, judging, recording
 from web.accounts import User
 
 log = logging.getLogger(__name__)
@@ -58,16 +57,17 @@ class Submission:
 
 def take(database: Path, work: Path, user: User, path: Path, quarter: Quarter | None,
          address: str | None = None) -> Submission:
-    """Validate the file; an `la` user's return for another LA gets E009 and nothing is stored;
-    otherwise record it through `pipeline.store.submit_file` (which keeps the raw file and, with no
-    errors, replaces the LA's quarter). Writes the feedback workbook and an audit entry.
+    """Validate the file (`web.judging`: `pipeline.store.judge` in a worker process); an `la` user's
+    return for another LA gets E009 and nothing is stored; otherwise record it through `web.recording`
+    (`pipeline.store.submit_file`'s recording, which keeps the raw file and, with no errors, replaces
+    the LA's quarter). Writes the feedback workbook and an audit entry.
     """
-    result = store.judge(path, quarter)   # quarter None: the return's own, as `validate` does
+    result = judging.judge(path, quarter)   # quarter None: the return's own, as `validate` does
     if _other_la(user, result):
         result = refused_for_other_la(user, result)
         ledger, recorded = NOT_RECORDED, False
     else:
-        outcome = store.submit_file(path, quarter, result=result)
+        outcome = recording.record(path, quarter, result)
         ledger = UNCHANGED if outcome.unchanged else outcome.status
         recorded = outcome.submission_id is not None
         if outcome.result is not None:     # judged again with the warehouse at hand (Q514's previous quarter)
