@@ -100,3 +100,36 @@ def test_a_busy_warehouse_is_raised_to_every_upload_of_the_group(home, tmp_path,
         for t in threads:
             t.join()
     assert len(errors) == 3
+
+
+def test_a_verdict_judged_against_an_older_snapshot_is_judged_again_before_it_is_compared_and_recorded(home, tmp_path):
+    from pipeline.contract import Quarter
+    from pipeline.validate import validate_file
+    code = live_las(QUARTER)[0].code
+    (before,) = generate(Quarter(2025, 1), tmp_path / "q1", la_codes=[code])
+    (now,) = generate(QUARTER, tmp_path / "q2", la_codes=[code])
+    snapshot = store.previous_totals()
+    assert store.submit_file(before, Quarter(2025, 1)).status == "accepted"
+    stale = validate_file(now, QUARTER, previous_total=snapshot)     # judged before Q1 was recorded
+    assert stale.submission.previous_total is None
+    (outcome,) = store.submit_judged([(now, stale)], QUARTER)
+    fresh = store.judge(now, QUARTER)
+    assert fresh.submission.previous_total is not None
+    assert outcome.result.to_dict() == fresh.to_dict() and outcome.result.submission.previous_total == \
+        fresh.submission.previous_total
+    (again,) = store.submit_judged([(now, stale)], QUARTER)     # the same bytes and verdict: unchanged
+    assert again.unchanged and again.submission_id == outcome.submission_id
+
+
+def test_a_workers_snapshot_is_taken_again_only_when_the_warehouse_changed_and_it_is_old(home, tmp_path):
+    judging._snapshot.clear()
+    first = judging._previous_totals()
+    assert judging._previous_totals() is first                      # nothing changed
+    (path,) = generate(QUARTER, tmp_path / "returns", la_codes=[live_las(QUARTER)[0].code])
+    store.submit_file(path, QUARTER)
+    assert judging._previous_totals() is first                      # changed, but the snapshot is young
+    judging._snapshot["at"] -= judging.TOTALS_SECONDS
+    taken = judging._previous_totals()
+    assert taken is not first and len(taken) == len(first) + 1
+    judging._snapshot["at"] -= judging.TOTALS_SECONDS
+    assert judging._previous_totals() is taken                      # old, but nothing changed
