@@ -84,7 +84,7 @@ async def submissions_page(request: Request, user=Depends(COUNCIL)):
     """The LA's returns as the warehouse holds them (`web.returns`), however they were sent."""
     settings = request.app.state.settings
     quarter = collection.collecting_quarter(settings.database)
-    mine = submissions.for_user(settings.database, user)
+    mine = await run_in_threadpool(submissions.for_user, settings.database, user)
     quarters, others = await run_in_threadpool(returns.for_la, user.la_code, quarter, mine)
     return render(request, "views/council/submissions.html", quarter=quarter, quarters=quarters, others=others)
 
