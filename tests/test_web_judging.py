@@ -4,6 +4,7 @@ workbooks and a real warehouse."""
 from __future__ import annotations
 
 import os
+import pickle
 import shutil
 import signal
 import threading
@@ -37,7 +38,9 @@ def test_a_worker_judges_as_the_store_does_in_process(home, tmp_path):
         here = store.judge(path, QUARTER)
         assert worker.to_dict() == here.to_dict() and worker.sha256 == here.sha256
         assert worker.submission is not None
-        assert sorted(p.name for p in path.parent.iterdir()) == [name]   # the verdict file is gone
+        kept = judging.verdict_file(path)
+        assert sorted(p.name for p in path.parent.iterdir()) == sorted([name, kept.name])
+        assert kept.stat().st_mode & 0o777 == 0o600 and pickle.loads(kept.read_bytes()).to_dict() == here.to_dict()
 
 
 def test_a_worker_killed_costs_one_upload_its_judging_here_and_a_new_pool_follows(home, tmp_path):

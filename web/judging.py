@@ -38,10 +38,12 @@ _starting = threading.Lock()
 
 def judge(path: Path, quarter: Quarter | None) -> Result:
     """`pipeline.store.judge(path, quarter)`, run in a worker process with its snapshot of Q514's
-    previous totals (in this process, as `store.judge`, if the pool is broken). Raises what
-    `store.judge` raises (locks.WarehouseBusy)."""
+    previous totals (in this process, as `store.judge`, if the pool is broken). The verdict, pickled,
+    stays beside the upload as `verdict_file(path)` (0600; removed with the upload's folder) for
+    whoever keeps it. Raises what `store.judge` raises (locks.WarehouseBusy)."""
     pool = _running_pool()
-    verdict = Path(path).with_name(f"{Path(path).name}.verdict")
+    verdict = verdict_file(path)
+    verdict.unlink(missing_ok=True)
     try:
         future = pool.submit(_judge_in_worker, str(path), quarter, dict(os.environ), os.getcwd(), str(verdict))
     except (BrokenExecutor, RuntimeError):   # broken, or shut down while starting: judge here
@@ -52,10 +54,12 @@ def judge(path: Path, quarter: Quarter | None) -> Result:
     except BrokenExecutor:
         _forget(pool)
         return store.judge(path, quarter)
-    try:
-        return pickle.loads(verdict.read_bytes())
-    finally:
-        verdict.unlink(missing_ok=True)
+    return pickle.loads(verdict.read_bytes())
+
+
+def verdict_file(path: Path) -> Path:
+    """Where a worker's verdict on the upload at `path` is written (`judge`)."""
+    return Path(path).with_name(f"{Path(path).name}.verdict")
 
 
 def start() -> None:

@@ -60,9 +60,10 @@ def take(database: Path, work: Path, user: User, path: Path, quarter: Quarter | 
     """Validate the file (`web.judging`: `pipeline.store.judge` in a worker process); an `la` user's
     return for another LA gets E009 and nothing is stored; otherwise record it through `web.recording`
     (`pipeline.store.submit_file`'s recording, which keeps the raw file and, with no errors, replaces
-    the LA's quarter). Writes the feedback workbook and an audit entry.
+    the LA's quarter). Keeps what its feedback workbook is made from (`path` is moved there, with the
+    verdict the worker wrote if that is the one recorded) and writes an audit entry.
     """
-    result = judging.judge(path, quarter)   # quarter None: the return's own, as `validate` does
+    judged = result = judging.judge(path, quarter)   # quarter None: the return's own, as `validate` does
     if _other_la(user, result):
         result = refused_for_other_la(user, result)
         ledger, recorded = NOT_RECORDED, False
@@ -72,7 +73,8 @@ def take(database: Path, work: Path, user: User, path: Path, quarter: Quarter | 
         recorded = outcome.submission_id is not None
         if outcome.result is not None:     # judged again with the warehouse at hand (Q514's previous quarter)
             result = outcome.result
-    return _answer(database, work, user, result, path.name, ledger, recorded, address, source=path)
+    return _answer(database, work, user, result, path.name, ledger, recorded, address, source=path,
+                   verdict=judging.verdict_file(path) if result is judged else None)
 
 
 def too_large(database: Path, user: User, file_name: str, size: int, limit_mb: float,
@@ -83,7 +85,7 @@ def too_large(database: Path, user: User, file_name: str, size: int, limit_mb: f
 
 
 def _answer(database: Path, work: Path | None, user: User, result: Result, file_name: str, ledger: str,
-            recorded: bool, address: str | None, source: Path | None) -> Submission:
+            recorded: bool, address: str | None, source: Path | None, verdict: Path | None = None) -> Submission:
     """Keep what the council was told (and what its feedback workbook is made from), audit it, return it."""
     received = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     answer = {**result.to_dict(), "file": redact_name(file_name)}
@@ -96,7 +98,8 @@ def _answer(database: Path, work: Path | None, user: User, result: Result, file_
     answer = {**answer, "id": sid, "recorded": recorded}
     if ledger == UNCHANGED:
         answer["unchanged"] = True
-    feedback = _keep_for_feedback(work, sid, result, source) if source is not None and ledger != NOT_RECORDED else None
+    feedback = _keep_for_feedback(work, sid, result, source, verdict) \
+        if source is not None and ledger != NOT_RECORDED else None
     with db.connect(database) as con:
         con.execute("UPDATE submissions SET result_json = ?, feedback_path = ? WHERE id = ?",
                     (json.dumps(answer, default=str), str(feedback) if feedback else None, sid))
@@ -138,17 +141,21 @@ def scrub_other_la_answers(database: Path) -> int:
     return changed
 
 
-def _keep_for_feedback(work: Path, sid: int, result: Result, source: Path) -> Path:
-    """Move the uploaded file and keep its verdict (pickled) beside where submission `sid`'s feedback
-    workbook will be made (`feedback_workbook`), all 0600 in a 0700 folder: where that will be."""
+def _keep_for_feedback(work: Path, sid: int, result: Result, source: Path, verdict: Path | None) -> Path:
+    """Move the uploaded file and keep its verdict (pickled: `verdict`, the file that holds `result`
+    already, moved, else written) beside where submission `sid`'s feedback workbook will be made
+    (`feedback_workbook`), all 0600 in a 0700 folder: where that will be."""
     folder = work / "feedback"
     folder.mkdir(parents=True, exist_ok=True)
     os.chmod(folder, 0o700)
     target = folder / f"{sid}.xlsx"
     kept_source, kept_result = _feedback_inputs(target)
-    fd = os.open(kept_result, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        pickle.dump(result, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    if verdict is not None and verdict.is_file():
+        shutil.move(verdict, kept_result)
+    else:
+        fd = os.open(kept_result, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            pickle.dump(result, fh, protocol=pickle.HIGHEST_PROTOCOL)
     shutil.move(source, kept_source)
     os.chmod(kept_source, 0o600)
     return target
