@@ -259,8 +259,12 @@ def bench_trend(quarters: int, las: int, runs: int) -> dict:
 def bench_web_upload(n_users: int) -> dict:
     """The web service (`agency-return web`, its own process): `n_users` councils upload a typical
     return each at the same moment through the API and wait for the answer with its findings;
-    p50/p95 of that wait, and the service's RSS at rest and at its peak (VmHWM) under the load."""
+    p50/p95 of that wait, the server process's RSS at rest and at its peak (VmHWM) under the load, and
+    the memory of the whole service, the server with the worker processes that judge uploads
+    (`web.judging`), as PSS (shared pages split between the processes), at rest and the highest seen
+    (sampled every 0.1 s); and the CPU time (user + system) of all of them per upload."""
     import socket
+    import threading
     import urllib.request
     from concurrent.futures import ThreadPoolExecutor
 
@@ -297,6 +301,39 @@ def bench_web_upload(n_users: int) -> dict:
                 return int(line.split()[1]) / 1024
         return float("nan")
 
+    def service() -> list[Path]:
+        """/proc of the server and every process under it."""
+        parents: dict[int, list[int]] = {}
+        for proc in Path("/proc").iterdir():
+            try:
+                parents.setdefault(int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1]), []).append(int(proc.name))
+            except (ValueError, OSError):
+                continue
+        pids, todo = [], [server.pid]
+        while todo:
+            pids.append(todo.pop())
+            todo += parents.get(pids[-1], [])
+        return [Path(f"/proc/{pid}") for pid in pids]
+
+    def service_pss_mb() -> float:
+        kb = 0
+        for proc in service():
+            try:
+                kb += sum(int(line.split()[1]) for line in (proc / "smaps_rollup").read_text().splitlines()
+                          if line.startswith("Pss:"))
+            except OSError:
+                continue
+        return kb / 1024
+
+    def service_cpu_s() -> float:
+        ticks = 0
+        for proc in service():
+            try:
+                ticks += sum(int(v) for v in (proc / "stat").read_text().rsplit(")", 1)[1].split()[11:13])
+            except OSError:
+                continue
+        return ticks / os.sysconf("SC_CLK_TCK")
+
     def upload(code: str) -> float:
         path = inbox / f"{code}_{QUARTER}.xlsx"
         t = time.perf_counter()
@@ -314,16 +351,28 @@ def bench_web_upload(n_users: int) -> dict:
             except OSError:
                 time.sleep(0.2)
         time.sleep(1)
-        at_rest = rss_mb("VmRSS")
+        at_rest, service_at_rest, cpu_before = rss_mb("VmRSS"), service_pss_mb(), service_cpu_s()
+        service_peak, loaded = [service_at_rest], threading.Event()
+
+        def sample():
+            while not loaded.wait(0.1):
+                service_peak.append(service_pss_mb())
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
         with ThreadPoolExecutor(n_users) as pool:
             waits = sorted(pool.map(upload, codes))
+        loaded.set()
+        sampler.join()
+        cpu = service_cpu_s() - cpu_before
         peak = rss_mb("VmHWM")
     finally:
         server.terminate()
         server.wait(timeout=30)
     return {"users": n_users, "p50_s": statistics.median(waits),
             "p95_s": waits[min(len(waits) - 1, round(0.95 * (len(waits) - 1)))],
-            "rss_at_rest_mb": at_rest, "rss_peak_mb": peak}
+            "rss_at_rest_mb": at_rest, "rss_peak_mb": peak, "service_cpu_per_upload_s": cpu / n_users,
+            "service_pss_at_rest_mb": service_at_rest, "service_pss_peak_mb": max(service_peak)}
 
 
 def _la_codes(quarter, n: int) -> list[str]:

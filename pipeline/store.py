@@ -172,6 +172,42 @@ def submit_file(path, quarter: Quarter | str | None = None, *, home=None, result
         return _submit_one(con, where, path, sha, result, collecting, key)
 
 
+def submit_judged(judged, quarter: Quarter | str | None = None, *, home=None) -> list[SubmitOutcome]:
+    """`submit_file(path, quarter, result=)` for several already judged files, `judged` being
+    (path, result) pairs, recorded in the order given in one hold of the write lock (one opening of
+    the warehouse instead of one each): the web service records together the uploads that wait for
+    it. Each file's hash is the one its validation took (`Result.sha256`). A verdict judged against an
+    older snapshot of Q514's previous totals (`previous_totals`) is judged again first if the LA's
+    previous total has changed since, so it is compared and recorded as the warehouse is now.
+    Raises as `submit_file`."""
+    where = paths(home)
+    collecting = Quarter.parse(quarter) if isinstance(quarter, str) else quarter
+    group = [(Path(path), result.sha256 or (file_sha256(path) if Path(path).is_file() else ""), result)
+             for path, result in judged]
+    with writing(where) as con:
+        key = warehouse.writing_key(con, where.data)
+        return [_submit_one(con, where, path, sha, _as_now(con, path, result, collecting), collecting, key)
+                for path, sha, result in group]
+
+
+def _as_now(con, path: Path, result: Result, collecting: Quarter | None) -> Result:
+    """`result`, or the file judged again if the LA's previous total (Q514) is no longer the one it saw."""
+    if result.submission is None or not result.la_code or not result.quarter:
+        return result
+    previous = warehouse.previous_total(con, result.la_code, Quarter.parse(result.quarter))
+    if previous == result.submission.previous_total:
+        return result
+    return validate_file(path, collecting, previous_total=previous)
+
+
+def previous_totals(*, home=None, wait: float | None = None) -> PreviousTotals:
+    """Every accepted total cost held, (LA code, quarter) -> £: Q514's lookup for judging files away from
+    the warehouse (`submit_judged` rechecks it before recording). Raises locks.WarehouseBusy if a
+    writer holds the warehouse for the whole wait."""
+    with reading(paths(home), wait) as con:
+        return PreviousTotals(warehouse.accepted_totals(con))
+
+
 def judge(path, quarter: Quarter | str | None = None, *, home=None) -> Result:
     """`validate_file` with Q514's previous quarter read from the warehouse (briefly, for reading):
     the verdict `submit_file(..., result=)` records. Raises locks.WarehouseBusy if it stays busy."""

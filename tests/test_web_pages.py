@@ -3,6 +3,7 @@ see what (404 for another's), CSRF rejection, sign-in rate limiting, the audit l
 from __future__ import annotations
 
 import io
+import pickle
 import sqlite3
 
 import openpyxl
@@ -151,6 +152,30 @@ def test_an_accepted_return_has_its_panel_and_feedback_workbook(service, uploads
     r = client.get(f"/submissions/{uploads['205']}/feedback.xlsx")
     assert r.status_code == 200
     assert openpyxl.load_workbook(io.BytesIO(r.content)).sheetnames[0] == "Findings"
+
+
+def test_the_feedback_workbook_is_made_on_its_first_download_and_kept(service, uploads, tmp_path):
+    """The upload keeps the file and its verdict (0600) and answers without making the workbook; the
+    first download makes it from them (the same workbook `pipeline.report` writes) and keeps it."""
+    from pipeline.report import write_report
+    sid = uploads["926"]
+    folder = service["settings"].work / "feedback"
+    made, source, verdict = folder / f"{sid}.xlsx", folder / f"{sid}.source.xlsx", folder / f"{sid}.result.pickle"
+    assert not made.exists()
+    assert (source.stat().st_mode & 0o777, verdict.stat().st_mode & 0o777) == (0o600, 0o600)
+    expected = write_report(pickle.loads(verdict.read_bytes()), source, tmp_path / "expected.xlsx")
+    client = browser(service, "la926")
+    first = client.get(f"/submissions/{sid}/feedback.xlsx")
+    assert first.status_code == 200 and made.stat().st_mode & 0o777 == 0o600
+    assert not source.exists() and not verdict.exists()
+    assert client.get(f"/submissions/{sid}/feedback.xlsx").content == first.content == made.read_bytes()
+    got, want = openpyxl.load_workbook(io.BytesIO(first.content)), openpyxl.load_workbook(expected)
+    assert got.sheetnames == want.sheetnames
+    for name in want.sheetnames:
+        assert [[c.value for c in row] for row in got[name].iter_rows()] == \
+            [[c.value for c in row] for row in want[name].iter_rows()]
+        assert {c.coordinate: c.comment.text for row in got[name].iter_rows() for c in row if c.comment} == \
+            {c.coordinate: c.comment.text for row in want[name].iter_rows() for c in row if c.comment}
 
 
 def test_another_las_submission_is_404_for_page_and_download(service, uploads):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from contextlib import asynccontextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -14,11 +15,12 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader, Undefined, select_autoescape
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.concurrency import run_in_threadpool
 from starlette.templating import Jinja2Templates
 from urllib.parse import quote
 
 from pipeline.locks import WarehouseBusy
-from web import db, filters, submissions
+from web import db, filters, judging, submissions
 from web.collection import QuarterNotCollected, collection_quarters
 from web.auth import SignInRequired, csrf_token
 from web.settings import Settings, from_environment
@@ -56,7 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     db.initialise(settings.database)
     submissions.scrub_other_la_answers(settings.database)
     settings.work.mkdir(parents=True, exist_ok=True, mode=0o700)
-    app = FastAPI(title=settings.service_name, docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(title=settings.service_name, docs_url=None, redoc_url=None, openapi_url=None, lifespan=_lifespan)
     app.state.settings = settings
     app.state.templates = _templates(settings)
     app.state.oidc = None
@@ -83,6 +85,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for area in (auth, council, analyst, admin, api):
         app.include_router(area.router)
     return app
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI):
+    """The workers judging uploads (`web.judging`) start with the service and stop with it."""
+    judging.start()
+    yield
+    await run_in_threadpool(judging.shutdown)
 
 
 def _templates(settings: Settings) -> Jinja2Templates:

@@ -1,6 +1,7 @@
 """One upload from request to answer, the same for the upload page and the API: read the body to
 disk under the size limit, check the CSRF token (cookie sessions), judge and record off the event
-loop, and always remove the uploaded copy afterwards (`pipeline.store` keeps the raw file)."""
+loop, and always remove what is left of the upload afterwards (`pipeline.store` keeps the raw file;
+a recorded upload's file waits for its feedback workbook, `submissions.feedback_workbook`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -40,10 +41,15 @@ async def receive(request: Request, user: User) -> Received:
         if upload.path is None or upload.size == 0:
             return Received(problem="Select a workbook to upload")
         quarter_text = (upload.fields.get("quarter") or "").strip()
-        quarter = Quarter.parse(quarter_text) if quarter_text else collection.set_quarter(settings.database)
+        quarter = Quarter.parse(quarter_text) if quarter_text else None
         if quarter_text and quarter is None:
             return Received(problem=f"Enter the quarter as YYYY-Qn, for example 2025-Q2, not {quarter_text!r}")
-        return Received(await run_in_threadpool(submissions.take, settings.database, settings.work, user,
-                                                upload.path, quarter, address))
+        return Received(await run_in_threadpool(_take, settings, user, upload.path, quarter, address))
     finally:
-        upload.discard()
+        await run_in_threadpool(upload.discard)
+
+
+def _take(settings, user: User, path, quarter: Quarter | None, address: str | None) -> submissions.Submission:
+    """Off the event loop: `submissions.take` against the form's quarter, else the one being collected."""
+    quarter = quarter or collection.set_quarter(settings.database)
+    return submissions.take(settings.database, settings.work, user, path, quarter, address)

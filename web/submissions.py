@@ -2,7 +2,9 @@
 
 The service's own submission table (web.sqlite) holds what the council was told — id, user, LA,
 quarter, sha256, the ledger's status, the `validate --json` answer and the feedback workbook —
-because warehouse ledger ids change on `rebuild`. An answer is the council's own about its own
+because warehouse ledger ids change on `rebuild`. The feedback workbook is made on its first
+download, not while the council waits for its findings: the upload keeps, beside where the workbook
+will be, the file and its verdict (`feedback_workbook`), and the workbook is kept once made. An answer is the council's own about its own
 file (its findings may quote the file's values, SWE numbers too); `dfe` may read it, nobody else
 outside the LA. An E009 answer (another LA's return) holds only the E009 finding: nothing read
 from the other LA's data is kept or shown. The kept file name is redacted
@@ -14,15 +16,17 @@ import datetime as dt
 import json
 import logging
 import os
+import pickle
+import shutil
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline import store
 from pipeline.contract import Quarter
 from pipeline.findings import finding
 from pipeline.redaction import redact_name
 from pipeline.validate import REJECTED, Result
-from web import audit, db
+from web import audit, db, judging, recording
 from web.accounts import User
 
 log = logging.getLogger(__name__)
@@ -53,21 +57,24 @@ class Submission:
 
 def take(database: Path, work: Path, user: User, path: Path, quarter: Quarter | None,
          address: str | None = None) -> Submission:
-    """Validate the file; an `la` user's return for another LA gets E009 and nothing is stored;
-    otherwise record it through `pipeline.store.submit_file` (which keeps the raw file and, with no
-    errors, replaces the LA's quarter). Writes the feedback workbook and an audit entry.
+    """Validate the file (`web.judging`: `pipeline.store.judge` in a worker process); an `la` user's
+    return for another LA gets E009 and nothing is stored; otherwise record it through `web.recording`
+    (`pipeline.store.submit_file`'s recording, which keeps the raw file and, with no errors, replaces
+    the LA's quarter). Keeps what its feedback workbook is made from (`path` is moved there, with the
+    verdict the worker wrote if that is the one recorded) and writes an audit entry.
     """
-    result = store.judge(path, quarter)   # quarter None: the return's own, as `validate` does
+    judged = result = judging.judge(path, quarter)   # quarter None: the return's own, as `validate` does
     if _other_la(user, result):
         result = refused_for_other_la(user, result)
         ledger, recorded = NOT_RECORDED, False
     else:
-        outcome = store.submit_file(path, quarter, result=result)
+        outcome = recording.record(path, quarter, result)
         ledger = UNCHANGED if outcome.unchanged else outcome.status
         recorded = outcome.submission_id is not None
         if outcome.result is not None:     # judged again with the warehouse at hand (Q514's previous quarter)
             result = outcome.result
-    return _answer(database, work, user, result, path.name, ledger, recorded, address, source=path)
+    return _answer(database, work, user, result, path.name, ledger, recorded, address, source=path,
+                   verdict=judging.verdict_file(path) if result is judged else None)
 
 
 def too_large(database: Path, user: User, file_name: str, size: int, limit_mb: float,
@@ -78,8 +85,8 @@ def too_large(database: Path, user: User, file_name: str, size: int, limit_mb: f
 
 
 def _answer(database: Path, work: Path | None, user: User, result: Result, file_name: str, ledger: str,
-            recorded: bool, address: str | None, source: Path | None) -> Submission:
-    """Keep what the council was told (and its feedback workbook), audit it, return it."""
+            recorded: bool, address: str | None, source: Path | None, verdict: Path | None = None) -> Submission:
+    """Keep what the council was told (and what its feedback workbook is made from), audit it, return it."""
     received = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     answer = {**result.to_dict(), "file": redact_name(file_name)}
     with db.connect(database) as con:
@@ -91,7 +98,8 @@ def _answer(database: Path, work: Path | None, user: User, result: Result, file_
     answer = {**answer, "id": sid, "recorded": recorded}
     if ledger == UNCHANGED:
         answer["unchanged"] = True
-    feedback = _feedback(work, sid, result, source) if source is not None and ledger != NOT_RECORDED else None
+    feedback = _keep_for_feedback(work, sid, result, source, verdict) \
+        if source is not None and ledger != NOT_RECORDED else None
     with db.connect(database) as con:
         con.execute("UPDATE submissions SET result_json = ?, feedback_path = ? WHERE id = ?",
                     (json.dumps(answer, default=str), str(feedback) if feedback else None, sid))
@@ -133,20 +141,60 @@ def scrub_other_la_answers(database: Path) -> int:
     return changed
 
 
-def _feedback(work: Path, sid: int, result: Result, source: Path) -> Path | None:
-    """The council's feedback workbook (`pipeline.report`), kept 0600 for download; None if it cannot be made."""
-    from pipeline.report import write_report
+def _keep_for_feedback(work: Path, sid: int, result: Result, source: Path, verdict: Path | None) -> Path:
+    """Move the uploaded file and keep its verdict (pickled: `verdict`, the file that holds `result`
+    already, moved, else written) beside where submission `sid`'s feedback workbook will be made
+    (`feedback_workbook`), all 0600 in a 0700 folder: where that will be."""
     folder = work / "feedback"
     folder.mkdir(parents=True, exist_ok=True)
     os.chmod(folder, 0o700)
     target = folder / f"{sid}.xlsx"
-    try:
-        write_report(result, source, target)
-    except Exception:   # an unreadable file has no workbook to mark up: the answer still stands
-        log.warning("no feedback workbook for submission %s", sid)
-        target.unlink(missing_ok=True)
+    kept_source, kept_result = _feedback_inputs(target)
+    if verdict is not None and verdict.is_file():
+        shutil.move(verdict, kept_result)
+    else:
+        fd = os.open(kept_result, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            pickle.dump(result, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    shutil.move(source, kept_source)
+    os.chmod(kept_source, 0o600)
+    return target
+
+
+def _feedback_inputs(target: Path) -> tuple[Path, Path]:
+    """The council's file and its pickled verdict, kept until the workbook `target` is made from them."""
+    return target.with_suffix(".source.xlsx"), target.with_suffix(".result.pickle")
+
+
+_MAKING = threading.Lock()   # one feedback workbook made at a time: two downloads of one make it once
+
+
+def feedback_workbook(sub: Submission) -> Path | None:
+    """The council's feedback workbook for `sub` (`pipeline.report.write_report` of the file and the
+    verdict the council was told), made now if this is its first download, then kept (0600) and its
+    inputs removed; None if it has none (another LA's return, too large, not recorded) or it cannot be
+    made (the answer still stands)."""
+    if not sub.feedback_path:
         return None
-    os.chmod(target, 0o600)
+    target = Path(sub.feedback_path)
+    with _MAKING:
+        if target.is_file():
+            return target
+        kept_source, kept_result = _feedback_inputs(target)
+        if not kept_result.is_file():
+            return None
+        from pipeline.report import write_report
+        making = target.with_suffix(".making.xlsx")
+        try:
+            write_report(pickle.loads(kept_result.read_bytes()), kept_source, making)
+        except Exception:   # an unreadable file has no workbook to mark up: the answer still stands
+            log.warning("no feedback workbook for submission %s", sub.id)
+            making.unlink(missing_ok=True)
+            return None
+        os.chmod(making, 0o600)
+        os.replace(making, target)
+        kept_source.unlink(missing_ok=True)
+        kept_result.unlink(missing_ok=True)
     return target
 
 

@@ -67,13 +67,15 @@ def feedback_workbook(request: Request, sid: int, user=Depends(READERS)):
 
 
 def feedback_download(request: Request, user, sid: int, how: str = "page") -> FileResponse:
-    """The feedback workbook of a submission `user` may see (404 otherwise, or if none was kept); audited."""
+    """The feedback workbook of a submission `user` may see (404 otherwise, or if none was kept), made on
+    its first download (`submissions.feedback_workbook`); audited."""
     sub = submission_or_404(request, user, sid)
-    if not sub.feedback_path or not Path(sub.feedback_path).is_file():
+    workbook = submissions.feedback_workbook(sub)
+    if workbook is None:
         raise HTTPException(404, "There is no feedback workbook for this upload: the file was not kept.")
     audit.record(request.app.state.settings.database, audit.DOWNLOAD, user.email,
                  f"feedback workbook of submission {sid} (LA {sub.la_code or '?'}) by {how}", client_address(request))
-    return FileResponse(sub.feedback_path, filename=f"{sub.la_code or 'return'}_{sub.quarter or 'quarter'}_feedback.xlsx",
+    return FileResponse(workbook, filename=f"{sub.la_code or 'return'}_{sub.quarter or 'quarter'}_feedback.xlsx",
                         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
@@ -82,7 +84,7 @@ async def submissions_page(request: Request, user=Depends(COUNCIL)):
     """The LA's returns as the warehouse holds them (`web.returns`), however they were sent."""
     settings = request.app.state.settings
     quarter = collection.collecting_quarter(settings.database)
-    mine = submissions.for_user(settings.database, user)
+    mine = await run_in_threadpool(submissions.for_user, settings.database, user)
     quarters, others = await run_in_threadpool(returns.for_la, user.la_code, quarter, mine)
     return render(request, "views/council/submissions.html", quarter=quarter, quarters=quarters, others=others)
 

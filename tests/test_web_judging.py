@@ -1,0 +1,138 @@
+"""Judging uploads in worker processes (`web.judging`) and recording them a group at a time
+(`web.recording`): the same verdicts and outcomes as `pipeline.store` gives in-process, on real
+workbooks and a real warehouse."""
+from __future__ import annotations
+
+import os
+import pickle
+import shutil
+import signal
+import threading
+
+import pytest
+
+from pipeline import store
+from pipeline.reference import live_las
+from pipeline.sample import generate
+from tests.webservice import QUARTER, SAMPLES
+from web import judging, recording
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    monkeypatch.setenv("AGENCY_RETURN_HOME", str(tmp_path / "home"))
+    return tmp_path / "home"
+
+
+def upload(tmp_path, source):
+    """A private copy, as `web.uploads` leaves an upload."""
+    folder = tmp_path / f"upload-{source.stem}"
+    folder.mkdir()
+    return shutil.copy(source, folder / source.name)
+
+
+def test_a_worker_judges_as_the_store_does_in_process(home, tmp_path):
+    for name in (f"926_{QUARTER}.xlsx", f"205_{QUARTER}.xlsx"):
+        path = upload(tmp_path, SAMPLES / name)
+        worker = judging.judge(path, QUARTER)
+        here = store.judge(path, QUARTER)
+        assert worker.to_dict() == here.to_dict() and worker.sha256 == here.sha256
+        assert worker.submission is not None
+        kept = judging.verdict_file(path)
+        assert sorted(p.name for p in path.parent.iterdir()) == sorted([name, kept.name])
+        assert kept.stat().st_mode & 0o777 == 0o600 and pickle.loads(kept.read_bytes()).to_dict() == here.to_dict()
+
+
+def test_a_worker_killed_costs_one_upload_its_judging_here_and_a_new_pool_follows(home, tmp_path):
+    path = upload(tmp_path, SAMPLES / f"205_{QUARTER}.xlsx")
+    expected = judging.judge(path, QUARTER).to_dict()
+    pool = judging._running_pool()
+    for pid in list(pool._processes):
+        os.kill(pid, signal.SIGKILL)
+    assert judging.judge(path, QUARTER).to_dict() == expected     # judged here: the pool is broken
+    assert judging.judge(path, QUARTER).to_dict() == expected     # a new pool
+    assert judging._running_pool() is not pool
+
+
+def test_uploads_waiting_together_are_recorded_together_in_arrival_order(home, tmp_path, monkeypatch):
+    codes = [la.code for la in live_las(QUARTER)][:6]
+    files = generate(QUARTER, tmp_path / "returns", la_codes=codes)
+    judged = [(path, store.judge(path, QUARTER)) for path in files]
+    holds = []
+    submit_judged = store.submit_judged
+    monkeypatch.setattr(store, "submit_judged", lambda pairs, quarter: holds.append(len(pairs)) or
+                        submit_judged(pairs, quarter))
+    start = threading.Barrier(len(judged))
+    outcomes = {}
+
+    def send(path, result):
+        start.wait()
+        outcomes[path] = recording.record(path, QUARTER, result)
+
+    threads = [threading.Thread(target=send, args=pair) for pair in judged]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(holds) == len(judged) and len(holds) < len(judged)   # at least one group of several
+    assert {outcomes[p].la_code for p, _ in judged} == set(codes)
+    assert all(o.status == "accepted" and o.submission_id is not None and not o.unchanged for o in outcomes.values())
+    rows = store.status(QUARTER)
+    assert set(rows.loc[rows["status"] == "accepted", "la_code"]) == set(codes)
+    again = recording.record(judged[0][0], QUARTER, judged[0][1])
+    assert again.unchanged and again.submission_id == outcomes[judged[0][0]].submission_id
+
+
+def test_a_busy_warehouse_is_raised_to_every_upload_of_the_group(home, tmp_path, monkeypatch):
+    from pipeline import locks
+    path = upload(tmp_path, SAMPLES / f"205_{QUARTER}.xlsx")
+    result = store.judge(path, QUARTER)
+    monkeypatch.setenv(locks.WRITE_WAIT_ENV, "0.2")
+    with locks.write_lock(store.paths().warehouse):
+        errors = []
+
+        def send():
+            try:
+                recording.record(path, QUARTER, result)
+            except locks.WarehouseBusy as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=send) for _ in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert len(errors) == 3
+
+
+def test_a_verdict_judged_against_an_older_snapshot_is_judged_again_before_it_is_compared_and_recorded(home, tmp_path):
+    from pipeline.contract import Quarter
+    from pipeline.validate import validate_file
+    code = live_las(QUARTER)[0].code
+    (before,) = generate(Quarter(2025, 1), tmp_path / "q1", la_codes=[code])
+    (now,) = generate(QUARTER, tmp_path / "q2", la_codes=[code])
+    snapshot = store.previous_totals()
+    assert store.submit_file(before, Quarter(2025, 1)).status == "accepted"
+    stale = validate_file(now, QUARTER, previous_total=snapshot)     # judged before Q1 was recorded
+    assert stale.submission.previous_total is None
+    (outcome,) = store.submit_judged([(now, stale)], QUARTER)
+    fresh = store.judge(now, QUARTER)
+    assert fresh.submission.previous_total is not None
+    assert outcome.result.to_dict() == fresh.to_dict() and outcome.result.submission.previous_total == \
+        fresh.submission.previous_total
+    (again,) = store.submit_judged([(now, stale)], QUARTER)     # the same bytes and verdict: unchanged
+    assert again.unchanged and again.submission_id == outcome.submission_id
+
+
+def test_a_workers_snapshot_is_taken_again_only_when_the_warehouse_changed_and_it_is_old(home, tmp_path):
+    judging._snapshot.clear()
+    first = judging._previous_totals()
+    assert judging._previous_totals() is first                      # nothing changed
+    (path,) = generate(QUARTER, tmp_path / "returns", la_codes=[live_las(QUARTER)[0].code])
+    store.submit_file(path, QUARTER)
+    assert judging._previous_totals() is first                      # changed, but the snapshot is young
+    judging._snapshot["at"] -= judging.TOTALS_SECONDS
+    taken = judging._previous_totals()
+    assert taken is not first and len(taken) == len(first) + 1
+    judging._snapshot["at"] -= judging.TOTALS_SECONDS
+    assert judging._previous_totals() is taken                      # old, but nothing changed
