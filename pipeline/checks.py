@@ -62,6 +62,24 @@ def quarter_of_return(ctx: Submission):
         yield finding("E005", "wrong", expected=str(ctx.collecting), **where)
 
 
+@rule("E104")
+def date_prepared_of_return(ctx: Submission):
+    """The Return's Date prepared, when given, is a date inside `plausible_date_range` (E104, as every date
+    of the return; contract §3). Blank is allowed: the field is optional."""
+    ret = ctx.wb.return_sheet
+    raw = ret.raw.get("date_prepared") if ret is not None else None
+    if raw is None:
+        return
+    row, cell = ret.cells.get("date_prepared", (None, None))
+    where = dict(sheet="Return", row=row, column="Date prepared", cell=cell, value=raw)
+    value = ret.values.get("date_prepared")
+    earliest, latest = (pd.Timestamp(d) for d in threshold("plausible_date_range"))
+    if value is None or pd.isna(value):
+        yield finding("E104", "invalid", **where)
+    elif not earliest <= pd.Timestamp(value) <= latest:
+        yield finding("E104", "out_of_range", earliest=display_date(earliest), latest=display_date(latest), **where)
+
+
 @rule("E004")
 def la_code_of_return(ctx: Submission):
     ret = ctx.wb.return_sheet

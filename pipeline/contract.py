@@ -136,7 +136,7 @@ RETURN = Sheet(
                note="Calendar quarter as YYYY-Qn, e.g. 2025-Q1 for January to March.", code="E005"),
         Column("prepared_by", "Prepared by", aliases=("Completed by", "Name"), note="Name of the person who prepared the return."),
         Column("contact_email", "Contact email", aliases=("Email", "Contact e-mail", "E-mail"), note="Who DfE should contact about this return."),
-        Column("date_prepared", "Date prepared", DATE, aliases=("Date", "Date completed"), note="Date the return was prepared.", code="E111"),
+        Column("date_prepared", "Date prepared", DATE, aliases=("Date", "Date completed"), note="Date the return was prepared.", code="E104"),
     ),
 )
 

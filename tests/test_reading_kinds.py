@@ -409,3 +409,20 @@ def test_a_huge_number_in_a_date_field_is_a_finding_on_its_cell_not_e001(tmp_pat
     result = validate_file(make_workbook(tmp_path / "huge.xlsx", sheets))
     assert result.status != "unreadable" and "E001" not in {f.code for f in result.findings}
     assert any(f.cell == ref and f.sheet == sheet for f in result.findings), [f.to_dict() for f in result.findings]
+
+
+@pytest.mark.parametrize("value,variant", [("x", "invalid"), (1e16, "invalid"), ("31/02/2025", "invalid"),
+                                           (dt.datetime(1900, 1, 5), "out_of_range"), ("10/07/2025", None),
+                                           (dt.datetime(2025, 7, 10), None), (None, None)])
+def test_the_returns_date_prepared_is_a_date_when_given(tmp_path, value, variant):
+    """Date prepared (optional) is judged as every date of the return is: E104 when it is not a date or is
+    outside the plausible range, on its own cell; it was once read and never checked."""
+    sheets = valid_sheets()
+    ref = set_cell(sheets, "Return", 2, "Date prepared", value)
+    result = validate_file(make_workbook(tmp_path / "prepared.xlsx", sheets))
+    on_it = [f for f in result.findings if f.sheet == "Return" and f.cell == ref]
+    if variant is None:
+        assert on_it == [] and result.status == "accepted"
+    else:
+        assert [f.code for f in on_it] == ["E104"] and result.status == "rejected"
+        assert ("outside the dates" in on_it[0].message) == (variant == "out_of_range")
