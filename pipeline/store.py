@@ -222,28 +222,82 @@ def _submit_group(con, where: Paths, group: list[tuple[Path, str, Result]], coll
     a file whose bytes already have this verdict as the LA's latest submission, or are its standing
     accepted return (a rejected version sent in between does not make the accepted bytes new).
     The others are kept and listed, then recorded in one transaction per run of files of different
-    LAs and bytes (each file's look-ups see the warehouse as the files before it left it)."""
+    LAs and bytes, whose look-ups are read once for the run (`_Seen`): each file's look-ups see the
+    warehouse as the files before it left it."""
     outcomes: list[SubmitOutcome | None] = []
-    batch: list[tuple[int, Path, str, Result, dict | None, warehouse.Received]] = []
+    for run in _independent_runs(group):
+        seen = _Seen.read(con, run)
+        batch: list[tuple[int, Path, str, Result, dict | None, warehouse.Received]] = []
+        for path, sha, result in run:
+            already = seen.already(sha, result) if sha else None
+            if already is not None:
+                outcomes.append(SubmitOutcome(str(path), result.la_code, result.quarter, result.status, sha,
+                                              result.errors, result.queries, result.queries_outstanding,
+                                              already["submission_id"], result, unchanged=True))
+                continue
+            received = dt.datetime.now(dt.timezone.utc)
+            result, replaced = seen.checked(path, result, collecting)
+            batch.append((len(outcomes), path, sha, result, replaced,
+                          warehouse.Received(result, received, redact_name(path.name), collecting)))
+            outcomes.append(None)
+        _record_batch(con, where, batch, outcomes, key)
+    return outcomes
+
+
+def _independent_runs(group: list[tuple[Path, str, Result]]) -> list[list[tuple[Path, str, Result]]]:
+    """The group cut, in order, into runs of files of different LAs (unknown counts as one LA) and bytes."""
+    runs: list[list] = []
     lanes: set = set()
     for path, sha, result in group:
-        if ("la", result.la_code) in lanes or ("sha", sha) in lanes:
-            _record_batch(con, where, batch, outcomes, key)
-            batch, lanes = [], set()
-        seen = _already(con, sha, result) if sha else None
-        if seen is not None:
-            outcomes.append(SubmitOutcome(str(path), result.la_code, result.quarter, result.status, sha, result.errors,
-                                          result.queries, result.queries_outstanding, seen["submission_id"], result,
-                                          unchanged=True))
-            continue
-        received = dt.datetime.now(dt.timezone.utc)
-        name = redact_name(path.name)
-        result, replaced = _checked(con, path, result, collecting)
-        batch.append((len(outcomes), path, sha, result, replaced, warehouse.Received(result, received, name, collecting)))
-        outcomes.append(None)
-        lanes |= {("la", result.la_code), ("sha", sha)}
-    _record_batch(con, where, batch, outcomes, key)
-    return outcomes
+        mine = {("la", result.la_code), ("sha", sha)}
+        if not runs or lanes & mine:
+            runs.append([])
+            lanes = set()
+        runs[-1].append((path, sha, result))
+        lanes |= mine
+    return runs
+
+
+@dataclass
+class _Seen:
+    """What recording a run of files looks up in the warehouse, read in three queries for the run:
+    the ledger rows of their bytes, the returns standing for their quarters, the accepted totals of
+    the quarters before (Q514)."""
+
+    latest: dict[str, dict]
+    standing: dict[tuple[str, str], dict]
+    totals: PreviousTotals
+
+    @classmethod
+    def read(cls, con, run: list[tuple[Path, str, Result]]) -> _Seen:
+        quarters = {Quarter.parse(r.quarter) for _, _, r in run if r.quarter}
+        return cls(warehouse.latest_submissions(con, [sha for _, sha, _ in run if sha]),
+                   warehouse.standing_returns(con, {str(q) for q in quarters if q}),
+                   PreviousTotals(warehouse.accepted_totals(con, {str(q.previous()) for q in quarters if q})))
+
+    def already(self, sha: str, result: Result) -> dict | None:
+        """The ledger row that already holds these bytes with this verdict: the LA's latest submission,
+        else its standing accepted return; None if the file is new."""
+        seen = self.latest.get(sha)
+        if seen is not None and _same_verdict(seen, result):
+            return seen
+        if result.status == "accepted" and result.la_code and result.quarter:
+            stands = self.standing.get((result.la_code, result.quarter))
+            if stands is not None and stands["sha256"] == sha and _same_verdict(stands, result):
+                return stands
+        return None
+
+    def checked(self, path: Path, result: Result, collecting: Quarter | None) -> tuple[Result, dict | None]:
+        """The verdict to record, with Q514 rechecked against the warehouse as it is now (an earlier file
+        of the same batch may have been the LA's previous quarter), and the accepted return it replaces."""
+        if result.submission is not None and result.la_code and result.quarter:
+            previous = self.totals(result.la_code, Quarter.parse(result.quarter))
+            if previous != result.submission.previous_total:
+                result = validate_file(path, collecting, previous_total=previous)
+        stands = self.standing.get((result.la_code, result.quarter)) if result.status == "accepted" else None
+        replaced = None if stands is None or stands["sha256"] == result.sha256 else {   # never itself
+            "submission_id": stands["submission_id"], "file": stands["file"]}
+        return result, replaced
 
 
 def _record_batch(con, where: Paths, batch: list, outcomes: list, key: bytes) -> None:
@@ -263,19 +317,6 @@ def _record_batch(con, where: Paths, batch: list, outcomes: list, key: bytes) ->
     sids = warehouse.record(con, [entry for *_, entry in batch], key=key)
     for (slot, path, _, result, replaced, _), sid in zip(batch, sids):
         outcomes[slot] = _outcome(path, result, sid, replaced)
-
-
-def _already(con, sha: str, result: Result) -> dict | None:
-    """The ledger row that already holds these bytes with this verdict: the LA's latest submission,
-    else its standing accepted return; None if the file is new."""
-    seen = warehouse.latest_submission(con, sha)
-    if seen is not None and _same_verdict(seen, result):
-        return seen
-    if result.status == "accepted" and result.la_code and result.quarter:
-        stands = warehouse.standing(con, result.la_code, result.quarter)
-        if stands is not None and stands["sha256"] == sha and _same_verdict(stands, result):
-            return stands
-    return None
 
 
 def _same_verdict(seen: dict, result: Result) -> bool:
@@ -306,19 +347,6 @@ def validating_ahead(files, quarter: Quarter | str | None = None, *, feedback: b
         yield early
 
 
-def _checked(con, path: Path, result: Result, collecting: Quarter | None) -> tuple[Result, dict | None]:
-    """The verdict to record, with Q514 rechecked against the warehouse as it is now (an earlier file
-    in the same batch may have been the LA's previous quarter), and the accepted return it replaces."""
-    if result.submission is not None and result.la_code and result.quarter:
-        previous = warehouse.previous_total(con, result.la_code, Quarter.parse(result.quarter))
-        if previous != result.submission.previous_total:
-            result = validate_file(path, collecting, previous_total=previous)
-    stands = warehouse.standing(con, result.la_code, result.quarter) if result.status == "accepted" else None
-    replaced = None if stands is None or stands["sha256"] == result.sha256 else {   # never itself
-        "submission_id": stands["submission_id"], "file": stands["file"]}
-    return result, replaced
-
-
 def _outcome(path: Path, result: Result, sid: int, replaced: dict | None) -> SubmitOutcome:
     return SubmitOutcome(str(path), result.la_code, result.quarter, result.status, result.sha256,
                          result.errors, result.queries, result.queries_outstanding, sid, result,
@@ -328,7 +356,7 @@ def _outcome(path: Path, result: Result, sid: int, replaced: dict | None) -> Sub
 def _record(con, where: Paths, path: Path, result: Result, collecting, received: dt.datetime,
             file_name: str, key: bytes) -> SubmitOutcome:
     """Record one validated file in one transaction (`rebuild` replays each kept file so)."""
-    result, replaced = _checked(con, path, result, collecting)
+    result, replaced = _Seen.read(con, [(path, result.sha256, result)]).checked(path, result, collecting)
     (sid,) = warehouse.record(con, [warehouse.Received(result, received, file_name, collecting)], key=key)
     return _outcome(path, result, sid, replaced)
 

@@ -321,40 +321,48 @@ def previous_total(con: duckdb.DuckDBPyConnection, la_code: str | None, quarter:
     return float(row[0]) if row and row[0] is not None else None
 
 
-def accepted_totals(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], float]:
-    """(LA code, quarter) -> accepted total cost, for Q514 lookups without a connection."""
-    rows = con.execute("SELECT la_code, quarter, total_cost FROM la_quarter_cost").fetchall()
+def accepted_totals(con: duckdb.DuckDBPyConnection, quarters=None) -> dict[tuple[str, str], float]:
+    """(LA code, quarter) -> accepted total cost, for Q514 lookups without a connection; of the given
+    quarters (strings) only, if any are given."""
+    rows = con.execute("SELECT la_code, quarter, total_cost FROM la_quarter_cost "
+                       "WHERE ?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], quarter)",
+                       [None if quarters is None else sorted(quarters)] * 2).fetchall()
     return {(la, q): float(total) for la, q, total in rows if total is not None}
 
 
-def latest_submission(con: duckdb.DuckDBPyConnection, sha256: str) -> dict | None:
-    """The ledger row with these bytes (submission_id, la_code, quarter, status, errors, queries,
-    queries_outstanding), if they are still the latest submission for that LA and quarter; None
-    otherwise (then they are worth taking again)."""
-    row = con.execute("""
-        SELECT l.submission_id, l.la_code, l.quarter, l.status, l.errors, l.queries, l.queries_outstanding
+_LEDGER_FIELDS = ("submission_id", "la_code", "quarter", "status", "errors", "queries", "queries_outstanding")
+
+
+def latest_submissions(con: duckdb.DuckDBPyConnection, shas) -> dict[str, dict]:
+    """sha256 -> the ledger row with these bytes (submission_id, la_code, quarter, status, errors,
+    queries, queries_outstanding), for the bytes that are still the latest submission for their LA and
+    quarter; other bytes are absent (then they are worth taking again). One query for a batch."""
+    rows = con.execute("""
+        SELECT l.sha256, l.submission_id, l.la_code, l.quarter, l.status, l.errors, l.queries, l.queries_outstanding
         FROM ledger AS l
-        WHERE l.sha256 = ?
+        WHERE list_contains(?::VARCHAR[], l.sha256)
           AND l.submission_id = (SELECT max(submission_id) FROM ledger AS m
                                  WHERE m.la_code IS NOT DISTINCT FROM l.la_code
                                    AND m.quarter IS NOT DISTINCT FROM l.quarter)
-        ORDER BY l.submission_id DESC LIMIT 1""", [sha256]).fetchone()
-    if row is None:
-        return None
-    return dict(zip(("submission_id", "la_code", "quarter", "status", "errors", "queries", "queries_outstanding"), row))
+        ORDER BY l.submission_id""", [list(shas)]).fetchall()
+    return {row[0]: dict(zip(_LEDGER_FIELDS, row[1:])) for row in rows}   # the latest row of the bytes wins
 
 
-def standing(con, la_code: str | None, quarter: str | None) -> dict | None:
-    """The accepted submission that stands for the LA and quarter, or None: {"submission_id", "file",
-    "sha256", "status", "errors", "queries", "queries_outstanding"}."""
-    row = con.execute("""
-        SELECT c.submission_id, l.file_name, l.sha256, l.status, l.errors, l.queries, l.queries_outstanding
+def latest_submission(con: duckdb.DuckDBPyConnection, sha256: str) -> dict | None:
+    """`latest_submissions` for one file's bytes: its row, or None."""
+    return latest_submissions(con, [sha256]).get(sha256)
+
+
+def standing_returns(con, quarters) -> dict[tuple[str, str], dict]:
+    """(LA code, quarter) -> the accepted submission that stands for it, for the given quarters (strings):
+    {"submission_id", "file", "sha256", "status", "errors", "queries", "queries_outstanding"}."""
+    rows = con.execute("""
+        SELECT c.la_code, c.quarter, c.submission_id, l.file_name, l.sha256, l.status, l.errors, l.queries,
+               l.queries_outstanding
         FROM current_submission AS c JOIN ledger AS l USING (submission_id)
-        WHERE c.la_code = ? AND c.quarter = ?""", [la_code, quarter]).fetchone()
-    if row is None:
-        return None
-    return {"submission_id": int(row[0]), **dict(zip(
-        ("file", "sha256", "status", "errors", "queries", "queries_outstanding"), row[1:]))}
+        WHERE list_contains(?::VARCHAR[], c.quarter)""", [sorted(quarters)]).fetchall()
+    return {(row[0], row[1]): {"submission_id": int(row[2]), **dict(zip(
+        ("file", "sha256", "status", "errors", "queries", "queries_outstanding"), row[3:]))} for row in rows}
 
 
 @dataclass(frozen=True)
