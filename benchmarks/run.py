@@ -451,7 +451,7 @@ def render_targets(results: dict) -> list[str]:
     one, both = one / QUIET_REFERENCE_S, both / QUIET_BOTH_CORES_S     # how much slower than quiet
     figures = [   # (target, size, seconds, key, slowdown to scale by, note)
         ("submit + build", f"{sb['las']} LAs", sb["total_s"], "submit_build_153", both,
-         f"build {sb['build_s']:.1f} s (load average {m['cpus'] - sb['spare_cores']:.1f} on {m['cpus']} cores: "
+         f"build {sb['build_s']:.1f} s ({sb['spare_cores']:.1f} of {m['cpus']} cores idle as it began: "
          f"{'workers' if sb['spare_cores'] >= 1 else 'in-process'}); again with per-LA workers "
          f"{sb['build_workers_s']:.1f} s vs in-process {sb['build_in_process_s']:.1f} s "
          f"({sb['build_in_process_s'] / sb['build_workers_s']:.2f}×); CPU of the writer in submit "
