@@ -8,7 +8,7 @@ the recording kept to one warehouse writer.
 runs of `validate-batch/pool`, which the pool hands to whichever workers are free; each validates
 its files and writes their feedback workbooks (`pipeline.ahead.answer`, the CPU-heavy part) into a
 private folder beside the inbox. The quarterly run then records each file itself, in name order,
-as soon as its batch has finished (`intake.take`: submit, move, feedback workbook), so it is the
+as soon as its batch has finished (`intake.take_all`: submit, move, feedback workbook), so it is the
 only process that writes the warehouse, while later batches are still being validated.
 
 Only file names and Q514's previous totals (money per LA and quarter, no personal data) pass
@@ -77,10 +77,6 @@ class PoolAnswers(ahead.Ahead):
         self._batch_of = {path: future for paths, future in batches for path in paths}
         self._folder = staging
 
-    def ready(self, path) -> bool:
-        future = self._batch_of.get(Path(path).resolve())
-        return future.done() if future is not None else super().ready(path)
-
     def take(self, path, sha256: str):
         path = Path(path).resolve()
         future = self._batch_of.pop(path, None)
@@ -98,7 +94,7 @@ class PoolAnswers(ahead.Ahead):
 @contextmanager
 def spread(paths: list[Path], quarter: str | None, deployment: str, batches: int):
     """Validate `paths` on the work pool in `batches` runs of `deployment` (`validate-batch/<name>`)
-    for the length of the block; `intake.take` inside it records each file with the pool's answer."""
+    for the length of the block; `intake.take_all` inside it records each file with the pool's answer."""
     paths = [Path(p).resolve() for p in paths]
     if not paths:
         yield None

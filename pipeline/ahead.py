@@ -148,11 +148,6 @@ class Ahead:
             self._running[path] = (future, size)
             in_flight += size
 
-    def ready(self, path) -> bool:
-        """Whether `path`'s validation ahead has finished (so `take` would not wait)."""
-        running = self._running.get(Path(path).resolve())
-        return running is not None and running[0].done()
-
     def take(self, path, sha256: str) -> Result | None:
         """The result computed ahead for `path`, if its bytes are still `sha256`; else None."""
         running = self._running.pop(Path(path).resolve(), None)

@@ -12,6 +12,7 @@ import multiprocessing
 import os
 import shutil
 import tempfile
+import time
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -190,17 +191,39 @@ def _shared_outputs(con, folder: Path, q: Quarter, tables: dict[str, pd.DataFram
     return files
 
 
+SAMPLE_SECONDS = 0.05
+
+
 def spare_cores() -> float:
-    """Cores the machine's other work leaves idle, on average over the last minute (load average)."""
-    return (os.cpu_count() or 1) - os.getloadavg()[0]
+    """Cores idle right now: the share of CPU time idle over SAMPLE_SECONDS (/proc/stat), times the
+    cores. The load average (else used) still counts a minute of this process's own work, such as
+    the submit just before, and so kept the pool from a quiet machine."""
+    before = _cpu_ticks()
+    if before is None:
+        return (os.cpu_count() or 1) - os.getloadavg()[0]
+    time.sleep(SAMPLE_SECONDS)
+    after = _cpu_ticks()
+    idle, total = after[0] - before[0], after[1] - before[1]
+    return (os.cpu_count() or 1) * idle / total if total > 0 else 0.0
+
+
+def _cpu_ticks() -> tuple[int, int] | None:
+    """(idle, total) clock ticks of all cores since boot, from /proc/stat (Linux); None elsewhere.
+    Idle counts iowait; total counts time a virtual machine's host took (steal) as busy."""
+    try:
+        with open("/proc/stat", encoding="ascii") as fh:
+            fields = [int(v) for v in fh.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return None
+    return fields[3] + fields[4], sum(fields)
 
 
 @contextmanager
 def _per_la_pool(las: int):
     """Worker processes for the per-LA DfE returns (one per core), or None when there are too few LAs
     to be worth a pool's start-up (~0.5 s of CPU in its server, which overlaps the shared outputs) or
-    no core is idle: on a saturated 2-core host more processes get no more CPU, and the pool's
-    overhead made the build 0.65–0.9× as fast (benchmarks). Workers fork from a server that has
+    no core is idle now (`spare_cores`): on a saturated 2-core host more processes get no more CPU,
+    and the pool's overhead made the build 0.65–0.9× as fast (benchmarks). Workers fork from a server that has
     imported only the writers, so no DuckDB connection or Prefect thread is inherited (as in
     `pipeline.ahead`); a worker's error fails the build."""
     workers = min(os.cpu_count() or 1, las)

@@ -9,22 +9,40 @@ listed file-level first (E0xx), then by sheet (in the contract's order), row and
 """
 from __future__ import annotations
 
+import os
 import re
-
-import pandas as pd
-from rich import box
-from rich.console import Console
-from rich.padding import Padding
-from rich.table import Table
-from rich.text import Text
+import sys
+from typing import TYPE_CHECKING
 
 from pipeline.contract import SHEETS
 
-_console = Console(highlight=False)
+if TYPE_CHECKING:
+    import pandas as pd
+    from rich.console import Console
 _STYLE = {"accepted": "bold green", "rejected": "bold red", "unreadable": "bold red"}
 _SHEET_ORDER = {s.name: i for i, s in enumerate(SHEETS)}
 _SPACE = re.compile(r"\s+")
 FINDING_FIELDS = ("code", "sheet!cell", "column", "value", "message")
+
+
+def _rich_console() -> Console:
+    """The rich console the CLI draws on (tests may set `_console` to one of their own)."""
+    global _console
+    if "_console" not in globals():
+        from rich.console import Console
+        _console = Console(highlight=False)
+    return _console
+
+
+def _terminal() -> Console | None:
+    """The rich console when output goes to a terminal, else None (piped or redirected). rich (~60 ms to
+    import) is imported only when it may be a terminal: standard output is a tty, or TTY_COMPATIBLE=1 or
+    FORCE_COLOR say so (then rich's own test decides)."""
+    if "_console" not in globals() and not (
+            sys.stdout.isatty() or os.environ.get("TTY_COMPATIBLE") == "1" or "FORCE_COLOR" in os.environ):
+        return None
+    c = _rich_console()
+    return c if c.is_terminal else None
 
 
 def plural(n: int, word: str, many: str | None = None) -> str:
@@ -82,9 +100,9 @@ def status_line(result) -> str:
 def print_result(result) -> None:
     """One file's outcome: status line, its findings (lines when piped, a table in a terminal), and
     the compliance the assignments show next to what the LA declared."""
-    c = _console
+    c = _terminal()
     findings = display_order(result.findings)
-    if not c.is_terminal:
+    if c is None:
         print(status_line(result))
         for f in findings:
             print(finding_line(f))
@@ -94,6 +112,8 @@ def print_result(result) -> None:
             for row in result.compliance:
                 print("\t".join(_one_line(v) for v in compliance_cells(row)))
         return
+    from rich.table import Table
+    from rich.text import Text
     line = Text(str(result.file), style="bold")
     line.append(f"  LA {result.la_code or '?'}  {result.quarter or '?'}  ")
     line.append(result.status.upper(), style=_STYLE.get(result.status, "bold"))
@@ -133,7 +153,11 @@ def print_findings(findings, console: Console | None = None) -> None:
     keeps at least MIN_MESSAGE_WIDTH characters a line; narrower (an 80-column terminal with long
     headers or values), stacked: one line per finding with code, sheet!cell, column header and value,
     then its message wrapped to the full width, indented."""
-    c = console or _console
+    from rich import box
+    from rich.padding import Padding
+    from rich.table import Table
+    from rich.text import Text
+    c = console or _rich_console()
     if message_width(findings, c.width) < MIN_MESSAGE_WIDTH:
         for f in findings:
             code, where, column, value, message = finding_fields(f)
@@ -208,19 +232,23 @@ def print_status(frame: pd.DataFrame, quarter: str, *, one_region: bool = False)
     columns = {k: v for k, v in STATUS_COLUMNS.items() if not (one_region and k == "region_name")}
     rows = frame[list(columns)].copy()
     rows["late"] = late.map({True: "late", False: ""})
+    import pandas as pd
     rows["last_submission_at"] = pd.to_datetime(rows["last_submission_at"], utc=True).dt.tz_convert(
         "Europe/London").dt.strftime("%Y-%m-%d %H:%M")
     rows = rows.astype(object).where(rows.notna(), "")
-    if not _console.is_terminal:
+    c = _terminal()
+    if c is None:
         print(summary)
         print("\t".join(columns.values()))
         for row in rows.itertuples(index=False):
             print("\t".join(str(v) for v in row))
         return
-    _console.print(summary, style="bold")
+    from rich.table import Table
+    from rich.text import Text
+    c.print(summary, style="bold")
     t = Table()
     for col in columns.values():
         t.add_column(col, overflow="fold", no_wrap=col in ("LA", "status", "late", "files", "errors"))
     for row in rows.itertuples(index=False):
         t.add_row(*[Text(str(v)) for v in row], style=_STYLE.get(row.status, "dim" if row.status == "missing" else ""))
-    _console.print(t)
+    c.print(t)

@@ -11,7 +11,8 @@ Taking a file: submit it (`store.submit_file`: validate, keep the raw bytes, loa
 rejection), move it to `processed/` or `rejected/`, and write the council's feedback workbook
 next to it. The move and the feedback workbook are I/O on what may be a network share, so they
 try again after an OSError; the submission never does (a validation result is an answer, and
-running it again gives the same answer). Prefect's `ingest_inbox` flow runs `take` once per file.
+running it again gives the same answer). Prefect's `ingest_inbox` flow runs `take_all` once per
+store.GROUP_FILES files.
 """
 from __future__ import annotations
 
@@ -111,13 +112,30 @@ def row(path: Path, outcome=None, *, moved_to: Path | None = None, feedback: Pat
 
 
 def take(inbox: Path, path: Path, quarter: Quarter | str | None = None) -> dict:
-    """Submit, file away and answer one workbook; its summary row. A warehouse still busy after the wait,
-    or a wrong HMAC key, is said on the row (status `failed`) and the file stays in the inbox for the
-    next run; an unexpected failure to submit raises, and the file stays too."""
-    try:
-        outcome = store.submit_file(path, quarter)
-    except (locks.WarehouseBusy, warehouse.KeyProblem) as exc:
-        return row(path, error=f"not submitted, left in the inbox for the next run: {exc}")
+    """Submit, file away and answer one workbook; its summary row (see `take_all`)."""
+    return take_all(inbox, [path], quarter)[0]
+
+
+def take_all(inbox: Path, paths: list[Path], quarter: Quarter | str | None = None) -> list[dict]:
+    """Submit, file away and answer workbooks, in order; their summary rows. Each store.GROUP_FILES of
+    them are submitted together (`store.submit_files`: one hold of the write lock, recorded in one
+    transaction). A warehouse still busy after the wait, or a wrong HMAC key, is said on the group's
+    rows (status `failed`) and its files stay in the inbox for the next run; an unexpected failure to
+    submit raises, and the files not yet submitted stay too."""
+    rows = []
+    for start in range(0, len(paths), store.GROUP_FILES):
+        group = paths[start:start + store.GROUP_FILES]
+        try:
+            outcomes = store.submit_files(group, quarter)
+        except (locks.WarehouseBusy, warehouse.KeyProblem) as exc:
+            rows += [row(path, error=f"not submitted, left in the inbox for the next run: {exc}") for path in group]
+            continue
+        rows += [_file_away(inbox, path, outcome) for path, outcome in zip(group, outcomes)]
+    return rows
+
+
+def _file_away(inbox: Path, path: Path, outcome) -> dict:
+    """Move a submitted file to processed/ or rejected/ and write its feedback workbook beside it."""
     try:
         target = retrying(move, path, destination(inbox, outcome.status))
     except OSError as exc:

@@ -92,9 +92,17 @@ def _longest(column: pd.Series, kind: str) -> int:
     """Roughly how many characters the longest cell of a column shows."""
     if kind in ("date", "month"):
         return 10
+    plain = isinstance(column.dtype, np.dtype)
     if kind in NUMERIC:
-        biggest = pd.to_numeric(column, errors="coerce").abs().max()
+        if plain and column.dtype.kind in "fiu":   # numbers only: no pandas conversion needed
+            numbers_ = np.abs(column.to_numpy()[~np.isnan(column.to_numpy(dtype=float))])
+            biggest = numbers_.max() if len(numbers_) else np.nan
+        else:
+            biggest = pd.to_numeric(column, errors="coerce").abs().max()
         return max(_shown_length(float(biggest), kind) if pd.notna(biggest) else 0, 3)   # 3: a symbol ('low')
+    if (plain and column.dtype == object) or isinstance(column.dtype, pd.StringDtype):
+        values = column.to_numpy(dtype=object)   # each cell as str() shows it, as astype(str) would
+        return max((len(str(v)) for v in values[~pd.isna(values)]), default=0)
     text = column.dropna()
     return int(text.astype(str).str.len().max()) if len(text) else 0
 

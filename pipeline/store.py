@@ -169,7 +169,7 @@ def submit_file(path, quarter: Quarter | str | None = None, *, home=None, result
     sha = file_sha256(path) if path.is_file() else ""
     with writing(where) as con:
         key = warehouse.writing_key(con, where.data)
-        return _submit_one(con, where, path, sha, result, collecting, key)
+        return _submit_group(con, where, [(path, sha, result)], collecting, key)[0]
 
 
 def submit_judged(judged, quarter: Quarter | str | None = None, *, home=None) -> list[SubmitOutcome]:
@@ -215,28 +215,26 @@ def judge(path, quarter: Quarter | str | None = None, *, home=None) -> Result:
     return validate_file(path, collecting, previous_total=partial(_previous_total, paths(home)))
 
 
-GROUP_FILES = 16   # at most this many files recorded per hold of the write lock (~0.5 s): others interleave
+GROUP_FILES = 16   # at most this many files recorded per hold of the write lock (~0.3 s): others interleave
 
 
 def submit_files(files, quarter: Quarter | str | None = None, *, home=None, workers: int | None = None
                  ) -> list[SubmitOutcome]:
     """Submit several files in order: validated ahead in parallel processes, then recorded in the order
-    given. Each hold of the write lock records one file and, with it, the next files whose validation is
-    already done (at most GROUP_FILES): one opening of the warehouse instead of one per file, and other
-    writers still get in between. Of two accepted files for one LA and quarter, the later supersedes the
-    earlier, and both outcomes say so."""
+    given, GROUP_FILES at a time: while the workers validate the next files, one hold of the write lock
+    records a group in one opening of the warehouse and one insert per table (`_submit_group`), and
+    other writers still get in between. Of two accepted files for one LA and quarter, the later
+    supersedes the earlier, and both outcomes say so."""
     where = paths(home)
     collecting = Quarter.parse(quarter) if isinstance(quarter, str) else quarter
     queue = deque(Path(f) for f in files)
     outcomes = []
     with validating_ahead(list(queue), collecting, home=home, workers=workers) as early:
         while queue:
-            group = [_validated(where, queue.popleft(), collecting, early)]
-            while queue and len(group) < GROUP_FILES and early.ready(queue[0]):
-                group.append(_validated(where, queue.popleft(), collecting, early))
+            group = [_validated(where, queue.popleft(), collecting, early) for _ in range(min(GROUP_FILES, len(queue)))]
             with writing(where) as con:
                 key = warehouse.writing_key(con, where.data)   # stops here, before anything is kept, if it is wrong
-                outcomes += [_submit_one(con, where, path, sha, result, collecting, key) for path, sha, result in group]
+                outcomes += _submit_group(con, where, group, collecting, key)
     latest: dict[tuple, SubmitOutcome] = {}
     for outcome in outcomes:
         if outcome.status == "accepted" and not outcome.unchanged:
@@ -254,38 +252,107 @@ def _validated(where: Paths, path: Path, collecting: Quarter | None, early) -> t
     return path, sha, result
 
 
-def _submit_one(con, where: Paths, path: Path, sha: str, result: Result, collecting: Quarter | None,
-                key: bytes) -> SubmitOutcome:
-    """Record one validated file, holding the write lock: nothing new if the same bytes already have this
-    verdict as the LA's latest submission, or are its standing accepted return (a rejected version
-    sent in between does not make the accepted bytes new)."""
-    seen = _already(con, sha, result) if sha else None
-    if seen is not None:
-        return SubmitOutcome(str(path), result.la_code, result.quarter, result.status, sha, result.errors,
-                             result.queries, result.queries_outstanding, seen["submission_id"], result,
-                             unchanged=True)
-    received = dt.datetime.now(dt.timezone.utc)
-    name = redact_name(path.name)
-    if sha and path.stat().st_size <= config.threshold("max_file_mb") * 2**20:
-        # kept and listed BEFORE the warehouse commits: a crash in between leaves a file `rebuild`
-        # replays, never a ledger row it cannot
-        _keep_raw(where, sha, path.read_bytes())
-        _append_index(where, {"sha256": sha, "received_at": received.isoformat(), "file_name": name,
-                              "quarter": str(collecting) if collecting else None})
-    return _record(con, where, path, result, collecting, received, name, key)
+def _submit_group(con, where: Paths, group: list[tuple[Path, str, Result]], collecting: Quarter | None,
+                  key: bytes) -> list[SubmitOutcome]:
+    """Record validated files (path, sha256, verdict) in order, holding the write lock: nothing new for
+    a file whose bytes already have this verdict as the LA's latest submission, or are its standing
+    accepted return (a rejected version sent in between does not make the accepted bytes new).
+    The others are kept and listed, then recorded in one transaction per run of files of different
+    LAs and bytes, whose look-ups are read once for the run (`_Seen`): each file's look-ups see the
+    warehouse as the files before it left it."""
+    outcomes: list[SubmitOutcome | None] = []
+    for run in _independent_runs(group):
+        seen = _Seen.read(con, run)
+        batch: list[tuple[int, Path, str, Result, dict | None, warehouse.Received]] = []
+        for path, sha, result in run:
+            already = seen.already(sha, result) if sha else None
+            if already is not None:
+                outcomes.append(SubmitOutcome(str(path), result.la_code, result.quarter, result.status, sha,
+                                              result.errors, result.queries, result.queries_outstanding,
+                                              already["submission_id"], result, unchanged=True))
+                continue
+            received = dt.datetime.now(dt.timezone.utc)
+            result, replaced = seen.checked(path, result, collecting)
+            batch.append((len(outcomes), path, sha, result, replaced,
+                          warehouse.Received(result, received, redact_name(path.name), collecting)))
+            outcomes.append(None)
+        _record_batch(con, where, batch, outcomes, key)
+    return outcomes
 
 
-def _already(con, sha: str, result: Result) -> dict | None:
-    """The ledger row that already holds these bytes with this verdict: the LA's latest submission,
-    else its standing accepted return; None if the file is new."""
-    seen = warehouse.latest_submission(con, sha)
-    if seen is not None and _same_verdict(seen, result):
-        return seen
-    if result.status == "accepted" and result.la_code and result.quarter:
-        stands = warehouse.standing(con, result.la_code, result.quarter)
-        if stands is not None and stands["sha256"] == sha and _same_verdict(stands, result):
-            return stands
-    return None
+def _independent_runs(group: list[tuple[Path, str, Result]]) -> list[list[tuple[Path, str, Result]]]:
+    """The group cut, in order, into runs of files of different LAs (unknown counts as one LA) and bytes."""
+    runs: list[list] = []
+    lanes: set = set()
+    for path, sha, result in group:
+        mine = {("la", result.la_code), ("sha", sha)}
+        if not runs or lanes & mine:
+            runs.append([])
+            lanes = set()
+        runs[-1].append((path, sha, result))
+        lanes |= mine
+    return runs
+
+
+@dataclass
+class _Seen:
+    """What recording a run of files looks up in the warehouse, read in three queries for the run:
+    the ledger rows of their bytes, the returns standing for their quarters, the accepted totals of
+    the quarters before (Q514)."""
+
+    latest: dict[str, dict]
+    standing: dict[tuple[str, str], dict]
+    totals: PreviousTotals
+
+    @classmethod
+    def read(cls, con, run: list[tuple[Path, str, Result]]) -> _Seen:
+        quarters = {Quarter.parse(r.quarter) for _, _, r in run if r.quarter}
+        return cls(warehouse.latest_submissions(con, [sha for _, sha, _ in run if sha]),
+                   warehouse.standing_returns(con, {str(q) for q in quarters if q}),
+                   PreviousTotals(warehouse.accepted_totals(con, {str(q.previous()) for q in quarters if q})))
+
+    def already(self, sha: str, result: Result) -> dict | None:
+        """The ledger row that already holds these bytes with this verdict: the LA's latest submission,
+        else its standing accepted return; None if the file is new."""
+        seen = self.latest.get(sha)
+        if seen is not None and _same_verdict(seen, result):
+            return seen
+        if result.status == "accepted" and result.la_code and result.quarter:
+            stands = self.standing.get((result.la_code, result.quarter))
+            if stands is not None and stands["sha256"] == sha and _same_verdict(stands, result):
+                return stands
+        return None
+
+    def checked(self, path: Path, result: Result, collecting: Quarter | None) -> tuple[Result, dict | None]:
+        """The verdict to record, with Q514 rechecked against the warehouse as it is now (an earlier file
+        of the same batch may have been the LA's previous quarter), and the accepted return it replaces."""
+        if result.submission is not None and result.la_code and result.quarter:
+            previous = self.totals(result.la_code, Quarter.parse(result.quarter))
+            if previous != result.submission.previous_total:
+                result = validate_file(path, collecting, previous_total=previous)
+        stands = self.standing.get((result.la_code, result.quarter)) if result.status == "accepted" else None
+        replaced = None if stands is None or stands["sha256"] == result.sha256 else {   # never itself
+            "submission_id": stands["submission_id"], "file": stands["file"]}
+        return result, replaced
+
+
+def _record_batch(con, where: Paths, batch: list, outcomes: list, key: bytes) -> None:
+    """Keep and list the batch's files, then record them in one transaction (`warehouse.record`)."""
+    if not batch:
+        return
+    # kept and listed BEFORE the warehouse commits: a crash in between leaves files `rebuild`
+    # replays, never a ledger row it cannot
+    listed = []
+    for _, path, sha, _, _, entry in batch:
+        if sha and path.stat().st_size <= config.threshold("max_file_mb") * 2**20:
+            _keep_raw(where, sha, path.read_bytes())
+            listed.append({"sha256": sha, "received_at": entry.received_at.isoformat(),
+                           "file_name": entry.file_name,
+                           "quarter": str(entry.collecting) if entry.collecting else None})
+    _append_index(where, listed)
+    sids = warehouse.record(con, [entry for *_, entry in batch], key=key)
+    for (slot, path, _, result, replaced, _), sid in zip(batch, sids):
+        outcomes[slot] = _outcome(path, result, sid, replaced)
 
 
 def _same_verdict(seen: dict, result: Result) -> bool:
@@ -316,21 +383,18 @@ def validating_ahead(files, quarter: Quarter | str | None = None, *, feedback: b
         yield early
 
 
-def _record(con, where: Paths, path: Path, result: Result, collecting, received: dt.datetime,
-            file_name: str, key: bytes) -> SubmitOutcome:
-    """Record one validated file in one transaction; Q514 rechecked against the warehouse as it is now
-    (an earlier file in the same batch may have been the LA's previous quarter)."""
-    if result.submission is not None and result.la_code and result.quarter:
-        previous = warehouse.previous_total(con, result.la_code, Quarter.parse(result.quarter))
-        if previous != result.submission.previous_total:
-            result = validate_file(path, collecting, previous_total=previous)
-    stands = warehouse.standing(con, result.la_code, result.quarter) if result.status == "accepted" else None
-    replaced = None if stands is None or stands["sha256"] == result.sha256 else {   # never itself
-        "submission_id": stands["submission_id"], "file": stands["file"]}
-    sid = warehouse.record(con, result, key=key, received_at=received, file_name=file_name, collecting=collecting)
+def _outcome(path: Path, result: Result, sid: int, replaced: dict | None) -> SubmitOutcome:
     return SubmitOutcome(str(path), result.la_code, result.quarter, result.status, result.sha256,
                          result.errors, result.queries, result.queries_outstanding, sid, result,
                          supersedes=replaced)
+
+
+def _record(con, where: Paths, path: Path, result: Result, collecting, received: dt.datetime,
+            file_name: str, key: bytes) -> SubmitOutcome:
+    """Record one validated file in one transaction (`rebuild` replays each kept file so)."""
+    result, replaced = _Seen.read(con, [(path, result.sha256, result)]).checked(path, result, collecting)
+    (sid,) = warehouse.record(con, [warehouse.Received(result, received, file_name, collecting)], key=key)
+    return _outcome(path, result, sid, replaced)
 
 
 def _keep_raw(where: Paths, sha: str, data: bytes) -> Path:
@@ -341,11 +405,13 @@ def _keep_raw(where: Paths, sha: str, data: bytes) -> Path:
     return target
 
 
-def _append_index(where: Paths, entry: dict) -> None:
-    """One line in received.jsonl, on disk before the warehouse records the file."""
+def _append_index(where: Paths, entries: list[dict]) -> None:
+    """Lines in received.jsonl, on disk (one write, one fsync) before the warehouse records the files."""
+    if not entries:
+        return
     fd = os.open(where.index, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     with os.fdopen(fd, "a", encoding="utf-8") as fh:
-        fh.write(json.dumps(entry) + "\n")
+        fh.write("".join(json.dumps(entry) + "\n" for entry in entries))
         fh.flush()
         os.fsync(fh.fileno())
 

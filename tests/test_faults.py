@@ -607,7 +607,8 @@ def test_the_quarterly_flow_keeps_swe_numbers_out_of_everything_it_writes(tmp_pa
     assert (service_home / "outputs" / "2025-Q2" / "dfe" / "316_2025-Q2.xlsx").exists()
     prefect_db = list((service_home / ".prefect").rglob("*.db"))
     assert prefect_db and stat.S_IMODE((service_home / ".prefect").stat().st_mode) == 0o700
-    assert "ingest-316_SWE-number-removed_2025-Q2.xlsx" in "".join(_texts(p) for p in prefect_db)   # the scan sees it
+    # the scan sees the redacted name (in the per-file log lines and the run's artifact)
+    assert "316_SWE-number-removed_2025-Q2.xlsx: LA 316" in "".join(_texts(p) for p in prefect_db)
 
     found = _where_found(service_home, [*REAL, *(d for _, d in PLANTED.values())])
     allowed = ("data/raw/", "inbox/2025-Q2/processed/", "outputs/2025-Q2/dfe/316_2025-Q2", "outputs/2025-Q2/dfe/202_2025-Q2")

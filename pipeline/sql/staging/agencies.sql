@@ -1,6 +1,6 @@
 -- Agencies sheet -> fact_agency (blank rows already skipped by ingest).
 SELECT
-    $submission_id::BIGINT AS submission_id, $la_code AS la_code, $quarter AS quarter,
+    s.submission_id::BIGINT AS submission_id, s.la_code, s.quarter,
     agency, rule_affected, description
-FROM src_agencies
-ORDER BY row
+FROM src_agencies AS s
+ORDER BY s.submission_id, s.row

@@ -1,5 +1,5 @@
--- Findings of one submission (src_findings, SWE numbers already redacted) -> fact_finding.
+-- Findings of the submissions recorded together (src_findings, SWE numbers already redacted) -> fact_finding.
 SELECT
-    $submission_id::BIGINT AS submission_id, code, severity, sheet, "row"::INTEGER AS excel_row,
+    submission_id::BIGINT AS submission_id, code, severity, sheet, "row"::INTEGER AS excel_row,
     "column" AS column_header, cell, value, message, explained
 FROM src_findings

@@ -1,7 +1,7 @@
 -- Leavers sheet (SWE number already replaced by swe_hash) -> fact_leaver, for X602.
 SELECT
-    $submission_id::BIGINT AS submission_id, $la_code AS la_code, $quarter AS quarter, $region_code AS region_code,
+    s.submission_id::BIGINT AS submission_id, s.la_code, s.quarter, s.region_code,
     swe_hash, date_left::DATE AS date_left, reason
-FROM src_leavers
+FROM src_leavers AS s
 WHERE swe_hash IS NOT NULL
-ORDER BY row
+ORDER BY s.submission_id, s.row
