@@ -164,12 +164,7 @@ def submit_file(path, quarter: Quarter | str | None = None, *, home=None, result
     binding an upload to its LA): it is recorded as it is, not computed again."""
     if result is None:
         return submit_files([path], quarter, home=home)[0]
-    where, path = paths(home), Path(path)
-    collecting = Quarter.parse(quarter) if isinstance(quarter, str) else quarter
-    sha = file_sha256(path) if path.is_file() else ""
-    with writing(where) as con:
-        key = warehouse.writing_key(con, where.data)
-        return _submit_group(con, where, [(path, sha, result)], collecting, key)[0]
+    return submit_judged([(path, result)], quarter, home=home)[0]
 
 
 def submit_judged(judged, quarter: Quarter | str | None = None, *, home=None) -> list[SubmitOutcome]:
@@ -185,19 +180,8 @@ def submit_judged(judged, quarter: Quarter | str | None = None, *, home=None) ->
     group = [(Path(path), result.sha256 or (file_sha256(path) if Path(path).is_file() else ""), result)
              for path, result in judged]
     with writing(where) as con:
-        key = warehouse.writing_key(con, where.data)
-        return [_submit_one(con, where, path, sha, _as_now(con, path, result, collecting), collecting, key)
-                for path, sha, result in group]
-
-
-def _as_now(con, path: Path, result: Result, collecting: Quarter | None) -> Result:
-    """`result`, or the file judged again if the LA's previous total (Q514) is no longer the one it saw."""
-    if result.submission is None or not result.la_code or not result.quarter:
-        return result
-    previous = warehouse.previous_total(con, result.la_code, Quarter.parse(result.quarter))
-    if previous == result.submission.previous_total:
-        return result
-    return validate_file(path, collecting, previous_total=previous)
+        key = warehouse.writing_key(con, where.data)   # stops here, before anything is kept, if it is wrong
+        return _submit_group(con, where, group, collecting, key)
 
 
 def previous_totals(*, home=None, wait: float | None = None) -> PreviousTotals:
@@ -265,6 +249,7 @@ def _submit_group(con, where: Paths, group: list[tuple[Path, str, Result]], coll
         seen = _Seen.read(con, run)
         batch: list[tuple[int, Path, str, Result, dict | None, warehouse.Received]] = []
         for path, sha, result in run:
+            result = seen.as_now(path, result, collecting)
             already = seen.already(sha, result) if sha else None
             if already is not None:
                 outcomes.append(SubmitOutcome(str(path), result.la_code, result.quarter, result.status, sha,
@@ -272,7 +257,7 @@ def _submit_group(con, where: Paths, group: list[tuple[Path, str, Result]], coll
                                               already["submission_id"], result, unchanged=True))
                 continue
             received = dt.datetime.now(dt.timezone.utc)
-            result, replaced = seen.checked(path, result, collecting)
+            replaced = seen.replaced(result)
             batch.append((len(outcomes), path, sha, result, replaced,
                           warehouse.Received(result, received, redact_name(path.name), collecting)))
             outcomes.append(None)
@@ -323,17 +308,22 @@ class _Seen:
                 return stands
         return None
 
-    def checked(self, path: Path, result: Result, collecting: Quarter | None) -> tuple[Result, dict | None]:
-        """The verdict to record, with Q514 rechecked against the warehouse as it is now (an earlier file
-        of the same batch may have been the LA's previous quarter), and the accepted return it replaces."""
+    def as_now(self, path: Path, result: Result, collecting: Quarter | None) -> Result:
+        """The verdict with Q514 as the warehouse is now: the file judged again if the LA's previous
+        total is not the one it was judged with (an earlier file of the same run, or an upload judged
+        against an older snapshot of the totals, changed it)."""
         if result.submission is not None and result.la_code and result.quarter:
             previous = self.totals(result.la_code, Quarter.parse(result.quarter))
             if previous != result.submission.previous_total:
-                result = validate_file(path, collecting, previous_total=previous)
+                return validate_file(path, collecting, previous_total=previous)
+        return result
+
+    def replaced(self, result: Result) -> dict | None:
+        """The accepted return an accepted verdict replaces (never itself), or None."""
         stands = self.standing.get((result.la_code, result.quarter)) if result.status == "accepted" else None
-        replaced = None if stands is None or stands["sha256"] == result.sha256 else {   # never itself
-            "submission_id": stands["submission_id"], "file": stands["file"]}
-        return result, replaced
+        if stands is None or stands["sha256"] == result.sha256:
+            return None
+        return {"submission_id": stands["submission_id"], "file": stands["file"]}
 
 
 def _record_batch(con, where: Paths, batch: list, outcomes: list, key: bytes) -> None:
@@ -392,7 +382,9 @@ def _outcome(path: Path, result: Result, sid: int, replaced: dict | None) -> Sub
 def _record(con, where: Paths, path: Path, result: Result, collecting, received: dt.datetime,
             file_name: str, key: bytes) -> SubmitOutcome:
     """Record one validated file in one transaction (`rebuild` replays each kept file so)."""
-    result, replaced = _Seen.read(con, [(path, result.sha256, result)]).checked(path, result, collecting)
+    seen = _Seen.read(con, [(path, result.sha256, result)])
+    result = seen.as_now(path, result, collecting)
+    replaced = seen.replaced(result)
     (sid,) = warehouse.record(con, [warehouse.Received(result, received, file_name, collecting)], key=key)
     return _outcome(path, result, sid, replaced)
 
