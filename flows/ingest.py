@@ -97,6 +97,7 @@ def _logged(log, paths: list[Path], state) -> list[dict]:
         return rows
     rows = state.result()
     for r in rows:
-        log.info("%s: LA %s %s (%s)%s", r["file"], r["la_code"] or "?", r["status"],
+        log.info("%s: LA %s %s%s (%s)%s", r["file"], r["la_code"] or "?", r["status"],
+                 ", unchanged: nothing new recorded" if r.get("unchanged") else "",
                  counts(r["errors"], r["queries"]), f"; {r['error']}" if r["error"] else "")
     return rows

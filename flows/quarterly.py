@@ -131,7 +131,8 @@ def print_summary(result: dict, seconds: float | None = None) -> None:
     for r in ing["submissions"]:
         filed = (str(Path(r["moved_to"]).parent.relative_to(inbox)) + "/" + (" + feedback" if r["feedback"] else "")
                  if r["moved_to"] else (r["error"] or ""))
-        files.add_row(r["file"], r["la_code"] or "?", f"[{colour.get(r['status'], '')}]{r['status']}[/]",
+        status = f"{r['status']}, unchanged" if r.get("unchanged") else r["status"]   # bytes and verdict already held
+        files.add_row(r["file"], r["la_code"] or "?", f"[{colour.get(r['status'], '')}]{status}[/]",
                       str(r["errors"]), str(r["queries"]), filed)
     console.print(files)
 

@@ -7,6 +7,7 @@ is a no-op, the build runs, the artifacts exist, and the quarterly schedule is E
 """
 import asyncio
 import datetime as dt
+import logging
 import os
 import shutil
 import subprocess
@@ -20,13 +21,14 @@ import pytest
 # Prefect reads its settings on import: keep its home out of the project (the harness brings its own database).
 os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="prefect-home-"))
 
+from prefect.states import Completed  # noqa: E402
 from prefect.testing.utilities import prefect_test_harness  # noqa: E402
 
 from flows import serve  # noqa: E402
 from flows.build import build_quarter_flow  # noqa: E402
-from flows.ingest import ingest_inbox  # noqa: E402
+from flows.ingest import _logged, ingest_inbox  # noqa: E402
 from flows.quarterly import ahead_of_server, quarter_just_ended, quarterly_return  # noqa: E402
-from pipeline import ahead, store  # noqa: E402
+from pipeline import ahead, intake, store  # noqa: E402
 from pipeline.contract import Quarter  # noqa: E402
 from pipeline.prefect_env import configure  # noqa: E402
 from pipeline.sample import write_la_workbook  # noqa: E402
@@ -251,3 +253,17 @@ def test_a_build_is_tried_again_only_when_the_warehouse_stayed_busy():
     assert build.retries == 3 and build.retry_condition_fn is warehouse_was_busy
     assert warehouse_was_busy(build, None, Failed(data=WarehouseBusy("the warehouse stayed busy")))
     assert not warehouse_was_busy(build, None, Failed(data=ValueError("a real fault")))
+
+
+def test_a_file_already_held_is_said_unchanged_in_its_log_line(caplog):
+    """A council's same bytes sent again are new to the inbox but not to the warehouse: the run's line for
+    the file says so, rather than a plain 'accepted' that reads as a new return."""
+    rows = [intake.row(Path("205_2025-Q2.xlsx")) | {"la_code": "205", "status": "accepted", "errors": 0,
+                                                     "queries": 2, "unchanged": True},
+            intake.row(Path("212_2025-Q2.xlsx")) | {"la_code": "212", "status": "accepted", "errors": 0,
+                                                     "queries": 0, "unchanged": False}]
+    with caplog.at_level(logging.INFO, logger="agency-return.test"):
+        _logged(logging.getLogger("agency-return.test"), [], Completed(data=rows))
+    lines = [r.getMessage() for r in caplog.records]
+    assert lines[0].startswith("205_2025-Q2.xlsx: LA 205 accepted, unchanged: nothing new recorded (")
+    assert lines[1].startswith("212_2025-Q2.xlsx: LA 212 accepted (")
