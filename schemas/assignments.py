@@ -12,4 +12,5 @@ SCHEMA = sheet_schema(
         "role_category": [parses(ASSIGNMENTS.column("role_category"))],
     },
     skip_default=("role_category",),
+    bounded=("hours_per_week",),
 )

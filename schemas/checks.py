@@ -113,6 +113,13 @@ def above(minimum: float, code: str, variant: str) -> pa.Check:
     return pa.Check(lambda s: passes(s, _number(s) <= minimum), ignore_na=False, error=error(code, variant))
 
 
+def plausible_size(code: str) -> pa.Check:
+    """A money or number cell at most `max_plausible_amount` (threshold, read when checked): beyond it
+    the value is a pasted reference or a typing slip, never a real figure (and would swamp every total)."""
+    return pa.Check(lambda s: passes(s, _number(s) > threshold("max_plausible_amount")), ignore_na=False,
+                    error=error(code, "too_large"))
+
+
 def between(low: float, high: float, code: str, variant: str) -> pa.Check:
     """low < value <= high."""
     def check(s: pd.Series) -> pd.Series:
@@ -135,8 +142,9 @@ def unique(code: str) -> pa.Check:
                     error=error(code, "duplicate"))
 
 
-def column_checks(column: Column) -> list[pa.Check]:
-    """The checks every column of its kind gets from the contract."""
+def column_checks(column: Column, bounded: tuple[str, ...] = ()) -> list[pa.Check]:
+    """The checks every column of its kind gets from the contract. `bounded` columns have their own
+    upper bound among the sheet's checks (hours per week: at most 168), so no plausibility check."""
     checks = []
     if column.required:
         checks.append(required(column.code))
@@ -144,13 +152,15 @@ def column_checks(column: Column) -> list[pa.Check]:
         checks.append(parses(column))
     if column.kind in (MONEY, NUMBER) and column.minimum is not None:
         checks.append(at_least(column.minimum, column.code))
+    if column.kind in (MONEY, NUMBER) and column.key not in bounded:
+        checks.append(plausible_size(column.code))
     if column.kind == DATE:
         checks.append(in_date_range(column))
     return checks
 
 
 def sheet_schema(sheet: Sheet, extra: dict[str, list[pa.Check]] | None = None,
-                 skip_default: tuple[str, ...] = ()) -> pa.DataFrameSchema:
+                 skip_default: tuple[str, ...] = (), bounded: tuple[str, ...] = ()) -> pa.DataFrameSchema:
     """A schema for a sheet: the contract's column rules plus sheet-specific checks.
 
     Columns are optional in the schema (a missing required column is E003, found when reading). A
@@ -160,7 +170,7 @@ def sheet_schema(sheet: Sheet, extra: dict[str, list[pa.Check]] | None = None,
     extra = extra or {}
     columns = {}
     for col in sheet.columns:
-        checks = [] if col.key in skip_default else column_checks(col)
+        checks = [] if col.key in skip_default else column_checks(col, bounded)
         checks += extra.get(col.key, [])
         if checks:
             columns[col.key] = pa.Column(None, checks=checks, nullable=True, required=False)

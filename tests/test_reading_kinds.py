@@ -14,7 +14,7 @@ import re
 import openpyxl
 import pytest
 
-from pipeline.contract import DATE, MONTH, SHEETS_BY_NAME, column_letter
+from pipeline.contract import DATE, MONEY, MONTH, NUMBER, SHEETS_BY_NAME, column_letter
 from pipeline.ingest import read_workbook
 from pipeline.ooxml import ERROR_VALUES
 from pipeline.validate import validate_file
@@ -426,3 +426,26 @@ def test_the_returns_date_prepared_is_a_date_when_given(tmp_path, value, variant
     else:
         assert [f.code for f in on_it] == ["E104"] and result.status == "rejected"
         assert ("outside the dates" in on_it[0].message) == (variant == "out_of_range")
+
+
+AMOUNT_FIELDS = [(s, c.header, c.code) for s in TABLES for c in SHEETS_BY_NAME[s].columns
+                 if c.kind in (MONEY, NUMBER) and c.key != "hours_per_week"]    # hours: at most 168 (E110 'hours')
+
+
+@pytest.mark.parametrize("value", [1e308, "1e16", "£2,000,000,000"])
+@pytest.mark.parametrize("sheet,header,code", AMOUNT_FIELDS)
+def test_an_amount_beyond_any_real_figure_is_an_error_on_its_cell(tmp_path, sheet, header, code, value):
+    """A money or number cell above max_plausible_amount (£1bn) is its column's error, 'too_large': 1e308 in
+    Cost in quarter was once accepted and reached a regional workbook."""
+    sheets = valid_sheets()
+    ref = set_cell(sheets, sheet, 2, header, value)
+    result = validate_file(make_workbook(tmp_path / "huge.xlsx", sheets))
+    on_it = [f for f in result.findings if f.sheet == sheet and f.cell == ref and f.code == code]
+    assert result.status == "rejected" and any("far more than any real figure" in f.message for f in on_it)
+
+
+def test_an_amount_just_under_the_plausible_maximum_is_not_too_large(tmp_path):
+    sheets = valid_sheets()
+    ref = set_cell(sheets, "Assignments", 2, "Cost in quarter", 999_999_999)
+    result = validate_file(make_workbook(tmp_path / "big.xlsx", sheets))
+    assert not any("far more than any real figure" in f.message for f in result.findings if f.cell == ref)
