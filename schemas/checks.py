@@ -11,7 +11,8 @@ import pandera.pandas as pa
 
 from pipeline import parse
 from pipeline.config import threshold
-from pipeline.contract import DATE, MONEY, MONTH, NUMBER, Column, Sheet
+from pipeline.contract import DATE, LA_CODE, MONEY, MONTH, NUMBER, Column, Sheet
+from pipeline.reference import la_any
 
 
 _NUMBER = Column("number", "number", NUMBER)   # money and numbers parse alike
@@ -94,7 +95,7 @@ def required(code: str) -> pa.Check:
 
 def parses(column: Column, code: str | None = None) -> pa.Check:
     """The text parses as the column's kind (number, date, choice, SWE number...)."""
-    variant = "invalid_date" if column.kind in (DATE, MONTH) else "invalid"
+    variant = {DATE: "invalid_date", MONTH: "invalid_date", LA_CODE: "invalid_la"}.get(column.kind, "invalid")
 
     def check(s: pd.Series) -> pd.Series:   # parse.invalid: text that did not parse
         return passes(s, ~blank(s) & np.asarray(typed(s, column).array.isna(), dtype=bool))
@@ -111,6 +112,16 @@ def at_least(minimum: float, code: str, variant: str = "negative") -> pa.Check:
 
 def above(minimum: float, code: str, variant: str) -> pa.Check:
     return pa.Check(lambda s: passes(s, _number(s) <= minimum), ignore_na=False, error=error(code, variant))
+
+
+def known_la(column: Column) -> pa.Check:
+    """An LA code (3 digits) that is on DfE's list of local authorities (reference/las.csv), live or not:
+    a previous LA may since have been reorganised."""
+    def check(s: pd.Series) -> pd.Series:
+        codes = typed(s, column).to_numpy(dtype=object, na_value=None)
+        unknown = {c for c in set(codes.tolist()) if c is not None and la_any(c) is None}   # each code looked up once
+        return passes(s, np.array([c in unknown for c in codes.tolist()], dtype=bool))
+    return pa.Check(check, ignore_na=False, error=error(column.code, "invalid_la"))
 
 
 def plausible_size(code: str) -> pa.Check:
@@ -156,6 +167,8 @@ def column_checks(column: Column, bounded: tuple[str, ...] = ()) -> list[pa.Chec
         checks.append(plausible_size(column.code))
     if column.kind == DATE:
         checks.append(in_date_range(column))
+    if column.kind == LA_CODE:
+        checks.append(known_la(column))
     return checks
 
 

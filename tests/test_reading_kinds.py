@@ -449,3 +449,19 @@ def test_an_amount_just_under_the_plausible_maximum_is_not_too_large(tmp_path):
     ref = set_cell(sheets, "Assignments", 2, "Cost in quarter", 999_999_999)
     result = validate_file(make_workbook(tmp_path / "big.xlsx", sheets))
     assert not any("far more than any real figure" in f.message for f in result.findings if f.cell == ref)
+
+
+@pytest.mark.parametrize("value,known", [("abc", False), (1e16, False), (12.5, False), ("999", False),
+                                         ("LA812", False), ("812", True), (812, True), ("928", True)])
+def test_a_previous_la_code_is_a_dfe_la_code(tmp_path, value, known):
+    """Previous LA code is a 3-digit code on DfE's list (live or not: 928 Northamptonshire was reorganised);
+    anything else is E111 with a message that says what to enter (it once offered an empty list)."""
+    sheets = valid_sheets()
+    ref = set_cell(sheets, "Assignments", 2, "Previous LA code", value)
+    result = validate_file(make_workbook(tmp_path / "prev.xlsx", sheets))
+    on_it = [f for f in result.findings if f.sheet == "Assignments" and f.cell == ref]
+    if known:
+        assert on_it == []
+    else:
+        assert [f.code for f in on_it] == ["E111"]
+        assert "3-digit DfE code" in on_it[0].message and "Choose one of: ." not in on_it[0].message
