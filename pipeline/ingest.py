@@ -497,16 +497,17 @@ def _total_rows(sheet: Sheet, body: list[list], header_idx: int, rows: list[int]
     """
     swe_cols = [c for c, k in mapping.items() if sheet.column(k).kind == SWE]
     drop = []
-    if swe_cols:     # only rows with no SWE number
+    if swe_cols:     # only rows with no SWE number, or with the label itself in the SWE column
         labelled = np.logical_or.reduce([valid[c] for c in swe_cols])
-        unlabelled = [r for r in rows if not labelled[r - header_idx - 2]]
+        candidates = [r for r in rows if not labelled[r - header_idx - 2] or any(
+            c < len(body[r - header_idx - 2]) and _is_total_label(body[r - header_idx - 2][c]) for c in swe_cols)]
     else:
-        unlabelled = rows
-    for excel_row in unlabelled:
+        candidates = rows
+    for excel_row in candidates:
         cells = body[excel_row - header_idx - 2]
-        first = next((v for v in cells if v != "" and v is not None), None)
-        if type(first) is str and first.lstrip()[:1] in _TOTAL_INITIALS and _TOTAL.match(first.strip()) and \
-                not any(c < len(cells) and cells[c] != "" for c in swe_cols):
+        at = next((i for i, v in enumerate(cells) if v != "" and v is not None), None)
+        if at is not None and _is_total_label(cells[at]) and \
+                not any(c < len(cells) and c != at and cells[c] not in ("", None) for c in swe_cols):
             drop.append(excel_row)
     # footnotes: from the bottom, single-text-cell rows separated from the data by a gap or a total
     for i in range(len(rows) - 1, 0, -1):
@@ -517,6 +518,11 @@ def _total_rows(sheet: Sheet, body: list[list], header_idx: int, rows: list[int]
         elif rows[i] not in drop:
             break
     return sorted(set(drop))
+
+
+def _is_total_label(value) -> bool:
+    """'Total', 'Total (12 workers)', 'Grand Total', 'TOTAL:', 'Sub-total' (a cheap first look, then the pattern)."""
+    return type(value) is str and value.lstrip()[:1] in _TOTAL_INITIALS and _TOTAL.match(value.strip()) is not None
 
 
 def _read_key_values(sheet: Sheet, name: str, rows: list[list]) -> ReturnSheet:

@@ -306,12 +306,15 @@ TOTAL_LABELS = ["Total", "Total (12 workers)", "Grand Total", "TOTAL:", "Totals"
 @pytest.mark.parametrize("sheet,total_header", [("Assignments", "Cost in quarter"),
                                                 ("MonthlyCosts", "Total monthly cost"),
                                                 ("ProjectTeams", "Total cost in quarter")])
-def test_total_and_footnote_rows_are_not_data(tmp_path, sheet, total_header, label, footnote):
+@pytest.mark.parametrize("label_column", [0, 1, 2])
+def test_total_and_footnote_rows_are_not_data(tmp_path, sheet, total_header, label, footnote, label_column):
+    """The label in the row's first filled cell, whichever column that is (on Assignments column B is the
+    SWE number's: a 'Total' there is still a total, not a bad SWE number)."""
     sheets = valid_sheets()
     twin = make_workbook(tmp_path / "twin.xlsx", sheets)
     rows = sheets[sheet]
     total = [None] * len(rows[0])
-    total[0], total[rows[0].index(total_header)] = label, 123456.0
+    total[label_column], total[rows[0].index(total_header)] = label, 123456.0
     rows.append(total)
     if footnote:
         rows += [[None] * len(rows[0]), ["Source: MSP extract run 03/07/2025"] + [None] * (len(rows[0]) - 1)]
