@@ -106,7 +106,8 @@ def role_after_mapping(ctx: Submission):
     raw_blank = sheet.raw["role_category"].isna().to_numpy(dtype=bool) if "role_category" in sheet.raw else True
     for row in ctx.columns(data).rows[is_blank(ctx.columns(data)["role_category"]) & raw_blank].tolist():
         key = "role_category" if "role_category" in sheet.positions else "local_job_title"
-        yield sheet.finding("E103", key, row, "missing", value=sheet.value("local_job_title", row),
+        title = sheet.value("local_job_title", row)   # named in the message; the value is the cell's own
+        yield sheet.finding("E103", key, row, "missing" if title else "missing_no_title", title=title,
                             choices=", ".join(ROLE_CATEGORIES))
 
 

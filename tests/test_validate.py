@@ -81,8 +81,18 @@ def test_E103_role_category_invalid_and_job_mapping(tmp_path):
         set_cell(s, "Assignments", 4, "Local job title", "SW (Child Protection)")
         s["JobMapping"] = [["Local job title", "Role category"], ["sw (child protection)", "Social worker"]]
     findings = found(run(tmp_path, edit), "E103")
-    assert [(f.cell, f.value) for f in findings] == [("D2", "Chef"), ("D3", "Practice Lead")]
-    assert "not a role category" in findings[0].message and "JobMapping" in findings[1].message
+    # the value is the cell's own (blank), the job title named in the message
+    assert [(f.cell, f.value) for f in findings] == [("D2", "Chef"), ("D3", None)]
+    assert "not a role category" in findings[0].message
+    assert "job title 'Practice Lead' is not on the JobMapping sheet" in findings[1].message
+
+
+def test_E103_role_category_and_job_title_both_blank(tmp_path):
+    def edit(s):
+        set_cell(s, "Assignments", 2, "Role category", None)
+        set_cell(s, "Assignments", 2, "Local job title", None)
+    [f] = found(run(tmp_path, edit), "E103")
+    assert (f.cell, f.value) == ("D2", None) and "role category and the job title are both blank" in f.message
 
 
 def test_E104_dates(tmp_path):
