@@ -46,10 +46,13 @@ def _worker_start(caller: int) -> None:
     killed caller for ever (it holds the pool's queue open itself, and the forkserver it came from waits
     for its workers), holding SWE numbers in memory."""
     os.nice(WORKER_NICENESS)
-    threading.Thread(target=_exit_with, args=(caller,), daemon=True, name="exit-with-caller").start()
+    threading.Thread(target=exit_with, args=(caller,), daemon=True, name="exit-with-caller").start()
 
 
-def _exit_with(caller: int) -> None:
+def exit_with(caller: int) -> None:
+    """Block until process `caller` has ended, then end this process at once (exit status 1): run in a
+    daemon thread of every worker process, of these pools and the web service's judging pool, so no
+    worker outlives a killed parent. Uses a pidfd on Linux, else looks once a second."""
     try:
         fd = os.pidfd_open(caller)      # readable when the caller has ended (Linux)
     except ProcessLookupError:

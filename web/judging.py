@@ -104,7 +104,7 @@ def _forget(pool: ProcessPoolExecutor) -> None:
 
 def _worker_start(caller: int) -> None:
     """In each worker: end when the service ends (it would otherwise hold SWE numbers in memory)."""
-    threading.Thread(target=ahead._exit_with, args=(caller,), daemon=True, name="exit-with-service").start()
+    threading.Thread(target=ahead.exit_with, args=(caller,), daemon=True, name="exit-with-service").start()
 
 
 def _judge_in_worker(path: str, quarter: Quarter | None, environ: dict, cwd: str, verdict: str) -> None:
