@@ -39,7 +39,7 @@ from prefect.deployments import run_deployment  # noqa: E402
 from prefect.states import Cancelled  # noqa: E402
 
 from flows.logs import run_logger  # noqa: E402
-from pipeline import ahead, locks, store, warehouse  # noqa: E402
+from pipeline import ahead, locks, store  # noqa: E402
 from pipeline.contract import Quarter  # noqa: E402
 
 BATCH_FLOW = "validate-batch"
@@ -101,8 +101,7 @@ def spread(paths: list[Path], quarter: str | None, deployment: str, batches: int
         return
     staging = Path(tempfile.mkdtemp(prefix=".validating-", dir=paths[0].parent))   # 0700, beside the inbox
     try:
-        with store.reading(store.paths(), wait=1.0) as con:
-            totals = [[la, q, total] for (la, q), total in warehouse.accepted_totals(con).items()]
+        totals = [[la, q, total] for (la, q), total in store.previous_totals(wait=1.0).items()]
     except locks.WarehouseBusy:   # recording checks Q514 again against the warehouse as it is then
         totals = []
     size = -(-len(paths) // max(1, min(batches, len(paths))))

@@ -365,8 +365,7 @@ def validating_ahead(files, quarter: Quarter | str | None = None, *, feedback: b
     files, totals = [Path(f) for f in files], None
     if ahead.active() is None and len(files) >= ahead.MIN_BATCH:   # else nothing would start
         try:
-            with reading(paths(home), wait=1.0) as con:
-                totals = PreviousTotals(warehouse.accepted_totals(con))
+            totals = previous_totals(home=home, wait=1.0)
         except locks.WarehouseBusy:
             totals = None
     with ahead.validating(files, collecting, totals, feedback=feedback, workers=workers) as early:
