@@ -208,9 +208,9 @@ class Book:
             shown = [Measure(m.name, m.header, kinds.get(str(c), m.kind), m.definition) for m, c in zip(shown, columns)]
         values = frame.to_numpy(dtype=object) if len(frame) else np.empty((0, len(columns)), dtype=object)
         col_widths = []
-        for j, m in enumerate(shown):
+        for j, (m, (_, column)) in enumerate(zip(shown, frame.items())):
             given = (widths or {}).get(j)
-            wanted = given or fit_width(m.header, [_longest(frame.iloc[:, j], m.kind)])
+            wanted = given or fit_width(m.header, [_longest(column, m.kind)])
             key = (ws.name, start_col + j)
             self._widths[key] = max(self._widths.get(key, 0), wanted)
             col_widths.append(self._widths[key])
@@ -256,7 +256,15 @@ class Book:
 
 def _write(ws, row: int, col: int, value, fmt=None) -> None:
     """One cell: numbers as numbers, dates as dates, everything else as text (never a formula)."""
-    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
+    kind = type(value)
+    if kind is float:   # most cells are a float or a str: decided without the checks below
+        if value != value:
+            ws.write_blank(row, col, None, fmt)
+        else:
+            ws.write_number(row, col, value, fmt)
+    elif kind is str:
+        ws.write_string(row, col, value, fmt)
+    elif value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
         ws.write_blank(row, col, None, fmt)
     elif isinstance(value, (bool, np.bool_)):
         ws.write_string(row, col, "Yes" if value else "No", fmt)

@@ -26,7 +26,7 @@ import pyarrow as pa
 from pipeline.agency_rules import cap_for
 from pipeline.config import SQL_DIR, data_dir, threshold, warehouse_path
 from pipeline.contract import ROLE_CATEGORIES, Quarter
-from pipeline.redaction import redact
+from pipeline.redaction import redact, suspects
 from pipeline.reference import REGIONS, cap_table, la_rows
 
 KEY_ENV = "AGENCY_RETURN_KEY"
@@ -56,7 +56,7 @@ def run(con: duckdb.DuckDBPyConnection, name: str, **params) -> duckdb.DuckDBPyC
     return con.execute(sql(name), params_for(name, params))
 
 
-def insert(con: duckdb.DuckDBPyConnection, table: str, name: str, sources: dict[str, pd.DataFrame],
+def insert(con: duckdb.DuckDBPyConnection, table: str, name: str, sources: dict[str, pd.DataFrame | pa.Table],
            **params) -> None:
     """INSERT INTO table the rows a staging SQL file selects from `sources`, matching columns by name."""
     with registered(con, sources):
@@ -64,8 +64,8 @@ def insert(con: duckdb.DuckDBPyConnection, table: str, name: str, sources: dict[
 
 
 @contextmanager
-def registered(con: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFrame]):
-    """DataFrames visible to SQL under these names for the length of the block."""
+def registered(con: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFrame | pa.Table]):
+    """DataFrames (or Arrow tables) visible to SQL under these names for the length of the block."""
     for name, frame in frames.items():
         con.register(name, _arrow(frame))
     try:
@@ -75,10 +75,12 @@ def registered(con: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFrame]):
             con.unregister(name)
 
 
-def _arrow(frame: pd.DataFrame):
+def _arrow(frame):
     """The frame as an Arrow table, which DuckDB scans as it is: about twice as fast as its pandas
     scan, which converts each Arrow-backed string column to Python objects first. A column Arrow
-    cannot type (mixed objects) leaves the frame to the pandas scan."""
+    cannot type (mixed objects) leaves the frame to the pandas scan; an Arrow table is taken as it is."""
+    if isinstance(frame, pa.Table):
+        return frame
     try:
         return pa.Table.from_pandas(frame, preserve_index=False)
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
@@ -305,10 +307,10 @@ def writing_key(con, data: Path) -> bytes:
     return key
 
 
-def hash_swe(values: pd.Series, key: bytes) -> pd.Series:
-    """HMAC-SHA256 of each normalised SWE number (NA stays NA)."""
-    return values.map(lambda v: hmac.new(key, str(v).encode("utf-8"), hashlib.sha256).hexdigest(),
-                      na_action="ignore").astype("string")
+def hash_swe(values: pa.ChunkedArray | pa.Array, key: bytes) -> pa.Array:
+    """HMAC-SHA256 (hex) of each normalised SWE number of an Arrow text column (null stays null)."""
+    return pa.array([None if v is None else hmac.digest(key, str(v).encode("utf-8"), "sha256").hex()
+                     for v in values.to_pylist()], type=pa.large_string())
 
 
 # --- the ledger and the load -------------------------------------------------------------------
@@ -404,20 +406,27 @@ def record(con: duckdb.DuckDBPyConnection, batch: list[Received], *, key: bytes)
 
 
 def _load_findings(con, sids: list[int], findings: list) -> None:
-    frame = pd.DataFrame([{
-        "submission_id": sid, "code": f.code, "severity": f.severity, "sheet": f.sheet, "row": f.row,
-        "column": f.column, "cell": f.cell, "value": redact(None if f.value is None else str(f.value)),
-        "message": redact(f.message), "explained": bool(f.explained)} for sid, found in zip(sids, findings)
-        for f in found],
-        columns=["submission_id", "code", "severity", "sheet", "row", "column", "cell", "value", "message",
-                 "explained"])
-    frame = frame.astype({"submission_id": "int64", "row": "Int64", "value": "string", "column": "string",
-                          "cell": "string", "sheet": "string"})
-    insert(con, "fact_finding", "staging/findings", {"src_findings": frame})
+    """fact_finding: every finding of the batch's files, value and message redacted; one Arrow table."""
+    found = [(sid, f) for sid, fs in zip(sids, findings) for f in fs]
+    text = pa.large_string()
+    table = pa.table({
+        "submission_id": pa.array([sid for sid, _ in found], pa.int64()),
+        "code": pa.array([f.code for _, f in found], text),
+        "severity": pa.array([f.severity for _, f in found], text),
+        "sheet": pa.array([f.sheet for _, f in found], text),
+        "row": pa.array([None if f.row is None else int(f.row) for _, f in found], pa.int64()),
+        "column": pa.array([f.column for _, f in found], text),
+        "cell": pa.array([f.cell for _, f in found], text),
+        "value": pa.array(_redacted([None if f.value is None else str(f.value) for _, f in found]), text),
+        "message": pa.array(_redacted([f.message for _, f in found]), text),
+        "explained": pa.array([bool(f.explained) for _, f in found], pa.bool_()),
+    })
+    insert(con, "fact_finding", "staging/findings", {"src_findings": table})
 
 
 def _replace_facts(con, accepted: list[tuple[int, object]], key: bytes) -> None:
-    """The facts of the accepted files (sid, result): each LA's quarter replaced, one insert per table."""
+    """The facts of the accepted files (sid, result): each LA's quarter replaced, one insert per table,
+    each from one Arrow table of the files' rows (no pandas concatenation: ~7 ms a file less)."""
     standing = set(con.execute("SELECT la_code, quarter FROM current_submission").fetchall())
     for _, result in accepted:
         if (result.la_code, result.quarter) in standing:
@@ -425,21 +434,26 @@ def _replace_facts(con, accepted: list[tuple[int, object]], key: bytes) -> None:
             for table in (*FACT_TABLES, "current_submission"):
                 con.execute(f"DELETE FROM {table} WHERE la_code = ? AND quarter = ?", [result.la_code, result.quarter])
     for sheet, (stage, table) in STAGING.items():
-        frames = []
-        for _, result in accepted:
-            data = result.submission.frame(sheet)
-            frame = data.reset_index()
-            if sheet == "Assignments":   # the cap each assignment was judged against (Q501)
-                frame["cap"] = cap_for(result.submission, data).to_numpy()
-            frames.append(frame)
-        frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
-        if "swe_number" in frame.columns:
-            frame["swe_hash"] = hash_swe(frame.pop("swe_number"), key)
-        redact_text(frame)
-        insert(con, table, f"staging/{stage}", {f"src_{stage}": _keyed(frame, accepted, [len(f) for f in frames])})
+        frames = [result.submission.frame(sheet) for _, result in accepted]
+        rows = _table(frames)
+        if sheet == "Assignments":   # the cap each assignment was judged against (Q501)
+            rows = rows.append_column("cap", pa.array(np.concatenate(
+                [cap_for(result.submission, data).to_numpy() for (_, result), data in zip(accepted, frames)]),
+                pa.float64()))
+        if "swe_number" in rows.column_names:
+            rows = rows.append_column("swe_hash", hash_swe(rows["swe_number"], key)).drop_columns("swe_number")
+        insert(con, table, f"staging/{stage}", {f"src_{stage}": _keyed(_redact_table(rows), accepted,
+                                                                        [len(f) for f in frames])})
     _load_compliance(con, accepted)
     con.executemany("INSERT INTO current_submission VALUES (?, ?, ?)",
                     [[r.la_code, r.quarter, sid] for sid, r in accepted])
+
+
+def _table(frames: list[pd.DataFrame]) -> pa.Table:
+    """The files' typed frames of one sheet, rows one after another, as one Arrow table with the index
+    (the Excel row) as the column `row`: one conversion for the batch, not one a file."""
+    frame = frames[0] if len(frames) == 1 else pd.concat(frames)
+    return pa.Table.from_pandas(frame, preserve_index=True).replace_schema_metadata(None)
 
 
 def _load_compliance(con, accepted: list[tuple[int, object]]) -> None:
@@ -450,33 +464,70 @@ def _load_compliance(con, accepted: list[tuple[int, object]]) -> None:
                              "legacy": d.get("legacy", 0)} for _, r in accepted for i, d in enumerate(r.compliance)],
                            columns=["position", "rule", "declared", "derived_status", "assignments", "compliant",
                                     "breaches", "legacy"])
-    declared = [r.submission.frame("Compliance").reset_index() for _, r in accepted]
+    declared = [r.submission.frame("Compliance") for _, r in accepted]
     insert(con, "fact_compliance", "staging/compliance", {
-        "src_derived": _keyed(derived.astype({"declared": "string", "derived_status": "string", "rule": "string"}),
+        "src_derived": _keyed(_arrow(derived.astype({"declared": "string", "derived_status": "string", "rule": "string"})),
                               accepted, [len(r.compliance) for _, r in accepted]),
-        "src_compliance": _keyed(redact_text(pd.concat(declared, ignore_index=True)), accepted,
-                                 [len(f) for f in declared])})
+        "src_compliance": _keyed(_redact_table(_table(declared)), accepted, [len(f) for f in declared])})
 
 
-def _keyed(frame: pd.DataFrame, accepted: list[tuple[int, object]], lengths: list[int]) -> pd.DataFrame:
-    """`frame` (the files' rows one after another, `lengths` of each) with the columns the staging SQL
+def _keyed(rows: pa.Table, accepted: list[tuple[int, object]], lengths: list[int]) -> pa.Table:
+    """`rows` (the files' rows one after another, `lengths` of each) with the columns the staging SQL
     keys them by: submission_id, la_code, quarter, region_code and the cap table's version."""
-    keys = pd.DataFrame({
-        "submission_id": [sid for sid, _ in accepted], "la_code": [r.la_code for _, r in accepted],
-        "quarter": [r.quarter for _, r in accepted],
-        "region_code": [r.submission.la.region_code for _, r in accepted],
-        "cap_table_version": [r.submission.caps.version for _, r in accepted],
-    }).astype({"la_code": "string", "quarter": "string", "region_code": "string", "cap_table_version": "string"})
-    repeated = keys.iloc[np.repeat(np.arange(len(accepted)), lengths)].reset_index(drop=True)
-    return pd.concat([frame.reset_index(drop=True), repeated], axis=1)
+    each = np.repeat(np.arange(len(accepted)), lengths)
+    text = pa.large_string()
+    keys = {
+        "submission_id": pa.array([sid for sid, _ in accepted], pa.int64()),
+        "la_code": pa.array([r.la_code for _, r in accepted], text),
+        "quarter": pa.array([r.quarter for _, r in accepted], text),
+        "region_code": pa.array([r.submission.la.region_code for _, r in accepted], text),
+        "cap_table_version": pa.array([r.submission.caps.version for _, r in accepted], text),
+    }
+    for name, values in keys.items():
+        rows = rows.append_column(name, values.take(each))
+    return rows
+
+
+def _redacted(values: list) -> list:
+    """`values` (text or None), in place, with what looks like an SWE number removed from each."""
+    for i in np.flatnonzero(suspects(values)):
+        values[i] = redact(values[i])
+    return values
+
+
+def _redact_table(rows: pa.Table) -> pa.Table:
+    """`redact_text` for an Arrow table: each text column with a cell the detector must look at is
+    rebuilt only if one changes."""
+    for i, field in enumerate(rows.schema):
+        if not (pa.types.is_string(field.type) or pa.types.is_large_string(field.type)):
+            continue
+        column = rows.column(i)
+        if not suspects(column).any():
+            continue
+        values = column.to_pylist()
+        clean = _redacted(list(values))
+        if clean != values:
+            rows = rows.set_column(i, field, pa.array(clean, field.type))
+    return rows
 
 
 def redact_text(frame: pd.DataFrame) -> pd.DataFrame:
     """Every text column of `frame`, in place, with what looks like an SWE number removed (Q516 tells the
-    council): personal data typed into free text never reaches the warehouse or shared outputs."""
+    council): personal data typed into free text never reaches the warehouse or shared outputs. Only
+    the cells of a text column the detector must look at (`redaction.suspects`) are looked at, and
+    the column is replaced only if one of them changes; a column of Python objects is looked at
+    whole (and, as pandas' `map` does, becomes a text column)."""
     for col in frame.columns:
-        if frame[col].dtype == object or pd.api.types.is_string_dtype(frame[col]):
-            frame[col] = frame[col].map(redact, na_action="ignore")
+        column = frame[col]
+        if column.dtype == object:
+            frame[col] = column.map(redact, na_action="ignore")
+            continue
+        if not pd.api.types.is_string_dtype(column) or not suspects(column).any():
+            continue
+        values = column.to_numpy(dtype=object)
+        clean = _redacted(values.copy())
+        if any(c is not v for c, v in zip(clean, values)):
+            frame[col] = pd.Series(clean, index=frame.index, dtype=column.dtype)
     return frame
 
 
