@@ -147,14 +147,14 @@ def _write_all(con, where, folder: Path, q: Quarter, tables: dict[str, pd.DataFr
     files: list[Path] = []
     (folder / "dfe").mkdir()
     (folder / "regional").mkdir()
-    per_la = outputs.by_la(tables)
-    empty = {name: tables[name].iloc[0:0] for name in outputs.DFE_TABLES}
-    jobs = [(folder / "dfe", la_code, str(q), {**empty, **per_la.get(la_code, {})}, where.raw / f"{sha}.xlsx",
+    standing = con.execute("""
+        SELECT c.la_code, l.sha256 FROM current_submission AS c JOIN ledger AS l USING (submission_id)
+        WHERE c.quarter = ? ORDER BY c.la_code""", [str(q)]).fetchall()
+    per_la = outputs.by_la(tables, [la_code for la_code, _ in standing])
+    jobs = [(folder / "dfe", la_code, str(q), per_la[la_code], where.raw / f"{sha}.xlsx",
              [("LA code", la_code), *common, ("Submission", sha),
               ("Personal data", "Contains SWE registration numbers: for DfE only.")])
-            for la_code, sha in con.execute("""
-                SELECT c.la_code, l.sha256 FROM current_submission AS c JOIN ledger AS l USING (submission_id)
-                WHERE c.quarter = ? ORDER BY c.la_code""", [str(q)]).fetchall()]
+            for la_code, sha in standing]
     with _per_la_pool(len(jobs)) as pool:
         if pool is None:
             files += [f for job in jobs for f in _dfe_return(*job)]

@@ -282,10 +282,10 @@ def _write(ws, row: int, col: int, value, fmt=None) -> None:
 def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
     """Text cells starting with = + - @ prefixed with an apostrophe so a spreadsheet shows them as text."""
     out = frame
-    for col in frame.columns:
-        if not (frame[col].dtype == object or pd.api.types.is_string_dtype(frame[col])):
+    for col, column in frame.items():
+        if not (column.dtype == object or pd.api.types.is_string_dtype(column)):
             continue
-        values = frame[col].to_numpy(dtype=object)
+        values = column.to_numpy(dtype=object)
         risky = [isinstance(v, str) and v.startswith(_FORMULA_START) for v in values]
         if any(risky):
             out = out.copy() if out is frame else out
@@ -317,12 +317,31 @@ DFE_NOTES = {
 }
 
 
-def by_la(tables: dict[str, pd.DataFrame]) -> dict[str, dict[str, pd.DataFrame]]:
-    """LA code -> its rows of each DfE table (split once, not once per LA)."""
-    out: dict[str, dict[str, pd.DataFrame]] = {}
+# the columns of each DfE table a return shows, in order; on Assignments the Excel row stands where the
+# SWE number goes (`dfe_return` looks each row's number up in the LA's kept raw file)
+DFE_COLUMNS = {
+    "dfe_assignments": [c if c != "swe_number" else "excel_row" for c in DFE_ASSIGNMENT_COLUMNS],
+    "dfe_compliance": ["rule", "declared_status", "prevented_by_contract", "explanation", "derived_status",
+                       "breaches"],
+    "cap_breaches": ["assignment_ref", "role_category", "cap_basis_rate", "cap", "above_cap_by", "cap_approved_by",
+                     "cap_approval_date", "cap_breach_reason", "signed_off", "reported_to_riia"],
+    "agencies": ["agency", "rule_affected", "description"],
+    "monthly_costs": ["month", "agency_headcount", "worker_pay", "agency_fees", "msp_fees",
+                      "project_team_other_costs", "total_monthly_cost"],
+}
+
+
+def by_la(tables: dict[str, pd.DataFrame], la_codes) -> dict[str, dict[str, pd.DataFrame]]:
+    """LA code -> its rows of each DfE table, in the columns its return shows (DFE_COLUMNS), for each
+    of `la_codes` (no rows: an empty table): selected and split once, not once per LA."""
+    out: dict[str, dict[str, pd.DataFrame]] = {code: {} for code in la_codes}
     for name in DFE_TABLES:
-        for code, part in tables[name].groupby("la_code", sort=False):
-            out.setdefault(code, {})[name] = part
+        shown = tables[name][DFE_COLUMNS[name]]
+        for code, part in shown.groupby(tables[name]["la_code"], sort=False):
+            if code in out:
+                out[code][name] = part
+        for mine in out.values():
+            mine.setdefault(name, shown.iloc[0:0])
     return out
 
 
@@ -330,19 +349,10 @@ def dfe_return(folder: Path, la_code: str, quarter: str, mine: dict[str, pd.Data
                swe_by_row: dict[int, str], about: list[tuple[str, object]]) -> list[Path]:
     """dfe/<la>_<quarter>.xlsx (assignment level + LA level sheets) and .csv (assignment level),
     with <la>_<quarter>_la_level.csv (LA level, long form). The only output with SWE numbers.
-    `mine` holds the LA's rows of each DFE_TABLES table."""
-    pick = mine
-    assignments = pick["dfe_assignments"].copy()
-    assignments["swe_number"] = assignments["excel_row"].map(swe_by_row)
-    assignments = assignments[DFE_ASSIGNMENT_COLUMNS]
-    compliance = pick["dfe_compliance"][["rule", "declared_status", "prevented_by_contract", "explanation",
-                                         "derived_status", "breaches"]]
-    breaches = pick["cap_breaches"][["assignment_ref", "role_category", "cap_basis_rate", "cap", "above_cap_by",
-                                     "cap_approved_by", "cap_approval_date", "cap_breach_reason", "signed_off",
-                                     "reported_to_riia"]]
-    agencies = pick["agencies"][["agency", "rule_affected", "description"]]
-    monthly = pick["monthly_costs"][["month", "agency_headcount", "worker_pay", "agency_fees", "msp_fees",
-                                     "project_team_other_costs", "total_monthly_cost"]]
+    `mine` holds the LA's rows of each DFE_TABLES table in its DFE_COLUMNS (`by_la`)."""
+    assignments = mine["dfe_assignments"].rename(columns={"excel_row": "swe_number"})
+    assignments["swe_number"] = assignments["swe_number"].map(swe_by_row)
+    compliance, breaches, agencies, monthly = (mine[name] for name in DFE_TABLES[1:])
     stem = f"{la_code}_{quarter}"
     book = Book(folder / f"{stem}.xlsx")
     book.about("About", about)
@@ -361,11 +371,13 @@ def _long(la_code: str, quarter: str, sections: dict[str, pd.DataFrame]) -> pd.D
     """LA-level sheets as one CSV: section, item number, field, value."""
     rows = []
     for section, frame in sections.items():
-        for i, rec in enumerate(frame.to_dict("records"), start=1):
-            for field, value in rec.items():
+        columns = [(field, column.to_numpy(dtype=object)) for field, column in frame.items()]
+        for i in range(len(frame)):
+            for field, values in columns:
+                value = values[i]
                 if isinstance(value, (pd.Timestamp, dt.date)):
                     value = pd.Timestamp(value).date().isoformat()
-                rows.append((la_code, quarter, section, i, field, None if pd.isna(value) else value))
+                rows.append((la_code, quarter, section, i + 1, field, None if pd.isna(value) else value))
     return pd.DataFrame(rows, columns=["la_code", "quarter", "section", "item", "field", "value"])
 
 
