@@ -426,7 +426,8 @@ def _load_findings(con, sids: list[int], findings: list) -> None:
 
 def _replace_facts(con, accepted: list[tuple[int, object]], key: bytes) -> None:
     """The facts of the accepted files (sid, result): each LA's quarter replaced, one insert per table,
-    each from one Arrow table of the files' rows (no pandas concatenation: ~7 ms a file less)."""
+    each from one Arrow table of the files' rows (one concatenation and conversion per sheet for the
+    files together, not a reset index, a column insert and a conversion per file: ~4 ms a file less)."""
     standing = set(con.execute("SELECT la_code, quarter FROM current_submission").fetchall())
     for _, result in accepted:
         if (result.la_code, result.quarter) in standing:
@@ -466,7 +467,8 @@ def _load_compliance(con, accepted: list[tuple[int, object]]) -> None:
                                     "breaches", "legacy"])
     declared = [r.submission.frame("Compliance") for _, r in accepted]
     insert(con, "fact_compliance", "staging/compliance", {
-        "src_derived": _keyed(_arrow(derived.astype({"declared": "string", "derived_status": "string", "rule": "string"})),
+        "src_derived": _keyed(pa.Table.from_pandas(derived.astype({"declared": "string", "derived_status": "string",
+                                                                   "rule": "string"}), preserve_index=False),
                               accepted, [len(r.compliance) for _, r in accepted]),
         "src_compliance": _keyed(_redact_table(_table(declared)), accepted, [len(f) for f in declared])})
 
