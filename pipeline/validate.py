@@ -11,7 +11,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
 
 import schemas
 from pipeline import agency_rules, checks, data_checks, guard, registry, rulesets  # noqa: F401  (importing a rule module registers its rules)
@@ -23,7 +22,6 @@ from pipeline.ingest import SheetFrame, Workbook, read_workbook
 from pipeline.parse import display_date
 from pipeline.reference import la_for_quarter
 from pipeline.submission import Submission, prepare_assignments
-from schemas.checks import parsing_once
 
 ACCEPTED, REJECTED, UNREADABLE = "accepted", "rejected", "unreadable"
 
@@ -149,7 +147,8 @@ def _check(result: Result, wb: Workbook, collecting: Quarter | None, previous_to
 
 
 def schema_findings(frame: SheetFrame) -> list[Finding]:
-    """Run a sheet's pandera schema over its cell text; each failure case becomes a finding.
+    """Run a sheet's pandera schema over its cell text (schemas/checks.py); each failure case becomes
+    a finding on its own cell.
 
     A date cell that fails its own check (E104: not a date, or outside `plausible_date_range`) is
     set aside: its typed value in `frame.data` becomes NaT, so no other rule (E105, E106, E202, the
@@ -157,32 +156,29 @@ def schema_findings(frame: SheetFrame) -> list[Finding]:
     schema = schemas.BY_SHEET.get(frame.sheet.name)
     if schema is None or frame.raw.empty:
         return []
-    try:
-        with parsing_once(frame.data, frame.sheet):
-            schema.validate(frame.raw, lazy=True, inplace=True)   # in place: nothing coerced, the reader's parse reused
+    failures = schema.failures(frame.raw, frame.data)   # the reader's parse reused, nothing coerced
+    if not failures:
         return []
-    except pa.errors.SchemaErrors as exc:
-        cases = exc.failure_cases
     out = []
     sheet = SHEETS_BY_NAME[frame.sheet.name]
     earliest, latest = (display_date(pd.Timestamp(d)) for d in threshold("plausible_date_range"))
-    for case in cases.itertuples(index=False):
-        code, _, variant = str(case.check).partition("|")
-        if not variant or case.column not in sheet.keys:
+    set_aside: dict[str, list[int]] = {}
+    for case in failures:
+        code, variant = case.code, case.variant
+        if case.key is None:   # the check itself raised: say so, don't guess
+            out.append(rule_failed(code, RuntimeError(case.reason)))
             continue
-        if case.index is None or pd.isna(case.index):   # the check itself raised: say so, don't guess
-            out.append(rule_failed(code, RuntimeError(f"{sheet.name} {case.column}: {case.failure_case}")))
-            continue
-        col = sheet.column(case.column)
-        row = int(case.index)
+        col = sheet.column(case.key)
         if variant == "missing" and not col.choices and "{choices}" in catalogue()[code].messages.get(variant, ""):
             variant = "blank"                # no list to choose from: the message says what to enter instead
-        if col.kind == DATE and case.column in frame.data.columns:
-            frame.data.at[row, case.column] = pd.NaT
-        out.append(finding(code, variant, sheet=sheet.name, row=row, column=frame.header(col.key),
-                           cell=frame.cell(col.key, row), value=frame.value(col.key, row),
+        if col.kind == DATE and case.key in frame.data.columns:
+            set_aside.setdefault(case.key, []).append(case.row)
+        out.append(finding(code, variant, sheet=sheet.name, row=case.row, column=frame.header(col.key),
+                           cell=frame.cell(col.key, case.row), value=frame.value(col.key, case.row),
                            choices=choices_text(col), earliest=earliest, latest=latest,
                            entry=col.note[:1].lower() + col.note[1:].rstrip(".")))
+    for key, rows in set_aside.items():
+        frame.data.loc[rows, key] = pd.NaT
     return out
 
 
