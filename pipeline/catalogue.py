@@ -35,8 +35,7 @@ def where_checked() -> dict[str, list[str]]:
     where: dict[str, list[str]] = {code: [place] for code, place in READER.items()}
     for sheet, schema in schemas.BY_SHEET.items():
         module = f"schemas/{schemas.FILES[sheet]}"
-        for check in schema.checks:
-            code = str(check.error).partition("|")[0]
+        for code in schema.codes:
             if module not in where.setdefault(code, []):
                 where[code].append(module)
     for reg in RULES:

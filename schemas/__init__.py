@@ -1,7 +1,8 @@
 """pandera schemas, one per upload sheet, over the cell text as read (index = Excel row).
 
-Each check's `error` is "<code>|<variant>": the rule code and message variant of the catalogue,
-so a failure case maps straight to a finding at sheet, row and column.
+Each sheet's checks run over its checked cells end to end, one pandera check per message variant
+(schemas/checks.py); a failure case maps back to a finding at sheet, row and column, with the code of
+that column's rule.
 """
 from schemas.agencies import SCHEMA as AGENCIES
 from schemas.assignments import SCHEMA as ASSIGNMENTS

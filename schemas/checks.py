@@ -1,18 +1,21 @@
 """Building blocks for the sheet schemas: the contract's column rules as vectorised pandera checks.
 
 A sheet's schema is a pandera `SeriesSchema` over the sheet's checked cells laid end to end, column
-after column (cell `k` is row `k % rows` of checked column `k // rows`), with ONE check per (rule code,
-message variant), each covering every column that rule applies to. pandera's fixed cost is per
-column (~100 µs) and per check (~50-90 µs) whatever the number of rows, so a sheet costs a few
-checks instead of one column object per column and one check per column per rule; the check
-functions themselves are numpy slices over arrays each column is converted to once per validation.
+after column (cell `k` is row `k % rows` of checked column `k // rows`), with ONE check per message
+variant ('missing', 'invalid', 'negative', 'too_large', ...), each covering every column with a rule
+of that variant, each column with its own finding code. pandera's fixed cost is per column object
+(~100 µs) and per check (~40-90 µs) whatever the number of rows, so a sheet costs a few checks
+instead of a column object per column and a check per column per rule; the checks are numpy slices
+over arrays each column is converted to once per validation (`Cells`). (A DataFrame-level check
+returning a boolean frame is no cheaper: pandera then masks and reshapes the whole frame, ~10 ms.)
 Each failure case pandera reports is one cell (its position in the long series) of one check
-(`error` = "<code>|<variant>"), decoded back to sheet column and Excel row by `SheetSchema.failures`.
+(`error` = the variant), decoded back to column, Excel row and code by `SheetSchema.failures`.
 """
 from __future__ import annotations
 
 import contextlib
 import contextvars
+from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -143,7 +146,9 @@ class Cells:
     def text(self) -> pd.Series:
         """Every checked cell's text, column after column (NA for blank): the series validated. Its
         columns' Arrow buffers are chained, not converted to Python strings."""
-        chunks = [pyarrow.array(self.column(k).array, type=pyarrow.large_string()) for k in self.keys]
+        chunks = [pyarrow.array(self.column(k).array) for k in self.keys]
+        if any(c.type != pyarrow.large_string() for c in chunks):
+            chunks = [c.cast(pyarrow.large_string()) for c in chunks]
         return pd.Series(pd.arrays.ArrowStringArray(pyarrow.chunked_array(chunks, type=pyarrow.large_string())), copy=False)
 
     def blank(self, i: int) -> np.ndarray:
@@ -236,8 +241,9 @@ def _known_la(cells: Cells, i: int, rule: Rule) -> np.ndarray:
 
 
 def _unique(cells: Cells, i: int, rule: Rule) -> np.ndarray:
-    s = cells.column(cells.keys[i])
-    return np.asarray(s.notna() & s.str.strip().str.upper().duplicated(keep=False), dtype=bool)
+    refs = cells.column(cells.keys[i]).str.strip().str.upper().to_numpy(dtype=object, na_value=None).tolist()
+    seen = Counter(refs)
+    return np.array([r is not None and seen[r] > 1 for r in refs], dtype=bool)
 
 
 TESTS = {"required": _required, "parses": _parses, "at_least": _at_least, "above": _above, "between": _between,
@@ -276,21 +282,27 @@ class SheetSchema:
     sheet: Sheet
     rules: dict[str, list[tuple[str, str, Rule]]]           # key -> [(code, variant, rule)]
     schema: pa.SeriesSchema = field(init=False)
-    _rank: dict[tuple[str, str, str], int] = field(init=False)   # (key, code, variant) -> position among the column's rules
+    _rank: dict[tuple[str, str], int] = field(init=False)   # (key, variant) -> position among the column's rules
+    _code: dict[tuple[str, str], str] = field(init=False)   # (key, variant) -> finding code
 
     def __post_init__(self):
-        groups: dict[tuple[str, str], list[tuple[str, Rule]]] = {}
+        groups: dict[str, list[tuple[str, str, Rule]]] = {}
         for key, rules in self.rules.items():
             for code, variant, rule in rules:
-                groups.setdefault((code, variant), []).append((key, rule))
-        self._rank = {(key, code, variant): n for key, rules in self.rules.items()
-                      for n, (code, variant, _) in enumerate(rules)}
+                groups.setdefault(variant, []).append((key, code, rule))
+        self._rank = {(key, variant): n for key, rules in self.rules.items() for n, (_, variant, _) in enumerate(rules)}
+        self._code = {(key, variant): code for key, rules in self.rules.items() for code, variant, _ in rules}
         self.schema = pa.SeriesSchema(None, nullable=True, name=self.sheet.name,
-                                      checks=[_check(code, variant, members) for (code, variant), members in groups.items()])
+                                      checks=[_check(variant, members) for variant, members in groups.items()])
 
     @property
     def checks(self) -> list[pa.Check]:
         return self.schema.checks
+
+    @property
+    def codes(self) -> list[str]:
+        """The finding codes the schema can produce, in the sheet's column order."""
+        return list(dict.fromkeys(code for rules in self.rules.values() for code, _, _ in rules))
 
     def failures(self, raw: pd.DataFrame, data: pd.DataFrame | None = None) -> list[Failure]:
         """Validate a sheet's cell text (`raw`, indexed by Excel row; `data`: the reader's typed frame
@@ -307,33 +319,32 @@ class SheetSchema:
         except pa.errors.SchemaErrors as exc:
             cases = exc.failure_cases
         out, raised = [], []
-        for check, index, failure_case in zip(cases["check"].tolist(), cases["index"].tolist(),
-                                              cases["failure_case"].tolist()):
-            code, _, variant = str(check).partition("|")
-            if not variant:
-                continue
+        for variant, index, failure_case in zip(cases["check"].tolist(), cases["index"].tolist(),
+                                                cases["failure_case"].tolist()):
             if index is None or pd.isna(index):   # the check itself raised: say so, don't guess
+                code = next(c for (_, v), c in self._code.items() if v == variant)
                 raised.append(Failure(code, variant, None, None, f"{self.sheet.name}: {failure_case}"))
                 continue
             key, row = keys[int(index) // cells.n], int(cells.rows[int(index) % cells.n])
-            out.append(Failure(code, variant, key, row))
+            out.append(Failure(self._code[key, variant], variant, key, row))
         position = {k: i for i, k in enumerate(keys)}
-        out.sort(key=lambda f: (position[f.key], self._rank[(f.key, f.code, f.variant)], f.row))
+        out.sort(key=lambda f: (position[f.key], self._rank[f.key, f.variant], f.row))
         return raised + out
 
 
-def _check(code: str, variant: str, members: list[tuple[str, Rule]]) -> pa.Check:
-    """The pandera check of rule (code, variant) over the columns `members` names: True where a cell
-    passes (every cell of another column passes)."""
+def _check(variant: str, members: list[tuple[str, str, Rule]]) -> pa.Check:
+    """The pandera check of message `variant` over the columns `members` names, each with its rule
+    and code: True where a cell passes (every cell of another column passes)."""
     def check(s: pd.Series) -> pd.Series:
         cells = _CELLS.get()
         fails = np.zeros(len(s), dtype=bool)
-        for key, rule in members:
+        for key, _, rule in members:
             i = cells.position.get(key)
             if i is not None:
                 fails[cells.block(i)] |= TESTS[rule.test](cells, i, rule)
         return pd.Series(~fails, index=s.index, copy=False)
-    return pa.Check(check, ignore_na=False, error=f"{code}|{variant}")
+    codes = ", ".join(dict.fromkeys(f"{code} {key}" for key, code, _ in members))
+    return pa.Check(check, ignore_na=False, error=variant, description=f"{variant}: {codes}")
 
 
 def sheet_schema(sheet: Sheet, extra: dict[str, list[Rule]] | None = None,
