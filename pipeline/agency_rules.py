@@ -461,10 +461,24 @@ def team_breaches(ctx: Submission) -> tuple[dict[str, np.ndarray], np.ndarray]:
     return ctx.once(("team_breaches",), compute)
 
 
-def member_costs(ctx: Submission) -> pd.Series:
-    """Sum of members' 'Cost in quarter' by team reference; NaN where no member has a cost."""
-    a = ctx.frame("Assignments")
-    return a["cost_in_quarter"].groupby(team_ref(a["project_team_ref"])).sum(min_count=1)
+def member_costs(ctx: Submission) -> dict[str, float]:
+    """Sum of members' 'Cost in quarter' (£) by team reference (`team_ref`); NaN where no member has a
+    cost. Summed in row order with the compensated (Kahan) sum pandas' groupby uses, so the sums are
+    the same to the last bit."""
+    a = ctx.sheet_columns("Assignments")
+    sums: dict[str, list[float]] = {}   # ref -> [sum, compensation, costs counted]
+    for ref, cost in zip(team_refs(ctx, a.frame).tolist(), a["cost_in_quarter"].tolist()):
+        if ref is None:
+            continue
+        acc = sums.setdefault(ref, [0.0, 0.0, 0])
+        if cost == cost:   # not NaN
+            y = cost - acc[1]
+            t = acc[0] + y
+            acc[1] = t - acc[0] - y
+            if acc[1] != acc[1]:   # an infinite cost: no compensation
+                acc[1] = 0.0
+            acc[0], acc[2] = t, acc[2] + 1
+    return {ref: total if counted else np.nan for ref, (total, _, counted) in sums.items()}
 
 
 def members_without_cost(ctx: Submission, d: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -498,12 +512,15 @@ def project_teams(ctx: Submission):
     for variant, key in (("not_identified", "all_workers_identified"), ("no_control", "la_retains_control")):
         for row in t.index[flags[variant] & ~old]:
             yield sheet.finding("Q510", key, row, variant, ref=t.at[row, "project_team_ref"])
-    members = team_ref(t["project_team_ref"]).map(member_costs(ctx)).astype("float64")
+    costs = member_costs(ctx)
+    members = np.array([costs.get(ref, np.nan) if ref is not None else np.nan for ref in team_refs(ctx, t)],
+                       dtype="float64")
     tol = threshold("project_cost_tolerance")
-    apart = ((t["worker_costs"] - members).abs() > tol * members) & (members > 0)
-    for row in t.index[apart.astype(bool)]:
+    worker = ctx.columns(t)["worker_costs"]
+    for i in np.flatnonzero((np.abs(worker - members) > tol * members) & (members > 0)):
+        row = int(t.index[i])
         yield sheet.finding("Q510", "worker_costs", row, "costs", ref=t.at[row, "project_team_ref"],
-                            worker=t.at[row, "worker_costs"], members=members[row], pct=tol * 100)
+                            worker=worker[i], members=members[i], pct=tol * 100)
 
 
 def _first_row(sheet: SheetFrame, key: str) -> dict:
