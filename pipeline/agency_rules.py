@@ -22,6 +22,7 @@ of its start date and that day (DfE: caps apply to existing arrangements "shortl
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 
 import numpy as np
 import pandas as pd
@@ -34,7 +35,7 @@ from pipeline.ingest import SheetFrame
 from pipeline.parse import display_date
 from pipeline.reference import la_any, latest_agency_headcount
 from pipeline.registry import rule
-from pipeline.submission import Submission, is_blank, one_of
+from pipeline.submission import Columns, Submission, is_blank, one_of
 
 TRANSITIONAL = ("Q501", "Q502", "Q503", "Q504", "Q505", "Q506", "Q518")
 # Cool-off exceptions that excuse a same-region move. "Different region" does not: the previous LA
@@ -417,18 +418,20 @@ def cap_breach_reported(ctx: Submission):
     yield from _cap_findings(ctx, "Q518", "cap_reported_to_riia")
 
 
-def overlapping_swe(d: pd.DataFrame) -> dict[int, int]:
+def overlapping_swe(c: Columns) -> dict[int, int]:
     """For each row sharing its SWE number with an overlapping assignment: the first such other row
-    (Excel rows, in row order)."""
-    shared = (d["swe_number"].notna() & d["start_date"].notna() & d["swe_number"].duplicated(keep=False)).to_numpy(dtype=bool)
+    (Excel rows, in row order). `c`: the Assignments sheet's typed columns."""
+    swe, start, end = c["swe_number"], c["start_date"], c["end_date"]
+    seen = Counter(n for n in swe.tolist() if n is not None)
+    if not any(count > 1 for count in seen.values()):
+        return {}
+    shared = np.array([n is not None and seen[n] > 1 for n in swe.tolist()], dtype=bool) & ~np.isnat(start)
     if not shared.any():   # a number shared with a row without a start date is not a pair: checked below
         return {}
     pos = np.flatnonzero(shared)
-    rows = d.index.to_numpy()[pos].tolist()
     by_swe: dict[str, list] = {}
-    for row, number, start, end in zip(rows, d["swe_number"].iloc[pos].tolist(), d["start_date"].to_numpy()[pos],
-                                       d["end_date"].to_numpy()[pos]):
-        by_swe.setdefault(number, []).append((row, start, end))
+    for row, number, first, last in zip(c.rows[pos].tolist(), swe[pos].tolist(), start[pos], end[pos]):
+        by_swe.setdefault(number, []).append((row, first, last))
     out = {}
     for group in by_swe.values():
         group.sort(key=lambda g: g[0])
@@ -445,7 +448,7 @@ def same_worker_overlapping(ctx: Submission):
     sheet = _assignments(ctx)
     if sheet is None:
         return
-    pairs = overlapping_swe(sheet.data)
+    pairs = overlapping_swe(ctx.columns(sheet.data))
     refs = dict(zip(sheet.data.index, sheet.data["assignment_ref"].tolist())) if pairs else {}
     for row, other in pairs.items():
         yield sheet.finding("Q509", "swe_number", row, other_ref=refs[other], other_row=other)
