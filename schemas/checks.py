@@ -13,6 +13,7 @@ Each failure case pandera reports is one cell (its position in the long series) 
 """
 from __future__ import annotations
 
+import bisect
 import contextlib
 import contextvars
 from collections import Counter
@@ -132,10 +133,6 @@ class Cells:
         self.position = {k: i for i, k in enumerate(keys)}
         self._memo: dict = {}
 
-    def block(self, i: int) -> slice:
-        """The long series' positions of checked column `i`."""
-        return slice(i * self.n, (i + 1) * self.n)
-
     def column(self, key: str) -> pd.Series:
         """A checked column's cell text (NA for blank)."""
         memo = ("raw", key)
@@ -143,13 +140,10 @@ class Cells:
             self._memo[memo] = self.raw[key]
         return self._memo[memo]
 
-    def text(self) -> pd.Series:
-        """Every checked cell's text, column after column (NA for blank): the series validated. Its
-        columns' Arrow buffers are chained, not converted to Python strings."""
-        chunks = [pyarrow.array(self.column(k).array) for k in self.keys]
-        if any(c.type != pyarrow.large_string() for c in chunks):
-            chunks = [c.cast(pyarrow.large_string()) for c in chunks]
-        return pd.Series(pd.arrays.ArrowStringArray(pyarrow.chunked_array(chunks, type=pyarrow.large_string())), copy=False)
+    def chunks(self) -> list[pyarrow.Array]:
+        """Every checked cell's text as Arrow arrays, column after column (null for blank): chained
+        into the series validated, not converted to Python strings."""
+        return [pyarrow.array(self.column(k).array) for k in self.keys]
 
     def blank(self, i: int) -> np.ndarray:
         """Checked column `i`'s blank cells."""
@@ -249,26 +243,34 @@ def _unique(cells: Cells, i: int, rule: Rule) -> np.ndarray:
 TESTS = {"required": _required, "parses": _parses, "at_least": _at_least, "above": _above, "between": _between,
          "plausible": _plausible, "date_range": _date_range, "known_la": _known_la, "unique": _unique}
 
-# The sheet being validated (set by SheetSchema.failures for the length of one pandera validation).
-_CELLS: contextvars.ContextVar[Cells | None] = contextvars.ContextVar("sheet_cells", default=None)
+@dataclass
+class _Book:
+    """The sheets being validated (set by WorkbookSchema.failures for the length of one pandera
+    validation): each sheet's cells and the position of its first cell in the long series."""
+
+    placed: dict[str, tuple[int, Cells]]
+
+
+_BOOK: contextvars.ContextVar[_Book | None] = contextvars.ContextVar("book_cells", default=None)
 
 
 @contextlib.contextmanager
-def _validating(cells: Cells):
-    token = _CELLS.set(cells)
+def _validating(book: _Book):
+    token = _BOOK.set(book)
     try:
         yield
     finally:
-        _CELLS.reset(token)
+        _BOOK.reset(token)
 
 
 @dataclass(frozen=True)
 class Failure:
-    """One failure case: a cell (column key, Excel row) failing rule (code, variant); or, with `key`
-    and `row` None, a check that raised (`reason` says what it raised)."""
+    """One failure case: a cell (sheet, column key, Excel row) failing rule (code, variant); or, with
+    `sheet`, `key` and `row` None, a check that raised (`reason` says what it raised)."""
 
     code: str
     variant: str
+    sheet: str | None
     key: str | None
     row: int | None
     reason: str = ""
@@ -276,74 +278,109 @@ class Failure:
 
 @dataclass
 class SheetSchema:
-    """A sheet's column rules as one pandera SeriesSchema over its checked cells (see the module's
-    docstring): `rules` maps each column key, in the sheet's order, to its rules in order."""
+    """A sheet's column rules: `rules` maps each column key, in the sheet's order, to its rules in order."""
 
     sheet: Sheet
     rules: dict[str, list[tuple[str, str, Rule]]]           # key -> [(code, variant, rule)]
-    schema: pa.SeriesSchema = field(init=False)
-    _rank: dict[tuple[str, str], int] = field(init=False)   # (key, variant) -> position among the column's rules
-    _code: dict[tuple[str, str], str] = field(init=False)   # (key, variant) -> finding code
+    rank: dict[tuple[str, str], int] = field(init=False)    # (key, variant) -> position among the column's rules
+    code: dict[tuple[str, str], str] = field(init=False)    # (key, variant) -> finding code
 
     def __post_init__(self):
-        groups: dict[str, list[tuple[str, str, Rule]]] = {}
-        for key, rules in self.rules.items():
-            for code, variant, rule in rules:
-                groups.setdefault(variant, []).append((key, code, rule))
-        self._rank = {(key, variant): n for key, rules in self.rules.items() for n, (_, variant, _) in enumerate(rules)}
-        self._code = {(key, variant): code for key, rules in self.rules.items() for code, variant, _ in rules}
-        self.schema = pa.SeriesSchema(None, nullable=True, name=self.sheet.name,
-                                      checks=[_check(variant, members) for variant, members in groups.items()])
-
-    @property
-    def checks(self) -> list[pa.Check]:
-        return self.schema.checks
+        self.rank = {(key, variant): n for key, rules in self.rules.items() for n, (_, variant, _) in enumerate(rules)}
+        self.code = {(key, variant): code for key, rules in self.rules.items() for code, variant, _ in rules}
 
     @property
     def codes(self) -> list[str]:
         """The finding codes the schema can produce, in the sheet's column order."""
         return list(dict.fromkeys(code for rules in self.rules.values() for code, _, _ in rules))
 
-    def failures(self, raw: pd.DataFrame, data: pd.DataFrame | None = None) -> list[Failure]:
-        """Validate a sheet's cell text (`raw`, indexed by Excel row; `data`: the reader's typed frame
-        of the same rows, whose parse is reused). Failures come column by column in the sheet's order,
-        then rule by rule in the column's order, then row by row: the order findings are made in."""
+    def cells(self, raw: pd.DataFrame, data: pd.DataFrame | None) -> Cells | None:
+        """The sheet's checked cells (None if it has none): the checked columns it has, in order."""
         keys = [k for k in self.rules if k in raw.columns]
         if not keys or raw.empty:
+            return None
+        return Cells(keys, {k: self.sheet.column(k) for k in keys}, raw, data)
+
+
+class WorkbookSchema:
+    """Every sheet's column rules as ONE pandera SeriesSchema over the checked cells of all the
+    workbook's sheets end to end (sheet after sheet, each column after column), with one check per
+    message variant: pandera's fixed cost is paid once per workbook and once per variant, not per
+    sheet, column or rule. `sheets`: each sheet's SheetSchema, by sheet name."""
+
+    def __init__(self, sheets: dict[str, SheetSchema]):
+        self.sheets = sheets
+        groups: dict[str, list[tuple[str, str, str, Rule]]] = {}
+        for name, sheet in sheets.items():
+            for key, rules in sheet.rules.items():
+                for code, variant, rule in rules:
+                    groups.setdefault(variant, []).append((name, key, code, rule))
+        self.schema = pa.SeriesSchema(None, nullable=True, name="cells",
+                                      checks=[_check(variant, members) for variant, members in groups.items()])
+
+    @property
+    def checks(self) -> list[pa.Check]:
+        return self.schema.checks
+
+    def failures(self, frames: list[tuple[str, pd.DataFrame, pd.DataFrame | None]]) -> list[Failure]:
+        """Validate the sheets' cell text: `frames` is (sheet name, `raw`: cell text indexed by Excel
+        row, `data`: the reader's typed frame of the same rows, whose parse is reused) in workbook
+        order. A check that raised comes first; then the failures sheet by sheet, column by column
+        in the sheet's order, rule by rule in the column's order, row by row: the order findings
+        are made in."""
+        placed, offset, chunks = {}, 0, []
+        for name, raw, data in frames:
+            sheet = self.sheets.get(name)
+            cells = sheet.cells(raw, data) if sheet is not None else None
+            if cells is not None:
+                placed[name] = (offset, cells)
+                offset += len(cells.keys) * cells.n
+                chunks += cells.chunks()
+        if not placed:
             return []
-        cells = Cells(keys, {k: self.sheet.column(k) for k in keys}, raw, data)
+        if any(c.type != pyarrow.large_string() for c in chunks):
+            chunks = [c.cast(pyarrow.large_string()) for c in chunks]
+        text = pd.Series(pd.arrays.ArrowStringArray(pyarrow.chunked_array(chunks, type=pyarrow.large_string())),
+                         name="cells", copy=False)
         try:
-            with _validating(cells):
-                self.schema.validate(cells.text().rename(self.sheet.name), lazy=True, inplace=True)
+            with _validating(_Book(placed)):
+                self.schema.validate(text, lazy=True, inplace=True)
             return []
         except pa.errors.SchemaErrors as exc:
             cases = exc.failure_cases
+        starts = [(start, name) for name, (start, _) in placed.items()]
+        order = {name: n for n, (_, name) in enumerate(starts)}
         out, raised = [], []
         for variant, index, failure_case in zip(cases["check"].tolist(), cases["index"].tolist(),
                                                 cases["failure_case"].tolist()):
             if index is None or pd.isna(index):   # the check itself raised: say so, don't guess
-                code = next(c for (_, v), c in self._code.items() if v == variant)
-                raised.append(Failure(code, variant, None, None, f"{self.sheet.name}: {failure_case}"))
+                code = next(c for sheet in self.sheets.values() for (_, v), c in sheet.code.items() if v == variant)
+                raised.append(Failure(code, variant, None, None, None, str(failure_case)))
                 continue
-            key, row = keys[int(index) // cells.n], int(cells.rows[int(index) % cells.n])
-            out.append(Failure(self._code[key, variant], variant, key, row))
-        position = {k: i for i, k in enumerate(keys)}
-        out.sort(key=lambda f: (position[f.key], self._rank[f.key, f.variant], f.row))
+            k = int(index)
+            name = starts[bisect.bisect_right(starts, (k, "\uffff")) - 1][1]
+            start, cells = placed[name]
+            key, row = cells.keys[(k - start) // cells.n], int(cells.rows[(k - start) % cells.n])
+            out.append(Failure(self.sheets[name].code[key, variant], variant, name, key, row))
+        out.sort(key=lambda f: (order[f.sheet], placed[f.sheet][1].position[f.key],
+                                self.sheets[f.sheet].rank[f.key, f.variant], f.row))
         return raised + out
 
 
-def _check(variant: str, members: list[tuple[str, str, Rule]]) -> pa.Check:
-    """The pandera check of message `variant` over the columns `members` names, each with its rule
-    and code: True where a cell passes (every cell of another column passes)."""
+def _check(variant: str, members: list[tuple[str, str, str, Rule]]) -> pa.Check:
+    """The pandera check of message `variant` over the (sheet, column) cells `members` names, each
+    with its rule and code: True where a cell passes (every cell of another column passes)."""
     def check(s: pd.Series) -> pd.Series:
-        cells = _CELLS.get()
+        placed = _BOOK.get().placed
         fails = np.zeros(len(s), dtype=bool)
-        for key, _, rule in members:
-            i = cells.position.get(key)
-            if i is not None:
-                fails[cells.block(i)] |= TESTS[rule.test](cells, i, rule)
+        for name, key, _, rule in members:
+            if name in placed:
+                start, cells = placed[name]
+                i = cells.position.get(key)
+                if i is not None:
+                    fails[start + i * cells.n:start + (i + 1) * cells.n] |= TESTS[rule.test](cells, i, rule)
         return pd.Series(~fails, index=s.index, copy=False)
-    codes = ", ".join(dict.fromkeys(f"{code} {key}" for key, code, _ in members))
+    codes = ", ".join(dict.fromkeys(f"{name} {key} {code}" for name, key, code, _ in members))
     return pa.Check(check, ignore_na=False, error=variant, description=f"{variant}: {codes}")
 
 
