@@ -41,7 +41,7 @@ def _text_cells(frame: SheetFrame, keys: list[str]):
         may = pc.and_(pc.match_substring_regex(cells, _MAY_HOLD_DIGIT_WIDE),
                       pc.match_substring_regex(cells, _MAY_HOLD_S.pattern))
         positions = np.flatnonzero(pc.fill_null(may, False).to_numpy(zero_copy_only=False)).tolist()
-        values = dict(zip(positions, cells.take(positions).to_pylist()))
+        values = dict(zip(positions, cells.take(pa.array(positions, type=pa.int64())).to_pylist()))
     for k in positions:
         value = values[k]
         if value is not None:
