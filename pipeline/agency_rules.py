@@ -27,7 +27,7 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 
-from pipeline.checks import in_teams, team_ref, team_refs
+from pipeline.checks import in_teams, team_refs
 from pipeline.config import threshold
 from pipeline.contract import COOL_OFF_EXCEPTIONS, PROJECT_MODELS
 from pipeline.findings import finding
@@ -465,9 +465,9 @@ def team_breaches(ctx: Submission) -> tuple[dict[str, np.ndarray], np.ndarray]:
 
 
 def member_costs(ctx: Submission) -> dict[str, float]:
-    """Sum of members' 'Cost in quarter' (£) by team reference (`team_ref`); NaN where no member has a
-    cost. Summed in row order with the compensated (Kahan) sum pandas' groupby uses, so the sums are
-    the same to the last bit."""
+    """Sum of members' 'Cost in quarter' (£) by team reference (trimmed, upper case: `checks.team_ref`);
+    NaN where no member has a cost. Summed in row order with the compensated (Kahan) sum pandas'
+    groupby uses, so the sums are the same to the last bit."""
     a = ctx.sheet_columns("Assignments")
     sums: dict[str, list[float]] = {}   # ref -> [sum, compensation, costs counted]
     for ref, cost in zip(team_refs(ctx, a.frame).tolist(), a["cost_in_quarter"].tolist()):
