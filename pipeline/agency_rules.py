@@ -22,11 +22,12 @@ of its start date and that day (DfE: caps apply to existing arrangements "shortl
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 
 import numpy as np
 import pandas as pd
 
-from pipeline.checks import in_teams, team_ref, team_refs
+from pipeline.checks import in_teams, team_refs
 from pipeline.config import threshold
 from pipeline.contract import COOL_OFF_EXCEPTIONS, PROJECT_MODELS
 from pipeline.findings import finding
@@ -34,7 +35,7 @@ from pipeline.ingest import SheetFrame
 from pipeline.parse import display_date
 from pipeline.reference import la_any, latest_agency_headcount
 from pipeline.registry import rule
-from pipeline.submission import Submission, is_blank, one_of
+from pipeline.submission import Columns, Submission, is_blank, one_of
 
 TRANSITIONAL = ("Q501", "Q502", "Q503", "Q504", "Q505", "Q506", "Q518")
 # Cool-off exceptions that excuse a same-region move. "Different region" does not: the previous LA
@@ -417,18 +418,20 @@ def cap_breach_reported(ctx: Submission):
     yield from _cap_findings(ctx, "Q518", "cap_reported_to_riia")
 
 
-def overlapping_swe(d: pd.DataFrame) -> dict[int, int]:
+def overlapping_swe(c: Columns) -> dict[int, int]:
     """For each row sharing its SWE number with an overlapping assignment: the first such other row
-    (Excel rows, in row order)."""
-    shared = (d["swe_number"].notna() & d["start_date"].notna() & d["swe_number"].duplicated(keep=False)).to_numpy(dtype=bool)
+    (Excel rows, in row order). `c`: the Assignments sheet's typed columns."""
+    swe, start, end = c["swe_number"], c["start_date"], c["end_date"]
+    seen = Counter(n for n in swe.tolist() if n is not None)
+    if not any(count > 1 for count in seen.values()):
+        return {}
+    shared = np.array([n is not None and seen[n] > 1 for n in swe.tolist()], dtype=bool) & ~np.isnat(start)
     if not shared.any():   # a number shared with a row without a start date is not a pair: checked below
         return {}
     pos = np.flatnonzero(shared)
-    rows = d.index.to_numpy()[pos].tolist()
     by_swe: dict[str, list] = {}
-    for row, number, start, end in zip(rows, d["swe_number"].iloc[pos].tolist(), d["start_date"].to_numpy()[pos],
-                                       d["end_date"].to_numpy()[pos]):
-        by_swe.setdefault(number, []).append((row, start, end))
+    for row, number, first, last in zip(c.rows[pos].tolist(), swe[pos].tolist(), start[pos], end[pos]):
+        by_swe.setdefault(number, []).append((row, first, last))
     out = {}
     for group in by_swe.values():
         group.sort(key=lambda g: g[0])
@@ -445,7 +448,7 @@ def same_worker_overlapping(ctx: Submission):
     sheet = _assignments(ctx)
     if sheet is None:
         return
-    pairs = overlapping_swe(sheet.data)
+    pairs = overlapping_swe(ctx.columns(sheet.data))
     refs = dict(zip(sheet.data.index, sheet.data["assignment_ref"].tolist())) if pairs else {}
     for row, other in pairs.items():
         yield sheet.finding("Q509", "swe_number", row, other_ref=refs[other], other_row=other)
@@ -461,10 +464,24 @@ def team_breaches(ctx: Submission) -> tuple[dict[str, np.ndarray], np.ndarray]:
     return ctx.once(("team_breaches",), compute)
 
 
-def member_costs(ctx: Submission) -> pd.Series:
-    """Sum of members' 'Cost in quarter' by team reference; NaN where no member has a cost."""
-    a = ctx.frame("Assignments")
-    return a["cost_in_quarter"].groupby(team_ref(a["project_team_ref"])).sum(min_count=1)
+def member_costs(ctx: Submission) -> dict[str, float]:
+    """Sum of members' 'Cost in quarter' (£) by team reference (trimmed, upper case: `checks.team_ref`);
+    NaN where no member has a cost. Summed in row order with the compensated (Kahan) sum pandas'
+    groupby uses, so the sums are the same to the last bit."""
+    a = ctx.sheet_columns("Assignments")
+    sums: dict[str, list[float]] = {}   # ref -> [sum, compensation, costs counted]
+    for ref, cost in zip(team_refs(ctx, a.frame).tolist(), a["cost_in_quarter"].tolist()):
+        if ref is None:
+            continue
+        acc = sums.setdefault(ref, [0.0, 0.0, 0])
+        if cost == cost:   # not NaN
+            y = cost - acc[1]
+            t = acc[0] + y
+            acc[1] = t - acc[0] - y
+            if acc[1] != acc[1]:   # an infinite cost: no compensation
+                acc[1] = 0.0
+            acc[0], acc[2] = t, acc[2] + 1
+    return {ref: total if counted else np.nan for ref, (total, _, counted) in sums.items()}
 
 
 def members_without_cost(ctx: Submission, d: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -498,12 +515,15 @@ def project_teams(ctx: Submission):
     for variant, key in (("not_identified", "all_workers_identified"), ("no_control", "la_retains_control")):
         for row in t.index[flags[variant] & ~old]:
             yield sheet.finding("Q510", key, row, variant, ref=t.at[row, "project_team_ref"])
-    members = team_ref(t["project_team_ref"]).map(member_costs(ctx)).astype("float64")
+    costs = member_costs(ctx)
+    members = np.array([costs.get(ref, np.nan) if ref is not None else np.nan for ref in team_refs(ctx, t)],
+                       dtype="float64")
     tol = threshold("project_cost_tolerance")
-    apart = ((t["worker_costs"] - members).abs() > tol * members) & (members > 0)
-    for row in t.index[apart.astype(bool)]:
+    worker = ctx.columns(t)["worker_costs"]
+    for i in np.flatnonzero((np.abs(worker - members) > tol * members) & (members > 0)):
+        row = int(t.index[i])
         yield sheet.finding("Q510", "worker_costs", row, "costs", ref=t.at[row, "project_team_ref"],
-                            worker=t.at[row, "worker_costs"], members=members[row], pct=tol * 100)
+                            worker=worker[i], members=members[i], pct=tol * 100)
 
 
 def _first_row(sheet: SheetFrame, key: str) -> dict:

@@ -35,11 +35,9 @@ def where_checked() -> dict[str, list[str]]:
     where: dict[str, list[str]] = {code: [place] for code, place in READER.items()}
     for sheet, schema in schemas.BY_SHEET.items():
         module = f"schemas/{schemas.FILES[sheet]}"
-        for col in schema.columns.values():
-            for check in col.checks:
-                code = str(check.error).partition("|")[0]
-                if module not in where.setdefault(code, []):
-                    where[code].append(module)
+        for code in schema.codes:
+            if module not in where.setdefault(code, []):
+                where[code].append(module)
     for reg in RULES:
         for code in reg.codes:
             if reg.where not in where.setdefault(code, []):

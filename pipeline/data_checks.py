@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 
 import numpy as np
-import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipeline.contract import RETURN, TEXT
 from pipeline.findings import finding
+from pipeline.ingest import SheetFrame
 from pipeline.redaction import find_swe_like, redact
 from pipeline.reference import la_any
 from pipeline.registry import rule
@@ -19,32 +21,45 @@ from pipeline.submission import Submission
 _DIGIT = re.compile(r"\d")
 _MAY_HOLD_S = re.compile(r"[sS]|[^\x00-\x7f]")   # an S, or anything not ASCII (it may normalise to one)
 _MAY_HOLD_DIGIT_WIDE = r"[0-9]|[^\x00-\x7f]"     # _DIGIT's superset in any regex engine (\d may be Unicode)
-_WHOLE_COLUMN_LOOK = 1_000   # rows from which a column-wide first look beats looking at each cell
+_WHOLE_SHEET_LOOK = 2_000   # text cells from which one regex pass over them all beats looking at each
 _NAMED_CODE = re.compile(r"(?<![0-9A-Za-z])(?:LA[\s_-]?)?(\d{3})(?![0-9A-Za-z])", re.IGNORECASE)
 
 
-def _may_hold_swe(column: pd.Series) -> np.ndarray:
-    """Cells that may hold an SWE number (a superset of the per-cell look in swe_number_in_text)."""
-    digit = column.str.contains(_MAY_HOLD_DIGIT_WIDE, regex=True)
-    s = column.str.contains(_MAY_HOLD_S.pattern, regex=True)
-    return (digit & s).to_numpy(dtype=bool, na_value=False)
+def _text_cells(frame: SheetFrame, keys: list[str]):
+    """(key, Excel row, text) of the cells of columns `keys` that may hold an SWE number (any
+    non-blank cell; of a large sheet, only those with a digit and an S or what may normalise to
+    them), column by column. Their Arrow buffers are chained and read into Python in one go."""
+    chunks = [pa.array(frame.raw[k].array) for k in keys]
+    if len({c.type for c in chunks}) > 1:
+        chunks = [c.cast(pa.large_string()) for c in chunks]
+    cells = pa.chunked_array(chunks, type=chunks[0].type)
+    rows, n = frame.raw.index.tolist(), len(frame.raw)
+    if len(cells) < _WHOLE_SHEET_LOOK:
+        positions = range(len(cells))
+        values = cells.to_pylist()
+    else:   # a first look over every cell at once (each pattern is compiled per call: ~40 µs)
+        may = pc.and_(pc.match_substring_regex(cells, _MAY_HOLD_DIGIT_WIDE),
+                      pc.match_substring_regex(cells, _MAY_HOLD_S.pattern))
+        positions = np.flatnonzero(pc.fill_null(may, False).to_numpy(zero_copy_only=False)).tolist()
+        values = dict(zip(positions, cells.take(pa.array(positions, type=pa.int64())).to_pylist()))
+    for k in positions:
+        value = values[k]
+        if value is not None:
+            yield keys[k // n], rows[k % n], value
 
 
 @rule("Q516")
 def swe_number_in_text(ctx: Submission):
     """Every free-text cell (text columns of every sheet, and the Return sheet's text values)."""
     for frame in ctx.wb.sheets.values():
-        for col in frame.sheet.columns:
-            if col.kind != TEXT or col.key not in frame.raw.columns or col.key == "swe_number":
-                continue
-            column = frame.raw[col.key]
-            if len(column) >= _WHOLE_COLUMN_LOOK:   # a first look over the whole column in one pass
-                column = column[_may_hold_swe(column)]
-            for row, value in zip(column.index.tolist(), column.to_numpy(dtype=object, na_value=None)):
-                # only text with a digit and an S (or what may normalise to one) can hold one: a cheap look first
-                if isinstance(value, str) and _DIGIT.search(value) and _MAY_HOLD_S.search(value) \
-                        and find_swe_like(value):
-                    yield frame.finding("Q516", col.key, row, value=redact(value))
+        keys = [col.key for col in frame.sheet.columns
+                if col.kind == TEXT and col.key in frame.raw.columns and col.key != "swe_number"]
+        if not keys or frame.raw.empty:
+            continue
+        for key, row, value in _text_cells(frame, keys):
+            # only text with a digit and an S (or what may normalise to one) can hold one: a cheap look first
+            if _DIGIT.search(value) and _MAY_HOLD_S.search(value) and find_swe_like(value):
+                yield frame.finding("Q516", key, row, value=redact(value))
     ret = ctx.wb.return_sheet
     if ret is None:
         return

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
 
 import schemas
 from pipeline import agency_rules, checks, data_checks, guard, registry, rulesets  # noqa: F401  (importing a rule module registers its rules)
@@ -23,7 +22,6 @@ from pipeline.ingest import SheetFrame, Workbook, read_workbook
 from pipeline.parse import display_date
 from pipeline.reference import la_for_quarter
 from pipeline.submission import Submission, prepare_assignments
-from schemas.checks import parsing_once
 
 ACCEPTED, REJECTED, UNREADABLE = "accepted", "rejected", "unreadable"
 
@@ -126,8 +124,7 @@ def _check(result: Result, wb: Workbook, collecting: Quarter | None, previous_to
         previous_total = previous_total(la_code, quarter) if la_code and quarter else None
     sub = Submission(wb, quarter=quarter, la=la, collecting=collecting, previous_total=previous_total,
                      file_name=file_name)
-    for frame in wb.sheets.values():
-        findings += schema_findings(frame)
+    findings += schema_findings(list(wb.sheets.values()))
     prepare_assignments(wb)
     with np.errstate(over="ignore", invalid="ignore"):   # an absurd amount (E110 too_large) makes inf, not a warning
         findings += registry.run(sub)
@@ -148,41 +145,37 @@ def _check(result: Result, wb: Workbook, collecting: Quarter | None, previous_to
     return result
 
 
-def schema_findings(frame: SheetFrame) -> list[Finding]:
-    """Run a sheet's pandera schema over its cell text; each failure case becomes a finding.
+def schema_findings(frames: list[SheetFrame]) -> list[Finding]:
+    """Run the sheets' pandera schema over their cell text (schemas.WORKBOOK: one validation for all
+    of them); each failure case becomes a finding on its own cell, sheet by sheet in `frames`' order.
 
     A date cell that fails its own check (E104: not a date, or outside `plausible_date_range`) is
     set aside: its typed value in `frame.data` becomes NaT, so no other rule (E105, E106, E202, the
     Q5xx date rules) judges the same typo again, as a date it cannot be."""
-    schema = schemas.BY_SHEET.get(frame.sheet.name)
-    if schema is None or frame.raw.empty:
+    failures = schemas.WORKBOOK.failures([(f.sheet.name, f.raw, f.data) for f in frames])   # the reader's parse reused
+    if not failures:
         return []
-    try:
-        with parsing_once(frame.data, frame.sheet):
-            schema.validate(frame.raw, lazy=True, inplace=True)   # in place: nothing coerced, the reader's parse reused
-        return []
-    except pa.errors.SchemaErrors as exc:
-        cases = exc.failure_cases
     out = []
-    sheet = SHEETS_BY_NAME[frame.sheet.name]
+    by_name = {f.sheet.name: f for f in frames}
     earliest, latest = (display_date(pd.Timestamp(d)) for d in threshold("plausible_date_range"))
-    for case in cases.itertuples(index=False):
-        code, _, variant = str(case.check).partition("|")
-        if not variant or case.column not in sheet.keys:
+    set_aside: dict[tuple[str, str], list[int]] = {}
+    for case in failures:
+        code, variant = case.code, case.variant
+        if case.key is None:   # the check itself raised: say so, don't guess
+            out.append(rule_failed(code, RuntimeError(case.reason)))
             continue
-        if case.index is None or pd.isna(case.index):   # the check itself raised: say so, don't guess
-            out.append(rule_failed(code, RuntimeError(f"{sheet.name} {case.column}: {case.failure_case}")))
-            continue
-        col = sheet.column(case.column)
-        row = int(case.index)
+        frame = by_name[case.sheet]
+        col = SHEETS_BY_NAME[case.sheet].column(case.key)
         if variant == "missing" and not col.choices and "{choices}" in catalogue()[code].messages.get(variant, ""):
             variant = "blank"                # no list to choose from: the message says what to enter instead
-        if col.kind == DATE and case.column in frame.data.columns:
-            frame.data.at[row, case.column] = pd.NaT
-        out.append(finding(code, variant, sheet=sheet.name, row=row, column=frame.header(col.key),
-                           cell=frame.cell(col.key, row), value=frame.value(col.key, row),
+        if col.kind == DATE and case.key in frame.data.columns:
+            set_aside.setdefault((case.sheet, case.key), []).append(case.row)
+        out.append(finding(code, variant, sheet=case.sheet, row=case.row, column=frame.header(col.key),
+                           cell=frame.cell(col.key, case.row), value=frame.value(col.key, case.row),
                            choices=choices_text(col), earliest=earliest, latest=latest,
                            entry=col.note[:1].lower() + col.note[1:].rstrip(".")))
+    for (name, key), rows in set_aside.items():
+        by_name[name].data.loc[rows, key] = pd.NaT
     return out
 
 

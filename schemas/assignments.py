@@ -9,7 +9,7 @@ SCHEMA = sheet_schema(
         "hourly_pay_rate": [above(0, "E107", "not_positive")],
         "hours_per_week": [between(0, 168, "E110", "hours")],
         # Role category may be filled from JobMapping, so 'missing' is checked after mapping.
-        "role_category": [parses(ASSIGNMENTS.column("role_category"))],
+        "role_category": [parses()],
     },
     skip_default=("role_category",),
     bounded=("hours_per_week",),

@@ -240,15 +240,12 @@ def test_a_rule_that_raises_is_reported_and_others_still_run(tmp_path, monkeypat
 
 
 def test_a_schema_check_that_raises_is_reported_not_hidden(tmp_path, monkeypatch):
-    import pandera.pandas as pa
+    from schemas import checks as schema_checks
 
-    import schemas
-
-    def boom(s):
+    def boom(cells, i, rule):
         raise RuntimeError("boom")
 
-    broken = schemas.ASSIGNMENTS.update_column("hourly_pay_rate", checks=[pa.Check(boom, error="E107|invalid")])
-    monkeypatch.setitem(schemas.BY_SHEET, "Assignments", broken)
+    monkeypatch.setitem(schema_checks.TESTS, "above", boom)   # E107 not_positive: hourly pay rate above £0
     result = run(tmp_path)
     [f] = found(result, "E107")
     assert f.cell is None and "could not be checked" in f.message and "boom" in f.message
