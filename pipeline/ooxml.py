@@ -426,3 +426,58 @@ def column_number(letters: str) -> int:
     for ch in letters:
         n = n * 26 + ord(ch) - 64
     return n
+
+
+# --- what a worksheet holds that decides how it can be read -----------------------------------------
+
+_BOOLEAN_TYPES = (b't="b"', b"t='b'", b't = "b"')
+_NUMBER = re.compile(rb"-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
+
+
+def plain_grid(data: bytes) -> bool:
+    """Whether a worksheet's grid reads the same through fastexcel and python-calamine: its first
+    cell is A1 and holds a value (so both grids start at A1), and no cells are merged (the reader
+    fills merged areas down, from python-calamine's list of them). Found from the first cell and
+    the part after the cells, so a large sheet costs next to nothing."""
+    root = _ROOT.search(data)
+    prefix = _main_prefix(root.group(2)) if root else None
+    if prefix is None:
+        return False
+    p = prefix + b":" if prefix else b""
+    start = data.find(b"<" + p + b"sheetData", root.end())
+    first = re.compile(b"<" + re.escape(p) + rb"c(?=[\s/>])([^>]*?)(/?)>").search(data, start) if start >= 0 else None
+    if first is None or first.group(2) or dict((k, v) for k, _, v in _ATTR.findall(first.group(1))).get(b"r") != b"A1":
+        return False
+    body = data[first.end():data.find(b"</" + p + b"c>", first.end())]
+    if not (re.search(b"<" + re.escape(p) + rb"v>[^<]", body) or b"<" + p + b"is" in body):
+        return False
+    end = data.rfind(b"</" + p + b"sheetData", start)
+    return end >= 0 and data.find(b"<" + p + b"mergeCell", end) < 0
+
+
+def has_booleans(data: bytes) -> bool:
+    """Whether any cell of a worksheet is a Boolean (`t="b"`): one byte search per spelling."""
+    return any(data.find(kind) >= 0 for kind in _BOOLEAN_TYPES)
+
+
+def column_cells(data: bytes, letters: str) -> dict[int, float | None]:
+    """The cells of one column written in the usual form (`<c r="AD7" ...><v>2</v></c>`, with an
+    optional formula), by Excel row: the number of a number cell, None for a cell of another kind
+    (shared or formula text, an error). Cells in other forms, and numbers written other than as
+    plain decimals, are left out: a caller must treat a row it does not find as unknown."""
+    root = _ROOT.search(data)
+    prefix = _main_prefix(root.group(2)) if root else None
+    if prefix is None:
+        return {}
+    p = re.escape(prefix + b":" if prefix else b"")
+    cell = re.compile(b"<" + p + b'c r="' + letters.encode("ascii") + rb'([0-9]+)"([^>]*)>'
+                      + b"(?:<" + p + rb"f\b[^>]*>[^<]*</" + p + b"f>|<" + p + rb"f\b[^>]*/>)?"
+                      + b"<" + p + rb"v>([^<]*)</" + p + b"v>")
+    out: dict[int, float | None] = {}
+    for row, attrs, value in cell.findall(data):
+        kind = b"n" if b"t" not in attrs else dict((k, v) for k, _, v in _ATTR.findall(attrs)).get(b"t", b"n")
+        if kind != b"n":
+            out[int(row)] = None
+        elif _NUMBER.fullmatch(value):          # read as Python and calamine (Rust) both read it: correctly rounded
+            out[int(row)] = float(value)
+    return out

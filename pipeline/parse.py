@@ -187,11 +187,12 @@ def typed_values(column: Column, values: tuple) -> pd.api.extensions.ExtensionAr
     `typed` parses them: the array a typed column holds (float64, datetime64[us] or string)."""
     if column.kind == TEXT:
         return _strings(values)
+    if len(values) >= _ARROW_FROM:      # not remembered: the memo would keep every cell's text alive (50 MB at 50k rows)
+        return _parse(column.kind, column.choices, values)
     return _parsed(column.kind, column.choices, values)
 
 
-@lru_cache(maxsize=256)
-def _parsed(kind: str, choices: tuple[str, ...], values: tuple) -> pd.api.extensions.ExtensionArray:
+def _parse(kind: str, choices: tuple[str, ...], values: tuple) -> pd.api.extensions.ExtensionArray:
     """Cells in the shapes a spreadsheet gives most (plain numbers, ISO dates, tidy text) are
     parsed one by one in plain Python, which on a few hundred cells costs far less than a pandas
     pass; the rest go through the column parsers above, which give the same value for every
@@ -211,6 +212,9 @@ def _parsed(kind: str, choices: tuple[str, ...], values: tuple) -> pd.api.extens
     if kind == REFERENCES:
         return _strings(_references(values))
     raise ValueError(f"no parser for {kind!r}")
+
+
+_parsed = lru_cache(maxsize=256)(_parse)     # a short column's cells, parsed once by content
 
 
 _PLAIN_NUMBER = re.compile(r"-?[0-9]{1,15}(?:\.[0-9]+)?")       # what a number cell's text looks like
