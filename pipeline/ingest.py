@@ -117,7 +117,7 @@ def typed_frame(sheet: Sheet, raw: pd.DataFrame) -> pd.DataFrame:
 
 def _typed(sheet: Sheet, texts: dict[str, pa.Array], index: pd.Index) -> pd.DataFrame:
     """The typed frame from each read column's cell text (null for blank), built in one go; a text
-    column is its cell text, every other is parsed from its cells as Python strings, one at a time."""
+    column is its cell text, every other is parsed from it (`parse.typed_text`)."""
     blank = (None,) * len(index)
     columns = {}
     for c in sheet.columns:
@@ -125,7 +125,7 @@ def _typed(sheet: Sheet, texts: dict[str, pa.Array], index: pd.Index) -> pd.Data
         if text is not None and c.kind == TEXT:
             columns[c.key] = pd.arrays.ArrowStringArray(text)
         else:
-            columns[c.key] = parse.typed_values(c, blank if text is None else tuple(text.to_numpy(zero_copy_only=False)))
+            columns[c.key] = parse.typed_values(c, blank) if text is None else parse.typed_text(c, text)
     return _frame(columns, index)
 
 
