@@ -24,10 +24,11 @@ import python_calamine
 
 from pipeline import parse
 from pipeline.config import threshold
-from pipeline.contract import DATE, MONTH, SHEETS, SWE, TEXT, Sheet, column_letter, header_lookup, normalise_header
+from pipeline.contract import (DATE, MONTH, SHEETS, SHEETS_BY_NAME, SWE, TEXT, Sheet, column_letter, header_lookup,
+                               normalise_header)
 from pipeline.findings import Finding, finding
 from pipeline.ooxml import (CALAMINE_ERRORS, ERROR_VALUES, CellFacts, Package, SheetChoice, calamine_safe, cell_facts,
-                            choose_sheets, column_cells, column_number, has_booleans, plain_grid, remembered)
+                            choose_sheets, column_cells, column_number, has_booleans, part_name, plain_grid, remembered)
 
 # Arrow allocates from the system allocator, as the Rust parsers do: memory calamine frees after a large
 # sheet is read is then reused for its frames (with pyarrow's own mimalloc pool, both stayed: +50 MB at 50k rows).
@@ -145,7 +146,7 @@ class _Opened:
     facts: dict[str, CellFacts]
     date1904: bool
     source: object            # what calamine opens: the path, or a repaired copy in memory
-    arrow: dict[str, str] = field(default_factory=dict)   # sheet -> its part: large and plain, read into Arrow
+    arrow: dict[str, str] = field(default_factory=dict)   # large table sheet -> its part, read by `_large_sheet`
 
 
 def _open(path) -> _Opened:
@@ -157,23 +158,35 @@ def _open(path) -> _Opened:
 
 
 def _opened(pkg: Package, path) -> _Opened:
+    """The sheets chosen and the facts of their XML; a large table sheet's XML is left to be read
+    once, after fastexcel has read its cells (`_large_sheet`), when calamine can open the file itself."""
     sheets = pkg.sheets()
     choice = choose_sheets(sheets)
     parts = {sp.name: sp.part for sp in sheets}
     date1904 = pkg.date1904()
-    found, repaired, arrow = {}, {}, {}
-    for name in choice.chosen.values():
-        if parts.get(name):
-            data = pkg.read(parts[name])
-            found[name] = cell_facts(data)
-            if any(e not in CALAMINE_ERRORS for e in found[name].errors.values()):
-                repaired[parts[name]] = calamine_safe(data)
-            elif len(data) >= ARROW_FROM_BYTES and not date1904 and plain_grid(data):
-                arrow[name] = parts[name]
-            del data                   # (not held while calamine reads: the XML of a large sheet is large)
+    found, repaired, deferred = {}, {}, {}
+    for contract, name in choice.chosen.items():
+        if not parts.get(name):
+            continue
+        if pkg.unpacked is None and not date1904 and not SHEETS_BY_NAME[contract].key_value \
+                and pkg.entries[part_name(parts[name])].file_size >= ARROW_FROM_BYTES:
+            deferred[name] = parts[name]
+            continue
+        _facts(pkg, name, parts[name], found, repaired)
     source = pkg.for_calamine(path, repaired)
-    return _Opened(choice, {sp.name: sp.visible for sp in sheets}, found, date1904, source,
-                   arrow if isinstance(source, str) else {})
+    if deferred and not isinstance(source, str):      # calamine reads a copy: every sheet's facts now
+        for name, part in deferred.items():
+            _facts(pkg, name, part, found, repaired)
+        deferred, source = {}, pkg.for_calamine(path, repaired)
+    return _Opened(choice, {sp.name: sp.visible for sp in sheets}, found, date1904, source, deferred)
+
+
+def _facts(pkg: Package, name: str, part: str, found: dict, repaired: dict) -> None:
+    """A sheet's cell facts into `found`, and into `repaired` its XML made safe for calamine if needed."""
+    data = pkg.read(part)
+    found[name] = cell_facts(data)
+    if any(e not in CALAMINE_ERRORS for e in found[name].errors.values()):
+        repaired[part] = calamine_safe(data)
 
 
 def _calamine(opened: _Opened):
@@ -203,11 +216,13 @@ def read_workbook(path) -> Workbook:
             if sheet.required:
                 wb.findings.append(finding("E002", sheet=sheet.name))
             continue
+        cells, sheet_book = None, book
+        if name in opened.arrow:
+            cells, opened.facts[name], repaired = _large_sheet(opened.source, opened.arrow[name], name, sheet)
+            sheet_book = book if repaired is None else python_calamine.CalamineWorkbook.from_filelike(repaired)
         facts = opened.facts.get(name, CellFacts())
-        cells = None if sheet.key_value or name not in opened.arrow else \
-            _arrow_cells(opened.source, opened.arrow[name], name, sheet, facts)
         if cells is None:
-            rows = _rows(book, name, sheet, wb.findings, facts, opened.date1904)
+            rows = _rows(sheet_book, name, sheet, wb.findings, facts, opened.date1904)
             if rows is None:
                 continue
             cells, rows = _RowCells(rows), None
@@ -527,24 +542,44 @@ class _ArrowCells:
         return pa.array(out, type=pa.large_string())
 
 
-class _Part:
-    """One part of the package, unpacked on first use."""
+def _large_sheet(path: str, part: str, name: str, sheet: Sheet) -> tuple[_ArrowCells | None, CellFacts, object | None]:
+    """A large table sheet: its cells read by fastexcel, then its XML unpacked once, after
+    calamine's cells have gone, for the cell facts and the checks of `_arrow_cells`.
 
-    def __init__(self, path: str, part: str):
-        self.path, self.part = path, part
+    Returns the cells read into Arrow (None: read the sheet the usual way), the cell facts, and
+    for the usual way a copy of the file calamine can open if the sheet holds newer error values
+    (`ooxml.calamine_safe`; None: the file itself).
+    """
+    loaded = _fastexcel_columns(path, name)
+    with zipfile.ZipFile(path) as zf:
+        pkg = Package.of(zf)
+        data = pkg.read(part)
+        facts = cell_facts(data)
+        if any(e not in CALAMINE_ERRORS for e in facts.errors.values()):
+            return None, facts, pkg.for_calamine(path, {part: calamine_safe(data)})
+    if loaded is None or not plain_grid(data):
+        return None, facts, None
+    return _arrow_cells(*loaded, data, sheet, facts), facts, None
 
-    @property
-    def data(self) -> bytes:
-        if not hasattr(self, "_data"):
-            with zipfile.ZipFile(self.path) as zf:
-                self._data = zf.read(self.part)
-        return self._data
+
+def _fastexcel_columns(path: str, name: str):
+    """fastexcel's reading of a sheet whose first row is its header: (columns as an Arrow record
+    batch, the cells it could not read, the columns' names), or None if it refuses the sheet."""
+    import fastexcel                               # (only large sheets need it: not imported for a usual file)
+    logging.getLogger("fastexcel").setLevel(logging.ERROR)   # its notes on all-blank columns are not ours
+    try:
+        reader = fastexcel.read_excel(path)
+        loaded = reader.load_sheet(name, header_row=0, schema_sample_rows=None, dtype_coercion="coerce")
+        batch, unread = loaded.to_arrow_with_errors()
+        return batch, unread, loaded.selected_columns     # calamine's cells go with `loaded`
+    except Exception:  # noqa: BLE001 - whatever fastexcel refuses is read the usual way, which reports it
+        return None
 
 
-def _arrow_cells(path: str, part: str, name: str, sheet: Sheet, facts: CellFacts) -> _ArrowCells | None:
+def _arrow_cells(batch: pa.RecordBatch, unread, infos, xml: bytes, sheet: Sheet, facts: CellFacts) -> _ArrowCells | None:
     """A large table sheet read by fastexcel straight into Arrow, when every cell of it provably
     reads as python-calamine reads it; None when one might not (the sheet is then read the usual
-    way). `ooxml.plain_grid` has already vouched for the sheet's grid (`part`): it starts at A1, no
+    way). `ooxml.plain_grid` has already vouched for the sheet's grid (`xml`): it starts at A1, no
     cells merged. Here: the header is the first row and all its cells are text; no column
     mixes kinds of cell other than text with numbers (whose numbers come from the XML, every one
     found there); no Boolean reads as a number or as 'true'; no number column holds text fastexcel
@@ -552,16 +587,6 @@ def _arrow_cells(path: str, part: str, name: str, sheet: Sheet, facts: CellFacts
     fastexcel could not read are Excel error values.
     Read with the same calamine, cell for cell (tests/test_reading_arrow.py holds both to it).
     """
-    import fastexcel                               # (only large sheets need it: not imported for a usual file)
-    logging.getLogger("fastexcel").setLevel(logging.ERROR)   # its notes on all-blank columns are not ours
-    try:
-        reader = fastexcel.read_excel(path)
-        loaded = reader.load_sheet(name, header_row=0, schema_sample_rows=None, dtype_coercion="coerce")
-        batch, unread = loaded.to_arrow_with_errors()
-        infos = loaded.selected_columns
-        del loaded, reader                         # calamine's cells go: only the Arrow columns stay
-    except Exception:  # noqa: BLE001 - whatever fastexcel refuses is read the usual way, which reports it
-        return None
     header = ["" if info.column_name_from == "generated" else info.name for info in infos]
     if batch.num_rows + 1 > threshold("max_rows") + HEADER_SEARCH_ROWS or batch.num_columns > threshold("max_columns"):
         return None                                 # E006: the usual way says so
@@ -577,7 +602,6 @@ def _arrow_cells(path: str, part: str, name: str, sheet: Sheet, facts: CellFacts
             return None                             # a header cell that may not have been text
         seen.add(text)
     numbers: dict[int, dict[int, float]] = {}
-    xml = _Part(path, part)                        # the sheet's XML, read again only if needed, after calamine's cells went
     maybe_booleans = False                          # 1.0 or 0.0 may be a Boolean cell, 'true' is one
     for c, column in enumerate(batch.columns):
         kind = column.type
@@ -587,7 +611,7 @@ def _arrow_cells(path: str, part: str, name: str, sheet: Sheet, facts: CellFacts
             maybe_booleans = maybe_booleans or pc.any(pc.is_in(column, pa.array(["true", "false"]))).as_py()
             shown = pc.fill_null(pc.match_substring_regex(column, _NUMBER_SHOWN), False)
             if pc.any(shown).as_py():
-                found = column_cells(xml.data, column_letter(c))
+                found = column_cells(xml, column_letter(c))
                 rows = (np.flatnonzero(shown.to_numpy(zero_copy_only=False)) + 1).tolist()
                 if any(i + 1 not in found for i in rows):
                     return None                     # a cell in another form: not proven
@@ -601,9 +625,8 @@ def _arrow_cells(path: str, part: str, name: str, sheet: Sheet, facts: CellFacts
                 return None
         elif not pa.types.is_null(kind):
             return None
-    if maybe_booleans and has_booleans(xml.data):
+    if maybe_booleans and has_booleans(xml):
         return None
-    del xml
     cells = _ArrowCells(header, list(batch.columns), numbers, errors)
     found = _find_header(sheet, cells.top)          # the header search must land on the first row
     return cells if found is not None and found.row == 0 and found.first_row is None else None

@@ -31,14 +31,15 @@ QUARTER = Quarter(2025, 2)
 
 
 def _read(path: Path, arrow: bool, monkeypatch) -> tuple[ingest.Workbook, list[str]]:
-    """The workbook read with the Arrow way tried on every table sheet (or on none), and the sheets it took."""
+    """The workbook read with the Arrow way tried on every table sheet (or on none), and the contract
+    sheets it read."""
     taken = []
     original = ingest._arrow_cells
 
     def counting(*args):
         cells = original(*args)
         if cells is not None:
-            taken.append(args[2])
+            taken.append(args[4].name)
         return cells
     with monkeypatch.context() as m:
         m.setattr(ingest, "ARROW_FROM_BYTES", 0 if arrow else 1 << 62)
