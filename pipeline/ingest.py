@@ -149,17 +149,18 @@ class _Opened:
     arrow: dict[str, str] = field(default_factory=dict)   # large table sheet -> its part, read by `_large_sheet`
 
 
-def _open(path) -> _Opened:
+def _open(path, defer_large: bool = False) -> _Opened:
     checked = remembered(path)       # the parts the guard has just unpacked and checked, if it has
     if checked is not None:
-        return _opened(checked, path)
+        return _opened(checked, path, defer_large)
     with zipfile.ZipFile(path) as zf:
-        return _opened(Package.of(zf), path)
+        return _opened(Package.of(zf), path, defer_large)
 
 
-def _opened(pkg: Package, path) -> _Opened:
-    """The sheets chosen and the facts of their XML; a large table sheet's XML is left to be read
-    once, after fastexcel has read its cells (`_large_sheet`), when calamine can open the file itself."""
+def _opened(pkg: Package, path, defer_large: bool) -> _Opened:
+    """The sheets chosen and the facts of their XML. With `defer_large`, a large table sheet's XML
+    is left to be read once, after fastexcel has read its cells (`_large_sheet`), when calamine can
+    open the file itself."""
     sheets = pkg.sheets()
     choice = choose_sheets(sheets)
     parts = {sp.name: sp.part for sp in sheets}
@@ -168,7 +169,7 @@ def _opened(pkg: Package, path) -> _Opened:
     for contract, name in choice.chosen.items():
         if not parts.get(name):
             continue
-        if pkg.unpacked is None and not date1904 and not SHEETS_BY_NAME[contract].key_value \
+        if defer_large and pkg.unpacked is None and not date1904 and not SHEETS_BY_NAME[contract].key_value \
                 and pkg.entries[part_name(parts[name])].file_size >= ARROW_FROM_BYTES:
             deferred[name] = parts[name]
             continue
@@ -202,7 +203,7 @@ def read_workbook(path) -> Workbook:
     that could both be a contract sheet are E008 and neither is read. Excel error values are
     E112 on their cell and never read as blank; uncalculated formulas get their column's code.
     """
-    opened = _open(path)
+    opened = _open(path, defer_large=True)
     book = _calamine(opened)
     wb = Workbook(sheet_names=list(book.sheet_names))
     for sheet in SHEETS:
