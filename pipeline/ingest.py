@@ -28,7 +28,8 @@ from pipeline.contract import (DATE, MONTH, SHEETS, SHEETS_BY_NAME, SWE, TEXT, S
                                normalise_header)
 from pipeline.findings import Finding, finding
 from pipeline.ooxml import (CALAMINE_ERRORS, ERROR_VALUES, CellFacts, Package, SheetChoice, calamine_safe, cell_facts,
-                            choose_sheets, column_cells, column_number, has_booleans, part_name, plain_grid, remembered)
+                            choose_sheets, column_cells, column_number, has_booleans, part_name, plain_grid, remembered,
+                            values_held)
 
 # Arrow allocates from the system allocator, as the Rust parsers do: memory calamine frees after a large
 # sheet is read is then reused for its frames (with pyarrow's own mimalloc pool, both stayed: +50 MB at 50k rows).
@@ -565,35 +566,38 @@ def _large_sheet(path: str, part: str, name: str, sheet: Sheet) -> tuple[_ArrowC
 
 def _fastexcel_columns(path: str, name: str):
     """fastexcel's reading of a sheet whose first row is its header: (columns as an Arrow record
-    batch, the cells it could not read, the columns' names), or None if it refuses the sheet."""
+    batch, the columns' names), or None if it refuses the sheet."""
     import fastexcel                               # (only large sheets need it: not imported for a usual file)
     logging.getLogger("fastexcel").setLevel(logging.ERROR)   # its notes on all-blank columns are not ours
     try:
         reader = fastexcel.read_excel(path)
         loaded = reader.load_sheet(name, header_row=0, schema_sample_rows=None, dtype_coercion="coerce")
-        batch, unread = loaded.to_arrow_with_errors()
-        return batch, unread, loaded.selected_columns     # calamine's cells go with `loaded`
+        return loaded.to_arrow(), loaded.selected_columns     # calamine's cells go with `loaded`
     except Exception:  # noqa: BLE001 - whatever fastexcel refuses is read the usual way, which reports it
         return None
 
 
-def _arrow_cells(batch: pa.RecordBatch, unread, infos, xml: bytes, sheet: Sheet, facts: CellFacts) -> _ArrowCells | None:
+def _arrow_cells(batch: pa.RecordBatch, infos, xml: bytes, sheet: Sheet, facts: CellFacts) -> _ArrowCells | None:
     """A large table sheet read by fastexcel straight into Arrow, when every cell of it provably
     reads as python-calamine reads it; None when one might not (the sheet is then read the usual
     way). `ooxml.plain_grid` has already vouched for the sheet's grid (`xml`): it starts at A1, no
     cells merged. Here: the header is the first row and all its cells are text; no column
     mixes kinds of cell other than text with numbers (whose numbers come from the XML, every one
     found there); no Boolean reads as a number or as 'true'; no number column holds text fastexcel
-    reads as NaN or blank ('nan', 'NA'); dates are whole days, never text; and the only cells
-    fastexcel could not read are Excel error values.
+    reads as NaN ('nan'); dates are whole days, never text; and every cell holding a value in the
+    XML holds one in Arrow, error values aside (so none was read as blank: 'NA' in a number column,
+    a date out of range).
     Read with the same calamine, cell for cell (tests/test_reading_arrow.py holds both to it).
     """
     header = ["" if info.column_name_from == "generated" else info.name for info in infos]
     if batch.num_rows + 1 > threshold("max_rows") + HEADER_SEARCH_ROWS or batch.num_columns > threshold("max_columns"):
         return None                                 # E006: the usual way says so
     errors = {(row - 1, column_number(letters) - 1): text for (letters, row), text in facts.errors.items()}
-    if any(i == 0 or c >= batch.num_columns for i, c in errors) or \
-            any(e.position not in errors for e in (unread.errors if unread is not None else ())):
+    if any(i == 0 or c >= batch.num_columns for i, c in errors):
+        return None
+    held = sum(len(column) - column.null_count for column in batch.columns) + len(errors) + \
+        sum(info.column_name_from != "generated" for info in infos)
+    if held != values_held(xml):
         return None
     seen = set()
     for text in header:

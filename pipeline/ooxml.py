@@ -457,6 +457,21 @@ def plain_grid(data: bytes) -> bool:
     return end >= 0 and data.find(b"<" + p + b"mergeCell", end) < 0
 
 
+def values_held(data: bytes) -> int:
+    """How many cells of a worksheet hold a value: the closing tags of values and inline strings
+    in its sheetData (`</v>`, `</is>`; an empty `<v/>` holds none). Two byte counts."""
+    root = _ROOT.search(data)
+    prefix = _main_prefix(root.group(2)) if root else None
+    if prefix is None:
+        return -1
+    p = prefix + b":" if prefix else b""
+    start = data.find(b"<" + p + b"sheetData", root.end())
+    end = data.rfind(b"</" + p + b"sheetData", start) if start >= 0 else -1
+    if end < 0:
+        return -1
+    return data.count(b"</" + p + b"v>", start, end) + data.count(b"</" + p + b"is>", start, end)
+
+
 def has_booleans(data: bytes) -> bool:
     """Whether any cell of a worksheet may be a Boolean (`t="b"` in any spelling): one regex pass."""
     return _BOOLEAN_TYPE.search(data) is not None

@@ -39,7 +39,7 @@ def _read(path: Path, arrow: bool, monkeypatch) -> tuple[ingest.Workbook, list[s
     def counting(*args):
         cells = original(*args)
         if cells is not None:
-            taken.append(args[4].name)
+            taken.append(args[3].name)
         return cells
     with monkeypatch.context() as m:
         m.setattr(ingest, "ARROW_FROM_BYTES", 0 if arrow else 1 << 62)
@@ -159,6 +159,13 @@ def _odd(tmp_path: Path) -> dict[str, Path]:
     set_cell(sheets, "Assignments", 2, "Notes", "2025-05-26")                    # a date written as text
     set_cell(sheets, "Assignments", 3, "PQE years", "NA")                        # text fastexcel takes as blank
     out["date_text_and_na"] = make_workbook(tmp_path / "na.xlsx", sheets)
+    sheets = valid_sheets()
+    set_cell(sheets, "Assignments", 3, "PQE years", "NA")                        # ... alone in a number column
+    set_cell(sheets, "Assignments", 2, "Notice period weeks", "nan")             # text fastexcel takes as NaN
+    out["na_in_numbers"] = make_workbook(tmp_path / "na_numbers.xlsx", sheets)
+    sheets = valid_sheets()
+    set_cell(sheets, "Assignments", 2, "Hours per week", "NA")
+    out["na_in_a_number_column"] = make_workbook(tmp_path / "na_number.xlsx", sheets)
     clean = valid_workbook(tmp_path / "clean.xlsx")
     out["clean"] = clean
     out["prefixed"] = packages.prefixed(clean, tmp_path / "prefixed.xlsx")
@@ -177,7 +184,7 @@ def _odd(tmp_path: Path) -> dict[str, Path]:
 
 
 ODD = ["title_rows", "units_row", "boolean", "boolean_text", "formula_and_time", "repeated_header", "merged",
-       "a1_blank", "date_text_and_na", "clean", "prefixed", "without_references", "strict", "moved_workbook",
+       "a1_blank", "date_text_and_na", "na_in_numbers", "na_in_a_number_column", "clean", "prefixed", "without_references", "strict", "moved_workbook",
        "cached_error", "newer_error", "iso_date"]
 
 
@@ -189,7 +196,7 @@ def test_odd_workbooks_read_alike_both_ways(name, tmp_path, monkeypatch):
 def test_the_arrow_way_leaves_what_it_cannot_vouch_for_to_the_usual_way(tmp_path, monkeypatch):
     odd = _odd(tmp_path)
     for name in ("title_rows", "units_row", "boolean", "boolean_text", "merged", "a1_blank", "date_text_and_na",
-                 "repeated_header", "formula_and_time"):
+                 "repeated_header", "formula_and_time", "na_in_numbers", "na_in_a_number_column"):
         assert "Assignments" not in assert_same_reading(odd[name], monkeypatch), name
     for name in ("clean", "prefixed", "cached_error"):
         assert "Assignments" in assert_same_reading(odd[name], monkeypatch), name
