@@ -9,6 +9,7 @@ formula never calculated) comes from `pipeline.ooxml` and is reported on its cel
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 import zipfile
 from collections import defaultdict
@@ -23,12 +24,19 @@ import python_calamine
 
 from pipeline import parse
 from pipeline.config import threshold
-from pipeline.contract import DATE, MONTH, SHEETS, SWE, TEXT, Sheet, column_letter, header_lookup, normalise_header
+from pipeline.contract import (DATE, MONTH, SHEETS, SHEETS_BY_NAME, SWE, TEXT, Sheet, column_letter, header_lookup,
+                               normalise_header)
 from pipeline.findings import Finding, finding
 from pipeline.ooxml import (CALAMINE_ERRORS, ERROR_VALUES, CellFacts, Package, SheetChoice, calamine_safe, cell_facts,
-                            choose_sheets, column_number, remembered)
+                            choose_sheets, column_cells, column_number, has_booleans, part_name, plain_grid, remembered,
+                            values_held)
+
+# Arrow allocates from the system allocator, as the Rust parsers do: memory calamine frees after a large
+# sheet is read is then reused for its frames (with pyarrow's own mimalloc pool, both stayed: +50 MB at 50k rows).
+pa.set_memory_pool(pa.system_memory_pool())
 
 HEADER_SEARCH_ROWS = 30
+ARROW_FROM_BYTES = 1 << 20    # a table sheet whose XML is this large is read by fastexcel straight into Arrow
 # A total or footnote row under the data: 'Total', 'Total (12 workers)', 'Grand Total', 'TOTAL:', 'Sub-total'.
 _TOTAL = re.compile(r"^(?:grand\s*|sub[\s-]*)?totals?(?:\s*[:(].*|\s+\D.*)?$|^sum$", re.IGNORECASE)
 # A note under a header on how to fill the column in, not data.
@@ -111,7 +119,7 @@ def typed_frame(sheet: Sheet, raw: pd.DataFrame) -> pd.DataFrame:
 
 def _typed(sheet: Sheet, texts: dict[str, pa.Array], index: pd.Index) -> pd.DataFrame:
     """The typed frame from each read column's cell text (null for blank), built in one go; a text
-    column is its cell text, every other is parsed from its cells as Python strings, one at a time."""
+    column is its cell text, every other is parsed from it (`parse.typed_text`)."""
     blank = (None,) * len(index)
     columns = {}
     for c in sheet.columns:
@@ -119,7 +127,7 @@ def _typed(sheet: Sheet, texts: dict[str, pa.Array], index: pd.Index) -> pd.Data
         if text is not None and c.kind == TEXT:
             columns[c.key] = pd.arrays.ArrowStringArray(text)
         else:
-            columns[c.key] = parse.typed_values(c, blank if text is None else tuple(text.to_numpy(zero_copy_only=False)))
+            columns[c.key] = parse.typed_values(c, blank) if text is None else parse.typed_text(c, text)
     return _frame(columns, index)
 
 
@@ -139,29 +147,48 @@ class _Opened:
     facts: dict[str, CellFacts]
     date1904: bool
     source: object            # what calamine opens: the path, or a repaired copy in memory
+    arrow: dict[str, str] = field(default_factory=dict)   # large table sheet -> its part, read by `_large_sheet`
 
 
-def _open(path) -> _Opened:
+def _open(path, defer_large: bool = False) -> _Opened:
     checked = remembered(path)       # the parts the guard has just unpacked and checked, if it has
     if checked is not None:
-        return _opened(checked, path)
+        return _opened(checked, path, defer_large)
     with zipfile.ZipFile(path) as zf:
-        return _opened(Package.of(zf), path)
+        return _opened(Package.of(zf), path, defer_large)
 
 
-def _opened(pkg: Package, path) -> _Opened:
+def _opened(pkg: Package, path, defer_large: bool) -> _Opened:
+    """The sheets chosen and the facts of their XML. With `defer_large`, a large table sheet's XML
+    is left to be read once, after fastexcel has read its cells (`_large_sheet`), when calamine can
+    open the file itself."""
     sheets = pkg.sheets()
     choice = choose_sheets(sheets)
     parts = {sp.name: sp.part for sp in sheets}
-    found, repaired = {}, {}
-    for name in choice.chosen.values():
-        if parts.get(name):
-            data = pkg.read(parts[name])
-            found[name] = cell_facts(data)
-            if any(e not in CALAMINE_ERRORS for e in found[name].errors.values()):
-                repaired[parts[name]] = calamine_safe(data)
-    return _Opened(choice, {sp.name: sp.visible for sp in sheets}, found, pkg.date1904(),
-                   pkg.for_calamine(path, repaired))
+    date1904 = pkg.date1904()
+    found, repaired, deferred = {}, {}, {}
+    for contract, name in choice.chosen.items():
+        if not parts.get(name):
+            continue
+        if defer_large and pkg.unpacked is None and not date1904 and not SHEETS_BY_NAME[contract].key_value \
+                and pkg.entries[part_name(parts[name])].file_size >= ARROW_FROM_BYTES:
+            deferred[name] = parts[name]
+            continue
+        _facts(pkg, name, parts[name], found, repaired)
+    source = pkg.for_calamine(path, repaired)
+    if deferred and not isinstance(source, str):      # calamine reads a copy: every sheet's facts now
+        for name, part in deferred.items():
+            _facts(pkg, name, part, found, repaired)
+        deferred, source = {}, pkg.for_calamine(path, repaired)
+    return _Opened(choice, {sp.name: sp.visible for sp in sheets}, found, date1904, source, deferred)
+
+
+def _facts(pkg: Package, name: str, part: str, found: dict, repaired: dict) -> None:
+    """A sheet's cell facts into `found`, and into `repaired` its XML made safe for calamine if needed."""
+    data = pkg.read(part)
+    found[name] = cell_facts(data)
+    if any(e not in CALAMINE_ERRORS for e in found[name].errors.values()):
+        repaired[part] = calamine_safe(data)
 
 
 def _calamine(opened: _Opened):
@@ -177,7 +204,7 @@ def read_workbook(path) -> Workbook:
     that could both be a contract sheet are E008 and neither is read. Excel error values are
     E112 on their cell and never read as blank; uncalculated formulas get their column's code.
     """
-    opened = _open(path)
+    opened = _open(path, defer_large=True)
     book = _calamine(opened)
     wb = Workbook(sheet_names=list(book.sheet_names))
     for sheet in SHEETS:
@@ -191,15 +218,21 @@ def read_workbook(path) -> Workbook:
             if sheet.required:
                 wb.findings.append(finding("E002", sheet=sheet.name))
             continue
+        cells, sheet_book = None, book
+        if name in opened.arrow:
+            cells, opened.facts[name], repaired = _large_sheet(opened.source, opened.arrow[name], name, sheet)
+            sheet_book = book if repaired is None else python_calamine.CalamineWorkbook.from_filelike(repaired)
         facts = opened.facts.get(name, CellFacts())
-        rows = _rows(book, name, sheet, wb.findings, facts, opened.date1904)
-        if rows is None:
-            continue
+        if cells is None:
+            rows = _rows(sheet_book, name, sheet, wb.findings, facts, opened.date1904)
+            if rows is None:
+                continue
+            cells, rows = _RowCells(rows), None
         if sheet.key_value:
-            wb.return_sheet = _read_key_values(sheet, name, rows)
+            wb.return_sheet = _read_key_values(sheet, name, cells.rows)
             _report_error_values(sheet, wb, None)
         else:
-            frame = _read_table(sheet, name, rows, wb.findings)
+            frame = _read_table(sheet, name, cells, wb.findings)
             if frame is not None:
                 frame.hidden = not opened.visible.get(name, True)
                 wb.sheets[sheet.name] = frame
@@ -367,19 +400,17 @@ def _joined(a: list[str], b: list[str]) -> list[str] | None:
     return [x if x == y or not y else y if not x else f"{x} {y}" for x, y in zip(a, b)]
 
 
-def _read_table(sheet: Sheet, name: str, rows: list[list], findings: list[Finding]) -> SheetFrame | None:
-    header = _find_header(sheet, rows)
+def _read_table(sheet: Sheet, name: str, cells: _RowCells | _ArrowCells, findings: list[Finding]) -> SheetFrame | None:
+    header = _find_header(sheet, cells.top)
     if header is None:
         findings.append(finding("E003", "no_header", sheet=sheet.name))
         return None
     header_idx, mapping = header.row, header.mapping
-    body = rows[header_idx + 1:]
-    cells = _columns(body, _read_columns(header))
-    arrays = {c: pa.array(_column_text(values), type=pa.large_string(), from_pandas=True) for c, values in cells.items()}
-    with_errors = {c for c, values in cells.items()      # one test per column: few columns ever hold one
-                   if (pc.any(pc.starts_with(arrays[c], "#")).as_py() if len(values) >= _LONG
-                       else any(type(v) is str and v.strip() in _ERRORS for v in values))}
-    del cells                                        # free the cells before the frames are built
+    body_rows = cells.height - header_idx - 1
+    arrays = cells.texts(_read_columns(header), header_idx + 1)
+    with_errors = {c for c, text in arrays.items()       # one test per column: few columns ever hold one
+                   if (pc.any(pc.starts_with(text, "#")).as_py() if len(text) >= _LONG
+                       else any(t in _ERRORS for t in text.to_pylist()))}
     for key, cols in header.repeated.items():        # read the copy that holds values; E007 names every copy
         chosen = max(cols, key=lambda c: (len(arrays[c]) - arrays[c].null_count, -c))
         mapping = {c: k for c, k in mapping.items() if k != key} | {chosen: key}
@@ -399,14 +430,211 @@ def _read_table(sheet: Sheet, name: str, rows: list[list], findings: list[Findin
     if len(kept) > threshold("max_rows"):
         findings.append(finding("E006", "rows", sheet=sheet.name, limit=threshold("max_rows")))
         return None
-    totals = _total_rows(sheet, body, header_idx, (kept + header_idx + 2).tolist(), valid, mapping)
+    totals = _total_rows(sheet, cells, (kept + header_idx + 2).tolist(), header_idx + 2, arrays, mapping)
+    cells.release()                                 # the cells as read go before the frames are built
     if totals:
         kept = kept[~np.isin(kept + header_idx + 2, totals)]
     index = pd.Index(kept + header_idx + 2, name="row")
-    arrays = {mapping[c]: arrays[c] if len(kept) == len(body) else arrays[c].take(kept) for c in read}
+    arrays = {mapping[c]: arrays[c] if len(kept) == body_rows else arrays[c].take(kept) for c in read}
     frame.raw = _frame({key: pd.arrays.ArrowStringArray(text) for key, text in arrays.items()}, index)
     frame.data = _typed(sheet, arrays, index)
     return frame
+
+
+class _RowCells:
+    """A sheet as python-calamine's rows from A1 (merged areas filled, error values put back)."""
+
+    def __init__(self, rows: list[list]):
+        self.rows = rows
+        self.height = len(rows)
+        self.top = rows[:HEADER_SEARCH_ROWS + 1]
+
+    def row(self, i: int) -> list:
+        return self.rows[i]
+
+    def release(self) -> None:
+        self.rows = self.top = None
+
+    def texts(self, wanted: list[int], start: int) -> dict[int, pa.Array]:
+        """Each wanted column's cell text from row `start` down (null for blank)."""
+        cells = _columns(self.rows[start:], wanted)
+        return {c: pa.array(_column_text(values), type=pa.large_string(), from_pandas=True) for c, values in cells.items()}
+
+
+# How fastexcel shows a number cell and a date cell in a column it reads as text.
+_NUMBER_SHOWN = r"^-?(?:[0-9]+(?:\.[0-9]+)?|inf|NaN)$"
+_DATE_SHOWN = r"^-?[0-9]{4,}-[0-9]{2}-[0-9]{2}"     # (also an ISO date cell's own text)
+_SUFFIXED = re.compile(r"(.*)_[0-9]+")           # fastexcel's name for a repeated header: 'Agency_1'
+
+
+class _ArrowCells:
+    """A table sheet whose header is its first row, read by fastexcel into one Arrow array per
+    column (`_arrow_cells` has checked that every cell reads as python-calamine reads it).
+
+    A column of one kind of cell is typed by fastexcel (float64, or timestamps of whole days); a
+    column of text may also hold numbers, which fastexcel shows rounded to nine decimals, so those
+    cells' own numbers are taken from the sheet XML (`numbers`). Rows are counted from 0, the
+    header; `row(i)` gives a row's cells as python-calamine gives them, for the few rows a
+    reader looks at one by one (title and total rows).
+    """
+
+    def __init__(self, header: list[str], columns: list[pa.Array], numbers: dict[int, dict[int, float]],
+                 errors: dict[tuple[int, int], str]):
+        self.header = header
+        self.columns = columns
+        self.numbers = numbers                     # column -> {row: number} in columns read as text
+        self.errors = errors                       # (row, column) -> Excel error value
+        self.height = 1 + (len(columns[0]) if columns else 0)
+        self._top: dict[int, list] = {}             # each column's first rows as Python values
+        self.top = [self.row(i) for i in range(min(self.height, HEADER_SEARCH_ROWS + 1))]
+
+    def release(self) -> None:
+        self.columns, self._top = [], {}
+
+    def row(self, i: int) -> list:
+        if i == 0:
+            return list(self.header)
+        return [self._cell(c, i) for c in range(len(self.columns))]
+
+    def _cell(self, c: int, i: int):
+        if (i, c) in self.errors:
+            return self.errors[i, c]
+        if i in self.numbers.get(c, ()):
+            return self.numbers[c][i]
+        if i <= HEADER_SEARCH_ROWS:
+            if c not in self._top:
+                self._top[c] = self.columns[c].slice(0, HEADER_SEARCH_ROWS).to_pylist()
+            v = self._top[c][i - 1]
+        else:
+            v = self.columns[c][i - 1].as_py()
+        return "" if v is None else v
+
+    def texts(self, wanted: list[int], start: int) -> dict[int, pa.Array]:
+        """Each wanted column's cell text from row `start` (always 1: the header is the first row)
+        down, as `_column_text` gives it from python-calamine's cells."""
+        return {c: self._text(c) for c in wanted}
+
+    def _text(self, c: int) -> pa.Array:
+        column = self.columns[c]
+        long = len(column) >= _LONG
+        kind = column.type
+        if pa.types.is_floating(kind):
+            valid = column.is_valid().to_numpy(zero_copy_only=False)
+            shown = np.full(len(column), None, dtype=object)
+            shown[valid] = _numbers_shown(column.drop_null().to_numpy(), long)
+            text = pa.array(shown, type=pa.large_string())
+        elif pa.types.is_timestamp(kind):
+            text = pc.cast(pc.cast(column, pa.date32(), safe=False), pa.large_string())
+        elif pa.types.is_null(kind):
+            text = pa.nulls(len(column), pa.large_string())
+        elif long:
+            text = _trimmed(column.cast(pa.large_string()))
+        else:
+            text = pa.array([parse.cell_text(v) for v in column.to_pylist()], type=pa.large_string())
+        numbers = self.numbers.get(c, {})
+        errors = {i: value for (i, col), value in self.errors.items() if col == c}
+        if not numbers and not errors:
+            return text
+        out = text.to_numpy(zero_copy_only=False).astype(object)
+        if numbers:
+            rows = np.fromiter(numbers, dtype=np.int64, count=len(numbers)) - 1
+            out[rows] = _numbers_shown(np.fromiter(numbers.values(), dtype="float64", count=len(numbers)), long)
+        for i, value in errors.items():
+            out[i - 1] = parse.cell_text(value)
+        return pa.array(out, type=pa.large_string())
+
+
+def _large_sheet(path: str, part: str, name: str, sheet: Sheet) -> tuple[_ArrowCells | None, CellFacts, object | None]:
+    """A large table sheet: its cells read by fastexcel, then its XML unpacked once, after
+    calamine's cells have gone, for the cell facts and the checks of `_arrow_cells`.
+
+    Returns the cells read into Arrow (None: read the sheet the usual way), the cell facts, and
+    for the usual way a copy of the file calamine can open if the sheet holds newer error values
+    (`ooxml.calamine_safe`; None: the file itself).
+    """
+    loaded = _fastexcel_columns(path, name)
+    with zipfile.ZipFile(path) as zf:
+        pkg = Package.of(zf)
+        data = pkg.read(part)
+        facts = cell_facts(data)
+        if any(e not in CALAMINE_ERRORS for e in facts.errors.values()):
+            return None, facts, pkg.for_calamine(path, {part: calamine_safe(data)})
+    if loaded is None or not plain_grid(data):
+        return None, facts, None
+    return _arrow_cells(*loaded, data, sheet, facts), facts, None
+
+
+def _fastexcel_columns(path: str, name: str):
+    """fastexcel's reading of a sheet whose first row is its header: (columns as an Arrow record
+    batch, the columns' names), or None if it refuses the sheet."""
+    import fastexcel                               # (only large sheets need it: not imported for a usual file)
+    logging.getLogger("fastexcel").setLevel(logging.ERROR)   # its notes on all-blank columns are not ours
+    try:
+        reader = fastexcel.read_excel(path)
+        loaded = reader.load_sheet(name, header_row=0, schema_sample_rows=None, dtype_coercion="coerce")
+        return loaded.to_arrow(), loaded.selected_columns     # calamine's cells go with `loaded`
+    except Exception:  # noqa: BLE001 - whatever fastexcel refuses is read the usual way, which reports it
+        return None
+
+
+def _arrow_cells(batch: pa.RecordBatch, infos, xml: bytes, sheet: Sheet, facts: CellFacts) -> _ArrowCells | None:
+    """A large table sheet read by fastexcel straight into Arrow, when every cell of it provably
+    reads as python-calamine reads it; None when one might not (the sheet is then read the usual
+    way). `ooxml.plain_grid` has already vouched for the sheet's grid (`xml`): it starts at A1, no
+    cells merged. Here: the header is the first row and all its cells are text; no column
+    mixes kinds of cell other than text with numbers (whose numbers come from the XML, every one
+    found there); no Boolean reads as a number or as 'true'; no number column holds text fastexcel
+    reads as NaN ('nan'); dates are whole days, never text; and every cell holding a value in the
+    XML holds one in Arrow, error values aside (so none was read as blank: 'NA' in a number column,
+    a date out of range).
+    Read with the same calamine, cell for cell (tests/test_reading_arrow.py holds both to it).
+    """
+    header = ["" if info.column_name_from == "generated" else info.name for info in infos]
+    if batch.num_rows + 1 > threshold("max_rows") + HEADER_SEARCH_ROWS or batch.num_columns > threshold("max_columns"):
+        return None                                 # E006: the usual way says so
+    errors = {(row - 1, column_number(letters) - 1): text for (letters, row), text in facts.errors.items()}
+    if any(i == 0 or c >= batch.num_columns for i, c in errors):
+        return None
+    held = sum(len(column) - column.null_count for column in batch.columns) + len(errors) + \
+        sum(info.column_name_from != "generated" for info in infos)
+    if held != values_held(xml):
+        return None
+    seen = set()
+    for text in header:
+        suffixed = _SUFFIXED.fullmatch(text)
+        if text in ("true", "false") or re.match(_NUMBER_SHOWN, text) or re.match(_DATE_SHOWN, text) \
+                or suffixed and suffixed.group(1) in seen:
+            return None                             # a header cell that may not have been text
+        seen.add(text)
+    numbers: dict[int, dict[int, float]] = {}
+    maybe_booleans = False                          # 1.0 or 0.0 may be a Boolean cell, 'true' is one
+    for c, column in enumerate(batch.columns):
+        kind = column.type
+        if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+            if pc.any(pc.match_substring_regex(column, _DATE_SHOWN)).as_py():
+                return None
+            maybe_booleans = maybe_booleans or pc.any(pc.is_in(column, pa.array(["true", "false"]))).as_py()
+            shown = pc.fill_null(pc.match_substring_regex(column, _NUMBER_SHOWN), False)
+            if pc.any(shown).as_py():
+                found = column_cells(xml, column_letter(c))
+                rows = (np.flatnonzero(shown.to_numpy(zero_copy_only=False)) + 1).tolist()
+                if any(i + 1 not in found for i in rows):
+                    return None                     # a cell in another form: not proven
+                numbers[c] = {i: found[i + 1] for i in rows if found[i + 1] is not None}
+        elif pa.types.is_floating(kind):
+            if pc.any(pc.is_nan(column)).as_py():
+                return None
+            maybe_booleans = maybe_booleans or pc.any(pc.is_in(column, pa.array([0.0, 1.0]))).as_py()
+        elif pa.types.is_timestamp(kind):
+            if pc.any(pc.not_equal(pc.floor_temporal(column, unit="day"), column)).as_py():
+                return None
+        elif not pa.types.is_null(kind):
+            return None
+    if maybe_booleans and has_booleans(xml):
+        return None
+    cells = _ArrowCells(header, list(batch.columns), numbers, errors)
+    found = _find_header(sheet, cells.top)          # the header search must land on the first row
+    return cells if found is not None and found.row == 0 and found.first_row is None else None
 
 
 def _columns(body: list[list], wanted: list[int]) -> dict[int, list]:
@@ -462,8 +690,22 @@ def _column_text(values: list) -> np.ndarray:
 
 def _stripped(texts: list[str]) -> np.ndarray:
     """Text cells stripped by Arrow (as pandas' `.str.strip` does), None where nothing is left."""
-    text = pc.utf8_trim_whitespace(pa.array(texts, type=pa.large_string()))
-    return pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.large_string()), text).to_numpy(zero_copy_only=False)
+    return _trimmed(pa.array(texts, type=pa.large_string())).to_numpy(zero_copy_only=False)
+
+
+def _trimmed(texts: pa.Array) -> pa.Array:
+    """`_stripped` on an Arrow array of text."""
+    text = pc.utf8_trim_whitespace(texts)
+    return pc.if_else(pc.equal(text, ""), pa.scalar(None, text.type), text)
+
+
+def _numbers_shown(numbers: np.ndarray, long: bool) -> np.ndarray:
+    """Number cells' text as `_column_text` shows them in a column of this length (long or not)."""
+    if long:
+        return _number_text(numbers)
+    shown = np.empty(len(numbers), dtype=object)
+    shown[:] = [parse.cell_text(v) for v in numbers.tolist()]
+    return shown
 
 
 _ERRORS = frozenset(ERROR_VALUES)
@@ -485,35 +727,38 @@ def _number_text(numbers: np.ndarray) -> np.ndarray:
     return shown
 
 
-def _total_rows(sheet: Sheet, body: list[list], header_idx: int, rows: list[int], valid: dict[int, np.ndarray],
+def _total_rows(sheet: Sheet, cells: _RowCells | _ArrowCells, rows: list[int], first: int, texts: dict[int, pa.Array],
                 mapping: dict[int, str]) -> list[int]:
     """Excel rows that are totals or footnotes, not data: never read as assignments.
 
-    `rows` are the Excel rows holding a value in a read column, `valid` each read column's
-    filled cells over the whole body. A total row is labelled in its first filled cell ('Total',
-    'Total (12 workers)', 'Grand Total', 'TOTAL:', 'Sub-total') and, on a sheet with SWE numbers,
-    has none. A footnote is a single text cell with words ('Source: MSP extract ...') after the
-    data: below a total row or a blank row.
+    `rows` are the Excel rows holding a value in a read column, `first` the Excel row under the
+    header and `texts` each read column's cell text from there. A total row is labelled in its
+    first filled cell ('Total', 'Total (12 workers)', 'Grand Total', 'TOTAL:', 'Sub-total') and, on
+    a sheet with SWE numbers, has none. A footnote is a single text cell with words ('Source: MSP
+    extract ...') after the data: below a total row or a blank row.
     """
     swe_cols = [c for c, k in mapping.items() if sheet.column(k).kind == SWE]
     drop = []
     if swe_cols:     # only rows with no SWE number, or with the label itself in the SWE column
-        labelled = np.logical_or.reduce([valid[c] for c in swe_cols])
-        candidates = [r for r in rows if not labelled[r - header_idx - 2] or any(
-            c < len(body[r - header_idx - 2]) and _is_total_label(body[r - header_idx - 2][c]) for c in swe_cols)]
+        labelled = np.logical_or.reduce([texts[c].is_valid().to_numpy(zero_copy_only=False) for c in swe_cols])
+        # a label has 'total' or 'sum' in it: only those cells are looked at one by one
+        worded = np.logical_or.reduce([pc.fill_null(pc.match_substring_regex(texts[c], "tot|sum", ignore_case=True),
+                                                    False).to_numpy(zero_copy_only=False) for c in swe_cols])
+        candidates = [r for r in rows if not labelled[r - first] or worded[r - first] and any(
+            c < len(row) and _is_total_label(row[c]) for row in [cells.row(r - 1)] for c in swe_cols)]
     else:
         candidates = rows
     for excel_row in candidates:
-        cells = body[excel_row - header_idx - 2]
-        at = next((i for i, v in enumerate(cells) if v != "" and v is not None), None)
-        if at is not None and _is_total_label(cells[at]) and \
-                not any(c < len(cells) and c != at and cells[c] not in ("", None) for c in swe_cols):
+        row = cells.row(excel_row - 1)
+        at = next((i for i, v in enumerate(row) if v != "" and v is not None), None)
+        if at is not None and _is_total_label(row[at]) and \
+                not any(c < len(row) and c != at and row[c] not in ("", None) for c in swe_cols):
             drop.append(excel_row)
     # footnotes: from the bottom, single-text-cell rows separated from the data by a gap or a total
     for i in range(len(rows) - 1, 0, -1):
-        cells = [v for v in body[rows[i] - header_idx - 2] if v != "" and v is not None]
+        filled = [v for v in cells.row(rows[i] - 1) if v != "" and v is not None]
         after_gap = rows[i] - rows[i - 1] > 1 or rows[i - 1] in drop
-        if len(cells) == 1 and isinstance(cells[0], str) and _FOOTNOTE.search(cells[0].strip()) and after_gap:
+        if len(filled) == 1 and isinstance(filled[0], str) and _FOOTNOTE.search(filled[0].strip()) and after_gap:
             drop.append(rows[i])
         elif rows[i] not in drop:
             break

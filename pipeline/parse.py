@@ -187,11 +187,12 @@ def typed_values(column: Column, values: tuple) -> pd.api.extensions.ExtensionAr
     `typed` parses them: the array a typed column holds (float64, datetime64[us] or string)."""
     if column.kind == TEXT:
         return _strings(values)
+    if len(values) >= _ARROW_FROM:      # not remembered: the memo would keep every cell's text alive (50 MB at 50k rows)
+        return _parse(column.kind, column.choices, values)
     return _parsed(column.kind, column.choices, values)
 
 
-@lru_cache(maxsize=256)
-def _parsed(kind: str, choices: tuple[str, ...], values: tuple) -> pd.api.extensions.ExtensionArray:
+def _parse(kind: str, choices: tuple[str, ...], values: tuple) -> pd.api.extensions.ExtensionArray:
     """Cells in the shapes a spreadsheet gives most (plain numbers, ISO dates, tidy text) are
     parsed one by one in plain Python, which on a few hundred cells costs far less than a pandas
     pass; the rest go through the column parsers above, which give the same value for every
@@ -213,6 +214,63 @@ def _parsed(kind: str, choices: tuple[str, ...], values: tuple) -> pd.api.extens
     raise ValueError(f"no parser for {kind!r}")
 
 
+_parsed = lru_cache(maxsize=256)(_parse)     # a short column's cells, parsed once by content
+
+
+def typed_text(column: Column, text: pa.Array) -> pd.api.extensions.ExtensionArray:
+    """`typed_values` of one column's cell text given as an Arrow array (null for blank), the
+    reader's form. A long column of numbers, dates, choices or SWE numbers is parsed by passes over
+    the whole column in Arrow, which give what `typed_values` gives cell for cell
+    (tests/test_reading_kinds.py holds them to it); the rest go through `typed_values`."""
+    kind = column.kind
+    if len(text) < _ARROW_FROM or kind not in (MONEY, NUMBER, DATE, MONTH, CHOICE, SWE):
+        return typed_values(column, tuple(text.to_numpy(zero_copy_only=False)))
+    if kind in (MONEY, NUMBER):
+        return pd.arrays.NumpyExtensionArray(_numbers(text, durations=kind == NUMBER))
+    if kind in (DATE, MONTH):
+        return pd.array(_arrow_dates(text, monthly=kind == MONTH))
+    if kind == CHOICE:
+        encoded = pc.dictionary_encode(text)        # each distinct spelling looked up once, as `_choices` does
+        found = pa.array(_choices(encoded.dictionary.to_pylist(), column.choices), type=pa.large_string())
+        return pd.arrays.ArrowStringArray(found.take(encoded.indices))
+    return pd.arrays.ArrowStringArray(_arrow_swe(text))
+
+
+def _arrow_swe(text: pa.Array) -> pa.Array:
+    """`_quick(values, _swe_text, _TIDY_SWE, swe)` by whole-column passes: tidy (ASCII) cells by
+    Arrow's upper case and regex, which agree with Python's there; the rest by `swe`."""
+    tidy = pc.fill_null(pc.match_substring_regex(text, "^" + _TIDY_SWE.pattern + "$"), False)
+    squeezed = pc.replace_substring_regex(pc.utf8_upper(text), "[ -]", "")
+    digits = pc.struct_field(pc.extract_regex(squeezed, r"^SW0*(?P<d>[1-9][0-9]{0,6})$"), [0])
+    sw = pa.scalar("SW", pa.large_string())
+    out = pc.if_else(tidy, pc.binary_join_element_wise(sw, digits, pa.scalar("", pa.large_string())),
+                     pa.scalar(None, pa.large_string()))
+    other = np.flatnonzero(text.is_valid().to_numpy(zero_copy_only=False)
+                           & ~tidy.to_numpy(zero_copy_only=False))
+    if not len(other):
+        return out
+    shown = out.to_numpy(zero_copy_only=False).astype(object)
+    shown[other] = swe(pd.Series(text.take(other).to_pylist(), dtype="string")).to_numpy(dtype=object, na_value=None)
+    return pa.array(shown, type=pa.large_string())
+
+
+def _arrow_dates(text: pa.Array, monthly: bool) -> np.ndarray:
+    """`_dates` by whole-column passes: ISO dates cast by Arrow (a day that does not exist makes the
+    whole column go `_dates`' own way, as there), the rest by the column parsers."""
+    iso = pc.fill_null(pc.and_(pc.equal(pc.utf8_length(text), 10),
+                               pc.match_substring_regex(text, "^" + _ISO_DATE.pattern + "$")), False)
+    try:
+        days = pc.cast(pc.if_else(iso, text, pa.scalar(None, text.type)), pa.date32()).to_numpy(zero_copy_only=False)
+    except pa.ArrowInvalid:
+        return _dates(tuple(text.to_numpy(zero_copy_only=False)), monthly)
+    out = (days.astype("datetime64[M]") if monthly else days.astype("datetime64[D]")).astype("datetime64[us]")
+    rest = np.flatnonzero(text.is_valid().to_numpy(zero_copy_only=False) & ~iso.to_numpy(zero_copy_only=False))
+    if len(rest):
+        subset = pd.Series(text.take(rest).to_pylist(), dtype="string")
+        out[rest] = (month if monthly else date)(subset).to_numpy()
+    return out
+
+
 _PLAIN_NUMBER = re.compile(r"-?[0-9]{1,15}(?:\.[0-9]+)?")       # what a number cell's text looks like
 _ARROW_FROM = 2000                                               # cells: below this, one by one is quicker
 _ISO_DATE = re.compile(r"(?:19|2[01])[0-9]{2}-[0-9]{2}-[0-9]{2}")   # what a date cell's text looks like
@@ -220,11 +278,11 @@ _TIDY_SWE = re.compile(r"[A-Za-z0-9 -]*")                        # ASCII: Python
 _TIDY_LA_CODE = re.compile(r"[!-~]*")                            # ASCII with no spaces
 
 
-def _numbers(values: tuple, durations: bool) -> np.ndarray:
+def _numbers(values: tuple | pa.Array, durations: bool) -> np.ndarray:
     """float64 of `number` (NaN for blank or unreadable). A long column's plain numbers are cast
     by Arrow, whose shortest correctly rounded reading is Python's `float` (and pandas')."""
     if len(values) >= _ARROW_FROM:
-        text = pa.array(values, type=pa.large_string())
+        text = values if isinstance(values, pa.Array) else pa.array(values, type=pa.large_string())
         plain = pc.fill_null(pc.match_substring_regex(text, "^" + _PLAIN_NUMBER.pattern + "$"), False)
         out = np.array(pc.cast(pc.if_else(plain, text, pa.scalar(None, pa.large_string())), pa.float64())
                        .to_numpy(zero_copy_only=False), dtype="float64")
@@ -244,7 +302,8 @@ def _numbers(values: tuple, durations: bool) -> np.ndarray:
                 rest.append(i)
         out = np.array(out, dtype="float64")
     if rest:
-        out[rest] = number(pd.Series([values[i] for i in rest], dtype="string"), durations).to_numpy()
+        cells = text.take(rest).to_pylist() if isinstance(values, pa.Array) else [values[i] for i in rest]
+        out[rest] = number(pd.Series(cells, dtype="string"), durations).to_numpy()
     return out
 
 
