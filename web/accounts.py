@@ -82,7 +82,7 @@ def add_user(database: Path, email: str, role: str, *, la_code: str | None = Non
 
 def get_user(database: Path, user_id: int, *, con=None) -> User | None:
     if con is None:
-        with db.connect(database) as con:
+        with db.reading(database) as con:
             return get_user(database, user_id, con=con)
     return _user(con.execute("SELECT * FROM users WHERE id = ?", (user_id,)).fetchone())
 
@@ -150,7 +150,7 @@ def new_token(database: Path, email: str) -> str:
 
 def user_for_token(database: Path, token: str) -> User | None:
     """The active user a bearer token belongs to, or None."""
-    with db.connect(database) as con:
+    with db.reading(database) as con:
         row = con.execute("SELECT users.* FROM tokens JOIN users ON users.id = tokens.user_id "
                           "WHERE tokens.token_hash = ? AND users.active = 1", (_token_hash(token),)).fetchone()
         return _user(row)

@@ -2,7 +2,10 @@
 submissions made through the service, the audit log and the quarter being collected.
 
 Not the warehouse: DuckDB is reached only through `pipeline.store` / `pipeline.build`.
-Each call opens its own connection (WAL, busy timeout), so threads and processes may share it.
+Each call opens its own connection (WAL, busy timeout), so threads and processes may share it:
+`connect` for a unit of work that may write (it takes the write lock at once), `reading` for
+look-ups, which in WAL mode neither wait for a writer nor hold one up (a request's sign-in check
+does not queue behind the uploads being answered).
 """
 from __future__ import annotations
 
@@ -85,5 +88,18 @@ def connect(path: Path):
         if con.in_transaction:
             con.execute("ROLLBACK")
         raise
+    finally:
+        con.close()
+
+
+@contextmanager
+def reading(path: Path):
+    """One connection for look-ups: a read transaction (a consistent snapshot, never the write lock), closed."""
+    con = sqlite3.connect(path, timeout=30, isolation_level=None)
+    con.row_factory = sqlite3.Row
+    try:
+        con.execute("BEGIN")
+        yield con
+        con.execute("COMMIT")
     finally:
         con.close()
