@@ -91,6 +91,7 @@ def test_a_judged_upload_waits_for_the_uploads_still_being_judged_and_is_recorde
     submit_judged = store.submit_judged
     monkeypatch.setattr(store, "submit_judged", lambda pairs, quarter: holds.append([p for p, _ in pairs]) or
                         submit_judged(pairs, quarter))
+    monkeypatch.setattr(recording, "GATHER_GAP", 30.0)
     monkeypatch.setattr(recording, "GATHER_SECONDS", 30.0)
     judged, outcomes = threading.Event(), {}
 
@@ -112,17 +113,45 @@ def test_a_judged_upload_waits_for_the_uploads_still_being_judged_and_is_recorde
     assert {outcomes[p].la_code for p in (first, second)} == {"205", "926"}
 
 
-def test_a_judged_upload_waits_for_others_being_judged_at_most_gather_seconds(home, tmp_path, monkeypatch):
+def test_a_judged_upload_waits_for_a_slow_judging_only_gather_gap(home, tmp_path, monkeypatch):
     import time
     path = upload(tmp_path, SAMPLES / f"205_{QUARTER}.xlsx")
     result = store.judge(path, QUARTER)
-    monkeypatch.setattr(recording, "GATHER_SECONDS", 0.3)
-    with recording.judging():      # an upload that is still being judged throughout
+    monkeypatch.setattr(recording, "GATHER_GAP", 0.3)
+    monkeypatch.setattr(recording, "GATHER_SECONDS", 30.0)
+    with recording.judging():      # an upload whose judging does not finish meanwhile (a large workbook)
         started = time.monotonic()
         outcome = recording.record(path, QUARTER, result)
         waited = time.monotonic() - started
     assert outcome.status == "accepted" and outcome.submission_id is not None
     assert 0.3 <= waited < 10
+
+
+def test_a_judged_upload_waits_for_a_burst_being_judged_at_most_gather_seconds(home, tmp_path, monkeypatch):
+    import time
+    path = upload(tmp_path, SAMPLES / f"205_{QUARTER}.xlsx")
+    result = store.judge(path, QUARTER)
+    monkeypatch.setattr(recording, "GATHER_GAP", 0.2)
+    monkeypatch.setattr(recording, "GATHER_SECONDS", 0.8)
+    stop = threading.Event()
+
+    def burst():     # uploads still being judged, one finishing every 0.05 s
+        with recording.judging():
+            while not stop.is_set():
+                with recording.judging():
+                    time.sleep(0.05)
+
+    judged = threading.Thread(target=burst)
+    judged.start()
+    try:
+        started = time.monotonic()
+        outcome = recording.record(path, QUARTER, result)
+        waited = time.monotonic() - started
+    finally:
+        stop.set()
+        judged.join()
+    assert outcome.status == "accepted"
+    assert 0.8 <= waited < 10
 
 
 def test_a_busy_warehouse_is_raised_to_every_upload_of_the_group(home, tmp_path, monkeypatch):

@@ -4,11 +4,13 @@ becomes free are recorded together, in the order they arrived, in one hold of it
 each), by whichever of their requests got there first; the others wait for their outcome.
 
 A group costs the writer a fixed ~0.1 s of CPU (opening the warehouse, one insert per table, the
-commit) plus ~10 ms a file, and while other uploads are still being judged the cores are theirs: so
-a judged upload waits for the uploads being judged at that moment (`judging()`) to join its group,
-at most GATHER_SECONDS after the first of the group was judged, or until the group is full. One
-upload alone is recorded at once, as before. The warehouse stays single-writer: this only decides
-who writes, when, and how much.
+commit) plus ~10 ms a file, and while other uploads are still being judged the cores are theirs: so a
+judged upload waits for the uploads being judged (`judging()`) to join its group while their judging
+goes on finishing (one at least every GATHER_GAP seconds), at most GATHER_SECONDS after the first of
+the group was judged, or until the group is full. A burst of uploads is then recorded in one or two
+groups instead of one every few uploads; an upload judged while only a slow one (a large workbook) is
+being judged waits GATHER_GAP at most; one upload alone is recorded at once, as before. The
+warehouse stays single-writer: this only decides who writes, when, and how much.
 """
 from __future__ import annotations
 
@@ -22,9 +24,11 @@ from pipeline import store
 from pipeline.contract import Quarter
 from pipeline.validate import Result
 
-# Seconds a judged upload waits at most for uploads still being judged to join its group: about what
-# a burst of typical returns takes to judge on two cores, so a large file being judged holds nobody long.
-GATHER_SECONDS = 0.5
+# A judged upload waits for the uploads being judged while one of them finishes at least every
+# GATHER_GAP seconds (a typical return takes ~50 ms of a core to judge), GATHER_SECONDS at most: a
+# burst of 16 typical returns is judged in ~0.6 s on two cores.
+GATHER_GAP = 0.5
+GATHER_SECONDS = 1.5
 
 
 @dataclass(eq=False)
@@ -41,14 +45,15 @@ class _Waiting:
 _state = threading.Condition(threading.Lock())   # guards the three below; notified when any changes
 _waiting: list[_Waiting] = []
 _judging = 0        # uploads being judged now, each recorded next (or refused before recording)
+_judged_at = 0.0    # when the last of them was judged (time.monotonic)
 _busy = False       # a request is recording a group
 
 
 @contextmanager
 def judging():
     """Around judging an upload that comes to `record` next: while it is being judged, uploads already
-    judged wait for it to join their group (at most GATHER_SECONDS)."""
-    global _judging
+    judged may wait for it to join their group (see the module's docstring)."""
+    global _judging, _judged_at
     with _state:
         _judging += 1
     try:
@@ -56,6 +61,7 @@ def judging():
     finally:
         with _state:
             _judging -= 1
+            _judged_at = time.monotonic()
             _state.notify_all()
 
 
@@ -72,7 +78,8 @@ def record(path: Path, quarter: Quarter | None, result: Result) -> store.SubmitO
             if _busy:
                 _state.wait()
                 continue
-            gathering = _waiting[0].since + GATHER_SECONDS - time.monotonic()
+            first = _waiting[0].since
+            gathering = min(first + GATHER_SECONDS, max(first, _judged_at) + GATHER_GAP) - time.monotonic()
             if _judging and len(_waiting) < store.GROUP_FILES and gathering > 0:
                 _state.wait(gathering)
                 continue

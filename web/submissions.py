@@ -88,15 +88,18 @@ def too_large(database: Path, user: User, file_name: str, size: int, limit_mb: f
 def _answer(database: Path, work: Path | None, user: User, result: Result, file_name: str, ledger: str,
             recorded: bool, address: str | None, source: Path | None, verdict: Path | None = None) -> Submission:
     """Keep what the council was told (and what its feedback workbook is made from), audit it, return it:
-    one transaction, so the answer, its audit entry and its feedback inputs are kept together or not at all."""
+    one write (`db.together`, committed with the other uploads answered meanwhile), so the answer, its
+    audit entry and its feedback inputs are kept together or not at all."""
     received = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-    with db.connect(database) as con:
+    told = {**result.to_dict(), "file": redact_name(file_name)}
+
+    def keep(con) -> Submission:
         sid = con.execute(
             "INSERT INTO submissions (user_id, la_code, quarter, sha256, status, ledger_status, recorded, received_at,"
             " result_json, feedback_path) VALUES (?, ?, ?, ?, ?, ?, ?, ?, '{}', NULL)",
             (user.id, result.la_code, result.quarter, result.sha256, result.status, ledger, int(recorded),
              received)).lastrowid
-        answer = {**result.to_dict(), "file": redact_name(file_name), "id": sid, "recorded": recorded}
+        answer = {**told, "id": sid, "recorded": recorded}
         if ledger == UNCHANGED:
             answer["unchanged"] = True
         kept = json.dumps(answer, default=str)
@@ -109,8 +112,10 @@ def _answer(database: Path, work: Path | None, user: User, result: Result, file_
                      f"submission {sid}: LA {result.la_code or '?'} {result.quarter or '?'} {result.status}"
                      f" ({result.errors} errors, {result.queries} queries; warehouse: {ledger};"
                      f" sha256 {result.sha256[:12] or '-'})", address, con=con)
-    return Submission(sid, user.id, result.la_code, result.quarter, result.sha256, result.status, ledger, recorded,
-                      received, json.loads(kept), feedback_path)
+        return Submission(sid, user.id, result.la_code, result.quarter, result.sha256, result.status, ledger,
+                          recorded, received, json.loads(kept), feedback_path)
+
+    return db.together(database, keep)
 
 
 def _other_la(user: User, result: Result) -> bool:
