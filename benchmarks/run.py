@@ -272,8 +272,9 @@ def bench_web_upload(n_users: int, bursts: int = WEB_BURSTS) -> dict:
     machine (making one costs ~25 ms of CPU, which would otherwise be taken from the service's cores).
     Also: the server process's RSS at rest and at its peak (VmHWM), the memory of the whole service
     (the server and the worker processes that judge uploads, `web.judging`) as PSS at rest and the
-    highest seen (sampled every 0.1 s), and CPU time (user + system) per upload of the server's own
-    process, of its workers, and of this client."""
+    highest seen (sampled every 0.5 s: a sample costs ~10 ms of CPU, taken from the cores the service
+    uses), and CPU time (user + system) per upload of the server's own process, of its workers, and
+    of this client."""
     import socket
     import threading
     import urllib.request
@@ -380,7 +381,7 @@ def bench_web_upload(n_users: int, bursts: int = WEB_BURSTS) -> dict:
             procs, loaded = service(), threading.Event()
 
             def sample():
-                while not loaded.wait(0.1):
+                while not loaded.wait(0.5):
                     service_peak.append(service_pss_mb(procs))
 
             sampler = threading.Thread(target=sample, daemon=True)

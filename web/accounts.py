@@ -121,19 +121,22 @@ def set_password(database: Path, email: str, password: str) -> User:
 
 
 def authenticate(database: Path, email: str, password: str) -> User | None:
-    """The active user with this email and password, or None (same work whether or not the email exists)."""
-    with db.connect(database) as con:
+    """The active user with this email and password, or None (same work whether or not the email exists).
+    The Argon2 check runs outside any transaction: the service's writes do not wait for it."""
+    with db.reading(database) as con:
         row = con.execute("SELECT * FROM users WHERE email = ?", (email.strip(),)).fetchone()
-        stored = row["password_hash"] if row is not None and row["password_hash"] else _DUMMY_HASH
-        try:
-            _HASHER.verify(stored, password)
-        except (VerificationError, InvalidHashError):
-            return None
-        if row is None or not row["password_hash"] or not row["active"]:
-            return None
-        if _HASHER.check_needs_rehash(stored):
-            con.execute("UPDATE users SET password_hash = ? WHERE id = ?", (_HASHER.hash(password), row["id"]))
-        return _user(row)
+    stored = row["password_hash"] if row is not None and row["password_hash"] else _DUMMY_HASH
+    try:
+        _HASHER.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if row is None or not row["password_hash"] or not row["active"]:
+        return None
+    if _HASHER.check_needs_rehash(stored):
+        with db.connect(database) as con:
+            con.execute("UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?",
+                        (_HASHER.hash(password), row["id"], stored))
+    return _user(row)
 
 
 def new_token(database: Path, email: str) -> str:
