@@ -24,6 +24,17 @@ def add_setting(key):
     return write
 
 
+def handed_in_behind_a_write(database, threads):
+    """Start `threads` while this thread holds the service's write turn, until each has handed in its write."""
+    with db._WRITING:
+        for t in threads:
+            t.start()
+        while len(db._together.get(str(database), [])) < len(threads):
+            threading.Event().wait(0.01)
+    for t in threads:
+        t.join()
+
+
 def test_writes_handed_in_together_share_commits_and_each_returns_its_own_result(database, monkeypatch):
     commits = []
     connect = db.connect
@@ -40,14 +51,7 @@ def test_writes_handed_in_together_share_commits_and_each_returns_its_own_result
         start.wait()
         results[i] = db.together(database, add_setting(f"k{i}"))
 
-    threads = [threading.Thread(target=send, args=(i,)) for i in range(16)]
-    with db._WRITING:     # a write in progress: the sixteen queue up behind it
-        for t in threads:
-            t.start()
-        while len(db._together.get(str(database), [])) < 16:
-            threading.Event().wait(0.01)
-    for t in threads:
-        t.join()
+    handed_in_behind_a_write(database, [threading.Thread(target=send, args=(i,)) for i in range(16)])
     assert results == {i: f"k{i}" for i in range(16)}
     assert len(commits) == 1
     with db.reading(database) as con:
@@ -67,15 +71,8 @@ def test_a_write_that_raises_is_undone_alone_and_raises_to_its_caller(database):
         except ValueError as exc:
             failed.append(exc)
 
-    with db._WRITING:
-        threads = [threading.Thread(target=bad), threading.Thread(target=db.together,
-                                                                  args=(database, add_setting("good")))]
-        for t in threads:
-            t.start()
-        while len(db._together.get(str(database), [])) < 2:
-            threading.Event().wait(0.01)
-    for t in threads:
-        t.join()
+    handed_in_behind_a_write(database, [threading.Thread(target=bad),
+                                        threading.Thread(target=db.together, args=(database, add_setting("good")))])
     assert len(failed) == 1
     with db.reading(database) as con:
         assert [r[0] for r in con.execute("SELECT key FROM settings")] == ["good"]
