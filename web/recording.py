@@ -42,7 +42,7 @@ class _Waiting:
     done: bool = False
 
 
-_state = threading.Condition(threading.Lock())   # guards the three below; notified when any changes
+_state = threading.Condition(threading.Lock())   # guards the four below; notified when any changes
 _waiting: list[_Waiting] = []
 _judging = 0        # uploads being judged now, each recorded next (or refused before recording)
 _judged_at = 0.0    # when the last of them was judged (time.monotonic)
