@@ -83,6 +83,77 @@ def test_uploads_waiting_together_are_recorded_together_in_arrival_order(home, t
     assert again.unchanged and again.submission_id == outcomes[judged[0][0]].submission_id
 
 
+def test_a_judged_upload_waits_for_the_uploads_still_being_judged_and_is_recorded_with_them(home, tmp_path,
+                                                                                           monkeypatch):
+    first, second = (upload(tmp_path, SAMPLES / f"{la}_{QUARTER}.xlsx") for la in ("205", "926"))
+    verdicts = {path: store.judge(path, QUARTER) for path in (first, second)}
+    holds = []
+    submit_judged = store.submit_judged
+    monkeypatch.setattr(store, "submit_judged", lambda pairs, quarter: holds.append([p for p, _ in pairs]) or
+                        submit_judged(pairs, quarter))
+    monkeypatch.setattr(recording, "GATHER_GAP", 30.0)
+    monkeypatch.setattr(recording, "GATHER_SECONDS", 30.0)
+    judged, outcomes = threading.Event(), {}
+
+    def send(path, wait=None):
+        with recording.judging():
+            if wait is not None:
+                wait.wait(30)
+        outcomes[path] = recording.record(path, QUARTER, verdicts[path])
+
+    threads = [threading.Thread(target=send, args=(second, judged)), threading.Thread(target=send, args=(first,))]
+    for t in threads:
+        t.start()
+    threads[1].join(0.5)
+    assert threads[1].is_alive() and not holds      # judged, waiting for the upload still being judged
+    judged.set()
+    for t in threads:
+        t.join()
+    assert holds == [[first, second]]
+    assert {outcomes[p].la_code for p in (first, second)} == {"205", "926"}
+
+
+def test_a_judged_upload_waits_for_a_slow_judging_only_gather_gap(home, tmp_path, monkeypatch):
+    import time
+    path = upload(tmp_path, SAMPLES / f"205_{QUARTER}.xlsx")
+    result = store.judge(path, QUARTER)
+    monkeypatch.setattr(recording, "GATHER_GAP", 0.3)
+    monkeypatch.setattr(recording, "GATHER_SECONDS", 30.0)
+    with recording.judging():      # an upload whose judging does not finish meanwhile (a large workbook)
+        started = time.monotonic()
+        outcome = recording.record(path, QUARTER, result)
+        waited = time.monotonic() - started
+    assert outcome.status == "accepted" and outcome.submission_id is not None
+    assert 0.3 <= waited < 10
+
+
+def test_a_judged_upload_waits_for_a_burst_being_judged_at_most_gather_seconds(home, tmp_path, monkeypatch):
+    import time
+    path = upload(tmp_path, SAMPLES / f"205_{QUARTER}.xlsx")
+    result = store.judge(path, QUARTER)
+    monkeypatch.setattr(recording, "GATHER_GAP", 0.2)
+    monkeypatch.setattr(recording, "GATHER_SECONDS", 0.8)
+    stop = threading.Event()
+
+    def burst():     # uploads still being judged, one finishing every 0.05 s
+        with recording.judging():
+            while not stop.is_set():
+                with recording.judging():
+                    time.sleep(0.05)
+
+    judged = threading.Thread(target=burst)
+    judged.start()
+    try:
+        started = time.monotonic()
+        outcome = recording.record(path, QUARTER, result)
+        waited = time.monotonic() - started
+    finally:
+        stop.set()
+        judged.join()
+    assert outcome.status == "accepted"
+    assert 0.8 <= waited < 10
+
+
 def test_a_busy_warehouse_is_raised_to_every_upload_of_the_group(home, tmp_path, monkeypatch):
     from pipeline import locks
     path = upload(tmp_path, SAMPLES / f"205_{QUARTER}.xlsx")

@@ -82,7 +82,7 @@ def add_user(database: Path, email: str, role: str, *, la_code: str | None = Non
 
 def get_user(database: Path, user_id: int, *, con=None) -> User | None:
     if con is None:
-        with db.connect(database) as con:
+        with db.reading(database) as con:
             return get_user(database, user_id, con=con)
     return _user(con.execute("SELECT * FROM users WHERE id = ?", (user_id,)).fetchone())
 
@@ -121,19 +121,22 @@ def set_password(database: Path, email: str, password: str) -> User:
 
 
 def authenticate(database: Path, email: str, password: str) -> User | None:
-    """The active user with this email and password, or None (same work whether or not the email exists)."""
-    with db.connect(database) as con:
+    """The active user with this email and password, or None (same work whether or not the email exists).
+    The Argon2 check runs outside any transaction: the service's writes do not wait for it."""
+    with db.reading(database) as con:
         row = con.execute("SELECT * FROM users WHERE email = ?", (email.strip(),)).fetchone()
-        stored = row["password_hash"] if row is not None and row["password_hash"] else _DUMMY_HASH
-        try:
-            _HASHER.verify(stored, password)
-        except (VerificationError, InvalidHashError):
-            return None
-        if row is None or not row["password_hash"] or not row["active"]:
-            return None
-        if _HASHER.check_needs_rehash(stored):
-            con.execute("UPDATE users SET password_hash = ? WHERE id = ?", (_HASHER.hash(password), row["id"]))
-        return _user(row)
+    stored = row["password_hash"] if row is not None and row["password_hash"] else _DUMMY_HASH
+    try:
+        _HASHER.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if row is None or not row["password_hash"] or not row["active"]:
+        return None
+    if _HASHER.check_needs_rehash(stored):
+        with db.connect(database) as con:
+            con.execute("UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?",
+                        (_HASHER.hash(password), row["id"], stored))
+    return _user(row)
 
 
 def new_token(database: Path, email: str) -> str:
@@ -150,7 +153,7 @@ def new_token(database: Path, email: str) -> str:
 
 def user_for_token(database: Path, token: str) -> User | None:
     """The active user a bearer token belongs to, or None."""
-    with db.connect(database) as con:
+    with db.reading(database) as con:
         row = con.execute("SELECT users.* FROM tokens JOIN users ON users.id = tokens.user_id "
                           "WHERE tokens.token_hash = ? AND users.active = 1", (_token_hash(token),)).fetchone()
         return _user(row)

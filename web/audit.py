@@ -15,12 +15,15 @@ UPLOAD, DOWNLOAD, BUILD, REBUILD, COLLECTING = "upload", "download", "build", "r
 USER_ADDED, USER_DISABLED, PASSWORD_SET, TOKEN_ISSUED = "user-added", "user-disabled", "password-set", "token-issued"
 
 
-def record(database: Path, action: str, actor: str | None, detail: str = "", address: str | None = None) -> None:
-    """Append one entry (UTC time)."""
-    with db.connect(database) as con:
-        con.execute("INSERT INTO audit (at, actor, action, detail, address) VALUES (?, ?, ?, ?, ?)",
-                    (dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds"), actor, action, detail,
-                     address))
+def record(database: Path, action: str, actor: str | None, detail: str = "", address: str | None = None, *,
+           con=None) -> None:
+    """Append one entry (UTC time); within `con`'s transaction when given (kept with what it records)."""
+    if con is None:
+        with db.connect(database) as con:
+            record(database, action, actor, detail, address, con=con)
+        return
+    con.execute("INSERT INTO audit (at, actor, action, detail, address) VALUES (?, ?, ?, ?, ?)",
+                (dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds"), actor, action, detail, address))
 
 
 def entries(database: Path, limit: int = 200) -> list[dict]:

@@ -16,7 +16,7 @@ LONDON = ZoneInfo("Europe/London")
 def set_quarter(database: Path) -> Quarter | None:
     """The quarter an admin set as being collected, if any: uploads are judged against it (E005 if a
     return says another); without it a return is judged for its own quarter, as `validate` does."""
-    with db.connect(database) as con:
+    with db.reading(database) as con:
         row = con.execute("SELECT value FROM settings WHERE key = 'collecting_quarter'").fetchone()
     return Quarter.parse(row["value"]) if row is not None else None
 

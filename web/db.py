@@ -2,14 +2,20 @@
 submissions made through the service, the audit log and the quarter being collected.
 
 Not the warehouse: DuckDB is reached only through `pipeline.store` / `pipeline.build`.
-Each call opens its own connection (WAL, busy timeout), so threads and processes may share it.
+Each call opens its own connection (WAL, busy timeout), so threads and processes may share it:
+`connect` for a unit of work that may write (it takes the write lock at once), `reading` for
+look-ups, which in WAL mode neither wait for a writer nor hold one up (a request's sign-in check
+does not queue behind the uploads being answered).
 """
 from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Callable
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
@@ -71,19 +77,92 @@ def initialise(path: Path) -> None:
         con.close()
 
 
+# The threads of one process take turns at writing here: a thread waiting for this lock is woken
+# the moment it is free, whereas SQLite's busy handler polls with growing sleeps (up to 100 ms), which
+# made the sixteenth of sixteen uploads answered at once wait ~0.5 s for its turn. Other processes
+# (the CLI's `users` commands) still meet the busy timeout.
+_WRITING = threading.RLock()
+
+
 @contextmanager
 def connect(path: Path):
     """One connection for one unit of work: committed on success, rolled back on error, closed."""
+    with _WRITING:
+        con = sqlite3.connect(path, timeout=30, isolation_level=None)
+        con.row_factory = sqlite3.Row
+        try:
+            con.execute("PRAGMA foreign_keys=ON")
+            con.execute("BEGIN IMMEDIATE")
+            yield con
+            con.execute("COMMIT")
+        except BaseException:
+            if con.in_transaction:
+                con.execute("ROLLBACK")
+            raise
+        finally:
+            con.close()
+
+
+@dataclass(eq=False)
+class _Work:
+    write: Callable
+    result: Any = None
+    error: BaseException | None = None
+    done: bool = False
+
+
+_together: dict[str, list[_Work]] = {}
+_together_guard = threading.Lock()
+
+
+def together(path: Path, write: Callable[[sqlite3.Connection], Any]) -> Any:
+    """`write(con)` in a write transaction shared with the writes other threads hand in meanwhile: one
+    commit (one fsync, ~5 ms of disk) for all of them, where sixteen uploads answered at once each
+    waited for the commits before theirs. Each write is kept whole or not at all (a savepoint each: one
+    that raises is undone alone, and raises to its own caller); returns what `write` returned."""
+    mine = _Work(write)
+    with _together_guard:
+        _together.setdefault(str(path), []).append(mine)
+    while not mine.done:
+        with _WRITING:
+            if mine.done:
+                break
+            with _together_guard:
+                batch = _together.pop(str(path), [])
+            _write_together(path, batch)
+    if mine.error is not None:
+        raise mine.error
+    return mine.result
+
+
+def _write_together(path: Path, batch: list[_Work]) -> None:
+    try:
+        with connect(path) as con:
+            for work in batch:
+                con.execute("SAVEPOINT work")
+                try:
+                    work.result = work.write(con)
+                except Exception as exc:   # noqa: BLE001 - raised to its own caller
+                    work.error = exc
+                    con.execute("ROLLBACK TO work")
+                con.execute("RELEASE work")
+    except BaseException as exc:   # the commit failed: none of them was kept
+        for work in batch:
+            work.error = work.error or exc
+        raise
+    finally:
+        for work in batch:
+            work.done = True
+
+
+@contextmanager
+def reading(path: Path):
+    """One connection for look-ups: a read transaction (a consistent snapshot, never the write lock), closed."""
     con = sqlite3.connect(path, timeout=30, isolation_level=None)
     con.row_factory = sqlite3.Row
     try:
-        con.execute("PRAGMA foreign_keys=ON")
-        con.execute("BEGIN IMMEDIATE")
+        con.execute("BEGIN")
         yield con
         con.execute("COMMIT")
-    except BaseException:
-        if con.in_transaction:
-            con.execute("ROLLBACK")
-        raise
     finally:
         con.close()

@@ -35,18 +35,28 @@ async def receive(request: Request, user: User) -> Received:
         address = client_address(request)
         if upload.too_large:
             name = upload.path.name if upload.path else "upload.xlsx"
-            return Received(await run_in_threadpool(submissions.too_large, settings.database, user, name,
-                                                    max(upload.size, upload.declared_size), settings.max_upload_mb,
-                                                    address))
+            return Received(await run_in_threadpool(_then_discard, upload, submissions.too_large, settings.database,
+                                                    user, name, max(upload.size, upload.declared_size),
+                                                    settings.max_upload_mb, address))
         if upload.path is None or upload.size == 0:
             return Received(problem="Select a workbook to upload")
         quarter_text = (upload.fields.get("quarter") or "").strip()
         quarter = Quarter.parse(quarter_text) if quarter_text else None
         if quarter_text and quarter is None:
             return Received(problem=f"Enter the quarter as YYYY-Qn, for example 2025-Q2, not {quarter_text!r}")
-        return Received(await run_in_threadpool(_take, settings, user, upload.path, quarter, address))
+        return Received(await run_in_threadpool(_then_discard, upload, _take, settings, user, upload.path, quarter,
+                                                address))
     finally:
-        await run_in_threadpool(upload.discard)
+        if not upload.discarded:
+            await run_in_threadpool(upload.discard)
+
+
+def _then_discard(upload, work, *args):
+    """Off the event loop: `work(*args)`, then what is left of the upload removed (one trip to a thread)."""
+    try:
+        return work(*args)
+    finally:
+        upload.discard()
 
 
 def _take(settings, user: User, path, quarter: Quarter | None, address: str | None) -> submissions.Submission:

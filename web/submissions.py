@@ -63,7 +63,8 @@ def take(database: Path, work: Path, user: User, path: Path, quarter: Quarter | 
     the LA's quarter). Keeps what its feedback workbook is made from (`path` is moved there, with the
     verdict the worker wrote if that is the one recorded) and writes an audit entry.
     """
-    judged = result = judging.judge(path, quarter)   # quarter None: the return's own, as `validate` does
+    with recording.judging():
+        judged = result = judging.judge(path, quarter)   # quarter None: the return's own, as `validate` does
     if _other_la(user, result):
         result = refused_for_other_la(user, result)
         ledger, recorded = NOT_RECORDED, False
@@ -86,28 +87,35 @@ def too_large(database: Path, user: User, file_name: str, size: int, limit_mb: f
 
 def _answer(database: Path, work: Path | None, user: User, result: Result, file_name: str, ledger: str,
             recorded: bool, address: str | None, source: Path | None, verdict: Path | None = None) -> Submission:
-    """Keep what the council was told (and what its feedback workbook is made from), audit it, return it."""
+    """Keep what the council was told (and what its feedback workbook is made from), audit it, return it:
+    one write (`db.together`, committed with the other uploads answered meanwhile), so the answer, its
+    audit entry and its feedback inputs are kept together or not at all."""
     received = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-    answer = {**result.to_dict(), "file": redact_name(file_name)}
-    with db.connect(database) as con:
+    told = {**result.to_dict(), "file": redact_name(file_name)}
+
+    def keep(con) -> Submission:
         sid = con.execute(
             "INSERT INTO submissions (user_id, la_code, quarter, sha256, status, ledger_status, recorded, received_at,"
             " result_json, feedback_path) VALUES (?, ?, ?, ?, ?, ?, ?, ?, '{}', NULL)",
             (user.id, result.la_code, result.quarter, result.sha256, result.status, ledger, int(recorded),
              received)).lastrowid
-    answer = {**answer, "id": sid, "recorded": recorded}
-    if ledger == UNCHANGED:
-        answer["unchanged"] = True
-    feedback = _keep_for_feedback(work, sid, result, source, verdict) \
-        if source is not None and ledger != NOT_RECORDED else None
-    with db.connect(database) as con:
+        answer = {**told, "id": sid, "recorded": recorded}
+        if ledger == UNCHANGED:
+            answer["unchanged"] = True
+        kept = json.dumps(answer, default=str)
+        feedback = _keep_for_feedback(work, sid, result, source, verdict) \
+            if source is not None and ledger != NOT_RECORDED else None
+        feedback_path = str(feedback) if feedback else None
         con.execute("UPDATE submissions SET result_json = ?, feedback_path = ? WHERE id = ?",
-                    (json.dumps(answer, default=str), str(feedback) if feedback else None, sid))
-    audit.record(database, audit.UPLOAD, user.email,
-                 f"submission {sid}: LA {result.la_code or '?'} {result.quarter or '?'} {result.status}"
-                 f" ({result.errors} errors, {result.queries} queries; warehouse: {ledger};"
-                 f" sha256 {result.sha256[:12] or '-'})", address)
-    return get(database, sid)
+                    (kept, feedback_path, sid))
+        audit.record(database, audit.UPLOAD, user.email,
+                     f"submission {sid}: LA {result.la_code or '?'} {result.quarter or '?'} {result.status}"
+                     f" ({result.errors} errors, {result.queries} queries; warehouse: {ledger};"
+                     f" sha256 {result.sha256[:12] or '-'})", address, con=con)
+        return Submission(sid, user.id, result.la_code, result.quarter, result.sha256, result.status, ledger,
+                          recorded, received, json.loads(kept), feedback_path)
+
+    return db.together(database, keep)
 
 
 def _other_la(user: User, result: Result) -> bool:
@@ -207,7 +215,7 @@ def _submission(row) -> Submission | None:
 
 
 def get(database: Path, sid: int) -> Submission | None:
-    with db.connect(database) as con:
+    with db.reading(database) as con:
         return _submission(con.execute("SELECT * FROM submissions WHERE id = ?", (sid,)).fetchone())
 
 
@@ -223,7 +231,7 @@ def visible_to(user: User, sub: Submission | None) -> bool:
 
 def for_user(database: Path, user: User, limit: int = 200) -> list[Submission]:
     """What `user` may see, newest first: an `la` user's LA (and their own uploads)."""
-    with db.connect(database) as con:
+    with db.reading(database) as con:
         rows = con.execute("SELECT * FROM submissions WHERE user_id = ? OR (la_code = ? AND ledger_status != ?) "
                            "ORDER BY id DESC LIMIT ?", (user.id, user.la_code, NOT_RECORDED, limit))
         return [_submission(r) for r in rows]

@@ -36,9 +36,11 @@ class Upload:
     size: int = 0                     # bytes of the file read (stops just past the limit)
     too_large: bool = False
     declared_size: int = 0            # the request's Content-Length, when given
+    discarded: bool = False
 
     def discard(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
+        self.discarded = True
 
 
 def safe_name(name: str | None) -> str:

@@ -25,7 +25,7 @@ def start(request: Request):
 @public
 def healthz(request: Request):
     """200 when the service can serve: its database answers."""
-    with db.connect(request.app.state.settings.database) as con:
+    with db.reading(request.app.state.settings.database) as con:
         con.execute("SELECT 1").fetchone()
     return JSONResponse({"status": "ok"})
 
