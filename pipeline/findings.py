@@ -84,10 +84,11 @@ _WHOLE = re.compile(r"-?\d+\.0+")
 
 
 def number_text(value) -> str:
-    """A number as people write it: 2.0 -> '2', 2.5 -> '2.5', 1234.0 -> '1234'; a cell's text '2.0' -> '2'.
-    Anything else as it is."""
+    """A number as people write it: 2.0 -> '2', 2.5 -> '2.5', 1234.0 -> '1234', 1234567.5 -> '1234567.5'
+    (to Excel's 15 significant digits); a cell's text '2.0' -> '2'. Anything else as it is. No thousands
+    separators: a bare value may be a reference or a code (`quantity` adds them)."""
     if isinstance(value, float) and value == value and value not in (float("inf"), float("-inf")):
-        return str(int(value)) if value.is_integer() else f"{value:g}"
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else f"{value:.15g}"
     if isinstance(value, str) and _WHOLE.fullmatch(value.strip()):
         return value.strip().split(".")[0]
     return "" if value is None else str(value)
@@ -95,14 +96,16 @@ def number_text(value) -> str:
 
 def quantity(value, unit: str) -> str:
     """A number with its unit, singular or plural: (1, 'weeks') -> '1 week', (2.0, 'weeks') -> '2 weeks',
-    ('0.5', 'years') -> '0.5 years'. `unit` is the plural; its singular drops the last word's 's'.
-    A value that is not a number keeps the plural: ('two', 'weeks') -> 'two weeks'."""
+    ('0.5', 'years') -> '0.5 years', (1234567.5, 'hours') -> '1,234,567.5 hours'. `unit` is the plural;
+    its singular drops the last word's 's'. A value that is not a number keeps the plural:
+    ('two', 'weeks') -> 'two weeks'."""
     try:
         n = float(value)
     except (TypeError, ValueError):
         return f"{'' if value is None else value} {unit}".strip()
     singular = unit[:-1] if unit.endswith("s") else unit
-    return f"{number_text(n)} {singular if n == 1 else unit}"
+    text = f"{n:,.15g}" if n == n and abs(n) != float("inf") else number_text(n)
+    return f"{text} {singular if n == 1 else unit}"
 
 
 class _MessageFormatter(string.Formatter):

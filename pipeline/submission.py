@@ -23,6 +23,11 @@ class Submission:
     file_name: str = ""                   # the name the file was sent under (Q517)
     memo: dict = field(default_factory=dict, repr=False)   # masks several rules share, computed once
 
+    def __getstate__(self) -> dict:
+        """Pickled (a worker's verdict) without `memo`: it is only a cache, and some of its keys are
+        object ids that mean nothing, or could name another frame, in the process that unpickles it."""
+        return {**self.__dict__, "memo": {}}
+
     def once(self, key, compute):
         """Compute a value shared by several rules once per submission."""
         if key not in self.memo:

@@ -2,6 +2,7 @@
 gives; a result is used only for the bytes it was computed from; a feedback workbook written ahead
 is placed only for the result it answers; a batch that changes Q514's previous total is rechecked."""
 import os
+import pickle
 import shutil
 import signal
 import stat
@@ -112,3 +113,14 @@ def test_a_batch_holding_the_quarter_before_rechecks_q514(batch, tmp_path, servi
     outcomes = store.submit_files([before, after, *batch], None)
     assert [o.status for o in outcomes[:2]] == ["accepted", "accepted"]
     assert "Q514" in {f.code for f in outcomes[1].result.findings}
+
+
+def test_a_verdict_travels_without_the_rules_cache(batch):
+    """The rules' shared masks are keyed partly by object ids, which name nothing (or another frame) in
+    the process that unpickles a verdict: a pickled submission carries none, and the one judged keeps its own."""
+    result = validate_file(batch[3], Q)
+    assert result.submission.memo
+    back = pickle.loads(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+    assert back.submission.memo == {}
+    assert result.submission.memo
+    assert [f.to_dict() for f in back.findings] == [f.to_dict() for f in result.findings]

@@ -117,6 +117,20 @@ def test_messages_give_units_in_the_singular_and_plural_without_trailing_zeros(t
     assert (number_text(2.0), number_text("3.0"), number_text(2.5), number_text("32.50")) == ("2", "3", "2.5", "32.50")
 
 
+def test_large_figures_in_messages_keep_every_digit_and_group_thousands(tmp_path):
+    """An absurd figure is quoted as typed (to Excel's 15 digits), never rounded to '1.23457e+06', and
+    money and quantities group their thousands; a bare value (it may be a reference) does not."""
+    from pipeline.findings import number_text
+    answer = _validate_json(tmp_path, "absurd.xlsx", {
+        ("Assignments", 2, "Hours per week"): 1234567.5,
+        ("Assignments", 3, "Hourly pay rate"): 1234.5})
+    messages = {(f["code"], f["row"]): f["message"] for f in answer["findings"]}
+    assert messages[("Q507", 2)].startswith("1,234,567.5 hours per week is more than 48 hours")
+    assert messages[("Q508", 3)].startswith("An hourly pay rate of £1,234.50 is outside £15–£150.")
+    assert "rate £1,2" in messages[("Q501", 3)]
+    assert (number_text(1234567.5), number_text(123456.0), number_text(1e20)) == ("1234567.5", "123456", "1e+20")
+
+
 # --- 2. counts that add up, said the same way everywhere -------------------------------------------
 
 def test_submit_and_validate_say_the_same_counts(tmp_path, service_home):
