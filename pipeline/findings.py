@@ -155,7 +155,7 @@ def finding(code: str, variant: str = "default", *, sheet: str | None = None, ro
     """Make a finding from the catalogue: severity and message text come from the rule's entry."""
     rule = catalogue()[code]
     msgs = rule.messages
-    template = msgs.get(variant) or msgs.get(variant.split("_")[0]) or msgs.get("default") or next(iter(msgs.values()))
+    template = msgs.get(variant) or msgs.get(variant.split("_")[0]) or msgs.get("default") or rule.title
     shown = "" if value is None else value
     try:
         message = _MESSAGES.format(template, value=shown, column=column or "", sheet=sheet or rule.sheet, **fields)

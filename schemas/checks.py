@@ -393,7 +393,11 @@ def sheet_schema(sheet: Sheet, extra: dict[str, list[Rule]] | None = None,
     extra = extra or {}
     rules = {}
     for col in sheet.columns:
-        chosen = ([] if col.key in skip_default else column_rules(col, bounded)) + extra.get(col.key, [])
+        own = extra.get(col.key, [])
+        chosen = [] if col.key in skip_default else column_rules(col, bounded)
+        # a sheet's stricter lower bound ('above 0') replaces the contract's 'at least': one error a cell
+        chosen = [r for r in chosen if not (r.test == "at_least" and any(
+            o.test in ("above", "at_least") and o.low is not None and o.low >= r.low for o in own))] + own
         if chosen:
             rules[col.key] = [(*rule.on(col), rule) for rule in chosen]
     return SheetSchema(sheet, rules)

@@ -189,3 +189,29 @@ def test_findings_are_stacked_at_80_columns_and_a_table_at_120():
         out = io.StringIO()
         print_findings(findings, Console(width=width, file=out, force_terminal=True, color_system=None))
         assert all(f.code in out.getvalue() for f in findings)
+
+
+def test_one_error_a_cell_with_its_own_words_never_another_rules_message(tmp_path):
+    """A negative pay rate is one E107 ('must be more than £0'), not also the contract's generic
+    'negative' rule, whose variant E107 has no words for (it once fell through to the message about
+    uncalculated formulas); a blank month on MonthlyCosts says the month is blank."""
+    answer = _validate_json(tmp_path, "negative.xlsx", {("Assignments", 3, "Hourly pay rate"): -35,
+                                                        ("MonthlyCosts", 2, "Month"): None})
+    rate = [f for f in answer["findings"] if f["cell"] == "N3" and f["severity"] == "error"]
+    assert [(f["code"], f["message"]) for f in rate] == [("E107", "The hourly pay rate is -35. It must be more than £0.")]
+    month = [f for f in answer["findings"] if f["sheet"] == "MonthlyCosts" and f["row"] == 2 and f["code"] == "E301"]
+    assert [f["message"] for f in month] == ["The month is blank. Enter the first day of the month (01/01/2025) or 2025-01."]
+    assert not any("formula" in f["message"] for f in answer["findings"])
+
+
+def test_every_variant_a_column_rule_can_give_has_its_rules_own_words():
+    """Each (code, variant) the schemas can produce has a message in that rule's entry (or is one of
+    the messages every column rule shares): never another rule's text, never a fallback."""
+    import tomllib
+    import schemas
+    raw = tomllib.loads((PROJECT / "pipeline" / "data" / "rules.toml").read_text())
+    shared = set(raw["common"]["messages"])
+    missing = [(sheet, key, code, variant) for sheet, schema in schemas.BY_SHEET.items()
+               for key, rules in schema.rules.items() for code, variant, _ in rules
+               if not ({variant, variant.split("_")[0], "default"} & set(raw[code].get("messages", {})) or variant in shared)]
+    assert missing == []
