@@ -27,6 +27,7 @@ from pipeline.findings import ERROR
 
 FILLS = {"error": PatternFill("solid", fgColor="FFC7CE"), "query": PatternFill("solid", fgColor="FFEB9C"),
          "explained": PatternFill("solid", fgColor="E2EFDA")}
+SEVERITY_ORDER = ("error", "query", "explained")   # a cell with findings of several kinds takes the first's fill
 HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
 # (header, width in characters, wrapped)
 COLUMNS = (("Code", 7, False), ("Severity", 9, False), ("Explained", 10, False), ("Sheet", 15, False),
@@ -95,11 +96,14 @@ def write_report(result, source_path, out_path) -> Path:
         ws.column_dimensions[cell.column_letter].width = width
     ws.freeze_panes = f"A{HEADER_ROW + 1}"
     notes: dict[tuple[str, str], list[str]] = {}
+    fills: dict[tuple[str, str], str] = {}   # a cell's colour: its most serious finding's
     for f in display_order(result.findings):
         kind = "explained" if f.explained else f.severity
         target = wb[names[f.sheet]] if f.sheet in names and names[f.sheet] in wb.sheetnames else None
         if target is not None and f.cell:
-            target[f.cell].fill = FILLS[kind]
+            held = fills.get((target.title, f.cell))
+            if held is None or SEVERITY_ORDER.index(kind) < SEVERITY_ORDER.index(held):
+                fills[(target.title, f.cell)] = kind
             notes.setdefault((target.title, f.cell), []).append(f"{f.code} ({f.severity}): {f.message}")
         row = ws.max_row + 1
         values = (f.code, f.severity, "Yes" if f.explained else "", f.sheet, f.cell, f.column, f.value, f.message, f.note)
@@ -117,6 +121,8 @@ def write_report(result, source_path, out_path) -> Path:
             quoted = target.title.replace("'", "''")
             link.hyperlink = Hyperlink(ref=link.coordinate, location=f"'{quoted}'!{f.cell or 'A1'}")
             link.font = Font(color="0563C1", underline="single")
+    for (sheet, ref), kind in fills.items():
+        wb[sheet][ref].fill = FILLS[kind]
     for (sheet, ref), texts in notes.items():
         cell = wb[sheet][ref]
         if cell.comment is not None:

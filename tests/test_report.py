@@ -163,3 +163,17 @@ def test_600k_shared_strings_give_a_quick_findings_only_feedback(tmp_path):
     wb = openpyxl.load_workbook(out)
     assert wb.sheetnames == ["Findings"] and "distinct texts" in wb["Findings"]["A3"].value
     assert "E109" in [c.value for c in wb["Findings"]["A"]]
+
+
+def test_a_cell_with_an_error_and_a_query_is_coloured_as_an_error(tmp_path):
+    """A cell's colour is its most serious finding's: a negative pay rate is an error (E107) and a query
+    (Q508) on the same cell, and it is red whichever finding comes last; a query alone is amber."""
+    sheets = valid_sheets()
+    both = set_cell(sheets, "Assignments", 3, "Hourly pay rate", -35)
+    query = set_cell(sheets, "Assignments", 4, "Hours per week", 50)
+    _, wb, _ = _feedback(tmp_path, sheets)
+    ws = wb["Assignments"]
+    codes = {r[0].value for r in wb["Findings"].iter_rows(min_row=report.HEADER_ROW + 1) if r[4].value == both}
+    assert {"E107", "Q508"} <= codes
+    assert ws[both].fill.fgColor.rgb.endswith("FFC7CE")
+    assert ws[query].fill.fgColor.rgb.endswith("FFEB9C")
