@@ -207,3 +207,48 @@ def test_a_workers_snapshot_is_taken_again_only_when_the_warehouse_changed_and_i
     assert taken is not first and len(taken) == len(first) + 1
     judging._snapshot["at"] -= judging.TOTALS_SECONDS
     assert judging._previous_totals() is taken                      # old, but nothing changed
+
+
+def test_a_councils_uploads_are_recorded_in_the_order_received_whichever_is_judged_first(home, tmp_path,
+                                                                                        monkeypatch):
+    """Two returns a council sends at once: the one received later stands, as if sent one after the
+    other, even when its judging ends first; each answer is true when given."""
+    import openpyxl
+    earlier = upload(tmp_path, SAMPLES / f"205_{QUARTER}.xlsx")
+    later = tmp_path / "later" / earlier.name
+    later.parent.mkdir()
+    book = openpyxl.load_workbook(earlier)
+    book["Return"]["B8"] = "Corrected after a call with the agency"
+    book.save(later)
+    verdicts = {path: store.judge(path, QUARTER) for path in (earlier, later)}
+    assert verdicts[earlier].sha256 != verdicts[later].sha256
+    monkeypatch.setattr(recording, "GATHER_GAP", 0.05)
+    outcomes, recorded_later = {}, threading.Event()
+
+    def send_later():
+        with recording.received("205") as receipt:
+            with recording.judging():
+                pass                                      # judged at once
+            outcomes[later] = recording.record(later, QUARTER, verdicts[later], receipt)
+        recorded_later.set()
+
+    with recording.received("205") as first:             # received first, judged slowly
+        thread = threading.Thread(target=send_later)
+        thread.start()
+        assert not recorded_later.wait(1.0)               # the later upload waits for the earlier one
+        outcomes[earlier] = recording.record(earlier, QUARTER, verdicts[earlier], first)
+    thread.join(30)
+    assert outcomes[earlier].submission_id < outcomes[later].submission_id
+    assert not outcomes[later].unchanged and outcomes[later].status == "accepted"
+    rows = store.status(QUARTER)
+    standing = rows.loc[(rows["la_code"] == "205") & (rows["status"] == "accepted")]
+    assert list(standing["sha256"]) == [verdicts[later].sha256]
+
+
+def test_another_councils_upload_does_not_wait_for_a_slow_one(home, tmp_path):
+    path = upload(tmp_path, SAMPLES / f"926_{QUARTER}.xlsx")
+    result = store.judge(path, QUARTER)
+    with recording.received("205"):                       # another council's upload, still being read
+        with recording.received("926") as mine:
+            outcome = recording.record(path, QUARTER, result, mine)
+    assert outcome.la_code == "926" and outcome.submission_id is not None

@@ -11,9 +11,14 @@ the group was judged, or until the group is full. A burst of uploads is then rec
 groups instead of one every few uploads; an upload judged while only a slow one (a large workbook) is
 being judged waits GATHER_GAP at most; one upload alone is recorded at once, as before. The
 warehouse stays single-writer: this only decides who writes, when, and how much.
+
+Uploads are recorded in the order they were received (`received`), not the order their judging
+ended: a council's upload waits while one it sent earlier is still being judged, so of two returns
+a council sends at once the one received later stands, as when it sends them one after the other.
 """
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from contextlib import contextmanager
@@ -31,22 +36,53 @@ GATHER_GAP = 0.5
 GATHER_SECONDS = 1.5
 
 
+@dataclass(frozen=True)
+class Receipt:
+    """An upload's place in the order uploads were received, and whose it is (an LA code)."""
+    ticket: int
+    council: str | None
+
+
 @dataclass(eq=False)
 class _Waiting:
     path: Path
     quarter: Quarter | None
     result: Result
+    receipt: Receipt
     since: float = field(default_factory=time.monotonic)
     outcome: store.SubmitOutcome | None = None
     error: BaseException | None = None
     done: bool = False
 
 
-_state = threading.Condition(threading.Lock())   # guards the four below; notified when any changes
-_waiting: list[_Waiting] = []
+_state = threading.Condition(threading.Lock())   # guards the six below; notified when any changes
+_tickets = itertools.count()
+_pending: dict[int, str | None] = {}   # uploads received, not yet waiting to be recorded: ticket -> council
+_waiting: list[_Waiting] = []          # in the order received
 _judging = 0        # uploads being judged now, each recorded next (or refused before recording)
 _judged_at = 0.0    # when the last of them was judged (time.monotonic)
 _busy = False       # a request is recording a group
+
+
+@contextmanager
+def received(council: str | None):
+    """An upload from its receipt until it waits to be recorded (or is refused, or fails): while it is
+    here, a later upload of the same `council` is not recorded before it. Yields its `Receipt`, for `record`."""
+    with _state:
+        receipt = Receipt(next(_tickets), council)
+        _pending[receipt.ticket] = council
+    try:
+        yield receipt
+    finally:
+        with _state:
+            if _pending.pop(receipt.ticket, _state) is not _state:
+                _state.notify_all()
+
+
+def _ready() -> list[_Waiting]:
+    """The uploads waiting that no earlier upload of their council is still ahead of (under `_state`)."""
+    return [w for w in _waiting if w.receipt.council is None or not any(
+        ticket < w.receipt.ticket and council == w.receipt.council for ticket, council in _pending.items())]
 
 
 @contextmanager
@@ -65,26 +101,34 @@ def judging():
             _state.notify_all()
 
 
-def record(path: Path, quarter: Quarter | None, result: Result) -> store.SubmitOutcome:
+def record(path: Path, quarter: Quarter | None, result: Result, receipt: Receipt | None = None
+           ) -> store.SubmitOutcome:
     """`pipeline.store.submit_file(path, quarter, result=result)`, recorded with the uploads waiting
-    alongside it. Raises what that raises (locks.WarehouseBusy, warehouse.KeyProblem) for every
+    alongside it, after any upload of the same council received before it (`receipt`, from `received`;
+    none: received now). Raises what that raises (locks.WarehouseBusy, warehouse.KeyProblem) for every
     upload of the group."""
     global _busy
-    mine = _Waiting(Path(path), quarter, result)
     with _state:
+        if receipt is None:
+            receipt = Receipt(next(_tickets), None)
+        _pending.pop(receipt.ticket, None)
+        mine = _Waiting(Path(path), quarter, result, receipt)
         _waiting.append(mine)
+        _waiting.sort(key=lambda w: w.receipt.ticket)
         _state.notify_all()
         while not mine.done:
-            if _busy:
+            ready = [] if _busy else _ready()
+            if not ready:
                 _state.wait()
                 continue
-            first = _waiting[0].since
+            first = min(w.since for w in ready)
             gathering = min(first + GATHER_SECONDS, max(first, _judged_at) + GATHER_GAP) - time.monotonic()
-            if _judging and len(_waiting) < store.GROUP_FILES and gathering > 0:
+            if _judging and len(ready) < store.GROUP_FILES and gathering > 0:
                 _state.wait(gathering)
                 continue
-            group = _waiting[:store.GROUP_FILES]
-            del _waiting[:len(group)]
+            group = ready[:store.GROUP_FILES]
+            for waiting in group:
+                _waiting.remove(waiting)
             _busy = True
             _state.release()
             try:

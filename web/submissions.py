@@ -63,17 +63,18 @@ def take(database: Path, work: Path, user: User, path: Path, quarter: Quarter | 
     the LA's quarter). Keeps what its feedback workbook is made from (`path` is moved there, with the
     verdict the worker wrote if that is the one recorded) and writes an audit entry.
     """
-    with recording.judging():
-        judged = result = judging.judge(path, quarter)   # quarter None: the return's own, as `validate` does
-    if _other_la(user, result):
-        result = refused_for_other_la(user, result)
-        ledger, recorded = NOT_RECORDED, False
-    else:
-        outcome = recording.record(path, quarter, result)
-        ledger = UNCHANGED if outcome.unchanged else outcome.status
-        recorded = outcome.submission_id is not None
-        if outcome.result is not None:     # judged again with the warehouse at hand (Q514's previous quarter)
-            result = outcome.result
+    with recording.received(user.la_code or f"user {user.id}") as receipt:   # recorded in the order received
+        with recording.judging():
+            judged = result = judging.judge(path, quarter)   # quarter None: the return's own, as `validate` does
+        if _other_la(user, result):
+            result = refused_for_other_la(user, result)
+            ledger, recorded = NOT_RECORDED, False
+        else:
+            outcome = recording.record(path, quarter, result, receipt)
+            ledger = UNCHANGED if outcome.unchanged else outcome.status
+            recorded = outcome.submission_id is not None
+            if outcome.result is not None:     # judged again with the warehouse at hand (Q514's previous quarter)
+                result = outcome.result
     return _answer(database, work, user, result, path.name, ledger, recorded, address, source=path,
                    verdict=judging.verdict_file(path) if result is judged else None)
 
