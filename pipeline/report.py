@@ -97,6 +97,7 @@ def write_report(result, source_path, out_path) -> Path:
     ws.freeze_panes = f"A{HEADER_ROW + 1}"
     notes: dict[tuple[str, str], list[str]] = {}
     fills: dict[tuple[str, str], str] = {}   # a cell's colour: its most serious finding's
+    row = ws.max_row   # counted here: openpyxl's max_row looks at every cell, each time it is asked
     for f in display_order(result.findings):
         kind = "explained" if f.explained else f.severity
         target = wb[names[f.sheet]] if f.sheet in names and names[f.sheet] in wb.sheetnames else None
@@ -105,7 +106,7 @@ def write_report(result, source_path, out_path) -> Path:
             if held is None or SEVERITY_ORDER.index(kind) < SEVERITY_ORDER.index(held):
                 fills[(target.title, f.cell)] = kind
             notes.setdefault((target.title, f.cell), []).append(f"{f.code} ({f.severity}): {f.message}")
-        row = ws.max_row + 1
+        row += 1
         values = (f.code, f.severity, "Yes" if f.explained else "", f.sheet, f.cell, f.column, f.value, f.message, f.note)
         lines = 1
         for col, (value, (_, width, wrap)) in enumerate(zip(values, COLUMNS), start=1):
