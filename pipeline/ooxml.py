@@ -493,11 +493,12 @@ def column_cells(data: bytes, columns: list[str]) -> dict[str, dict[int, float |
     cell = re.compile(b"<" + p + b'c r="(' + wanted + rb')([0-9]+)"([^>]*)>'
                       + b"(?:<" + p + rb"f\b[^>]*>[^<]*</" + p + b"f>|<" + p + rb"f\b[^>]*/>)?"
                       + b"<" + p + rb"v>([^<]*)</" + p + b"v>")
+    by_letters = {letters.encode("ascii"): found for letters, found in out.items()}
+    number = _NUMBER.fullmatch
     for letters, row, attrs, value in cell.findall(data):
-        found = out[letters.decode("ascii")]
-        kind = b"n" if b"t" not in attrs else dict((k, v) for k, _, v in _ATTR.findall(attrs)).get(b"t", b"n")
-        if kind != b"n":
+        found = by_letters[letters]
+        if b"t" in attrs and dict((k, v) for k, _, v in _ATTR.findall(attrs)).get(b"t", b"n") != b"n":
             found[int(row)] = None
-        elif _NUMBER.fullmatch(value):          # read as Python and calamine (Rust) both read it: correctly rounded
+        elif number(value):                     # read as Python and calamine (Rust) both read it: correctly rounded
             found[int(row)] = float(value)
     return out
