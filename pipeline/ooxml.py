@@ -477,24 +477,28 @@ def has_booleans(data: bytes) -> bool:
     return _BOOLEAN_TYPE.search(data) is not None
 
 
-def column_cells(data: bytes, letters: str) -> dict[int, float | None]:
-    """The cells of one column written in the usual form (`<c r="AD7" ...><v>2</v></c>`, with an
-    optional formula), by Excel row: the number of a number cell, None for a cell of another kind
-    (shared or formula text, an error). Cells in other forms, and numbers written other than as
-    plain decimals, are left out: a caller must treat a row it does not find as unknown."""
+def column_cells(data: bytes, columns: list[str]) -> dict[str, dict[int, float | None]]:
+    """The cells of some columns (by letters) written in the usual form (`<c r="AD7" ...><v>2</v></c>`,
+    with an optional formula), by column and Excel row: the number of a number cell, None for a
+    cell of another kind (shared or formula text, an error). Cells in other forms, and numbers
+    written other than as plain decimals, are left out: a caller must treat a row it does not find
+    as unknown. One regex pass for all the columns (each pass over a 50k-row sheet costs ~0.1 s)."""
+    out: dict[str, dict[int, float | None]] = {letters: {} for letters in columns}
     root = _ROOT.search(data)
     prefix = _main_prefix(root.group(2)) if root else None
-    if prefix is None:
-        return {}
+    if prefix is None or not columns:
+        return out
     p = re.escape(prefix + b":" if prefix else b"")
-    cell = re.compile(b"<" + p + b'c r="' + letters.encode("ascii") + rb'([0-9]+)"([^>]*)>'
+    wanted = b"|".join(letters.encode("ascii") for letters in columns)
+    cell = re.compile(b"<" + p + b'c r="(' + wanted + rb')([0-9]+)"([^>]*)>'
                       + b"(?:<" + p + rb"f\b[^>]*>[^<]*</" + p + b"f>|<" + p + rb"f\b[^>]*/>)?"
                       + b"<" + p + rb"v>([^<]*)</" + p + b"v>")
-    out: dict[int, float | None] = {}
-    for row, attrs, value in cell.findall(data):
-        kind = b"n" if b"t" not in attrs else dict((k, v) for k, _, v in _ATTR.findall(attrs)).get(b"t", b"n")
-        if kind != b"n":
-            out[int(row)] = None
-        elif _NUMBER.fullmatch(value):          # read as Python and calamine (Rust) both read it: correctly rounded
-            out[int(row)] = float(value)
+    by_letters = {letters.encode("ascii"): found for letters, found in out.items()}
+    number = _NUMBER.fullmatch
+    for letters, row, attrs, value in cell.findall(data):
+        found = by_letters[letters]
+        if b"t" in attrs and dict((k, v) for k, _, v in _ATTR.findall(attrs)).get(b"t", b"n") != b"n":
+            found[int(row)] = None
+        elif number(value):                     # read as Python and calamine (Rust) both read it: correctly rounded
+            found[int(row)] = float(value)
     return out

@@ -39,7 +39,7 @@ def _read(path: Path, arrow: bool, monkeypatch) -> tuple[ingest.Workbook, list[s
     def counting(*args):
         cells = original(*args)
         if cells is not None:
-            taken.append(args[3].name)
+            taken.append(args[2].name)
         return cells
     with monkeypatch.context() as m:
         m.setattr(ingest, "ARROW_FROM_BYTES", 0 if arrow else 1 << 62)
@@ -166,6 +166,11 @@ def _odd(tmp_path: Path) -> dict[str, Path]:
     sheets = valid_sheets()
     set_cell(sheets, "Assignments", 2, "Hours per week", "NA")
     out["na_in_a_number_column"] = make_workbook(tmp_path / "na_number.xlsx", sheets)
+    for name, header in (("blank_header", None), ("unnamed_header", "__UNNAMED__33"), ("unnamed_header_2", "__UNNAMED__2")):
+        sheets = valid_sheets()                                                 # an extra column headed by a blank
+        for r, row in enumerate(sheets["Assignments"]):                        # cell, or by fastexcel's own name for one
+            row.extend([None] * (33 - len(row)) + [header if r == 0 else f"note {r}"])
+        out[name] = make_workbook(tmp_path / f"{name}.xlsx", sheets)
     clean = valid_workbook(tmp_path / "clean.xlsx")
     out["clean"] = clean
     out["prefixed"] = packages.prefixed(clean, tmp_path / "prefixed.xlsx")
@@ -184,7 +189,8 @@ def _odd(tmp_path: Path) -> dict[str, Path]:
 
 
 ODD = ["title_rows", "units_row", "boolean", "boolean_text", "formula_and_time", "repeated_header", "merged",
-       "a1_blank", "date_text_and_na", "na_in_numbers", "na_in_a_number_column", "clean", "prefixed", "without_references", "strict", "moved_workbook",
+       "a1_blank", "date_text_and_na", "na_in_numbers", "na_in_a_number_column", "blank_header", "unnamed_header",
+       "unnamed_header_2", "clean", "prefixed", "without_references", "strict", "moved_workbook",
        "cached_error", "newer_error", "iso_date"]
 
 
@@ -195,8 +201,10 @@ def test_odd_workbooks_read_alike_both_ways(name, tmp_path, monkeypatch):
 
 def test_the_arrow_way_leaves_what_it_cannot_vouch_for_to_the_usual_way(tmp_path, monkeypatch):
     odd = _odd(tmp_path)
+    assert "Assignments" in assert_same_reading(odd["blank_header"], monkeypatch)      # a blank header cell is vouched for
     for name in ("title_rows", "units_row", "boolean", "boolean_text", "merged", "a1_blank", "date_text_and_na",
-                 "repeated_header", "formula_and_time", "na_in_numbers", "na_in_a_number_column"):
+                 "repeated_header", "formula_and_time", "na_in_numbers", "na_in_a_number_column", "unnamed_header",
+                 "unnamed_header_2"):
         assert "Assignments" not in assert_same_reading(odd[name], monkeypatch), name
     for name in ("clean", "prefixed", "cached_error"):
         assert "Assignments" in assert_same_reading(odd[name], monkeypatch), name
