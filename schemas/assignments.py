@@ -12,5 +12,4 @@ SCHEMA = sheet_schema(
         "role_category": [parses()],
     },
     skip_default=("role_category",),
-    bounded=("hours_per_week",),
 )

@@ -101,9 +101,9 @@ def unique(code: str) -> Rule:
     return Rule("unique", code)
 
 
-def column_rules(column: Column, bounded: tuple[str, ...] = ()) -> list[Rule]:
-    """The rules every column of its kind gets from the contract. `bounded` columns have their own
-    upper bound among the sheet's rules (hours per week: at most 168), so no plausibility rule."""
+def column_rules(column: Column) -> list[Rule]:
+    """The rules every column of its kind gets from the contract (a sheet's own rules on the column
+    may supersede some: `sheet_schema`)."""
     rules = []
     if column.required:
         rules.append(required())
@@ -111,7 +111,7 @@ def column_rules(column: Column, bounded: tuple[str, ...] = ()) -> list[Rule]:
         rules.append(parses())
     if column.kind in (MONEY, NUMBER) and column.minimum is not None:
         rules.append(at_least(column.minimum))
-    if column.kind in (MONEY, NUMBER) and column.key not in bounded:
+    if column.kind in (MONEY, NUMBER):
         rules.append(plausible_size())
     if column.kind == DATE:
         rules.append(in_date_range())
@@ -242,6 +242,7 @@ def _unique(cells: Cells, i: int, rule: Rule) -> np.ndarray:
 
 TESTS = {"required": _required, "parses": _parses, "at_least": _at_least, "above": _above, "between": _between,
          "plausible": _plausible, "date_range": _date_range, "known_la": _known_la, "unique": _unique}
+
 
 @dataclass
 class _Book:
@@ -385,8 +386,9 @@ def _check(variant: str, members: list[tuple[str, str, str, Rule]]) -> pa.Check:
 
 
 def sheet_schema(sheet: Sheet, extra: dict[str, list[Rule]] | None = None,
-                 skip_default: tuple[str, ...] = (), bounded: tuple[str, ...] = ()) -> SheetSchema:
-    """A schema for a sheet: the contract's column rules plus sheet-specific rules (`extra`, by key).
+                 skip_default: tuple[str, ...] = ()) -> SheetSchema:
+    """A schema for a sheet: the contract's column rules plus sheet-specific rules (`extra`, by key),
+    which supersede the contract's bounds they make redundant (`_superseded`): one error a cell.
 
     Columns are optional (a missing required column is E003, found when reading). A column with
     nothing to check (free text) is left out of the validated cells."""
@@ -394,10 +396,18 @@ def sheet_schema(sheet: Sheet, extra: dict[str, list[Rule]] | None = None,
     rules = {}
     for col in sheet.columns:
         own = extra.get(col.key, [])
-        chosen = [] if col.key in skip_default else column_rules(col, bounded)
-        # a sheet's stricter lower bound ('above 0') replaces the contract's 'at least': one error a cell
-        chosen = [r for r in chosen if not (r.test == "at_least" and any(
-            o.test in ("above", "at_least") and o.low is not None and o.low >= r.low for o in own))] + own
+        chosen = [r for r in ([] if col.key in skip_default else column_rules(col)) if not _superseded(r, own)] + own
         if chosen:
             rules[col.key] = [(*rule.on(col), rule) for rule in chosen]
     return SheetSchema(sheet, rules)
+
+
+def _superseded(rule: Rule, own: list[Rule]) -> bool:
+    """Whether a sheet's own rules on a column make the contract's `rule` redundant: a lower bound at
+    least as strict replaces 'at least' (pay rate above £0, not also at least 0), and an upper bound
+    of its own replaces the plausible size (hours per week at most 168)."""
+    if rule.test == "at_least":
+        return any(o.low is not None and o.low >= rule.low for o in own)
+    if rule.test == "plausible":
+        return any(o.high is not None for o in own)
+    return False
