@@ -40,13 +40,13 @@ bench-quick: install  ## seconds-long smoke run of every benchmark (CI)
 	$(BIN)/python -m benchmarks.run --quick
 
 sample: install  ## regenerate the bundled sample workbooks
-	$(BIN)/python -m pipeline.sample --bundled --out sample_data
+	$(BIN)/python -m pipeline.outputs.sample --bundled --out sample_data
 
 template: install
 	$(BIN)/agency-return template --out agency-return-template.xlsx
 
 look: install  ## every output and the template as PNG in look/ (LibreOffice Calc + poppler), one of each kind in docs/
-	$(BIN)/python -m pipeline.look --out look --docs docs
+	$(BIN)/python -m pipeline.cli.look --out look --docs docs
 
 server: install  ## a long-running local Prefect server with its UI on http://127.0.0.1:4200
 	$(BIN)/prefect server start --host 127.0.0.1 --port 4200

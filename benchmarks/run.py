@@ -108,9 +108,9 @@ def _measure_subprocess(code: tuple[str, str], path: Path, runs: int) -> dict:
 
 
 def bench_validate_typical(runs: int) -> dict:
-    from pipeline.contract import Quarter
-    from pipeline.sample import write_la_workbook
-    from pipeline.validate import validate_file
+    from pipeline.core.contract import Quarter
+    from pipeline.outputs.sample import write_la_workbook
+    from pipeline.rules.validate import validate_file
     path = write_la_workbook(WORK / "typical.xlsx", TYPICAL_LA, Quarter.parse(QUARTER), seed=1)
     validate_file(path)                                   # warm imports and caches
     in_process = _median(lambda: validate_file(path), runs)
@@ -159,15 +159,15 @@ def _large_path(n_rows: int) -> Path:
 
 def _large_pair(n_rows: int, runs: int) -> tuple[dict, dict]:
     """Ours and calamine's raw read of a freshly generated workbook of `n_rows` assignments."""
-    from pipeline.contract import Quarter
-    from pipeline.sample import write_la_workbook
+    from pipeline.core.contract import Quarter
+    from pipeline.outputs.sample import write_la_workbook
     path = write_la_workbook(_large_path(n_rows), TYPICAL_LA, Quarter.parse(QUARTER), seed=2, n_assignments=n_rows)
     return _measure_subprocess(OURS, path, runs), _measure_subprocess(CALAMINE_RAW, path, runs)
 
 
 def bench_rule_engine(n_rows: int, runs: int) -> dict:
-    from pipeline import registry
-    from pipeline.validate import validate_file
+    from pipeline.rules import registry
+    from pipeline.rules.validate import validate_file
     result = validate_file(WORK / f"large_{n_rows}.xlsx")
     sub = result.submission
     seconds = _median(lambda: (sub.memo.clear(), registry.run(sub)), runs)   # no shared masks from the last run
@@ -175,10 +175,10 @@ def bench_rule_engine(n_rows: int, runs: int) -> dict:
 
 
 def bench_submit_build(n_las: int) -> dict:
-    from pipeline.build import build_quarter
-    from pipeline.contract import Quarter
-    from pipeline.sample import generate
-    from pipeline.store import submit_files
+    from pipeline.outputs.build import build_quarter
+    from pipeline.core.contract import Quarter
+    from pipeline.outputs.sample import generate
+    from pipeline.warehouse.submit import submit_files
     q = Quarter.parse(QUARTER)
     inbox, home = WORK / f"las_{n_las}", WORK / "home_submit"
     shutil.rmtree(home, ignore_errors=True)
@@ -189,7 +189,7 @@ def bench_submit_build(n_las: int) -> dict:
     t, cpu = time.perf_counter(), time.process_time()
     outcomes = submit_files(files, q)
     submit_s, writer_cpu_s = time.perf_counter() - t, time.process_time() - cpu
-    from pipeline.build import spare_cores
+    from pipeline.outputs.build import spare_cores
     spare = spare_cores()
     t, cpu = time.perf_counter(), time.process_time()
     build_quarter(q)
@@ -207,7 +207,7 @@ def bench_submit_build(n_las: int) -> dict:
 def _build_with(q, spare: float) -> float:
     """The same build again, its DfE returns written by worker processes (spare cores) or in-process
     (none), whatever the load: the two side by side give the pool's ratio in this run."""
-    from pipeline import build
+    from pipeline.outputs import build
     saved, build.spare_cores = build.spare_cores, lambda: spare
     try:
         t = time.perf_counter()
@@ -268,7 +268,7 @@ def flow_phases(log: str, started: float, ended: float) -> dict[str, float]:
 
 
 def bench_trend(quarters: int, las: int, runs: int) -> dict:
-    from pipeline.warehouse import synthetic_history, trend_query
+    from benchmarks.history import synthetic_history, trend_query
     path = WORK / "history.duckdb"
     path.unlink(missing_ok=True)
     con = synthetic_history(path, quarters=quarters, las=las)
@@ -299,9 +299,9 @@ def bench_web_upload(n_users: int, bursts: int = WEB_BURSTS) -> dict:
 
     import httpx
 
-    from pipeline.contract import Quarter
-    from pipeline.reference import live_las
-    from pipeline.sample import generate
+    from pipeline.core.contract import Quarter
+    from pipeline.core.reference import live_las
+    from pipeline.outputs.sample import generate
     from web import accounts, collection, db
     q = Quarter.parse(QUARTER)
     home = WORK / "home_web"
@@ -434,7 +434,7 @@ def bench_web_upload(n_users: int, bursts: int = WEB_BURSTS) -> dict:
 
 
 def _la_codes(quarter, n: int) -> list[str]:
-    from pipeline.reference import live_las
+    from pipeline.core.reference import live_las
     las = live_las(quarter)
     step = max(1, len(las) // n)
     return [la.code for la in las[::step]][:n]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.prefect_env import configure
+from flows.env import configure
 
 configure()   # Prefect reads its settings on import
 
@@ -15,12 +15,10 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact  #
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 
 from flows.logs import run_logger  # noqa: E402
-
-from pipeline import build as outputs  # noqa: E402
-from pipeline import store  # noqa: E402
-from pipeline.contract import Quarter  # noqa: E402
-from pipeline.locks import WarehouseBusy  # noqa: E402
-
+from pipeline.core.contract import Quarter  # noqa: E402
+from pipeline.outputs import build as outputs  # noqa: E402
+from pipeline.warehouse import queries
+from pipeline.warehouse.locks import WarehouseBusy  # noqa: E402
 
 STATUS_COLUMNS = ("region_name", "la_code", "la_name", "status", "late", "submissions", "last_submission_at",
                   "errors", "queries", "queries_outstanding")
@@ -48,7 +46,7 @@ def build(quarter: str):
 @task(cache_policy=NO_CACHE)
 def submission_status(quarter: str) -> list[dict]:
     """Every live LA's submission state for the quarter (submitted, accepted, rejected, missing, late…)."""
-    frame = store.status(Quarter.parse(quarter))
+    frame = queries.status(Quarter.parse(quarter))
     return [{k: _plain(v) for k, v in r.items()} for r in frame.to_dict(orient="records")]
 
 

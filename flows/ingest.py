@@ -1,6 +1,6 @@
 """`ingest_inbox`: take in every new workbook in an inbox folder, one task run per group of files.
 
-Each task run (`pipeline.intake.take_all`) submits up to store.GROUP_FILES files together (validate,
+Each task run (`pipeline.intake.take_all`) submits up to submit.GROUP_FILES files together (validate,
 keep the raw bytes, load the warehouse or record the rejections: one hold of the write lock), moves
 each to `processed/` or `rejected/` and writes the council's feedback workbook next to it; the flow
 logs one INFO line per file. The task has no Prefect retries, because a validation result is an
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.prefect_env import configure
+from flows.env import configure
 
 configure()   # Prefect reads its settings on import
 
@@ -29,11 +29,12 @@ from prefect.cache_policies import NO_CACHE  # noqa: E402
 
 from flows import pool  # noqa: E402
 from flows.logs import run_logger  # noqa: E402
-
-from pipeline import intake  # noqa: E402
-from pipeline import store  # noqa: E402
-from pipeline.redaction import redact_name  # noqa: E402
-from pipeline.console import counts  # noqa: E402
+from pipeline.core.findings import counts  # noqa: E402
+from pipeline.core.redaction import redact_name  # noqa: E402
+from pipeline.warehouse import (
+    intake,  # noqa: E402
+    submit,
+)
 
 
 def _run_name() -> str:
@@ -70,9 +71,9 @@ def ingest_inbox(inbox_dir: str | Path, quarter: str | None = None, min_age_seco
     # a work pool's workers (each group recorded under the warehouse's write lock for that group only, so
     # other writers interleave)
     with (pool.spread(paths, quarter, batch_deployment, batches) if batch_deployment
-          else store.validating_ahead(paths, quarter, feedback=True)):
-        for start in range(0, len(paths), store.GROUP_FILES):
-            group = paths[start:start + store.GROUP_FILES]
+          else submit.validating_ahead(paths, quarter, feedback=True)):
+        for start in range(0, len(paths), submit.GROUP_FILES):
+            group = paths[start:start + submit.GROUP_FILES]
             state = ingest_files(inbox, group, quarter, return_state=True)
             states = [(group, state)] if state.is_completed() or len(group) == 1 else [
                 ([path], ingest_files(inbox, [path], quarter, return_state=True)) for path in group]

@@ -29,7 +29,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
-from pipeline.prefect_env import configure
+from flows.env import configure
 
 configure()   # Prefect reads its settings on import
 
@@ -39,8 +39,9 @@ from prefect.deployments import run_deployment  # noqa: E402
 from prefect.states import Cancelled  # noqa: E402
 
 from flows.logs import run_logger  # noqa: E402
-from pipeline import ahead, locks, store  # noqa: E402
-from pipeline.contract import Quarter  # noqa: E402
+from pipeline.core.contract import Quarter  # noqa: E402
+from pipeline.warehouse import locks, queries
+from pipeline.workers import ahead  # noqa: E402
 
 BATCH_FLOW = "validate-batch"
 POLL_SECONDS = 0.5
@@ -55,7 +56,7 @@ def validate_batch(files: list[str], quarter: str | None, previous_totals: list[
     log = run_logger()
     folder = Path(staging)
     collecting = Quarter.parse(quarter) if quarter else None
-    totals = store.PreviousTotals({(la, q): float(total) for la, q, total in previous_totals})
+    totals = {(la, q): float(total) for la, q, total in previous_totals}
     answered = {}
     for name in files:
         answer, feedback = ahead.answer(Path(name), collecting, totals, folder, True)
@@ -101,7 +102,7 @@ def spread(paths: list[Path], quarter: str | None, deployment: str, batches: int
         return
     staging = Path(tempfile.mkdtemp(prefix=".validating-", dir=paths[0].parent))   # 0700, beside the inbox
     try:
-        totals = [[la, q, total] for (la, q), total in store.previous_totals(wait=1.0).items()]
+        totals = [[la, q, total] for (la, q), total in queries.previous_totals(wait=1.0).items()]
     except locks.WarehouseBusy:   # recording checks Q514 again against the warehouse as it is then
         totals = []
     size = -(-len(paths) // max(1, min(batches, len(paths))))

@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime as dt
 import os
 import shutil
 import sys
 import time
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
-from pipeline.prefect_env import configure
+from flows.env import configure
 
 configure()   # Prefect reads its settings on import
 
@@ -27,26 +25,19 @@ import duckdb  # noqa: E402
 from prefect import flow  # noqa: E402
 
 from flows.build import build_quarter_flow  # noqa: E402
-from flows.logs import run_logger  # noqa: E402
 from flows.ingest import ingest_inbox  # noqa: E402
-from pipeline import intake, store  # noqa: E402
-from pipeline.config import home  # noqa: E402
-from pipeline.contract import Quarter  # noqa: E402
+from flows.logs import run_logger  # noqa: E402
+from pipeline.core.calendar import quarter_just_ended  # noqa: E402
+from pipeline.core.config import home  # noqa: E402
+from pipeline.core.contract import Quarter  # noqa: E402
+from pipeline.warehouse import (
+    intake,  # noqa: E402
+    submit,
+)
 
-LONDON = ZoneInfo("Europe/London")
 PROJECT = Path(__file__).resolve().parents[1]
 SAMPLE_DATA = PROJECT / "sample_data"
 SAMPLE_QUARTER = "2025-Q2"
-
-
-def quarter_just_ended(now: dt.datetime | None = None) -> Quarter:
-    """The quarter before the one `now` (default: the present) falls in, on the Europe/London
-    calendar: at 00:30 BST on 1 April the quarter just ended is Jan–Mar, although it is still
-    31 March in UTC."""
-    now = now or dt.datetime.now(dt.timezone.utc)
-    if now.tzinfo is None:
-        raise ValueError("give an aware datetime")
-    return Quarter.containing(now.astimezone(LONDON).date()).previous()
 
 
 def default_inbox() -> Path:
@@ -79,7 +70,7 @@ def ahead_of_server(inbox: Path, quarter: str):
     with contextlib.ExitStack() as stack:
         if not os.environ.get("PREFECT_API_URL") and inbox.is_dir():
             try:
-                stack.enter_context(store.validating_ahead(intake.new_files(inbox), quarter, feedback=True))
+                stack.enter_context(submit.validating_ahead(intake.new_files(inbox), quarter, feedback=True))
             except duckdb.IOException:   # the warehouse is in use: the flow reports that itself
                 pass
         yield

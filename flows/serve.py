@@ -30,7 +30,7 @@ import os
 import signal
 import sys
 
-from pipeline.prefect_env import configure
+from flows.env import configure
 
 configure()   # Prefect reads its settings on import
 
@@ -38,8 +38,9 @@ from prefect.schedules import Cron, Interval, Schedule  # noqa: E402
 
 from flows.ingest import ingest_inbox  # noqa: E402
 from flows.quarterly import default_inbox, quarterly_return  # noqa: E402
+from pipeline.core import calendar  # noqa: E402
 
-TIMEZONE = "Europe/London"
+TIMEZONE = calendar.LONDON.key   # "Europe/London"
 DEFAULT_CRONS = ("0 6 1 3,6,9,12 1-5", "0 6 2,3 3,6,9,12 1")
 QUARTERLY, POLLER, POOL = "quarterly", "inbox-poller", "pool"
 UPLOAD_SETTLE_SECONDS = 60

@@ -1,6 +1,6 @@
 """`python -m pipeline` is the `agency-return` command."""
 import sys
 
-from pipeline.cli import main
+from pipeline.cli.main import main
 
 sys.exit(main())

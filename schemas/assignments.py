@@ -1,5 +1,5 @@
 """Assignments: one row per agency assignment active in the quarter."""
-from pipeline.contract import ASSIGNMENTS
+from pipeline.core.contract import ASSIGNMENTS
 from schemas.checks import above, between, parses, sheet_schema, unique
 
 SCHEMA = sheet_schema(

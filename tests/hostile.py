@@ -16,7 +16,7 @@ from pathlib import Path
 
 import xlsxwriter
 
-from pipeline.config import DATA_DIR
+from pipeline.core.config import DATA_DIR
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"

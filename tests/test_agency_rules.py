@@ -12,13 +12,13 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from pipeline import registry
-from pipeline.compliance import derive_compliance
-from pipeline.contract import ASSIGNMENTS, LEAVERS, Quarter, column_letter
-from pipeline.ingest import SheetFrame, Workbook, typed_frame
-from pipeline.reference import la_for_quarter
-from pipeline.submission import Submission, prepare_assignments
-from pipeline.validate import validate_file
+from pipeline.rules import registry
+from pipeline.rules.compliance import derive_compliance
+from pipeline.core.contract import ASSIGNMENTS, LEAVERS, Quarter, column_letter
+from pipeline.read.workbook import SheetFrame, Workbook, typed_frame
+from pipeline.core.reference import la_for_quarter
+from pipeline.rules.context import Submission, prepare_assignments
+from pipeline.rules.validate import validate_file
 from workbooks import make_workbook, set_cell, valid_sheets
 
 A = "Assignments"
@@ -236,7 +236,7 @@ def test_no_cap_row_no_finding(tmp_path, monkeypatch):
     table.write_text("region_code,region_name,role_category,effective_from,effective_to,cap_gbp_per_hour,basis,source\n"
                      "E12000007,London,Team manager,2024-10-31,,10.00,pay+holiday+employer_ni+apprenticeship_levy,test\n")
     toml = tmp_path / "thresholds.toml"
-    from pipeline.config import DATA_DIR
+    from pipeline.core.config import DATA_DIR
     text = (DATA_DIR / "thresholds.toml").read_text().replace('value = "price_caps_illustrative.csv"', f'value = "{table}"')
     toml.write_text(text)
     monkeypatch.setenv("AGENCY_RETURN_THRESHOLDS", str(toml))

@@ -1,4 +1,4 @@
-"""Validating ahead (pipeline/ahead.py): what worker processes give is what validating in-process
+"""Validating ahead (pipeline/workers/ahead.py): what worker processes give is what validating in-process
 gives; a result is used only for the bytes it was computed from; a feedback workbook written ahead
 is placed only for the result it answers; a batch that changes Q514's previous total is rechecked."""
 import os
@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from pipeline import ahead, store
-from pipeline.contract import Quarter
-from pipeline.sample import write_la_workbook
-from pipeline.validate import file_sha256, validate_file
+from pipeline.workers import ahead
+from pipeline.core.contract import Quarter
+from pipeline.outputs.sample import write_la_workbook
+from pipeline.rules.validate import file_sha256, validate_file
 from tests.workbooks import make_workbook, valid_sheets
+from pipeline.warehouse import submit
 
 Q = Quarter(2025, 2)
 LAS = ("202", "203", "204", "205", "206", "207", "208", "209")   # London, one with planted errors
@@ -40,8 +41,8 @@ def summary(outcome) -> tuple:
 
 def test_a_batch_validated_in_workers_gives_what_one_file_at_a_time_gives(batch, tmp_path, service_home):
     assert len(batch) >= ahead.MIN_BATCH    # so submit_files starts worker processes
-    together = store.submit_files(batch, Q, workers=2)
-    one_by_one = [store.submit_file(f, Q, home=tmp_path / "other") for f in batch]
+    together = submit.submit_files(batch, Q, workers=2)
+    one_by_one = [submit.submit_file(f, Q, home=tmp_path / "other") for f in batch]
     assert [summary(o) for o in together] == [summary(o) for o in one_by_one]
     assert [o.status for o in together].count("rejected") == 1
 
@@ -66,7 +67,7 @@ def test_when_the_workers_die_the_caller_validates_the_rest_itself(batch, tmp_pa
         assert None in taken.values()
         assert all(r is None or r.findings == validate_file(files[4 + i], Q).findings
                    for i, r in enumerate(taken.values()))
-        outcomes = store.submit_files(files, Q)       # inside the block: the broken pool is the one in use
+        outcomes = submit.submit_files(files, Q)       # inside the block: the broken pool is the one in use
     assert [o.status for o in outcomes] == ["accepted"] * 3 + ["rejected"] + ["accepted"] * 4
 
 
@@ -110,7 +111,7 @@ def test_a_batch_holding_the_quarter_before_rechecks_q514(batch, tmp_path, servi
         row[2:7] = [v * 2 for v in row[2:7]]
     after = make_workbook(tmp_path / "316_q2.xlsx", sheets)
     # both read ahead before either is recorded: Q2's previous total is only known once Q1 is in
-    outcomes = store.submit_files([before, after, *batch], None)
+    outcomes = submit.submit_files([before, after, *batch], None)
     assert [o.status for o in outcomes[:2]] == ["accepted", "accepted"]
     assert "Q514" in {f.code for f in outcomes[1].result.findings}
 

@@ -1,5 +1,5 @@
 """The catalogue is the one source: the README's rule table, `agency-return rules`, the template and
-the tests all agree with pipeline/data/rules.toml (and the value aliases with the README)."""
+the tests all agree with pipeline/core/data/rules.toml (and the value aliases with the README)."""
 import json
 import re
 import subprocess
@@ -9,10 +9,10 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from pipeline.contract import SHEETS, VALUE_ALIASES, normalise_header
-from pipeline.findings import catalogue
-from pipeline.parse import _choice_lookup
-from pipeline.template import write_template
+from pipeline.core.contract import SHEETS, VALUE_ALIASES, normalise_header
+from pipeline.core.findings import catalogue
+from pipeline.read.parse import _choice_lookup
+from pipeline.outputs.template import write_template
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()

@@ -6,7 +6,7 @@ import sys
 import openpyxl
 import pytest
 
-from pipeline.cli import main
+from pipeline.cli.main import main
 from tests.workbooks import make_workbook, set_cell, valid_sheets
 
 
@@ -102,7 +102,7 @@ def test_rules_catalogue_lists_every_code_with_where_it_is_checked(capsys, fmt):
         assert code in out
     if fmt == "json":
         rows = {r["code"]: r for r in json.loads(out)}
-        assert rows["E105"]["checked_in"] == "pipeline.checks.assignment_dates"
+        assert rows["E105"]["checked_in"] == "pipeline.rules.sheet_rules.assignment_dates"
         assert "schemas/assignments.py" in rows["E107"]["checked_in"]
         assert all(r["checked_in"] for r in rows.values()), [c for c, r in rows.items() if not r["checked_in"]]
 
@@ -121,7 +121,7 @@ def test_submit_says_why_a_file_was_not_taken(tmp_path, with_errors):
 
 
 def test_validate_never_imports_prefect_or_duckdb(clean):
-    code = ("import sys; from pipeline.cli import main; main(['validate', sys.argv[1], '--json']); "
+    code = ("import sys; from pipeline.cli.main import main; main(['validate', sys.argv[1], '--json']); "
             "print(sorted(m for m in ('prefect', 'duckdb') if m in sys.modules))")
     proc = subprocess.run([sys.executable, "-c", code, str(clean)], capture_output=True, text=True, timeout=120)
     assert proc.stdout.strip().splitlines()[-1] == "[]"
@@ -136,7 +136,7 @@ def test_status_gives_one_line_per_la_when_piped_and_stops_quietly_when_the_read
     assert newham[:3] == ["316", "Newham", "accepted"] and newham[4] == "1" and len(lines) == 2 + 33
 
     # stdout a pipe whose reader has gone (as with `| head -1` once head has its line)
-    code = ("import os, sys; r, w = os.pipe(); os.close(r); os.dup2(w, 1); from pipeline.cli import main; "
+    code = ("import os, sys; r, w = os.pipe(); os.close(r); os.dup2(w, 1); from pipeline.cli.main import main; "
             "sys.exit(main(['status', '--quarter', '2025-Q2']))")
     reader_gone = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert reader_gone.returncode == 0 and reader_gone.stderr == ""

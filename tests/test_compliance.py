@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from pipeline.contract import COMPLIANCE_RULES
-from pipeline.validate import validate_file
+from pipeline.core.contract import COMPLIANCE_RULES
+from pipeline.rules.validate import validate_file
 from workbooks import make_workbook, set_cell, valid_sheets
 
 A = "Assignments"

@@ -6,8 +6,9 @@ import sys
 
 import pytest
 
-from pipeline.console import compliance_reason, counts, display_order, finding_line
-from pipeline.findings import Finding
+from pipeline.cli.console import compliance_reason, finding_line
+from pipeline.core.findings import counts, display_order
+from pipeline.core.findings import Finding
 from tests.workbooks import make_workbook, set_cell, valid_sheets
 
 LONG = "Enter the £ per hour paid to the worker " * 6
@@ -76,9 +77,9 @@ def test_compliance_explains_legacy_rows_and_a_derived_not_compliant():
 
 
 def test_terminal_table_gives_the_message_the_width_and_shows_the_column(tmp_path, file_level_and_cell_errors):
-    code = ("import sys; from rich.console import Console; import pipeline.console as c; "
+    code = ("import sys; from rich.console import Console; import pipeline.cli.console as c; "
             "c._console = Console(width=120, force_terminal=True, color_system=None); "
-            "from pipeline.cli import main; sys.exit(main(['validate', sys.argv[1]]))")
+            "from pipeline.cli.main import main; sys.exit(main(['validate', sys.argv[1]]))")
     proc = subprocess.run([sys.executable, "-c", code, str(file_level_and_cell_errors)], capture_output=True,
                           text=True, timeout=120)
     lines = proc.stdout.splitlines()
@@ -130,7 +131,7 @@ def test_small_usage_faults_get_a_plain_message_and_exit_2(tmp_path, file_level_
 
 
 def test_pull_takes_a_region_file_name():
-    from pipeline.store import region_code
+    from pipeline.warehouse.queries import region_code
     assert region_code("South_East.xlsx") == region_code("South East") == "E12000008"
 
 
@@ -138,9 +139,9 @@ def test_council_text_that_looks_like_markup_is_printed_as_it_is(tmp_path):
     sheets = valid_sheets()
     set_cell(sheets, "Assignments", 3, "Payment route", "[/bold][red]Cash")
     path = make_workbook(tmp_path / "[b]odd.xlsx", sheets)
-    code = ("import sys; from rich.console import Console; import pipeline.console as c; "
+    code = ("import sys; from rich.console import Console; import pipeline.cli.console as c; "
             "c._console = Console(width=160, force_terminal=True, color_system=None); "
-            "from pipeline.cli import main; sys.exit(main(['validate', sys.argv[1]]))")
+            "from pipeline.cli.main import main; sys.exit(main(['validate', sys.argv[1]]))")
     proc = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     assert "[/bold][red]Cash" in proc.stdout and "[b]odd.xlsx" in proc.stdout

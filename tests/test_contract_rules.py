@@ -11,12 +11,12 @@ import datetime as dt
 import duckdb
 import pytest
 
-from pipeline import store
-from pipeline.build import cross_la
-from pipeline.contract import LEAVERS, Quarter
-from pipeline.redaction import REPLACEMENT
-from pipeline.validate import validate_file
+from pipeline.outputs.cross_la import cross_la
+from pipeline.core.contract import LEAVERS, Quarter
+from pipeline.core.redaction import REPLACEMENT
+from pipeline.rules.validate import validate_file
 from workbooks import make_workbook, set_cell, valid_sheets
+from pipeline.warehouse import submit
 
 A = "Assignments"
 D = dt.datetime
@@ -57,7 +57,7 @@ def test_a_new_assignment_in_q4_is_judged_on_its_own_start_date(tmp_path):
 
 
 def test_caps_apply_to_existing_from_is_configuration(tmp_path, monkeypatch):
-    from pipeline.config import DATA_DIR
+    from pipeline.core.config import DATA_DIR
     toml = tmp_path / "thresholds.toml"
     toml.write_text((DATA_DIR / "thresholds.toml").read_text().replace(
         '[caps_apply_to_existing_from]\nvalue = "2025-10-01"', '[caps_apply_to_existing_from]\nvalue = "2026-04-01"'))
@@ -192,7 +192,7 @@ def test_x602_a_leaver_made_redundant_is_an_exception(tmp_path, service_home, re
     camden["Leavers"] = _leavers(["SW100002", D(2025, 3, 1), reason])
     q = Quarter(2025, 2)
     for name, sheets in (("camden.xlsx", camden), ("newham.xlsx", valid_sheets())):
-        assert store.submit_file(make_workbook(tmp_path / name, sheets), q, home=service_home).status == "accepted"
+        assert submit.submit_file(make_workbook(tmp_path / name, sheets), q, home=service_home).status == "accepted"
     con = duckdb.connect(str(service_home / "data" / "warehouse.duckdb"))
     try:
         found = cross_la(con, q)
@@ -208,8 +208,8 @@ def test_choice_normalises_each_distinct_value_once(monkeypatch):
     """issue 16: `setdefault(v, lookup.get(normalise_header(v)))` normalised every cell."""
     import pandas as pd
 
-    from pipeline import parse
-    from pipeline.contract import PAYMENT_ROUTES
+    from pipeline.read import parse
+    from pipeline.core.contract import PAYMENT_ROUTES
     parse.choice(pd.Series(["PAYE"], dtype="string"), PAYMENT_ROUTES)   # the list's lookup is built once
     calls = []
     real = parse.normalise_header

@@ -2,7 +2,7 @@
 import numpy as np
 import pandas as pd
 
-from pipeline import disclosure
+from pipeline.outputs import disclosure
 
 
 def _table(rows, index, columns):

@@ -15,10 +15,16 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline import locks, store, warehouse
-from pipeline.build import build_quarter
-from pipeline.contract import Quarter
+from pipeline.warehouse import locks
+from pipeline.outputs.build import build_quarter
+from pipeline.core.contract import Quarter
 from tests.workbooks import make_workbook, set_cell, valid_sheets
+from pipeline.warehouse import connection
+from pipeline.warehouse import keys
+from pipeline.warehouse import loads
+from pipeline.warehouse import maintenance
+from pipeline.warehouse import queries
+from pipeline.warehouse import submit
 
 Q = Quarter(2025, 2)
 LONDON = ["202", "203", "204", "205", "206", "207", "208", "209", "210", "211", "212", "213"]
@@ -55,9 +61,9 @@ def _holder(home: Path, seconds: float, mode: str = "write") -> subprocess.Popen
     """Another process holding the warehouse lock (as a long build would) for `seconds`; returns once held."""
     code = textwrap.dedent(f"""
         import sys, time
-        from pipeline import store
-        where = store.paths()
-        with (store.writing(where) if {mode!r} == "write" else store.reading(where)):
+        from pipeline.warehouse import connection
+        where = connection.paths()
+        with (connection.writing(where) if {mode!r} == "write" else connection.reading(where)):
             print("held", flush=True)
             time.sleep({seconds})
     """)
@@ -69,16 +75,16 @@ def _holder(home: Path, seconds: float, mode: str = "write") -> subprocess.Popen
 # --- the writer model ------------------------------------------------------------------------------
 
 def test_eight_threads_submitting_at_once_lose_nothing(tmp_path, service_home):
-    """issue 11: warehouse.connect re-ran CREATE OR REPLACE VIEW on every open: 8 threads, 3 lost."""
+    """issue 11: connection.connect re-ran CREATE OR REPLACE VIEW on every open: 8 threads, 3 lost."""
     files = [_book(tmp_path / "in", la) for la in LONDON[:8]]
-    store.submit_file(_book(tmp_path / "first", "316"), Q)     # the file exists: every thread opens it
+    submit.submit_file(_book(tmp_path / "first", "316"), Q)     # the file exists: every thread opens it
     outcomes, failures = [], []
     barrier = threading.Barrier(len(files))
 
     def send(path):
         barrier.wait()
         try:
-            outcomes.append(store.submit_file(path, Q))
+            outcomes.append(submit.submit_file(path, Q))
         except Exception as exc:  # noqa: BLE001 - the test counts them
             failures.append(exc)
 
@@ -96,8 +102,8 @@ def test_no_duckdb_connection_outlives_its_operation(tmp_path, service_home):
     """The cause of DuckDB's "leaked instances" report at exit: a connection kept alive after its
     operation (the old `store.session` held one in a context variable that Prefect's task runs copy)."""
     import gc
-    store.submit_files([_book(tmp_path, la) for la in LONDON[:2]], Q)
-    store.status(Q)
+    submit.submit_files([_book(tmp_path, la) for la in LONDON[:2]], Q)
+    queries.status(Q)
     build_quarter(Q)
     gc.collect()
     assert [o for o in gc.get_objects() if isinstance(o, duckdb.DuckDBPyConnection)] == []
@@ -107,19 +113,19 @@ def test_threads_reading_and_writing_at_once_in_one_process(tmp_path, service_ho
     """The web service: requests read status and submit files from many threads of one process (DuckDB
     refuses a read-only and a read-write opening of one file at once in a process: the lock serialises)."""
     files = [_book(tmp_path / "in", la) for la in LONDON[:4]]
-    store.submit_file(_book(tmp_path / "first", "316"), Q)
+    submit.submit_file(_book(tmp_path / "first", "316"), Q)
     errors, done = [], threading.Event()
 
     def read():
         while not done.is_set():
             try:
-                assert len(store.status(Q)) == 153
+                assert len(queries.status(Q)) == 153
             except Exception as exc:  # noqa: BLE001 - the test counts them
                 errors.append(exc)
 
     def write(path):
         try:
-            assert store.submit_file(path, Q).status == "accepted"
+            assert submit.submit_file(path, Q).status == "accepted"
         except Exception as exc:  # noqa: BLE001
             errors.append(exc)
 
@@ -137,29 +143,29 @@ def test_threads_reading_and_writing_at_once_in_one_process(tmp_path, service_ho
 
 
 def test_opening_runs_the_schema_only_when_it_changed(tmp_path, service_home):
-    store.submit_file(_book(tmp_path, "316"), Q)
+    submit.submit_file(_book(tmp_path, "316"), Q)
     path = service_home / "data" / "warehouse.duckdb"
-    con = warehouse.connect(path)
+    con = connection.connect(path)
     try:
-        assert warehouse.schema_current(con) and warehouse.up_to_date(con)
+        assert connection.schema_current(con) and connection.up_to_date(con)
         con.execute("UPDATE meta SET value = 'old' WHERE key = 'schema_version'")
     finally:
         con.close()
-    ro = warehouse.connect(path, read_only=True)
+    ro = connection.connect(path, read_only=True)
     try:
-        assert not warehouse.up_to_date(ro)     # a reader never runs DDL…
+        assert not connection.up_to_date(ro)     # a reader never runs DDL…
     finally:
         ro.close()
-    assert len(store.status(Q)) == 153           # …it has a writer bring the file up to date once, then reads
-    assert _query(service_home, "SELECT value FROM meta WHERE key = 'schema_version'")[0][0] == warehouse.schema_version()
-    with pytest.raises(warehouse.WarehouseMissing):
-        warehouse.connect(tmp_path / "nowhere" / "w.duckdb", read_only=True)
+    assert len(queries.status(Q)) == 153           # …it has a writer bring the file up to date once, then reads
+    assert _query(service_home, "SELECT value FROM meta WHERE key = 'schema_version'")[0][0] == connection.schema_version()
+    with pytest.raises(connection.WarehouseMissing):
+        connection.connect(tmp_path / "nowhere" / "w.duckdb", read_only=True)
     assert not (tmp_path / "nowhere" / "w.duckdb").exists()
 
 
 def test_status_in_another_process_waits_for_a_writer_and_answers(tmp_path, service_home):
     """issue 14 item 11: `status` was refused while anything wrote."""
-    store.submit_file(_book(tmp_path, "316"), Q)
+    submit.submit_file(_book(tmp_path, "316"), Q)
     holder = _holder(service_home, 3)
     started = time.monotonic()
     done = _cli(service_home, "status", "--quarter", "2025-Q2", "--json")
@@ -171,9 +177,9 @@ def test_status_in_another_process_waits_for_a_writer_and_answers(tmp_path, serv
 
 
 def test_readers_share_the_warehouse_and_a_writer_waits_and_says_so(tmp_path, service_home):
-    store.submit_file(_book(tmp_path, "316"), Q)
+    submit.submit_file(_book(tmp_path, "316"), Q)
     reader = _holder(service_home, 8, mode="read")
-    assert len(store.status(Q)) == 153                 # a second reader is not held up
+    assert len(queries.status(Q)) == 153                 # a second reader is not held up
     sent = _cli(service_home, "submit", str(_book(tmp_path, "202")), "--quarter", "2025-Q2")
     reader.wait(timeout=60)
     assert sent.returncode == 0, sent.stderr
@@ -181,15 +187,15 @@ def test_readers_share_the_warehouse_and_a_writer_waits_and_says_so(tmp_path, se
 
 
 def test_still_busy_after_the_wait_is_exit_code_75_with_a_plain_message(tmp_path, service_home):
-    store.submit_file(_book(tmp_path, "316"), Q)
+    submit.submit_file(_book(tmp_path, "316"), Q)
     holder = _holder(service_home, 60)
     try:
         status = _cli(service_home, "status", "--quarter", "2025-Q2", AGENCY_RETURN_READ_WAIT="0.5")
-        submit = _cli(service_home, "submit", str(_book(tmp_path, "202")), AGENCY_RETURN_LOCK_WAIT="0.5")
+        submitted = _cli(service_home, "submit", str(_book(tmp_path, "202")), AGENCY_RETURN_LOCK_WAIT="0.5")
     finally:
         holder.kill()
         holder.wait()
-    for done in (status, submit):
+    for done in (status, submitted):
         assert done.returncode == 75
         assert "still in use" in done.stderr and "Traceback" not in done.stderr
     with pytest.raises(locks.WarehouseBusy):
@@ -228,7 +234,8 @@ def _try_write(home):
 
 KILLER = textwrap.dedent("""
     import os, signal, sys
-    from pipeline import build, outputs, store, warehouse
+    from pipeline.outputs import build, products
+    from pipeline.warehouse import loads, maintenance, submit
     point, args = sys.argv[1], sys.argv[2:]
     calls = {"n": 0}
 
@@ -236,29 +243,29 @@ KILLER = textwrap.dedent("""
         os.kill(os.getpid(), signal.SIGKILL)
 
     if point == "before-commit":          # received.jsonl written, the warehouse not yet
-        warehouse.record = lambda *a, **k: die()
+        loads.record = lambda *a, **k: die()
     elif point == "after-commit":         # the warehouse committed, nothing after it
-        real = warehouse.record
+        real = loads.record
         def record(*a, **k):
             real(*a, **k)
             die()
-        warehouse.record = record
+        loads.record = record
     elif point == "mid-rebuild":          # a third of the way through replaying
-        real = store._record
+        real = submit._record
         def replay(*a, **k):
             calls["n"] += 1
             if calls["n"] > int(args[0]):
                 die()
             return real(*a, **k)
-        store._record = replay
+        submit._record = replay
     elif point == "mid-build":            # the DfE returns and regional workbooks written, not national
-        outputs.national = lambda *a, **k: die()
+        products.national = lambda *a, **k: die()
     if point == "mid-rebuild":
-        store.rebuild()
+        maintenance.rebuild()
     elif point == "mid-build":
         build.build_quarter("2025-Q2")
     else:
-        store.submit_files(args, "2025-Q2")
+        submit.submit_files(args, "2025-Q2")
 """)
 
 
@@ -274,45 +281,45 @@ def _ledger(home: Path) -> list[tuple]:
 
 def test_a_kill_after_the_file_is_listed_and_before_the_commit_loses_nothing(tmp_path, service_home):
     """issue 14 item 4: a kill between the warehouse commit and received.jsonl left a row rebuild dropped."""
-    store.submit_file(_book(tmp_path, "316"), Q)
+    submit.submit_file(_book(tmp_path, "316"), Q)
     path = _book(tmp_path, "202")
     assert _killed_at(service_home, "before-commit", path) == -signal.SIGKILL
     assert [la for la, _, _ in _ledger(service_home)] == ["316"]          # not committed…
-    assert "Rebuilt" in store.rebuild()
+    assert "Rebuilt" in maintenance.rebuild()
     assert [la for la, _, _ in _ledger(service_home)] == ["316", "202"]   # …but received: rebuild keeps it
-    again = store.submit_file(path, Q)                                     # and sending it again is a no-op
+    again = submit.submit_file(path, Q)                                     # and sending it again is a no-op
     assert again.status == "accepted" and again.unchanged
 
 
 def test_a_kill_right_after_the_commit_leaves_a_row_rebuild_keeps(tmp_path, service_home):
-    store.submit_file(_book(tmp_path, "316"), Q)
+    submit.submit_file(_book(tmp_path, "316"), Q)
     assert _killed_at(service_home, "after-commit", _book(tmp_path, "202")) == -signal.SIGKILL
     before = _ledger(service_home)
     assert [la for la, _, _ in before] == ["316", "202"]
-    store.rebuild()
+    maintenance.rebuild()
     assert _ledger(service_home) == before
 
 
 def test_a_killed_rebuild_leaves_the_previous_warehouse_in_use(tmp_path, service_home):
     """issue 14 item 3: a rebuild killed after 12 s left a 91-LA warehouse in use."""
-    store.submit_files([_book(tmp_path, la) for la in LONDON[:6]], Q)
+    submit.submit_files([_book(tmp_path, la) for la in LONDON[:6]], Q)
     before = _ledger(service_home)
     assert _killed_at(service_home, "mid-rebuild", 2) == -signal.SIGKILL
     assert _ledger(service_home) == before
     assert list((service_home / "data").glob(".warehouse.duckdb.rebuild-*"))      # its partial copy is left…
-    assert "6 accepted" in store.rebuild()
+    assert "6 accepted" in maintenance.rebuild()
     assert not list((service_home / "data").glob(".warehouse.duckdb.rebuild-*"))  # …and removed by the next
     assert _ledger(service_home) == before
 
 
 def test_rebuild_while_another_process_submits_loses_nothing(tmp_path, service_home):
     """issue 14 item 2: `rebuild` while `submit` ran lost 118 of 153 accepted returns, both exit 0."""
-    store.submit_files([_book(tmp_path / "first", la) for la in LONDON[:6]], Q)
+    submit.submit_files([_book(tmp_path / "first", la) for la in LONDON[:6]], Q)
     later = [_book(tmp_path / "later", la) for la in LONDON[6:]]
     submitting = subprocess.Popen([sys.executable, "-m", "pipeline", "submit", *map(str, later), "--quarter", "2025-Q2"],
                                   env=_env(service_home), cwd=service_home, stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, text=True)
-    rebuilt = store.rebuild()
+    rebuilt = maintenance.rebuild()
     out, err = submitting.communicate(timeout=300)
     assert submitting.returncode == 0, err
     assert "Rebuilt" in rebuilt
@@ -322,7 +329,7 @@ def test_rebuild_while_another_process_submits_loses_nothing(tmp_path, service_h
 
 def test_a_killed_build_leaves_the_published_outputs_and_its_folder_is_removed_by_the_next(tmp_path, service_home):
     """issue 14 item 6: `.2025-Q2.building-*` folders with DfE CSVs were never removed."""
-    store.submit_files([_book(tmp_path, la) for la in LONDON[:2]], Q)
+    submit.submit_files([_book(tmp_path, la) for la in LONDON[:2]], Q)
     build_quarter(Q)
     published = sorted(p.name for p in (service_home / "outputs" / "2025-Q2" / "dfe").iterdir())
     assert _killed_at(service_home, "mid-build") == -signal.SIGKILL
@@ -348,14 +355,14 @@ def test_a_rejected_file_sent_again_stays_rejected_with_its_findings(tmp_path, s
 
 def test_an_unchanged_accepted_file_reports_its_queries_and_another_quarter_is_still_checked(tmp_path, service_home):
     good = _book(tmp_path, "202")        # one query (Q513: headcount far from the workforce figure)
-    store.submit_file(good, Q)
+    submit.submit_file(good, Q)
     again = _cli(service_home, "submit", str(good), "--quarter", "2025-Q2", "--json")
     answer = json.loads(again.stdout)
     assert answer["status"] == "accepted" and answer["unchanged"] and answer["queries"] >= 1
     other = _cli(service_home, "submit", str(good), "--quarter", "2025-Q3", "--json")
     assert other.returncode == 1
     assert "E005" in {f["code"] for f in json.loads(other.stdout)["findings"]}
-    assert store.status(Q).set_index("la_code").at["202", "status"] == "accepted"   # the accepted return stands
+    assert queries.status(Q).set_index("la_code").at["202", "status"] == "accepted"   # the accepted return stands
 
 
 def test_two_versions_of_one_la_in_one_batch_the_later_supersedes_and_says_so(tmp_path, service_home):
@@ -365,32 +372,32 @@ def test_two_versions_of_one_la_in_one_batch_the_later_supersedes_and_says_so(tm
     done = _cli(service_home, "submit", str(v1), str(v2), "--quarter", "2025-Q2")
     assert done.returncode == 0
     assert "superseded by newham_v2.xlsx" in done.stdout and "replaces the accepted return newham_v1.xlsx" in done.stdout
-    history = store.history(la_code="316", quarter="2025-Q2")
+    history = queries.history(la_code="316", quarter="2025-Q2")
     assert history["standing"].tolist() == ["superseded", "accepted"]
     assert history["file_name"].tolist() == ["newham_v1.xlsx", "newham_v2.xlsx"]
 
 
 def test_status_says_the_outputs_are_stale_after_an_accepted_return_changes(tmp_path, service_home):
     """issue 14 item 12: a resubmission after `build` gave no sign the published outputs were stale."""
-    store.submit_files([_book(tmp_path, la) for la in ("316", "202")], Q)
+    submit.submit_files([_book(tmp_path, la) for la in ("316", "202")], Q)
     build_quarter(Q)
-    fresh = store.status(Q)
+    fresh = queries.status(Q)
     assert not fresh["changed_since_build"].any() and fresh["outputs_built_at"].notna().all()
-    store.submit_file(_book(tmp_path / "v2", "316", cells={("Assignments", 2, "Hourly pay rate"): 31.0}), Q)
-    store.submit_file(_book(tmp_path, "203"), Q)
-    stale = store.status(Q).set_index("la_code")
+    submit.submit_file(_book(tmp_path / "v2", "316", cells={("Assignments", 2, "Hourly pay rate"): 31.0}), Q)
+    submit.submit_file(_book(tmp_path, "203"), Q)
+    stale = queries.status(Q).set_index("la_code")
     assert stale.index[stale["changed_since_build"]].tolist() == ["203", "316"]
     shown = _cli(service_home, "status", "--quarter", "2025-Q2")
     assert "Outputs for 2025-Q2 are stale: 2 LA(s) changed" in shown.stderr
     build_quarter(Q)
-    assert not store.status(Q)["changed_since_build"].any()
+    assert not queries.status(Q)["changed_since_build"].any()
 
 
 # --- the HMAC key --------------------------------------------------------------------------------
 
 def test_a_missing_empty_or_different_key_stops_writes_and_rekey_hashes_again(tmp_path, service_home):
     """issue 14 item 7: deleting or changing the key silently broke X601/X602 matching; a 0-byte key was taken."""
-    store.submit_file(_book(tmp_path, "316"), Q)
+    submit.submit_file(_book(tmp_path, "316"), Q)
     key = service_home / "data" / "secret.key"
     original = key.read_text()
     hashes = _query(service_home, "SELECT swe_hash FROM fact_assignment ORDER BY ALL")
@@ -473,12 +480,12 @@ def _where_found(root: Path, needles) -> dict[str, set[str]]:
 def test_swe_numbers_in_free_text_and_file_names_are_redacted_and_the_build_goes_on(tmp_path, service_home):
     """issue 14 items 5 and 15: typed SWE numbers were stored in plain text (8 digits, a Cyrillic S, a
     zero-width space were missed) and `build` then failed for every LA; a file name's reached the ledger."""
-    from pipeline import intake
+    from pipeline.warehouse import intake
     inbox = service_home / "inbox"
     inbox.mkdir()
     row = intake.take(inbox, _planted_book(inbox), Q)
     assert row["status"] == "accepted" and "7654321" not in json.dumps(row)
-    store.submit_file(_book(tmp_path, "202"), Q)
+    submit.submit_file(_book(tmp_path, "202"), Q)
     summary = build_quarter(Q)
     assert summary.las_accepted == 2
     digits = [d for _, d in PLANTED.values()]
@@ -498,13 +505,13 @@ def test_everything_under_the_data_home_is_private_whatever_the_umask(tmp_path, 
         import os, sys
         from pathlib import Path
         os.umask(0o022)
-        from pipeline import intake, store
-        from pipeline.build import build_quarter
+        from pipeline.outputs.build import build_quarter
+        from pipeline.warehouse import intake, queries
         inbox = Path(sys.argv[1])
         for f in sorted(inbox.glob("*.xlsx")):
             intake.take(inbox, f, "2025-Q2")
         build_quarter("2025-Q2")
-        store.status("2025-Q2")
+        queries.status("2025-Q2")
     """)
     inbox = service_home / "inbox"
     _book(inbox, "316")
@@ -547,7 +554,7 @@ def test_a_killed_submit_leaves_no_workers_and_its_answers_are_removed_by_the_ne
     """issue 14 item 6: a killed `submit` left pickled results with real SWE numbers in the temporary
     folder and 4 worker processes alive."""
     import tempfile
-    from pipeline import ahead
+    from pipeline.workers import ahead
     files = [_book(tmp_path / "in", la) for la in LONDON]
     proc = subprocess.Popen([sys.executable, "-m", "pipeline", "submit", *map(str, files)], env=_env(service_home),
                             cwd=service_home, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -572,7 +579,8 @@ def test_a_killed_submit_leaves_no_workers_and_its_answers_are_removed_by_the_ne
 
 def test_xlsm_is_treated_the_same_by_submit_and_the_inbox(tmp_path, service_home):
     """issue 14 item 10: `submit` took a .xlsm, the inbox ignored it silently."""
-    from pipeline import intake, validate
+    from pipeline.warehouse import intake
+    from pipeline.rules import validate
     book = _book(tmp_path, "316")
     macro = book.with_suffix(".xlsm")
     book.rename(macro)
@@ -620,8 +628,8 @@ def test_the_quarterly_flow_keeps_swe_numbers_out_of_everything_it_writes(tmp_pa
 
 def test_the_publish_gate_redacts_one_las_field_instead_of_failing_every_la(tmp_path, service_home):
     """issue 14 item 5: an SWE number in one LA's stored text made `build` fail for all 153 LAs."""
-    store.submit_files([_book(tmp_path, la) for la in ("316", "202")], Q)
-    con = warehouse.connect(service_home / "data" / "warehouse.duckdb")   # text stored before redaction existed
+    submit.submit_files([_book(tmp_path, la) for la in ("316", "202")], Q)
+    con = connection.connect(service_home / "data" / "warehouse.duckdb")   # text stored before redaction existed
     try:
         con.execute("INSERT INTO fact_agency VALUES (2, '202', '2025-Q2', 'Hays', 'Notice periods', 'late: SW4444444')")
     finally:
@@ -633,7 +641,7 @@ def test_the_publish_gate_redacts_one_las_field_instead_of_failing_every_la(tmp_
 
 
 def test_purge_deletes_old_raw_files_and_inbox_copies_but_keeps_standing_returns(tmp_path, service_home):
-    from pipeline import intake
+    from pipeline.warehouse import intake
     inbox = service_home / "inbox"
     inbox.mkdir()
     v1 = _book(inbox, "316", "316_v1.xlsx")
@@ -642,27 +650,27 @@ def test_purge_deletes_old_raw_files_and_inbox_copies_but_keeps_standing_returns
     intake.take(inbox, v2, Q)
     raw = sorted(p.name for p in (service_home / "data" / "raw").glob("*.xlsx"))
     assert len(raw) == 2
-    kept_all = store.purge(30)
+    kept_all = maintenance.purge(30)
     assert "Purged 0 raw file(s)" in kept_all and len(list((inbox / "processed").iterdir())) == 4
     later = __import__("datetime").datetime.now(__import__("datetime").timezone.utc) + __import__("datetime").timedelta(days=40)
     for path in (inbox / "processed").iterdir():
         os.utime(path, (time.time() - 40 * 86400,) * 2)
-    message = store.purge(30, now=later)
+    message = maintenance.purge(30, now=later)
     assert "Purged 1 raw file(s)" in message
     standing = _query(service_home, "SELECT l.sha256 FROM current_submission JOIN ledger AS l USING (submission_id)")[0][0]
     assert [p.stem for p in (service_home / "data" / "raw").glob("*.xlsx")] == [standing]
     assert list((inbox / "processed").iterdir()) == []
-    assert "1 no longer kept (purged)" in store.rebuild()
+    assert "1 no longer kept (purged)" in maintenance.rebuild()
     assert _cli(service_home, "purge", "--older-than", "30").returncode == 0
 
 
 def test_a_rekey_cut_short_between_the_swap_and_the_key_file_is_finished_by_the_next(tmp_path, service_home):
-    store.submit_file(_book(tmp_path, "316"), Q)
+    submit.submit_file(_book(tmp_path, "316"), Q)
     data = service_home / "data"
-    pending = warehouse.new_key_file(data / "secret.key.new")
-    store.rebuild(new_key=pending)                  # the warehouse swapped in, then killed before the key file
-    with pytest.raises(warehouse.KeyProblem):
-        store.submit_file(_book(tmp_path, "202"), Q)
-    assert "Finished the key rotation" in store.rekey()
+    pending = keys.new_key_file(data / "secret.key.new")
+    maintenance.rebuild(new_key=pending)                  # the warehouse swapped in, then killed before the key file
+    with pytest.raises(keys.KeyProblem):
+        submit.submit_file(_book(tmp_path, "202"), Q)
+    assert "Finished the key rotation" in maintenance.rekey()
     assert (data / "secret.key").read_bytes().strip() == pending and not (data / "secret.key.new").exists()
-    assert store.submit_file(_book(tmp_path, "202"), Q).status == "accepted"
+    assert submit.submit_file(_book(tmp_path, "202"), Q).status == "accepted"

@@ -27,11 +27,15 @@ from prefect.testing.utilities import prefect_test_harness  # noqa: E402
 from flows import serve  # noqa: E402
 from flows.build import build_quarter_flow  # noqa: E402
 from flows.ingest import _logged, ingest_inbox  # noqa: E402
-from flows.quarterly import ahead_of_server, quarter_just_ended, quarterly_return  # noqa: E402
-from pipeline import ahead, intake, store  # noqa: E402
-from pipeline.contract import Quarter  # noqa: E402
-from pipeline.prefect_env import configure  # noqa: E402
-from pipeline.sample import write_la_workbook  # noqa: E402
+from flows.quarterly import ahead_of_server, quarterly_return  # noqa: E402
+from pipeline.core.calendar import quarter_just_ended  # noqa: E402
+from pipeline.workers import ahead  # noqa: E402
+from pipeline.warehouse import intake
+from pipeline.core.contract import Quarter  # noqa: E402
+from flows.env import configure  # noqa: E402
+from pipeline.outputs.sample import write_la_workbook  # noqa: E402
+from pipeline.warehouse import queries
+from pipeline.warehouse import submit
 
 QUARTER = "2025-Q2"
 LONDON = ZoneInfo("Europe/London")
@@ -111,14 +115,14 @@ def test_rejected_and_corrupt_files_do_not_stop_the_good_one(prefect_api, workbo
         "213_2025-Q2.xlsx", "213_2025-Q2_feedback.xlsx", "926_2025-Q2.xlsx", "926_2025-Q2_feedback.xlsx"]
     assert (inbox / "processed" / "205_2025-Q2_feedback.xlsx").exists()
     assert (inbox / "~$205_2025-Q2.xlsx").exists()
-    status = store.status(Quarter.parse(QUARTER)).set_index("la_code")["status"]
+    status = queries.status(Quarter.parse(QUARTER)).set_index("la_code")["status"]
     assert (status["205"], status["213"]) == ("accepted", "rejected")
 
 
 def test_rerun_of_the_same_inbox_is_a_no_op(prefect_api, workbooks, service_home):
     inbox = inbox_with(service_home, workbooks["clean_a"])
     first = ingest_inbox(str(inbox), quarter=QUARTER)
-    before = store.status(Quarter.parse(QUARTER))
+    before = queries.status(Quarter.parse(QUARTER))
 
     again = ingest_inbox(str(inbox), quarter=QUARTER)               # nothing new in the inbox
     inbox_with(service_home, workbooks["clean_a"])                   # the council uploads the same bytes again
@@ -128,20 +132,20 @@ def test_rerun_of_the_same_inbox_is_a_no_op(prefect_api, workbooks, service_home
     assert again["files"] == 0 and again["submissions"] == []
     assert same_bytes["unchanged"] == 1 and same_bytes["accepted"] == 1   # the same verdict, nothing new recorded
     assert (inbox / "processed" / "205_2025-Q2-2.xlsx").exists()     # the earlier copy is not overwritten
-    after = store.status(Quarter.parse(QUARTER))
+    after = queries.status(Quarter.parse(QUARTER))
     assert after.equals(before)
 
 
 def test_an_unexpected_failure_leaves_the_file_for_the_next_run(prefect_api, workbooks, service_home, monkeypatch):
     inbox = inbox_with(service_home, workbooks["clean_a"], workbooks["clean_b"])
-    real = store.submit_files
+    real = submit.submit_files
 
     def flaky(files, quarter=None, **kw):   # the group fails, then each file is taken alone: only 212 fails
         if any(Path(f).name.startswith("212") for f in files):
             raise OSError("warehouse locked by another process")
         return real(files, quarter, **kw)
 
-    monkeypatch.setattr(store, "submit_files", flaky)
+    monkeypatch.setattr(submit, "submit_files", flaky)
     summary = ingest_inbox(str(inbox), quarter=QUARTER)
 
     rows = by_file(summary)
@@ -248,7 +252,7 @@ def test_a_build_is_tried_again_only_when_the_warehouse_stayed_busy():
     from prefect.states import Failed
 
     from flows.build import build, warehouse_was_busy
-    from pipeline.locks import WarehouseBusy
+    from pipeline.warehouse.locks import WarehouseBusy
 
     assert build.retries == 3 and build.retry_condition_fn is warehouse_was_busy
     assert warehouse_was_busy(build, None, Failed(data=WarehouseBusy("the warehouse stayed busy")))

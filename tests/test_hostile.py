@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import guard
-from pipeline.guard import inspect_file
+from pipeline.read import guard
+from pipeline.read.guard import inspect_file
 from tests import hostile
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -173,20 +173,20 @@ E2E = [*EXPECTED, "million_rows_no_dimension"]
 
 @pytest.mark.parametrize("name", E2E)
 def test_validate_file_marks_hostile_files_unreadable(corpus, name):
-    validate = pytest.importorskip("pipeline.validate")
+    validate = pytest.importorskip("pipeline.rules.validate")
     result = validate.validate_file(corpus[name])
     assert _e2e_expected(name) in [f.code for f in result.findings]
     assert result.status == "unreadable"
 
 
 def test_validate_file_oversize(corpus, small_file_limit):
-    validate = pytest.importorskip("pipeline.validate")
+    validate = pytest.importorskip("pipeline.rules.validate")
     result = validate.validate_file(corpus["oversize"])
     assert (result.status, [f.code for f in result.findings]) == ("unreadable", ["E006"])
 
 
 def _cli(files, env=None):
-    pytest.importorskip("pipeline.cli")
+    pytest.importorskip("pipeline.cli.main")
     proc = subprocess.run([sys.executable, "-m", "pipeline", "validate", *map(str, files), "--json"], cwd=ROOT,
                           capture_output=True, text=True, timeout=120, env={**os.environ, **(env or {})})
     assert "Traceback" not in proc.stderr, proc.stderr

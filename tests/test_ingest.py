@@ -5,7 +5,7 @@ import openpyxl
 import pandas as pd
 import pyarrow as pa
 
-from pipeline.ingest import read_workbook
+from pipeline.read.workbook import read_workbook
 
 
 def _write(path, build):
@@ -108,9 +108,8 @@ _MIXED = ("37", "37.5", "-12.25", "0012.50", "-0", "1e-05", "£1,234.50", "(12)"
 
 
 def test_quick_parsing_gives_what_the_column_parsers_give():
-    from pipeline import parse
-    from pipeline.contract import (CHOICE, DATE, LA_CODE, MONEY, MONTH, NUMBER, QUARTER, REFERENCES, SHEETS, SWE,
-                                   Quarter)
+    from pipeline.read import parse
+    from pipeline.core.contract import CHOICE, DATE, LA_CODE, MONEY, MONTH, NUMBER, QUARTER, REFERENCES, SHEETS, SWE, Quarter
     vectorised = {MONEY: parse.number, NUMBER: lambda raw: parse.number(raw, durations=True), DATE: parse.date,
                   MONTH: parse.month, SWE: parse.swe, LA_CODE: parse.la_code,
                   QUARTER: lambda raw: raw.map(lambda v: str(q) if (q := Quarter.parse(v)) else None, na_action="ignore"),
@@ -131,7 +130,8 @@ def test_quick_parsing_gives_what_the_column_parsers_give():
 
 
 def test_the_reader_takes_the_guards_parts_only_for_the_same_file(tmp_path):
-    from pipeline import guard, ooxml
+    from pipeline.read import guard
+    from pipeline.read import ooxml
 
     def build(rate):
         def add(wb):

@@ -1,4 +1,4 @@
-"""Taking a file in from the inbox (pipeline/intake.py), without Prefect: submitted, filed in
+"""Taking a file in from the inbox (pipeline/warehouse/intake.py), without Prefect: submitted, filed in
 processed/ or rejected/, answered with a feedback workbook; I/O steps retried, a submission never;
 a step that fails is reported on the file's row and loses nothing."""
 import os
@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import intake, store
-from pipeline.contract import Quarter
+from pipeline.warehouse import intake
+from pipeline.core.contract import Quarter
 from tests.workbooks import make_workbook, set_cell, valid_sheets
+from pipeline.warehouse import queries
 
 Q = Quarter(2025, 2)
 
@@ -96,7 +97,7 @@ def test_a_feedback_workbook_that_cannot_be_written_does_not_undo_the_submission
     row = intake.take(inbox, clean(inbox), Q)
     assert row["status"] == "accepted" and row["feedback"] is None
     assert row["error"] == "feedback workbook not written: openpyxl could not style a cell"
-    assert store.status(Q).set_index("la_code").at["316", "status"] == "accepted"
+    assert queries.status(Q).set_index("la_code").at["316", "status"] == "accepted"
 
 
 def test_retrying_tries_again_only_after_os_errors(no_waiting):

@@ -1,5 +1,5 @@
 """`make look` without LibreOffice says how to install it (make test never needs LibreOffice)."""
-from pipeline import look
+from pipeline.cli import look
 
 
 def test_make_look_says_how_to_install_libreoffice_when_it_is_missing(monkeypatch, capsys, tmp_path):

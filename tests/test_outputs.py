@@ -10,12 +10,15 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from pipeline import build, outputs, store
-from pipeline.build import build_quarter
-from pipeline.contract import Quarter
-from pipeline.sample import generate
-from pipeline.validate import validate_file
+from pipeline.outputs import build
+from pipeline.outputs import products
+from pipeline.outputs.build import build_quarter
+from pipeline.core.contract import Quarter
+from pipeline.outputs.sample import generate
+from pipeline.rules.validate import validate_file
 from tests.workbooks import make_workbook, valid_sheets
+from pipeline.outputs import pull
+from pipeline.warehouse import submit
 
 Q = Quarter(2025, 2)
 LAS = {"202": "London", "203": "London", "316": "London", "370": "Yorkshire_and_The_Humber",
@@ -48,7 +51,7 @@ def built(tmp_path_factory):
     old = logger.level
     logger.setLevel(logging.DEBUG)
     try:
-        outcomes = [store.submit_file(f, Q, home=home) for f in files]
+        outcomes = [submit.submit_file(f, Q, home=home) for f in files]
         with pytest.MonkeyPatch.context() as mp:
             mp.setattr(build, "PARALLEL_MIN_LAS", 2)
             mp.setattr(build, "spare_cores", lambda: 2.0)   # however busy the machine running the tests
@@ -97,7 +100,7 @@ def test_totals_match_the_source_workbooks(built):
     assert built["summary"].total_cost_by_region["London"] == pytest.approx(by_region["London"], abs=0.01)
 
     summary = pd.read_excel(out / "regional" / "London.xlsx", sheet_name="By LA and role", header=1,
-                            dtype={"LA code": str}).rename(columns={m.header: m.name for m in outputs.measures().values()})
+                            dtype={"LA code": str}).rename(columns={m.header: m.name for m in products.measures().values()})
     for code in ("202", "203", "316"):
         rows = src[code]["assignments"]
         rates = [r["Hourly pay rate"] + (r["Holiday pay per hour"] or 0) + (r["Employer NI per hour"] or 0)
@@ -167,7 +170,7 @@ def test_national_figures_are_disclosure_controlled(built):
 def test_formula_like_text_is_written_as_text(tmp_path, service_home):
     sheets = valid_sheets(Q)
     sheets["Agencies"].append(["@HYPERLINK(\"http://x\",\"click\")", "Price caps", "+cmd|' /C calc'!A0"])
-    store.submit_file(make_workbook(tmp_path / "inj.xlsx", sheets), Q, home=service_home)
+    submit.submit_file(make_workbook(tmp_path / "inj.xlsx", sheets), Q, home=service_home)
     build_quarter(Q, home=service_home)
     out = service_home / "outputs" / str(Q)
     ws = openpyxl.load_workbook(out / "regional" / "London.xlsx")["Agencies"]
@@ -176,7 +179,7 @@ def test_formula_like_text_is_written_as_text(tmp_path, service_home):
     la_level = (out / "dfe" / f"316_{Q}_la_level.csv").read_text()
     assert "'@HYPERLINK" in la_level and "'+cmd" in la_level
     # a cell text starting with '=' (which openpyxl cannot put in a source workbook as text)
-    book = outputs.Book(tmp_path / "t.xlsx")
+    book = products.Book(tmp_path / "t.xlsx")
     book.table("T", pd.DataFrame({"x": ["=1+2", "-3", "plain"]}))
     book.close()
     ws = openpyxl.load_workbook(tmp_path / "t.xlsx")["T"]
@@ -184,13 +187,13 @@ def test_formula_like_text_is_written_as_text(tmp_path, service_home):
 
 
 def test_a_failed_build_publishes_nothing(tmp_path, service_home, monkeypatch):
-    store.submit_file(make_workbook(tmp_path / "a.xlsx", valid_sheets(Q)), Q, home=service_home)
+    submit.submit_file(make_workbook(tmp_path / "a.xlsx", valid_sheets(Q)), Q, home=service_home)
     first = build_quarter(Q, home=service_home)
     stamp = (first.out_dir / "national.xlsx").stat().st_mtime_ns
 
     def broken(*args, **kwargs):
         raise RuntimeError("chart engine failed")
-    monkeypatch.setattr(outputs, "national", broken)
+    monkeypatch.setattr(products, "national", broken)
     with pytest.raises(RuntimeError):
         build_quarter(Q, home=service_home)
     assert (first.out_dir / "national.xlsx").stat().st_mtime_ns == stamp
@@ -199,7 +202,7 @@ def test_a_failed_build_publishes_nothing(tmp_path, service_home, monkeypatch):
 
 def test_a_dfe_return_failing_in_a_worker_publishes_nothing(tmp_path, service_home, monkeypatch):
     files = generate(Q, tmp_path / "in", seed=12, la_codes=["202", "203"])
-    outcomes = [store.submit_file(f, Q, home=service_home) for f in files]
+    outcomes = [submit.submit_file(f, Q, home=service_home) for f in files]
     (service_home / "data" / "raw" / f"{outcomes[1].sha256}.xlsx").unlink()   # its SWE numbers cannot be read
     monkeypatch.setattr(build, "PARALLEL_MIN_LAS", 2)
     monkeypatch.setattr(build, "spare_cores", lambda: 2.0)
@@ -211,14 +214,14 @@ def test_a_dfe_return_failing_in_a_worker_publishes_nothing(tmp_path, service_ho
 
 def test_pull_gives_the_region_in_each_format(built, tmp_path):
     home = built["home"]
-    xlsx = store.pull(Q, "London", "xlsx", tmp_path / "x", home=home)
+    xlsx = pull.pull(Q, "London", "xlsx", tmp_path / "x", home=home)
     assert [p.name for p in xlsx] == ["London.xlsx"]
-    csvs = store.pull(Q, "E12000003", "csv", tmp_path / "c", home=home)
+    csvs = pull.pull(Q, "E12000003", "csv", tmp_path / "c", home=home)
     summary = pd.read_csv(next(p for p in csvs if p.name == "regional_summary.csv"))
     assert set(summary["region_code"]) == {"E12000003"}
-    parquet = store.pull(Q, None, "parquet", tmp_path / "p", home=home)
+    parquet = pull.pull(Q, None, "parquet", tmp_path / "p", home=home)
     assert len(parquet) == 15
-    everything = store.pull(Q, None, "xlsx", tmp_path / "all", home=home)
+    everything = pull.pull(Q, None, "xlsx", tmp_path / "all", home=home)
     assert len(everything) == 10
 
 
@@ -253,10 +256,10 @@ def test_every_table_has_human_headers(built):
     names = {"regional_summary", "cap_breaches", "rates_vs_cap", "agencies", "cross_la", "regional_costs",
              "national_by_region", "data_quality", "monthly_costs", "dfe_assignments", "dfe_compliance"}
     tables = pd.read_parquet(built["out"] / "parquet" / "regional_summary.parquet")
-    assert set(tables.columns) - {"region_code"} <= set(outputs.measures())
+    assert set(tables.columns) - {"region_code"} <= set(products.measures())
     for name in names:
         columns = set(pd.read_parquet(built["out"] / "parquet" / f"{name}.parquet").columns)
-        assert columns <= set(outputs.measures()), f"{name}: {columns - set(outputs.measures())} have no header"
+        assert columns <= set(products.measures()), f"{name}: {columns - set(products.measures())} have no header"
 
 
 def test_money_and_counts_carry_number_formats(built):
@@ -316,11 +319,11 @@ def test_the_cost_trend_shows_coverage_and_a_like_for_like_line():
         "la_code": ["201", "202", "202"], "la_name": ["City of London", "Camden", "Camden"],
         "quarter": ["2025-Q1", "2025-Q1", "2025-Q2"], "month": [months[0], months[0], months[1]],
         "total_monthly_cost": [30.0, 100.0, 110.0], "every_quarter": [False, True, True]})
-    frame, lfl = outputs.trend_table(trend, "London")
+    frame, lfl = products.trend_table(trend, "London")
     assert lfl == ["Camden"]
     assert list(frame["las_reporting"]) == [2, 1]
     assert list(frame["region_total_cost"]) == [130.0, 110.0] and list(frame["like_for_like_cost"]) == [100.0, 110.0]
-    assert [outputs.measure(c).header for c in frame.columns[:4]] == [
+    assert [products.measure(c).header for c in frame.columns[:4]] == [
         "Month", "LAs reporting", "Region total, LAs reporting (£)", "Like-for-like total (£)"]
 
 
@@ -344,7 +347,7 @@ def test_the_national_workbook_has_a_cover_notes_and_dfe_symbols(built):
 def test_fte_that_rounds_to_zero_is_shown_as_low():
     rows = [dict(region_name=region, role_category=role, headcount=10, fte=0.02 if role == "Team manager" else 9.0,
                  median_rate=40.0, p90_rate=45.0, breaches=6, assignment_cost=1000.0)
-            for region in ("London", "England") for role in outputs.ROLES]
-    headcount, fte = (frame for frame, _ in outputs.published_tables(pd.DataFrame(rows))[:2])
+            for region in ("London", "England") for role in products.ROLES]
+    headcount, fte = (frame for frame, _ in products.published_tables(pd.DataFrame(rows))[:2])
     assert fte.at["London", "Team manager"] == "low" and fte.at["London", "Social worker"] == 9.0
     assert fte.at["North East", "Social worker"] == "x" and headcount.at["London", "Team manager"] == 10

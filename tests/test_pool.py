@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import store
-from pipeline.contract import Quarter
+from pipeline.core.contract import Quarter
+from pipeline.warehouse import queries
 
 PROJECT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -129,7 +129,7 @@ def test_quarterly_flow_on_a_work_pool_spreads_files_over_two_workers(server, tm
     for path in SAMPLES:
         folder = inbox / ("rejected" if path.name in REJECTED else "processed")
         assert (folder / path.name).exists() and (folder / f"{path.stem}_feedback.xlsx").exists()
-    status = store.status(Quarter.parse(QUARTER), home=home).set_index("la_code")["status"]
+    status = queries.status(Quarter.parse(QUARTER), home=home).set_index("la_code")["status"]
     assert {status[p.name[:3]] for p in SAMPLES if p.name not in REJECTED} == {"accepted"}
     assert (home / "outputs" / QUARTER / "national.xlsx").exists()
     assert not list(inbox.glob(".validating-*"))

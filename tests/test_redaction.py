@@ -1,7 +1,7 @@
-"""pipeline/redaction.py: the one detector for SWE-like numbers in free text (Q516 and the store)."""
+"""pipeline/core/redaction.py: the one detector for SWE-like numbers in free text (Q516 and the store)."""
 import pytest
 
-from pipeline.redaction import REPLACEMENT as PLACEHOLDER, find_swe_like, redact
+from pipeline.core.redaction import REPLACEMENT as PLACEHOLDER, find_swe_like, redact
 
 
 @pytest.mark.parametrize("text, found", [
@@ -37,7 +37,7 @@ def test_suspects_flags_every_text_the_detector_finds_something_in():
     import random
     import string
 
-    from pipeline.redaction import suspects
+    from pipeline.core.redaction import suspects
     rng = random.Random(16)
     alphabet = "SsWw0123456789 .-/:#_\t\n\x0b\x0c\r\x1c\x1fAbZ"
     texts = [f"Note: {t}." for t in ("SW123456", "sw 000123", "SW-1234567890", "SW:12", "ＳＷ１２３４５",
@@ -59,7 +59,7 @@ def test_text_whose_characters_a_reader_sees_as_they_are_is_read_directly():
     finds exactly what reading it as a reader sees it finds, on random mixes of both kinds of character."""
     import random
 
-    from pipeline import redaction
+    from pipeline.core import redaction
     rng = random.Random(16)
     alphabet = "SsWw0123 .-£é’–\u00a0\u200bＳ\u0405１ω"
     for _ in range(3000):

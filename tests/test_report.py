@@ -6,8 +6,8 @@ import zipfile
 import openpyxl
 import pytest
 
-from pipeline import report
-from pipeline.validate import validate_file
+from pipeline.rules import feedback
+from pipeline.rules.validate import validate_file
 from tests.workbooks import make_workbook, set_cell, valid_sheets
 
 
@@ -15,7 +15,7 @@ def _feedback(tmp_path, sheets, name="f.xlsx", *, edit=None):
     path = make_workbook(tmp_path / name, sheets)
     if edit:
         edit(path)
-    out = report.write_report(validate_file(path, "2025-Q2"), path, tmp_path / f"fb_{name}")
+    out = feedback.write_report(validate_file(path, "2025-Q2"), path, tmp_path / f"fb_{name}")
     return path, openpyxl.load_workbook(out), out
 
 
@@ -27,7 +27,7 @@ def _strict(path):
         for info in z.infolist():
             part = z.read(info)
             if info.filename.endswith((".xml", ".rels")):
-                for strict, transitional in report.STRICT_TO_TRANSITIONAL:
+                for strict, transitional in feedback.STRICT_TO_TRANSITIONAL:
                     part = part.replace(transitional, strict)
                 part = part.replace(b"<workbook ", b'<workbook conformance="strict" ', 1)
             w.writestr(info, part)
@@ -39,12 +39,12 @@ def test_findings_are_wrapped_and_readable(tmp_path):
     set_cell(sheets, "Assignments", 3, "Payment route", "Cash")
     _, wb, _ = _feedback(tmp_path, sheets)
     ws = wb["Findings"]
-    header = [c.value for c in ws[report.HEADER_ROW]]
-    assert header == [h for h, _, _ in report.COLUMNS]
-    message = ws.cell(row=report.HEADER_ROW + 1, column=header.index("Message") + 1)
+    header = [c.value for c in ws[feedback.HEADER_ROW]]
+    assert header == [h for h, _, _ in feedback.COLUMNS]
+    message = ws.cell(row=feedback.HEADER_ROW + 1, column=header.index("Message") + 1)
     assert message.alignment.wrap_text and ws.column_dimensions[message.column_letter].width >= 60
-    assert ws.cell(row=report.HEADER_ROW + 1, column=header.index("Note") + 1).alignment.wrap_text
-    assert ws.freeze_panes == f"A{report.HEADER_ROW + 1}" and ws.auto_filter.ref
+    assert ws.cell(row=feedback.HEADER_ROW + 1, column=header.index("Note") + 1).alignment.wrap_text
+    assert ws.freeze_panes == f"A{feedback.HEADER_ROW + 1}" and ws.auto_filter.ref
     assert ws.page_setup.orientation == "landscape"
 
 
@@ -53,7 +53,7 @@ def test_file_level_findings_come_first(tmp_path):
     set_cell(sheets, "Assignments", 3, "Payment route", "Cash")
     set_cell(sheets, "Return", 0, "Quarter", None)
     _, wb, _ = _feedback(tmp_path, sheets)
-    codes = [c.value for c in wb["Findings"]["A"][report.HEADER_ROW:]]
+    codes = [c.value for c in wb["Findings"]["A"][feedback.HEADER_ROW:]]
     assert codes[0] == "E005" and "E109" in codes
 
 
@@ -62,10 +62,10 @@ def test_texts_and_comments_stay_within_excel_limits(tmp_path):
     set_cell(sheets, "Assignments", 3, "Payment route", "Cash " * 8000)     # 40,000 characters
     _, wb, _ = _feedback(tmp_path, sheets)
     cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
-    assert all(len(c.value) <= report.EXCEL_TEXT_LIMIT for c in cells)
+    assert all(len(c.value) <= feedback.EXCEL_TEXT_LIMIT for c in cells)
     comments = [c.comment.text for row in wb["Assignments"].iter_rows() for c in row if c.comment]
-    assert comments and all(len(t) <= report.EXCEL_TEXT_LIMIT for t in comments)
-    assert report.bounded("x" * 40_000).endswith("characters cut)")
+    assert comments and all(len(t) <= feedback.EXCEL_TEXT_LIMIT for t in comments)
+    assert feedback.bounded("x" * 40_000).endswith("characters cut)")
 
 
 def test_external_links_and_dde_are_not_carried_into_the_feedback(tmp_path):
@@ -87,7 +87,7 @@ def test_external_links_and_dde_are_not_carried_into_the_feedback(tmp_path):
 
 
 def test_a_heavy_workbook_gets_findings_only_with_the_reason(tmp_path, monkeypatch):
-    monkeypatch.setattr(report, "threshold", lambda name: {"feedback_max_sheets": 20}.get(name, 10**9))
+    monkeypatch.setattr(feedback, "threshold", lambda name: {"feedback_max_sheets": 20}.get(name, 10**9))
 
     def many_sheets(path):
         wb = openpyxl.load_workbook(path)
@@ -105,12 +105,12 @@ def test_a_heavy_workbook_gets_findings_only_with_the_reason(tmp_path, monkeypat
 
 def test_weight_is_judged_from_the_package_directory(tmp_path):
     path = make_workbook(tmp_path / "w.xlsx", valid_sheets())
-    assert report.too_heavy(path.read_bytes()) is None
+    assert feedback.too_heavy(path.read_bytes()) is None
     data = io.BytesIO()
     with zipfile.ZipFile(data, "w") as w:
         for i in range(9_000):
             w.writestr(f"xl/worksheets/sheet{i + 1}.xml", "<worksheet/>")
-    assert "9,000 sheets" in report.too_heavy(data.getvalue())
+    assert "9,000 sheets" in feedback.too_heavy(data.getvalue())
 
 
 @pytest.mark.parametrize("broken_cell", ["H3"])
@@ -123,7 +123,7 @@ def test_a_strict_open_xml_workbook_gets_its_own_sheets_marked_and_linked(tmp_pa
         assert b"purl.oclc.org/ooxml/spreadsheetml/main" in z.read("xl/workbook.xml")
     result = validate_file(path, "2025-Q2")
     assert "E109" in {f.code for f in result.findings}
-    out = report.write_report(result, path, tmp_path / "fb.xlsx")
+    out = feedback.write_report(result, path, tmp_path / "fb.xlsx")
     wb = openpyxl.load_workbook(out)
     assert {"Findings", "Assignments", "Return", "MonthlyCosts"} <= set(wb.sheetnames)
     cell = wb["Assignments"][broken_cell]
@@ -158,7 +158,7 @@ def test_600k_shared_strings_give_a_quick_findings_only_feedback(tmp_path):
     result = validate_file(path, "2025-Q2")
     assert "E109" in {f.code for f in result.findings}
     started = time.perf_counter()
-    out = report.write_report(result, path, tmp_path / "fb.xlsx")
+    out = feedback.write_report(result, path, tmp_path / "fb.xlsx")
     assert time.perf_counter() - started < 5
     wb = openpyxl.load_workbook(out)
     assert wb.sheetnames == ["Findings"] and "distinct texts" in wb["Findings"]["A3"].value
@@ -173,7 +173,7 @@ def test_a_cell_with_an_error_and_a_query_is_coloured_as_an_error(tmp_path):
     query = set_cell(sheets, "Assignments", 4, "Hours per week", 50)
     _, wb, _ = _feedback(tmp_path, sheets)
     ws = wb["Assignments"]
-    codes = {r[0].value for r in wb["Findings"].iter_rows(min_row=report.HEADER_ROW + 1) if r[4].value == both}
+    codes = {r[0].value for r in wb["Findings"].iter_rows(min_row=feedback.HEADER_ROW + 1) if r[4].value == both}
     assert {"E107", "Q508"} <= codes
     assert ws[both].fill.fgColor.rgb.endswith("FFC7CE")
     assert ws[query].fill.fgColor.rgb.endswith("FFEB9C")

@@ -1,4 +1,4 @@
-"""Rule sets by collection period (pipeline/rulesets.py): each later period a delta on the one
+"""Rule sets by collection period (pipeline/core/rulesets.py): each later period a delta on the one
 before; a file is judged by its own quarter's set, recorded with it, and rebuilt by it."""
 from __future__ import annotations
 
@@ -9,12 +9,14 @@ import sys
 import duckdb
 import pytest
 
-from pipeline import rulesets, store
-from pipeline.config import threshold
-from pipeline.contract import Quarter
-from pipeline.findings import catalogue
-from pipeline.validate import validate_file
+from pipeline.core import rulesets
+from pipeline.core.config import threshold
+from pipeline.core.contract import Quarter
+from pipeline.core.findings import catalogue
+from pipeline.rules.validate import validate_file
 from workbooks import make_workbook, set_cell, valid_sheets
+from pipeline.warehouse import maintenance
+from pipeline.warehouse import submit
 
 Q2, Q3 = Quarter(2025, 2), Quarter(2025, 3)
 
@@ -67,9 +69,9 @@ def test_validate_judges_by_the_files_quarter_and_says_which_set(tmp_path, delta
 
 def test_a_2025_q2_file_rebuilt_after_a_later_delta_keeps_its_findings(tmp_path, deltas, service_home):
     for quarter, name in ((Q2, "q2.xlsx"), (Q3, "q3.xlsx")):
-        assert store.submit_file(_book(tmp_path, quarter, name), home=service_home).status == "accepted"
+        assert submit.submit_file(_book(tmp_path, quarter, name), home=service_home).status == "accepted"
     _delta(deltas, "2025-Q3", thresholds=PQE_4)
-    store.rebuild(home=service_home)
+    maintenance.rebuild(home=service_home)
     con = duckdb.connect(str(service_home / "data" / "warehouse.duckdb"), read_only=True)
     try:
         ledger = dict(con.execute("SELECT quarter, rule_set FROM ledger").fetchall())
@@ -83,7 +85,7 @@ def test_a_2025_q2_file_rebuilt_after_a_later_delta_keeps_its_findings(tmp_path,
 
 
 def test_environment_overrides_still_replace_the_base(tmp_path, monkeypatch, deltas):
-    from pipeline.config import DATA_DIR
+    from pipeline.core.config import DATA_DIR
     rules = tmp_path / "rules.toml"
     rules.write_text((DATA_DIR / "rules.toml").read_text().replace(
         '[Q503]\nseverity = "query"', '[Q503]\nseverity = "error"'))

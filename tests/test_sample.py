@@ -6,8 +6,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from pipeline import reference, sample
-from pipeline.contract import ASSIGNMENTS, COMPLIANCE_RULES, SWE_RE, Quarter
+from pipeline.core import reference
+from pipeline.outputs import sample
+from pipeline.core.contract import ASSIGNMENTS, COMPLIANCE_RULES, SWE_RE, Quarter
 
 Q = Quarter(2025, 2)
 SAMPLE_DATA = Path(__file__).parent.parent / "sample_data"
@@ -146,9 +147,9 @@ def test_bundled_sample_data_is_up_to_date(tmp_path):
     assert (tmp_path / "README.md").read_text() == (SAMPLE_DATA / "README.md").read_text()
 
 
-@pytest.mark.skipif(importlib.util.find_spec("pipeline.validate") is None, reason="validator not built yet")
+@pytest.mark.skipif(importlib.util.find_spec("pipeline.rules.validate") is None, reason="validator not built yet")
 def test_bundled_files_validate_as_described():
-    from pipeline.validate import validate_file
+    from pipeline.rules.validate import validate_file
 
     built = sample.build_samples(sample.BUNDLED_QUARTER, la_codes=list(sample.BUNDLED), flavours=sample.BUNDLED)
     for one in built:

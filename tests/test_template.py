@@ -4,9 +4,9 @@ import time
 import openpyxl
 import pytest
 
-from pipeline import reference
-from pipeline.contract import CHOICE, COMPLIANCE_RULES, RETURN, SHEETS, Quarter, column_letter
-from pipeline.template import LISTS, column_width, write_template
+from pipeline.core import reference
+from pipeline.core.contract import CHOICE, COMPLIANCE_RULES, RETURN, SHEETS, Quarter, column_letter
+from pipeline.outputs.template import LISTS, column_width, write_template
 
 Q = Quarter(2025, 2)
 

@@ -8,8 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from pipeline.contract import Quarter
+from pipeline.core.contract import Quarter
 from tests.test_faults import _book   # a valid return for an LA, with cells changed
+from pipeline.warehouse import queries
 
 PROJECT = Path(__file__).resolve().parents[1]
 SAMPLE = PROJECT / "sample_data"
@@ -25,7 +26,6 @@ def _cli(home: Path, *args) -> subprocess.CompletedProcess:
 # --- 1. the standing accepted return sent again is unchanged, and never replaces itself ------------
 
 def test_the_standing_accepted_return_sent_again_after_a_rejected_version_is_unchanged(tmp_path, service_home):
-    from pipeline import store
     accepted = SAMPLE / "869_2025-Q2.xlsx"
     rejected = _book(tmp_path, "869", "869_v2.xlsx", cells={("Assignments", 2, "Hourly pay rate"): 0})
     first = _cli(service_home, "submit", str(accepted), "--json")
@@ -39,7 +39,7 @@ def test_the_standing_accepted_return_sent_again_after_a_rejected_version_is_unc
     before = json.loads(first.stdout)
     assert answer["unchanged"] and answer["supersedes"] is None
     assert (answer["status"], answer["errors"], answer["queries"]) == (before["status"], before["errors"], before["queries"])
-    history = store.history(la_code="869", quarter="2025-Q2")
+    history = queries.history(la_code="869", quarter="2025-Q2")
     assert history["status"].tolist() == ["accepted", "rejected"]   # nothing recorded a third time
     assert history["standing"].tolist() == ["accepted", "rejected"]
 
@@ -49,7 +49,7 @@ def test_the_standing_accepted_return_sent_again_after_a_rejected_version_is_unc
 def test_build_and_pull_refuse_a_quarter_that_has_not_ended_or_was_never_collected(tmp_path, service_home):
     import datetime as dt
 
-    from pipeline.cli import not_collectable
+    from pipeline.core.calendar import not_collectable
     this_quarter = Quarter.containing(dt.date.today())
     for quarter, why in (("2031-Q1", "has not ended yet"), (str(this_quarter), "has not ended yet"),
                          ("2024-Q4", "before the collection began")):
@@ -59,8 +59,8 @@ def test_build_and_pull_refuse_a_quarter_that_has_not_ended_or_was_never_collect
             assert why in done.stderr and "Traceback" not in done.stderr
     assert not (service_home / "outputs" / "2031-Q1").exists() and not (tmp_path / "o").exists()
     # the quarter ends on its last day in London: 2025-Q2 is buildable from 1 July
-    assert not_collectable(Quarter(2025, 2), today=dt.date(2025, 6, 30))
-    assert not_collectable(Quarter(2025, 2), today=dt.date(2025, 7, 1)) is None
+    assert not_collectable(Quarter(2025, 2), on=dt.date(2025, 6, 30))
+    assert not_collectable(Quarter(2025, 2), on=dt.date(2025, 7, 1)) is None
 
 
 # --- 4. one typo, one error; the value as the council typed it -----------------------------------
@@ -95,7 +95,7 @@ def test_a_date_that_fails_e104_gets_no_other_date_rule_and_values_are_as_typed(
 # --- 5. numbers in messages as people write them; no internal identifiers -------------------------
 
 def test_messages_give_units_in_the_singular_and_plural_without_trailing_zeros(tmp_path):
-    from pipeline.findings import number_text, quantity
+    from pipeline.core.findings import number_text, quantity
     answer = _validate_json(tmp_path, "wording.xlsx", {
         ("Assignments", 3, "Notice period weeks"): 1, ("Assignments", 2, "Notice period weeks"): 2.0,
         ("Assignments", 2, "PQE years"): 1, ("Assignments", 3, "PQE years"): 2.5,
@@ -120,7 +120,7 @@ def test_messages_give_units_in_the_singular_and_plural_without_trailing_zeros(t
 def test_large_figures_in_messages_keep_every_digit_and_group_thousands(tmp_path):
     """An absurd figure is quoted as typed (to Excel's 15 digits), never rounded to '1.23457e+06', and
     money and quantities group their thousands; a bare value (it may be a reference) does not."""
-    from pipeline.findings import number_text
+    from pipeline.core.findings import number_text
     answer = _validate_json(tmp_path, "absurd.xlsx", {
         ("Assignments", 2, "Hours per week"): 1234567.5,
         ("Assignments", 3, "Hourly pay rate"): 1234.5})
@@ -143,7 +143,7 @@ def test_submit_and_validate_say_the_same_counts(tmp_path, service_home):
 
 
 def test_a_run_summary_counts_each_file_once():
-    from pipeline.intake import describe, summarise
+    from pipeline.warehouse.intake import describe, summarise
     rows = [{"status": s, "unchanged": u, "queries": 0} for s, u in
             (("accepted", True), ("rejected", False), ("rejected", False), ("unreadable", False))]
     summary = summarise(Path("inbox"), rows)
@@ -155,9 +155,9 @@ def test_a_run_summary_counts_each_file_once():
 # --- 3. readable at 80 columns: stacked findings when the table would squeeze the message ---------
 
 def _shown(path: Path, width: int) -> list[str]:
-    code = ("import sys; from rich.console import Console; import pipeline.console as c; "
+    code = ("import sys; from rich.console import Console; import pipeline.cli.console as c; "
             f"c._console = Console(width={width}, force_terminal=True, color_system=None); "
-            "from pipeline.cli import main; sys.exit(main(['validate', sys.argv[1]]))")
+            "from pipeline.cli.main import main; sys.exit(main(['validate', sys.argv[1]]))")
     done = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, cwd=PROJECT,
                           timeout=120)
     assert done.returncode == 1, done.stderr
@@ -169,8 +169,8 @@ def test_findings_are_stacked_at_80_columns_and_a_table_at_120():
 
     from rich.console import Console
 
-    from pipeline.console import MIN_MESSAGE_WIDTH, message_width, print_findings
-    from pipeline.validate import validate_file
+    from pipeline.cli.console import MIN_MESSAGE_WIDTH, message_width, print_findings
+    from pipeline.rules.validate import validate_file
     path = SAMPLE / "926_2025-Q2.xlsx"                         # rejected: 12 errors
     narrow = _shown(path, 80)
     assert max(map(len, narrow)) <= 80
@@ -209,7 +209,7 @@ def test_every_variant_a_column_rule_can_give_has_its_rules_own_words():
     the messages every column rule shares): never another rule's text, never a fallback."""
     import tomllib
     import schemas
-    raw = tomllib.loads((PROJECT / "pipeline" / "data" / "rules.toml").read_text())
+    raw = tomllib.loads((PROJECT / "pipeline" / "core" / "data" / "rules.toml").read_text())
     shared = set(raw["common"]["messages"])
     missing = [(sheet, key, code, variant) for sheet, schema in schemas.BY_SHEET.items()
                for key, rules in schema.rules.items() for code, variant, _ in rules

@@ -3,7 +3,7 @@ import datetime as dt
 
 import pytest
 
-from pipeline.validate import validate_file
+from pipeline.rules.validate import validate_file
 from tests.workbooks import make_workbook, set_cell, valid_sheets
 
 
@@ -227,12 +227,13 @@ def test_uncalculated_formula_blocks_acceptance(tmp_path):
 
 
 def test_a_rule_that_raises_is_reported_and_others_still_run(tmp_path, monkeypatch):
-    from pipeline import checks, registry
+    from pipeline.rules import sheet_rules
+    from pipeline.rules import registry
 
     def broken(ctx):
         raise RuntimeError("boom")
 
-    rules = [registry.Registered(r.codes, broken) if r.fn is checks.assignment_dates else r for r in registry.RULES]
+    rules = [registry.Registered(r.codes, broken) if r.fn is sheet_rules.assignment_dates else r for r in registry.RULES]
     monkeypatch.setattr(registry, "RULES", rules)
     result = run(tmp_path, lambda s: set_cell(s, "Assignments", 2, "Payment route", "Cash"))
     assert any(f.code == "E105" and "could not be checked" in f.message for f in result.findings)

@@ -9,11 +9,11 @@ import openpyxl
 import pytest
 from fastapi.testclient import TestClient
 
-from pipeline import store
 from tests.webservice import LONDON, QUARTER, SAMPLES, SOUTH_EAST, USERS, prepare_home
 from web import accounts
 from web.app import create_app
 from web.settings import Settings
+from pipeline.warehouse import queries
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory):
@@ -77,12 +77,12 @@ def test_a_rejected_upload_is_422_and_not_loaded(uploaded, service):
     body = uploaded["bad"].json()
     assert uploaded["bad"].status_code == 422
     assert body["status"] == "rejected" and body["errors"] > 0 and body["recorded"] is True
-    rows = store.status(QUARTER, home=service["home"])
+    rows = queries.status(QUARTER, home=service["home"])
     assert rows.loc[rows["la_code"] == "926", "status"].item() == "rejected"
 
 
 def test_an_la_user_uploading_another_las_return_gets_E009_and_nothing_is_stored(client, service):
-    before = store.status(QUARTER, home=service["home"])
+    before = queries.status(QUARTER, home=service["home"])
     raw_before = sorted((service["home"] / "data" / "raw").glob("*.xlsx"))
     r = upload(client, service, "la205", SAMPLES / f"872_{QUARTER}.xlsx")
     assert r.status_code == 422
@@ -90,7 +90,7 @@ def test_an_la_user_uploading_another_las_return_gets_E009_and_nothing_is_stored
     assert body["status"] == "rejected" and body["recorded"] is False
     assert body["findings"][0]["code"] == "E009" and "205" in body["findings"][0]["message"]
     assert sorted((service["home"] / "data" / "raw").glob("*.xlsx")) == raw_before
-    after = store.status(QUARTER, home=service["home"])
+    after = queries.status(QUARTER, home=service["home"])
     assert after[["la_code", "status", "submissions"]].equals(before[["la_code", "status", "submissions"]])
     # and there is nothing of it to download
     assert client.get(f"/api/v1/submissions/{body['id']}/feedback.xlsx", headers=auth(service, "la205")).status_code == 404
@@ -211,7 +211,7 @@ def test_tokens_are_stored_hashed(service):
 
 
 def test_without_a_quarter_an_upload_is_judged_for_the_set_quarter_else_its_own(client, service, tmp_path):
-    from pipeline.contract import Quarter
+    from pipeline.core.contract import Quarter
     from tests.workbooks import valid_workbook
     from web import collection, db
     database = service["settings"].database

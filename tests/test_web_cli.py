@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from pipeline.cli import main
+from pipeline.cli.main import main
 from web import accounts
 from web.settings import from_environment
 

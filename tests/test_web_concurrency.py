@@ -12,8 +12,8 @@ from pathlib import Path
 
 import httpx
 
-from pipeline.reference import live_las
-from pipeline.sample import generate
+from pipeline.core.reference import live_las
+from pipeline.outputs.sample import generate
 from tests.webservice import QUARTER, USERS, PASSWORD, csrf, live_server, prepare_home, service_env
 from web import accounts
 

@@ -11,11 +11,13 @@ import threading
 
 import pytest
 
-from pipeline import store
-from pipeline.reference import live_las
-from pipeline.sample import generate
+from pipeline.core.reference import live_las
+from pipeline.outputs.sample import generate
 from tests.webservice import QUARTER, SAMPLES
 from web import judging, recording
+from pipeline.warehouse import connection
+from pipeline.warehouse import queries
+from pipeline.warehouse import submit
 
 
 @pytest.fixture
@@ -35,7 +37,7 @@ def test_a_worker_judges_as_the_store_does_in_process(home, tmp_path):
     for name in (f"926_{QUARTER}.xlsx", f"205_{QUARTER}.xlsx"):
         path = upload(tmp_path, SAMPLES / name)
         worker = judging.judge(path, QUARTER)
-        here = store.judge(path, QUARTER)
+        here = submit.judge(path, QUARTER)
         assert worker.to_dict() == here.to_dict() and worker.sha256 == here.sha256
         assert worker.submission is not None
         kept = judging.verdict_file(path)
@@ -57,10 +59,10 @@ def test_a_worker_killed_costs_one_upload_its_judging_here_and_a_new_pool_follow
 def test_uploads_waiting_together_are_recorded_together_in_arrival_order(home, tmp_path, monkeypatch):
     codes = [la.code for la in live_las(QUARTER)][:6]
     files = generate(QUARTER, tmp_path / "returns", la_codes=codes)
-    judged = [(path, store.judge(path, QUARTER)) for path in files]
+    judged = [(path, submit.judge(path, QUARTER)) for path in files]
     holds = []
-    submit_judged = store.submit_judged
-    monkeypatch.setattr(store, "submit_judged", lambda pairs, quarter: holds.append(len(pairs)) or
+    submit_judged = submit.submit_judged
+    monkeypatch.setattr(submit, "submit_judged", lambda pairs, quarter: holds.append(len(pairs)) or
                         submit_judged(pairs, quarter))
     start = threading.Barrier(len(judged))
     outcomes = {}
@@ -77,7 +79,7 @@ def test_uploads_waiting_together_are_recorded_together_in_arrival_order(home, t
     assert sum(holds) == len(judged) and len(holds) < len(judged)   # at least one group of several
     assert {outcomes[p].la_code for p, _ in judged} == set(codes)
     assert all(o.status == "accepted" and o.submission_id is not None and not o.unchanged for o in outcomes.values())
-    rows = store.status(QUARTER)
+    rows = queries.status(QUARTER)
     assert set(rows.loc[rows["status"] == "accepted", "la_code"]) == set(codes)
     again = recording.record(judged[0][0], QUARTER, judged[0][1])
     assert again.unchanged and again.submission_id == outcomes[judged[0][0]].submission_id
@@ -86,10 +88,10 @@ def test_uploads_waiting_together_are_recorded_together_in_arrival_order(home, t
 def test_a_judged_upload_waits_for_the_uploads_still_being_judged_and_is_recorded_with_them(home, tmp_path,
                                                                                            monkeypatch):
     first, second = (upload(tmp_path, SAMPLES / f"{la}_{QUARTER}.xlsx") for la in ("205", "926"))
-    verdicts = {path: store.judge(path, QUARTER) for path in (first, second)}
+    verdicts = {path: submit.judge(path, QUARTER) for path in (first, second)}
     holds = []
-    submit_judged = store.submit_judged
-    monkeypatch.setattr(store, "submit_judged", lambda pairs, quarter: holds.append([p for p, _ in pairs]) or
+    submit_judged = submit.submit_judged
+    monkeypatch.setattr(submit, "submit_judged", lambda pairs, quarter: holds.append([p for p, _ in pairs]) or
                         submit_judged(pairs, quarter))
     monkeypatch.setattr(recording, "GATHER_GAP", 30.0)
     monkeypatch.setattr(recording, "GATHER_SECONDS", 30.0)
@@ -116,7 +118,7 @@ def test_a_judged_upload_waits_for_the_uploads_still_being_judged_and_is_recorde
 def test_a_judged_upload_waits_for_a_slow_judging_only_gather_gap(home, tmp_path, monkeypatch):
     import time
     path = upload(tmp_path, SAMPLES / f"205_{QUARTER}.xlsx")
-    result = store.judge(path, QUARTER)
+    result = submit.judge(path, QUARTER)
     monkeypatch.setattr(recording, "GATHER_GAP", 0.3)
     monkeypatch.setattr(recording, "GATHER_SECONDS", 30.0)
     with recording.judging():      # an upload whose judging does not finish meanwhile (a large workbook)
@@ -130,7 +132,7 @@ def test_a_judged_upload_waits_for_a_slow_judging_only_gather_gap(home, tmp_path
 def test_a_judged_upload_waits_for_a_burst_being_judged_at_most_gather_seconds(home, tmp_path, monkeypatch):
     import time
     path = upload(tmp_path, SAMPLES / f"205_{QUARTER}.xlsx")
-    result = store.judge(path, QUARTER)
+    result = submit.judge(path, QUARTER)
     monkeypatch.setattr(recording, "GATHER_GAP", 0.2)
     monkeypatch.setattr(recording, "GATHER_SECONDS", 0.8)
     stop = threading.Event()
@@ -155,11 +157,11 @@ def test_a_judged_upload_waits_for_a_burst_being_judged_at_most_gather_seconds(h
 
 
 def test_a_busy_warehouse_is_raised_to_every_upload_of_the_group(home, tmp_path, monkeypatch):
-    from pipeline import locks
+    from pipeline.warehouse import locks
     path = upload(tmp_path, SAMPLES / f"205_{QUARTER}.xlsx")
-    result = store.judge(path, QUARTER)
+    result = submit.judge(path, QUARTER)
     monkeypatch.setenv(locks.WRITE_WAIT_ENV, "0.2")
-    with locks.write_lock(store.paths().warehouse):
+    with locks.write_lock(connection.paths().warehouse):
         errors = []
 
         def send():
@@ -177,21 +179,21 @@ def test_a_busy_warehouse_is_raised_to_every_upload_of_the_group(home, tmp_path,
 
 
 def test_a_verdict_judged_against_an_older_snapshot_is_judged_again_before_it_is_compared_and_recorded(home, tmp_path):
-    from pipeline.contract import Quarter
-    from pipeline.validate import validate_file
+    from pipeline.core.contract import Quarter
+    from pipeline.rules.validate import validate_file
     code = live_las(QUARTER)[0].code
     (before,) = generate(Quarter(2025, 1), tmp_path / "q1", la_codes=[code])
     (now,) = generate(QUARTER, tmp_path / "q2", la_codes=[code])
-    snapshot = store.previous_totals()
-    assert store.submit_file(before, Quarter(2025, 1)).status == "accepted"
+    snapshot = queries.previous_totals()
+    assert submit.submit_file(before, Quarter(2025, 1)).status == "accepted"
     stale = validate_file(now, QUARTER, previous_total=snapshot)     # judged before Q1 was recorded
     assert stale.submission.previous_total is None
-    (outcome,) = store.submit_judged([(now, stale)], QUARTER)
-    fresh = store.judge(now, QUARTER)
+    (outcome,) = submit.submit_judged([(now, stale)], QUARTER)
+    fresh = submit.judge(now, QUARTER)
     assert fresh.submission.previous_total is not None
     assert outcome.result.to_dict() == fresh.to_dict() and outcome.result.submission.previous_total == \
         fresh.submission.previous_total
-    (again,) = store.submit_judged([(now, stale)], QUARTER)     # the same bytes and verdict: unchanged
+    (again,) = submit.submit_judged([(now, stale)], QUARTER)     # the same bytes and verdict: unchanged
     assert again.unchanged and again.submission_id == outcome.submission_id
 
 
@@ -200,7 +202,7 @@ def test_a_workers_snapshot_is_taken_again_only_when_the_warehouse_changed_and_i
     first = judging._previous_totals()
     assert judging._previous_totals() is first                      # nothing changed
     (path,) = generate(QUARTER, tmp_path / "returns", la_codes=[live_las(QUARTER)[0].code])
-    store.submit_file(path, QUARTER)
+    submit.submit_file(path, QUARTER)
     assert judging._previous_totals() is first                      # changed, but the snapshot is young
     judging._snapshot["at"] -= judging.TOTALS_SECONDS
     taken = judging._previous_totals()
@@ -220,7 +222,7 @@ def test_a_councils_uploads_are_recorded_in_the_order_received_whichever_is_judg
     book = openpyxl.load_workbook(earlier)
     book["Return"]["B8"] = "Corrected after a call with the agency"
     book.save(later)
-    verdicts = {path: store.judge(path, QUARTER) for path in (earlier, later)}
+    verdicts = {path: submit.judge(path, QUARTER) for path in (earlier, later)}
     assert verdicts[earlier].sha256 != verdicts[later].sha256
     monkeypatch.setattr(recording, "GATHER_GAP", 0.05)
     outcomes, recorded_later = {}, threading.Event()
@@ -240,14 +242,14 @@ def test_a_councils_uploads_are_recorded_in_the_order_received_whichever_is_judg
     thread.join(30)
     assert outcomes[earlier].submission_id < outcomes[later].submission_id
     assert not outcomes[later].unchanged and outcomes[later].status == "accepted"
-    rows = store.status(QUARTER)
+    rows = queries.status(QUARTER)
     standing = rows.loc[(rows["la_code"] == "205") & (rows["status"] == "accepted")]
     assert list(standing["sha256"]) == [verdicts[later].sha256]
 
 
 def test_another_councils_upload_does_not_wait_for_a_slow_one(home, tmp_path):
     path = upload(tmp_path, SAMPLES / f"926_{QUARTER}.xlsx")
-    result = store.judge(path, QUARTER)
+    result = submit.judge(path, QUARTER)
     with recording.received("205"):                       # another council's upload, still being read
         with recording.received("926") as mine:
             outcome = recording.record(path, QUARTER, result, mine)

@@ -10,12 +10,15 @@ import openpyxl
 import pytest
 from fastapi.testclient import TestClient
 
-from pipeline import store
 from tests.webservice import (LONDON, PASSWORD, QUARTER, SAMPLES, SOUTH_EAST, SWE, USERS, check_page, csrf,
                               prepare_home, sign_in)
+from pipeline.core import calendar
 from web.app import create_app
 from web.auth import Allow
 from web.settings import Settings
+from pipeline.outputs import pull
+from pipeline.warehouse import queries
+from pipeline.warehouse import submit
 
 
 @pytest.fixture(scope="module")
@@ -157,7 +160,7 @@ def test_an_accepted_return_has_its_panel_and_feedback_workbook(service, uploads
 def test_the_feedback_workbook_is_made_on_its_first_download_and_kept(service, uploads, tmp_path):
     """The upload keeps the file and its verdict (0600) and answers without making the workbook; the
     first download makes it from them (the same workbook `pipeline.report` writes) and keeps it."""
-    from pipeline.report import write_report
+    from pipeline.rules.feedback import write_report
     sid = uploads["926"]
     folder = service["settings"].work / "feedback"
     made, source, verdict = folder / f"{sid}.xlsx", folder / f"{sid}.source.xlsx", folder / f"{sid}.result.pickle"
@@ -260,7 +263,7 @@ def test_a_riia_user_sees_only_their_region(service):
 def test_the_regional_download_is_what_pull_writes(service, tmp_path):
     r = browser(service, "riia").get(f"/analyst/regions/{LONDON}/download?quarter=2025-Q2&format=xlsx")
     assert r.status_code == 200
-    pulled = store.pull(QUARTER, LONDON, "xlsx", tmp_path)
+    pulled = pull.pull(QUARTER, LONDON, "xlsx", tmp_path)
     assert r.content == pulled[0].read_bytes()
     r = browser(service, "dfe").get(f"/analyst/regions/{SOUTH_EAST}/download?quarter=2025-Q2&format=csv")
     assert r.status_code == 200 and r.headers["content-type"] == "application/zip"
@@ -411,16 +414,16 @@ def test_e009_answers_kept_whole_before_are_cut_down_when_the_service_starts(ser
 
 def test_the_quarter_lists_offer_every_collected_quarter_up_to_the_one_just_ended(service):
     import datetime as dt
-    from pipeline.contract import Quarter
+    from pipeline.core.contract import Quarter
     from web import collection
-    assert collection.collection_quarters(dt.date(2025, 7, 1)) == [Quarter(2025, 2), Quarter(2025, 1)]
-    assert collection.collection_quarters(dt.date(2025, 3, 31)) == []   # 2025-Q1 not ended yet
-    ended = Quarter.containing(collection.today()).previous()
+    assert calendar.collection_quarters(dt.date(2025, 7, 1)) == [Quarter(2025, 2), Quarter(2025, 1)]
+    assert calendar.collection_quarters(dt.date(2025, 3, 31)) == []   # 2025-Q1 not ended yet
+    ended = Quarter.containing(calendar.today()).previous()
     doc = check_page(browser(service, "admin").get("/admin/collection").text)
     for select in ("collect-quarter", "build-quarter"):
         offered = doc.xpath(f"//select[@id='{select}']/option/@value")
         assert offered[0] == str(ended) and offered[-1] == "2025-Q1" and "2025-Q2" in offered
-        assert len(offered) == len(set(offered)) == len(collection.collection_quarters())
+        assert len(offered) == len(set(offered)) == len(calendar.collection_quarters())
     client = browser(service, "admin")
     token = csrf(client.get("/admin/collection").text)
     r = client.post("/admin/build", data={"csrf_token": token, "quarter": str(ended.next())})
@@ -440,7 +443,7 @@ def test_a_quarter_outside_the_collection_gets_an_error_summary_not_a_table(serv
 
 def test_stale_outputs_are_warned_of_on_the_status_and_region_pages(service, uploads):
     """Hammersmith's return was accepted after 2025-Q2 was built: the outputs are stale, as `status` warns."""
-    rows = store.status(QUARTER, home=service["home"])
+    rows = queries.status(QUARTER, home=service["home"])
     assert rows.loc[rows["la_code"] == "205", "changed_since_build"].item()
     for name, path in (("dfe", f"/analyst/status?quarter={QUARTER}"), ("riia", f"/analyst/status?quarter={QUARTER}"),
                        ("riia", f"/analyst/regions/{LONDON}?quarter={QUARTER}")):
@@ -471,7 +474,7 @@ def test_your_returns_are_the_warehouses_however_they_were_sent(service):
     book = openpyxl.load_workbook(uploaded)
     book["Return"]["B4"] = "Another Data Team"
     book.save(by_cli)
-    assert store.submit_file(by_cli, QUARTER).status == "accepted"
+    assert submit.submit_file(by_cli, QUARTER).status == "accepted"
     doc = check_page(client.get("/submissions").text)
     rows = doc.xpath("//table")[0].xpath(".//tbody/tr")
     assert len(rows) == 3

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import lxml.html
 
-from pipeline.contract import Quarter
+from pipeline.core.contract import Quarter
+from pipeline.warehouse import submit
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "sample_data"
@@ -53,15 +54,14 @@ def _prepared() -> Path:
 
     import pytest
 
-    from pipeline import store
-    from pipeline.build import build_quarter
+    from pipeline.outputs.build import build_quarter
     from web import collection, db
     from web.settings import Settings
     home = Path(tempfile.mkdtemp(prefix="web-service-home-"))
     atexit.register(shutil.rmtree, home, True)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("AGENCY_RETURN_HOME", str(home))
-        store.submit_files([SAMPLES / f"{la}_{QUARTER}.xlsx" for la in PRELOADED], QUARTER)
+        submit.submit_files([SAMPLES / f"{la}_{QUARTER}.xlsx" for la in PRELOADED], QUARTER)
         build_quarter(QUARTER)
     settings = Settings(data=home / "data", secret_key="test secret")
     db.initialise(settings.database)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import openpyxl
 
-from pipeline.contract import COMPLIANCE_RULES, SHEETS_BY_NAME, Quarter
+from pipeline.core.contract import COMPLIANCE_RULES, SHEETS_BY_NAME, Quarter
 
 LA_CODE = "316"          # Newham, London (E12000007)
 QUARTER = Quarter(2025, 2)

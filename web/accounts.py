@@ -10,7 +10,7 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from pipeline.reference import REGIONS, la_any
+from pipeline.core.reference import REGIONS, la_any
 from web import db
 from web.roles import ROLES
 

@@ -7,22 +7,30 @@ import re
 from contextlib import asynccontextmanager
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader, Undefined, select_autoescape
-from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.middleware.sessions import SessionMiddleware
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PackageLoader,
+    PrefixLoader,
+    Undefined,
+    select_autoescape,
+)
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import URL, MutableHeaders
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
 from starlette.templating import Jinja2Templates
-from urllib.parse import quote
 
-from pipeline.locks import WarehouseBusy
+from pipeline.core.calendar import QuarterNotCollected, collection_quarters
+from pipeline.warehouse.locks import WarehouseBusy
 from web import db, filters, judging, submissions
-from web.collection import QuarterNotCollected, collection_quarters
 from web.auth import SignInRequired, csrf_token
 from web.settings import Settings, from_environment
 from web.uploads import UploadRefused

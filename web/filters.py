@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import pandas as pd
 from zoneinfo import ZoneInfo
+
+import pandas as pd
 
 LONDON = ZoneInfo("Europe/London")
 

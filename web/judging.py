@@ -5,10 +5,10 @@ The workers fork from a server that has imported the validator and the store (mu
 forkserver, preloaded), so a worker starts in milliseconds and inherits no thread, socket or DuckDB
 connection of the service; they end with the service (`pipeline.ahead`'s watch on the caller). Each
 call judges as `pipeline.store.judge` would, with the service's environment and folder of the moment,
-except that Q514's previous totals come from a snapshot of the warehouse (`store.previous_totals`)
+except that Q514's previous totals come from a snapshot of the warehouse (`queries.previous_totals`)
 that a worker takes again only when the warehouse has changed and the snapshot is TOTALS_SECONDS
 old: a worker does not open the warehouse, or wait for its writer, once per upload. Recording
-rechecks Q514 against the warehouse (`store.submit_judged`), so an answer is never stale. The verdict
+rechecks Q514 against the warehouse (`submit.submit_judged`), so an answer is never stale. The verdict
 comes back as a file (0600) beside the upload, not through the pool's pipe (see `pipeline.ahead` for
 why). A worker that dies (killed, out of memory) costs one upload its judging in the service's own
 process, and a new pool is started for the next.
@@ -23,14 +23,15 @@ import time
 from concurrent.futures import BrokenExecutor, ProcessPoolExecutor
 from pathlib import Path
 
-from pipeline import ahead, locks, store
-from pipeline.contract import Quarter
-from pipeline.validate import Result, validate_file
+from pipeline.core.contract import Quarter
+from pipeline.rules.validate import Result, validate_file
+from pipeline.warehouse import connection, locks, queries, submit
+from pipeline.workers import ahead
 
 WORKERS = 2            # the service's machine has 2 cores; more would only queue for them
 TOTALS_SECONDS = 2.0   # a worker's snapshot of previous totals is kept at least this long
 TOTALS_WAIT = 0.1      # seconds a worker waits for the warehouse to take a newer snapshot (else keeps its own)
-PRELOAD = ["pipeline.store", "web.judging"]
+PRELOAD = ["pipeline.warehouse.submit", "web.judging"]
 
 _pool: ProcessPoolExecutor | None = None
 _starting = threading.Lock()
@@ -38,9 +39,9 @@ _starting = threading.Lock()
 
 def judge(path: Path, quarter: Quarter | None) -> Result:
     """`pipeline.store.judge(path, quarter)`, run in a worker process with its snapshot of Q514's
-    previous totals (in this process, as `store.judge`, if the pool is broken). The verdict, pickled,
+    previous totals (in this process, as `submit.judge`, if the pool is broken). The verdict, pickled,
     stays beside the upload as `verdict_file(path)` (0600; removed with the upload's folder) for
-    whoever keeps it. Raises what `store.judge` raises (locks.WarehouseBusy)."""
+    whoever keeps it. Raises what `submit.judge` raises (locks.WarehouseBusy)."""
     pool = _running_pool()
     verdict = verdict_file(path)
     verdict.unlink(missing_ok=True)
@@ -48,12 +49,12 @@ def judge(path: Path, quarter: Quarter | None) -> Result:
         future = pool.submit(_judge_in_worker, str(path), quarter, dict(os.environ), os.getcwd(), str(verdict))
     except (BrokenExecutor, RuntimeError):   # broken, or shut down while starting: judge here
         _forget(pool)
-        return store.judge(path, quarter)
+        return submit.judge(path, quarter)
     try:
         future.result()
     except BrokenExecutor:
         _forget(pool)
-        return store.judge(path, quarter)
+        return submit.judge(path, quarter)
     return pickle.loads(verdict.read_bytes())
 
 
@@ -123,17 +124,17 @@ def _judge_in_worker(path: str, quarter: Quarter | None, environ: dict, cwd: str
 _snapshot: dict = {}   # in a worker: the warehouse, what its files looked like, when, its previous totals
 
 
-def _previous_totals() -> store.PreviousTotals:
+def _previous_totals() -> dict[tuple[str, str], float]:
     """Worker: Q514's previous totals, taken again when the warehouse has changed since (its files'
     size or time) and the snapshot is TOTALS_SECONDS old; the older one is kept if the warehouse is busy."""
-    warehouse = store.paths().warehouse
+    warehouse = connection.paths().warehouse
     looks = tuple(_looks(f) for f in (warehouse, warehouse.with_name(warehouse.name + ".wal")))
     held = _snapshot.get("totals") if _snapshot.get("warehouse") == warehouse else None
     now = time.monotonic()
     if held is not None and (_snapshot["looks"] == looks or now - _snapshot["at"] < TOTALS_SECONDS):
         return held
     try:
-        totals = store.previous_totals(wait=None if held is None else TOTALS_WAIT)
+        totals = queries.previous_totals(wait=None if held is None else TOTALS_WAIT)
     except locks.WarehouseBusy:
         if held is None:
             raise

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
-from pipeline.contract import Quarter
+from pipeline.core.contract import Quarter
 from web import collection, submissions
 from web.accounts import User
 from web.auth import CSRF_FIELD, check_csrf, client_address

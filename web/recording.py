@@ -25,9 +25,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline import store
-from pipeline.contract import Quarter
-from pipeline.validate import Result
+from pipeline.core.contract import Quarter
+from pipeline.rules.validate import Result
+from pipeline.warehouse import submit
 
 # A judged upload waits for the uploads being judged while one of them finishes at least every
 # GATHER_GAP seconds (a typical return takes ~50 ms of a core to judge), GATHER_SECONDS at most: a
@@ -50,7 +50,7 @@ class _Waiting:
     result: Result
     receipt: Receipt
     since: float = field(default_factory=time.monotonic)
-    outcome: store.SubmitOutcome | None = None
+    outcome: submit.SubmitOutcome | None = None
     error: BaseException | None = None
     done: bool = False
 
@@ -102,7 +102,7 @@ def judging():
 
 
 def record(path: Path, quarter: Quarter | None, result: Result, receipt: Receipt | None = None
-           ) -> store.SubmitOutcome:
+           ) -> submit.SubmitOutcome:
     """`pipeline.store.submit_file(path, quarter, result=result)`, recorded with the uploads waiting
     alongside it, after any upload of the same council received before it (`receipt`, from `received`;
     none: received now). Raises what that raises (locks.WarehouseBusy, warehouse.KeyProblem) for every
@@ -123,10 +123,10 @@ def record(path: Path, quarter: Quarter | None, result: Result, receipt: Receipt
                 continue
             first = min(w.since for w in ready)
             gathering = min(first + GATHER_SECONDS, max(first, _judged_at) + GATHER_GAP) - time.monotonic()
-            if _judging and len(ready) < store.GROUP_FILES and gathering > 0:
+            if _judging and len(ready) < submit.GROUP_FILES and gathering > 0:
                 _state.wait(gathering)
                 continue
-            group = ready[:store.GROUP_FILES]
+            group = ready[:submit.GROUP_FILES]
             for waiting in group:
                 _waiting.remove(waiting)
             _busy = True
@@ -149,7 +149,7 @@ def _record(group: list[_Waiting]) -> None:
         by_quarter.setdefault(waiting.quarter, []).append(waiting)
     for quarter, same in by_quarter.items():
         try:
-            outcomes = store.submit_judged([(w.path, w.result) for w in same], quarter)
+            outcomes = submit.submit_judged([(w.path, w.result) for w in same], quarter)
             for waiting, outcome in zip(same, outcomes):
                 waiting.outcome = outcome
         except Exception as exc:   # noqa: BLE001 - each request raises it to its caller

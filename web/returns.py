@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from pipeline import store
-from pipeline.contract import Quarter
-from pipeline.redaction import redact_name
-from pipeline.warehouse import due_date
+from pipeline.core.calendar import due_date
+from pipeline.core.contract import Quarter
+from pipeline.core.redaction import redact_name
+from pipeline.warehouse import queries
 from web import submissions
 from web.filters import LONDON
 
@@ -33,7 +33,7 @@ def for_la(la_code: str, collecting: Quarter, uploads: list[submissions.Submissi
     uploads the warehouse holds no file of for the LA (another LA's return, over the size limit,
     unreadable), newest first. `uploads` are the service's answers the user may see (newest first).
     Raises locks.WarehouseBusy as `pipeline.store` does."""
-    history = store.history(la_code)
+    history = queries.history(la_code)
     quarters = sorted({str(collecting), *history["quarter"].dropna().tolist()}, reverse=True)
     by_sha: dict[str, submissions.Submission] = {}
     for sub in uploads:                       # newest first: keep the latest upload of each file
@@ -41,7 +41,7 @@ def for_la(la_code: str, collecting: Quarter, uploads: list[submissions.Submissi
             by_sha.setdefault(sub.sha256, sub)
     out = []
     for quarter in quarters:
-        rows = store.status(quarter)
+        rows = queries.status(quarter)
         mine = rows[rows["la_code"] == la_code].to_dict("records")
         files = history[history["quarter"] == quarter].sort_values("submission_id", ascending=False)
         out.append(QuarterReturns(quarter, mine[0] if mine else None, [

@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline import config
+from pipeline.core import config
 
 
 def _flag(name: str, default: bool = False) -> bool:

@@ -22,10 +22,10 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.contract import Quarter
-from pipeline.findings import finding
-from pipeline.redaction import redact_name
-from pipeline.validate import REJECTED, Result
+from pipeline.core.contract import Quarter
+from pipeline.core.findings import finding
+from pipeline.core.redaction import redact_name
+from pipeline.rules.validate import REJECTED, Result
 from web import audit, db, judging, recording
 from web.accounts import User
 
@@ -192,7 +192,7 @@ def feedback_workbook(sub: Submission) -> Path | None:
         kept_source, kept_result = _feedback_inputs(target)
         if not kept_result.is_file():
             return None
-        from pipeline.report import write_report
+        from pipeline.rules.feedback import write_report
         making = target.with_suffix(".making.xlsx")
         try:
             write_report(pickle.loads(kept_result.read_bytes()), kept_source, making)

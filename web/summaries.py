@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline import store
-from pipeline.contract import Quarter
-from pipeline.reference import REGIONS
+from pipeline.core.contract import Quarter
+from pipeline.core.reference import REGIONS
+from pipeline.warehouse import connection, queries
 
 # Table -> the columns shown (in this order); each is one section of the region page and the API.
 TABLES = {
@@ -33,7 +33,7 @@ def built(quarter: Quarter | str) -> bool:
 
 
 def _parquet(quarter) -> Path:
-    return store.paths().outputs / str(quarter) / "parquet"
+    return connection.paths().outputs / str(quarter) / "parquet"
 
 
 def freshness(quarter: Quarter | str, rows: pd.DataFrame | None = None) -> dict:
@@ -43,7 +43,7 @@ def freshness(quarter: Quarter | str, rows: pd.DataFrame | None = None) -> dict:
     (those LA codes). Raises locks.WarehouseBusy as `status` does."""
     if not built(quarter):
         return {"built": False, "built_at": None, "stale": False, "changed": []}
-    rows = store.status(quarter) if rows is None else rows
+    rows = queries.status(quarter) if rows is None else rows
     changed = sorted(rows.loc[rows["changed_since_build"], "la_code"].tolist())
     at = rows["outputs_built_at"].iloc[0] if len(rows) else None
     return {"built": True, "built_at": None if at is None or pd.isna(at) else pd.Timestamp(at).isoformat(),

@@ -6,9 +6,10 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
-from pipeline import store
-from pipeline.contract import Quarter
-from pipeline.reference import REGIONS
+from pipeline.core import calendar
+from pipeline.core.contract import Quarter
+from pipeline.core.reference import REGIONS
+from pipeline.warehouse import maintenance
 from web import accounts, audit, collection
 from web.app import render
 from web.auth import Allow, check_csrf, client_address
@@ -65,14 +66,14 @@ def collection_page(request: Request, user=Depends(ADMIN)):
     database = request.app.state.settings.database
     current = collection.collecting_quarter(database)
     return render(request, "views/admin/collection.html", quarter=current,
-                  quarters=collection.collection_quarters(), message=None)
+                  quarters=calendar.collection_quarters(), message=None)
 
 
 def offered_quarter(text) -> Quarter:
     """A quarter the admin lists offer (first collected up to the one just ended); else 400."""
     q = Quarter.parse(text)
-    if q not in collection.collection_quarters():
-        raise HTTPException(400, f"Choose a quarter from {collection.first_quarter()} up to the quarter just ended.")
+    if q not in calendar.collection_quarters():
+        raise HTTPException(400, f"Choose a quarter from {calendar.first_quarter()} up to the quarter just ended.")
     return q
 
 
@@ -91,7 +92,7 @@ async def build(request: Request, user=Depends(ADMIN)):
     form = await request.form()
     check_csrf(request, form.get("csrf_token"))
     q = offered_quarter(form.get("quarter"))
-    from pipeline.build import build_quarter
+    from pipeline.outputs.build import build_quarter
     summary = await run_in_threadpool(build_quarter, q)
     audit.record(request.app.state.settings.database, audit.BUILD, user.email,
                  f"{q}: {summary.las_accepted} of {counted(summary.las_live, 'LA')} accepted", client_address(request))
@@ -104,7 +105,7 @@ async def rebuild(request: Request, user=Depends(ADMIN)):
     """`agency-return rebuild`, the same function."""
     form = await request.form()
     check_csrf(request, form.get("csrf_token"))
-    message = await run_in_threadpool(store.rebuild)
+    message = await run_in_threadpool(maintenance.rebuild)
     audit.record(request.app.state.settings.database, audit.REBUILD, user.email, message.split(" from ")[-1],
                  client_address(request))
     return _done(request, message)
@@ -114,7 +115,7 @@ def _done(request: Request, message: str):
     database = request.app.state.settings.database
     current = collection.collecting_quarter(database)
     return render(request, "views/admin/collection.html", quarter=current,
-                  quarters=collection.collection_quarters(), message=message)
+                  quarters=calendar.collection_quarters(), message=message)
 
 
 @router.get("/admin/audit")

@@ -13,9 +13,11 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from pipeline import store
-from pipeline.contract import Quarter
-from pipeline.reference import REGIONS
+from pipeline.core import calendar
+from pipeline.core.contract import Quarter
+from pipeline.core.reference import REGIONS
+from pipeline.outputs import pull
+from pipeline.warehouse import connection, queries
 from web import audit, charts, collection, summaries
 from web.app import render
 from web.auth import Allow, client_address
@@ -28,13 +30,13 @@ FORMATS = ("xlsx", "csv", "parquet")
 
 def quarter_or_collecting(request: Request, quarter: str | None) -> Quarter:
     """The quarter asked for, else the one being collected; a malformed one is 404, one outside the
-    collection raises collection.QuarterNotCollected (an error summary)."""
+    collection raises calendar.QuarterNotCollected (an error summary)."""
     if not quarter:
         return collection.collecting_quarter(request.app.state.settings.database)
     q = Quarter.parse(quarter)
     if q is None:
         raise HTTPException(404)
-    return collection.check_collected(q)
+    return calendar.check_collected(q)
 
 
 def region_or_404(user, region: str) -> str:
@@ -47,7 +49,7 @@ def region_or_404(user, region: str) -> str:
 def visible_status(user, quarter: Quarter, rows=None):
     """The `status` rows (every LA's, read when not given) `user` may see: a riia user's region, every
     LA for dfe and admin, an la user's own LA."""
-    rows = store.status(quarter) if rows is None else rows
+    rows = queries.status(quarter) if rows is None else rows
     if user.role == "riia":
         rows = rows[rows["region_code"] == user.region_code]
     elif user.role == "la":
@@ -58,18 +60,18 @@ def visible_status(user, quarter: Quarter, rows=None):
 @router.get("/analyst/status")
 async def status_page(request: Request, quarter: str | None = None, user=Depends(ANALYST)):
     q = quarter_or_collecting(request, quarter)
-    every = await run_in_threadpool(store.status, q)
+    every = await run_in_threadpool(queries.status, q)
     rows = visible_status(user, q, every)
     counts = rows["status"].value_counts().to_dict()
     late = int(rows["late"].fillna(False).astype(bool).sum())
     returns = dfe_returns(q) if user.role == "dfe" else {}
     return render(request, "views/analyst/status.html", quarter=q, rows=rows.to_dict("records"), counts=counts,
-                  late=late, returns=returns, outputs=summaries.freshness(q, every), quarters=collection.collection_quarters(), regions=REGIONS)
+                  late=late, returns=returns, outputs=summaries.freshness(q, every), quarters=calendar.collection_quarters(), regions=REGIONS)
 
 
 def dfe_returns(quarter: Quarter) -> dict[str, Path]:
     """LA code -> its built DfE return workbook (outputs/<quarter>/dfe/<la>_<quarter>.xlsx)."""
-    folder = store.paths().outputs / str(quarter) / "dfe"
+    folder = connection.paths().outputs / str(quarter) / "dfe"
     suffix = f"_{quarter}.xlsx"
     return {p.name[:-len(suffix)]: p for p in folder.glob(f"*{suffix}")} if folder.is_dir() else {}
 
@@ -100,7 +102,7 @@ def regions_page(request: Request, quarter: str | None = None, user=Depends(ANAL
 def region_page(request: Request, region: str, quarter: str | None = None, user=Depends(ANALYST)):
     code = region_or_404(user, region)
     q = quarter_or_collecting(request, quarter)
-    quarters = collection.collection_quarters()
+    quarters = calendar.collection_quarters()
     outputs = summaries.freshness(q)
     if not outputs["built"]:
         return render(request, "views/analyst/region.html", quarter=q, region=code, name=REGIONS[code], built=False,
@@ -145,7 +147,7 @@ async def region_download(request: Request, region: str, quarter: str | None = N
         raise HTTPException(404)
     folder = Path(tempfile.mkdtemp(prefix="pull-"))
     try:
-        files = await run_in_threadpool(store.pull, q, code, format, folder)
+        files = await run_in_threadpool(pull.pull, q, code, format, folder)
         if format == "xlsx" and len(files) == 1:
             data, name, media = files[0].read_bytes(), files[0].name, \
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

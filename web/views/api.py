@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from pipeline.contract import Quarter
-from pipeline.validate import ACCEPTED
-from web import accounts, audit, collection, summaries
+from pipeline.core import calendar
+from pipeline.core.contract import Quarter
+from pipeline.rules.validate import ACCEPTED
+from web import accounts, audit, summaries
 from web.auth import Allow, client_address
 from web.receiving import receive
 from web.views.analyst import region_or_404, visible_status
@@ -26,7 +28,7 @@ def quarter_or_422(quarter: str) -> Quarter:
     q = Quarter.parse(quarter)
     if q is None:
         raise HTTPException(422, f"quarter must be written YYYY-Qn, for example 2025-Q2, not {quarter!r}")
-    return collection.check_collected(q)
+    return calendar.check_collected(q)
 
 
 @router.post("/submissions")

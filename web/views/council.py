@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from pipeline.findings import ERROR, QUERY
+from pipeline.core.findings import ERROR, QUERY
 from web import audit, collection, returns, submissions
 from web.app import render
 from web.auth import Allow, client_address
@@ -97,7 +97,7 @@ def template_page(request: Request, user=Depends(COUNCIL)):
 
 @router.get("/template.xlsx")
 async def template_workbook(request: Request, user=Depends(COUNCIL)):
-    from pipeline.template import write_template
+    from pipeline.outputs.template import write_template
     quarter = collection.collecting_quarter(request.app.state.settings.database)
     folder = Path(tempfile.mkdtemp(prefix="template-"))
     path = await run_in_threadpool(write_template, folder / "template.xlsx", quarter, user.la_code)
