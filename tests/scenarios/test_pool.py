@@ -19,7 +19,7 @@ import pytest
 from pipeline.core.contract import Quarter
 from pipeline.warehouse import queries
 
-PROJECT = Path(__file__).resolve().parents[1]
+PROJECT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 QUARTER = "2025-Q2"
 SAMPLES = sorted((PROJECT / "sample_data").glob("*.xlsx"))

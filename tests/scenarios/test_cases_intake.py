@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CASES = ROOT / "tests" / "cases" / "intake"
 EXPECTED = json.loads((CASES / "expected.json").read_text(encoding="utf-8"))
 

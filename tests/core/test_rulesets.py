@@ -14,7 +14,7 @@ from pipeline.core.config import threshold
 from pipeline.core.contract import Quarter
 from pipeline.core.findings import catalogue
 from pipeline.rules.validate import validate_file
-from workbooks import make_workbook, set_cell, valid_sheets
+from tests.workbooks import make_workbook, set_cell, valid_sheets
 from pipeline.warehouse import maintenance
 from pipeline.warehouse import submit
 

@@ -11,7 +11,7 @@ from pipeline.outputs import sample
 from pipeline.core.contract import ASSIGNMENTS, COMPLIANCE_RULES, SWE_RE, Quarter
 
 Q = Quarter(2025, 2)
-SAMPLE_DATA = Path(__file__).parent.parent / "sample_data"
+SAMPLE_DATA = Path(__file__).parents[2] / "sample_data"
 
 
 def _values(path) -> dict[str, list[tuple]]:

@@ -15,7 +15,7 @@ from pipeline.outputs.cross_la import cross_la
 from pipeline.core.contract import LEAVERS, Quarter
 from pipeline.core.redaction import REPLACEMENT
 from pipeline.rules.validate import validate_file
-from workbooks import make_workbook, set_cell, valid_sheets
+from tests.workbooks import make_workbook, set_cell, valid_sheets
 from pipeline.warehouse import submit
 
 A = "Assignments"

@@ -9,10 +9,10 @@ import sys
 from pathlib import Path
 
 from pipeline.core.contract import Quarter
-from tests.test_faults import _book   # a valid return for an LA, with cells changed
+from tests.scenarios.test_faults import _book   # a valid return for an LA, with cells changed
 from pipeline.warehouse import queries
 
-PROJECT = Path(__file__).resolve().parents[1]
+PROJECT = Path(__file__).resolve().parents[2]
 SAMPLE = PROJECT / "sample_data"
 
 

@@ -19,7 +19,7 @@ from pipeline.read.workbook import SheetFrame, Workbook, typed_frame
 from pipeline.core.reference import la_for_quarter
 from pipeline.rules.context import Submission, prepare_assignments
 from pipeline.rules.validate import validate_file
-from workbooks import make_workbook, set_cell, valid_sheets
+from tests.workbooks import make_workbook, set_cell, valid_sheets
 
 A = "Assignments"
 D = dt.datetime

@@ -7,7 +7,7 @@ import json
 
 from pipeline.core.contract import COMPLIANCE_RULES
 from pipeline.rules.validate import validate_file
-from workbooks import make_workbook, set_cell, valid_sheets
+from tests.workbooks import make_workbook, set_cell, valid_sheets
 
 A = "Assignments"
 KEYS = ["rule", "declared", "derived_status", "assignments", "compliant", "breaches", "legacy", "breach_rows",

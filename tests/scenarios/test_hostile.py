@@ -17,7 +17,7 @@ from pipeline.read import guard
 from pipeline.read.guard import inspect_file
 from tests import hostile
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 # corpus file -> (code, words every message must contain)
 EXPECTED = {

@@ -15,7 +15,7 @@ import pytest
 from tests.webservice import LONDON, PASSWORD, QUARTER, SAMPLES, USERS, live_server, prepare_home
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+AXE = Path(__file__).parents[1] / "vendor" / "axe.min.js"
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
                                 reason="needs Debian's chromium (apt-get install chromium; .ci/run does)")
 

@@ -14,7 +14,7 @@ from pipeline.core.findings import catalogue
 from pipeline.read.parse import _choice_lookup
 from pipeline.outputs.template import write_template
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()
 
 

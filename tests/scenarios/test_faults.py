@@ -28,7 +28,7 @@ from pipeline.warehouse import submit
 
 Q = Quarter(2025, 2)
 LONDON = ["202", "203", "204", "205", "206", "207", "208", "209", "210", "211", "212", "213"]
-PROJECT = Path(__file__).resolve().parents[1]
+PROJECT = Path(__file__).resolve().parents[2]
 
 
 def _book(folder: Path, la: str, name: str | None = None, quarter=Q, cells=None) -> Path:

@@ -24,7 +24,7 @@ from pipeline.outputs.sample import write_la_workbook
 from tests import packages
 from tests.workbooks import make_workbook, set_cell, valid_sheets, valid_workbook
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = sorted((ROOT / "sample_data").glob("*.xlsx"))
 INTAKE = sorted((ROOT / "tests" / "cases" / "intake").glob("*.xlsx"))
 QUARTER = Quarter(2025, 2)

@@ -1,0 +1,1 @@
+"""Tests of reading workbooks (pipeline/read/)."""

@@ -1,0 +1,1 @@
+"""Tests of scenarios across stages: faults, hostile files, flows, the work pool, the browser."""
