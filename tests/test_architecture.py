@@ -94,3 +94,19 @@ def test_the_command_line_reaches_web_and_flows_only_inside_a_command():
         names = [a.name for n in top if isinstance(n, ast.Import) for a in n.names] + \
                 [n.module or "" for n in top if isinstance(n, ast.ImportFrom)]
         assert not [m for m in names if m.split(".")[0] in ("web", "flows", "prefect")], name
+
+
+def test_the_library_names_its_public_functions_with_their_docstrings():
+    import pipeline
+    for name in pipeline.__all__:
+        function = getattr(pipeline, name)
+        assert callable(function) and len(function.__doc__ or "") > 80, name
+
+
+def test_importing_the_library_loads_no_stage_until_a_function_is_used():
+    import subprocess
+    import sys
+    code = ("import sys, pipeline; print(sorted(m for m in ('duckdb', 'prefect', 'fastapi', 'pandas', "
+            "'pipeline.rules.validate') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert out.stdout.strip() == "[]"

@@ -51,6 +51,14 @@ class BuildSummary:
 
 
 def build_quarter(quarter: Quarter | str, *, home=None, out_dir=None) -> BuildSummary:
+    """Build every output of `quarter` ('2025-Q2') from the accepted returns held: the cross-LA checks
+    (X601, X602, kept in the warehouse), the marts, each LA's DfE return, the regional and national
+    workbooks and the Parquet extracts, into outputs/<quarter>/ (or `out_dir`), published whole.
+
+    Under the warehouse's write lock, in one transaction: a failure (or the quality gate refusing
+    text that looks like an SWE number) leaves the last published outputs and the warehouse as they
+    were. Returns what was built (LAs accepted of those live, total cost by region in £, cross-LA
+    counts, files). Raises locks.WarehouseBusy if the warehouse stays busy."""
     q = Quarter.parse(quarter) if isinstance(quarter, str) else quarter
     where = paths(home)
     final = Path(out_dir) if out_dir else where.outputs / str(q)

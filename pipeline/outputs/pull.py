@@ -1,4 +1,5 @@
-"""TODO docstring."""
+"""What an RIIA analyst downloads: the built workbooks of a region (or all), or every output table
+as CSV or Parquet filtered to the region."""
 from __future__ import annotations
 
 import shutil

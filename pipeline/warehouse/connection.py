@@ -1,4 +1,6 @@
-"""TODO docstring."""
+"""Opening the DuckDB warehouse: where the service keeps its state (`Paths`), the connection (schema
+DDL run when it changed, dimensions reloaded when the reference data changed) and `reading` /
+`writing`, one operation at a time under the readers–writer lock (`locks`)."""
 from __future__ import annotations
 
 import hashlib

@@ -1,4 +1,5 @@
-"""TODO docstring."""
+"""The HMAC key SWE numbers are hashed with (`AGENCY_RETURN_KEY`, else <data>/secret.key), its
+fingerprint kept in the warehouse so a wrong key stops a write before anything is kept."""
 from __future__ import annotations
 
 import hashlib

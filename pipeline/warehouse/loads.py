@@ -1,4 +1,6 @@
-"""TODO docstring."""
+"""Recording validated files: the ledger row, the findings and, for an accepted return, its LA's
+quarter replaced in the facts, a batch in ONE transaction. SWE numbers reach DuckDB only as their
+HMAC (`keys.hash_swe`) and free text only with SWE-like numbers removed (`core.redaction`)."""
 from __future__ import annotations
 
 import datetime as dt

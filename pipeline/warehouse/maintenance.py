@@ -1,4 +1,5 @@
-"""TODO docstring."""
+"""Looking after the warehouse: `rebuild` from the kept raw files (built aside, swapped in whole),
+`rekey` (every SWE number hashed again with a new HMAC key) and `purge` (retention of kept files)."""
 from __future__ import annotations
 
 import datetime as dt

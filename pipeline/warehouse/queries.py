@@ -1,4 +1,5 @@
-"""TODO docstring."""
+"""What the warehouse answers: Q514's accepted totals, the ledger rows of given bytes, the returns
+standing for a quarter, every LA's status for a quarter and the history of submissions."""
 from __future__ import annotations
 
 import datetime as dt

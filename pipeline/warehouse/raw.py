@@ -1,4 +1,6 @@
-"""TODO docstring."""
+"""The raw files kept: each submission's exact bytes as data/raw/<sha256>.xlsx (0600 in a 0700
+folder), listed in received order in data/raw/received.jsonl before the warehouse commits, so
+`rebuild` can replay them exactly."""
 from __future__ import annotations
 
 import json

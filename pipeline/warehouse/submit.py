@@ -1,4 +1,6 @@
-"""TODO docstring."""
+"""Taking submissions: `submit_files` judges each file (ahead, in worker processes), keeps its bytes
+and records it; resubmission replaces the LA's quarter and identical bytes record nothing new but
+get the same verdict. The spine the CLI, the Prefect flows and the web service all call."""
 from __future__ import annotations
 
 import datetime as dt
