@@ -59,7 +59,7 @@ def connect(path: Path | str | None = None, *, read_only: bool = False) -> duckd
         if not schema_current(con):
             for name in WAREHOUSE.names("schema"):
                 con.execute(WAREHOUSE.text(name))
-            _set_meta(con, "schema_version", schema_version())
+            write_meta(con, "schema_version", schema_version())
         refresh_dimensions(con)
     except BaseException:
         con.close()
@@ -67,7 +67,8 @@ def connect(path: Path | str | None = None, *, read_only: bool = False) -> duckd
     return con
 
 
-def _meta(con, key: str) -> str | None:
+def read_meta(con, key: str) -> str | None:
+    """A value of the warehouse's own `meta` table (schema version, dimensions' signature, key fingerprint)."""
     try:
         row = con.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
     except duckdb.CatalogException:   # a new file: no meta table yet
@@ -75,20 +76,21 @@ def _meta(con, key: str) -> str | None:
     return row[0] if row else None
 
 
-def _set_meta(con, key: str, value: str | None) -> None:
+def write_meta(con, key: str, value: str | None) -> None:
+    """Set (or, with None, remove) a value of the `meta` table."""
     con.execute("DELETE FROM meta WHERE key = ?", [key])
     if value is not None:
         con.execute("INSERT INTO meta VALUES (?, ?)", [key, value])
 
 
 def schema_current(con) -> bool:
-    return _meta(con, "schema_version") == schema_version()
+    return read_meta(con, "schema_version") == schema_version()
 
 
 def up_to_date(con) -> bool:
     """Whether a (read-only) connection sees the current schema and dimensions; if not, a writer must
     open the file once first (`pipeline.store` does)."""
-    return schema_current(con) and _meta(con, "dims_signature") == _dims_signature()
+    return schema_current(con) and read_meta(con, "dims_signature") == _dims_signature()
 
 
 def _dims_signature() -> str:
@@ -98,7 +100,7 @@ def _dims_signature() -> str:
 def refresh_dimensions(con: duckdb.DuckDBPyConnection) -> None:
     """Reload the dimension tables when the reference data, cap table or window changed."""
     signature = _dims_signature()
-    if _meta(con, "dims_signature") == signature:
+    if read_meta(con, "dims_signature") == signature:
         return
     caps = cap_table()
     quarters = [Quarter(y, q) for y in range(2024, 2051) for q in range(1, 5)]
@@ -120,7 +122,7 @@ def refresh_dimensions(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(f"DELETE FROM {table}")
             with registered(con, {"dim_src": frame}):
                 con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM dim_src")
-        _set_meta(con, "dims_signature", signature)
+        write_meta(con, "dims_signature", signature)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

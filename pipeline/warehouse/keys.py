@@ -12,7 +12,7 @@ import pyarrow as pa
 
 from pipeline.core.config import data_dir
 from pipeline.core.private import private_dir, write_private
-from pipeline.warehouse.connection import _meta, _set_meta
+from pipeline.warehouse.connection import read_meta, write_meta
 
 KEY_ENV = "AGENCY_RETURN_KEY"
 
@@ -57,12 +57,12 @@ def key_fingerprint(key: bytes) -> str:
 
 
 def stored_fingerprint(con) -> str | None:
-    return _meta(con, "key_fingerprint")
+    return read_meta(con, "key_fingerprint")
 
 
 def adopt_key(con, key: bytes) -> None:
     """Record `key` as the one this warehouse's hashes are made with."""
-    _set_meta(con, "key_fingerprint", key_fingerprint(key))
+    write_meta(con, "key_fingerprint", key_fingerprint(key))
 
 
 def writing_key(con, data: Path) -> bytes:

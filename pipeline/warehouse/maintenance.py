@@ -12,8 +12,8 @@ from pipeline.core import config
 from pipeline.core.contract import Quarter
 from pipeline.core.private import private_dir
 from pipeline.rules.validate import validate_file
-from pipeline.warehouse import connection, keys, locks, queries, submit
-from pipeline.warehouse.connection import Paths, paths, reading, writing
+from pipeline.warehouse import keys, locks, queries, submit
+from pipeline.warehouse.connection import Paths, connect, paths, reading, writing
 from pipeline.warehouse.raw import received
 
 
@@ -37,7 +37,7 @@ def rebuild(*, home=None, new_key: bytes | None = None) -> str:
             key = new_key
         aside = where.warehouse.with_name(f".{where.warehouse.name}.rebuild-{os.getpid()}")
         counts: dict[str, int] = {}
-        con = connection.connect(aside)
+        con = connect(aside)
         try:
             keys.adopt_key(con, key)
             done = _replay(con, where, received(where), counts, key)
@@ -83,10 +83,10 @@ def _replay(con, where: Paths, entries: list[dict], counts: dict[str, int], key:
         result = validate_file(raw, collecting, previous_total=queries.accepted_totals(con),
                                name=e.get("file_name"))
         seen = queries.latest_submission(con, e["sha256"])
-        if seen is not None and submit._same_verdict(seen, result):
+        if seen is not None and submit.same_verdict(seen, result):
             counts["unchanged"] = counts.get("unchanged", 0) + 1
             continue
-        outcome = submit._record(con, where, raw, result, collecting, dt.datetime.fromisoformat(e["received_at"]),
+        outcome = submit.record_one(con, where, raw, result, collecting, dt.datetime.fromisoformat(e["received_at"]),
                           e.get("file_name") or raw.name, key)
         counts[outcome.status] = counts.get(outcome.status, 0) + 1
     return len(entries)

@@ -11,7 +11,8 @@ from pipeline.core.private import private_dir, write_private
 from pipeline.warehouse.connection import Paths
 
 
-def _keep_raw(where: Paths, sha: str, data: bytes) -> Path:
+def keep_raw(where: Paths, sha: str, data: bytes) -> Path:
+    """Keep a file's bytes as <data>/raw/<sha256>.xlsx (owner-only, written whole), once: the path."""
     private_dir(where.raw)
     target = where.raw / f"{sha}.xlsx"
     if not target.exists():
@@ -19,7 +20,7 @@ def _keep_raw(where: Paths, sha: str, data: bytes) -> Path:
     return target
 
 
-def _append_index(where: Paths, entries: list[dict]) -> None:
+def list_received(where: Paths, entries: list[dict]) -> None:
     """Lines in received.jsonl, on disk (one write, one fsync) before the warehouse records the files."""
     if not entries:
         return

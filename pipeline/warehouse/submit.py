@@ -16,7 +16,7 @@ from pipeline.rules.validate import Result, file_sha256, validate_file
 from pipeline.warehouse import keys, loads, locks, queries
 from pipeline.warehouse.connection import Paths, paths, writing
 from pipeline.warehouse.queries import previous_totals
-from pipeline.warehouse.raw import _append_index, _keep_raw
+from pipeline.warehouse.raw import list_received, keep_raw
 from pipeline.workers import ahead
 
 
@@ -191,11 +191,11 @@ class _Seen:
         """The ledger row that already holds these bytes with this verdict: the LA's latest submission,
         else its standing accepted return; None if the file is new."""
         seen = self.latest.get(sha)
-        if seen is not None and _same_verdict(seen, result):
+        if seen is not None and same_verdict(seen, result):
             return seen
         if result.status == "accepted" and result.la_code and result.quarter:
             stands = self.standing.get((result.la_code, result.quarter))
-            if stands is not None and stands["sha256"] == sha and _same_verdict(stands, result):
+            if stands is not None and stands["sha256"] == sha and same_verdict(stands, result):
                 return stands
         return None
 
@@ -226,17 +226,17 @@ def _record_batch(con, where: Paths, batch: list, outcomes: list, key: bytes) ->
     listed = []
     for _, path, sha, _, _, entry in batch:
         if sha and path.stat().st_size <= config.threshold("max_file_mb") * 2**20:
-            _keep_raw(where, sha, path.read_bytes())
+            keep_raw(where, sha, path.read_bytes())
             listed.append({"sha256": sha, "received_at": entry.received_at.isoformat(),
                            "file_name": entry.file_name,
                            "quarter": str(entry.collecting) if entry.collecting else None})
-    _append_index(where, listed)
+    list_received(where, listed)
     sids = loads.record(con, [entry for *_, entry in batch], key=key)
     for (slot, path, _, result, replaced, _), sid in zip(batch, sids):
         outcomes[slot] = _outcome(path, result, sid, replaced)
 
 
-def _same_verdict(seen: dict, result: Result) -> bool:
+def same_verdict(seen: dict, result: Result) -> bool:
     return (seen["status"], seen["errors"], seen["queries"], seen["queries_outstanding"]) == (
         result.status, result.errors, result.queries, result.queries_outstanding)
 
@@ -264,7 +264,7 @@ def _outcome(path: Path, result: Result, sid: int, replaced: dict | None) -> Sub
                          supersedes=replaced)
 
 
-def _record(con, where: Paths, path: Path, result: Result, collecting, received: dt.datetime,
+def record_one(con, where: Paths, path: Path, result: Result, collecting, received: dt.datetime,
             file_name: str, key: bytes) -> SubmitOutcome:
     """Record one validated file in one transaction (`rebuild` replays each kept file so)."""
     seen = _Seen.read(con, [(path, result.sha256, result)])
