@@ -24,7 +24,7 @@ from pipeline.core import reference
 from pipeline.core.contract import ASSIGNMENTS, Quarter
 from pipeline.core.private import private_dir
 from pipeline.core.reference import REGIONS, cap_table
-from pipeline.outputs import cross_la, marts, products
+from pipeline.outputs import cross_la, dfe_return, extracts, kit, marts, national, regional
 from pipeline.read import workbook
 from pipeline.warehouse.connection import paths, writing
 
@@ -107,7 +107,7 @@ def _write_all(con, where, folder: Path, q: Quarter, tables: dict[str, pd.DataFr
     standing = con.execute("""
         SELECT c.la_code, l.sha256 FROM current_submission AS c JOIN ledger AS l USING (submission_id)
         WHERE c.quarter = ? ORDER BY c.la_code""", [str(q)]).fetchall()
-    per_la = products.by_la(tables, [la_code for la_code, _ in standing])
+    per_la = dfe_return.by_la(tables, [la_code for la_code, _ in standing])
     jobs = [(folder / "dfe", la_code, str(q), per_la[la_code], where.raw / f"{sha}.xlsx",
              [("LA code", la_code), *common, ("Submission", sha),
               ("Personal data", "Contains SWE registration numbers: for DfE only.")])
@@ -138,13 +138,13 @@ def _shared_outputs(con, folder: Path, q: Quarter, tables: dict[str, pd.DataFram
                  ("FTE", "Hours per week / 37; assignments without hours add no FTE."),
                  ("Cap-basis rate", "Hourly pay + holiday pay + employer NI + apprenticeship levy.")]
         path = folder / "regional" / f"{reference.file_stem(name)}.xlsx"
-        files.append(products.regional(path, code, name, tables, about))
+        files.append(regional.write(path, code, name, tables, about))
     about = [("Coverage", "England by region"), *common,
              ("Disclosure control", "Counts under 5 are shown as 'c'; further cells are suppressed so that "
                                     "totals cannot reveal them (secondary suppression).")]
-    files.append(products.national(folder / "national.xlsx", tables, about))
-    files.append(products.write_csv(tables["status"], folder / "status.csv"))
-    files += products.parquet(con, list(tables), folder / "parquet")
+    files.append(national.write(folder / "national.xlsx", tables, about))
+    files.append(kit.write_csv(tables["status"], folder / "status.csv"))
+    files += extracts.parquet(con, list(tables), folder / "parquet")
     return files
 
 
@@ -188,7 +188,7 @@ def _per_la_pool(las: int):
         yield None
         return
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["pipeline.outputs.products", "pipeline.read.workbook"])
+    ctx.set_forkserver_preload(["pipeline.outputs.dfe_return", "pipeline.read.workbook"])
     pool = ProcessPoolExecutor(workers, mp_context=ctx)
     try:
         yield pool
@@ -198,8 +198,8 @@ def _per_la_pool(las: int):
 
 def _dfe_return(folder: Path, la_code: str, quarter: str, mine: dict[str, pd.DataFrame], raw: Path,
                 about: list[tuple[str, object]]) -> list[Path]:
-    """One LA's DfE return (`products.dfe_return`), with its SWE numbers read back from its kept raw file."""
-    return products.dfe_return(folder, la_code, quarter, mine, _swe_numbers(raw), about)
+    """One LA's DfE return (`dfe_return.write`), with its SWE numbers read back from its kept raw file."""
+    return dfe_return.write(folder, la_code, quarter, mine, _swe_numbers(raw), about)
 
 
 def _swe_numbers(raw: Path) -> dict[int, str]:

@@ -15,7 +15,7 @@ from pipeline.warehouse.queries import region_code
 def pull(quarter: Quarter | str, region: str | None = None, fmt: str = "xlsx", out=None, *, home=None) -> list[Path]:
     """Copy the built outputs an analyst needs into `out`: the regional workbook (or every workbook
     and national.xlsx), or every output table as CSV / Parquet filtered to the region."""
-    from pipeline.outputs.products import extract_tables
+    from pipeline.outputs.extracts import extract_tables
     built = paths(home).outputs / str(quarter)
     if not (built / "national.xlsx").exists():
         raise FileNotFoundError(f"no outputs built for {quarter}: run `agency-return build --quarter {quarter}` first")

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from pipeline.outputs import build
-from pipeline.outputs import products
+from pipeline.outputs import kit, national, regional
 from pipeline.outputs.build import build_quarter
 from pipeline.core.contract import Quarter
 from pipeline.outputs.sample import generate
@@ -100,7 +100,7 @@ def test_totals_match_the_source_workbooks(built):
     assert built["summary"].total_cost_by_region["London"] == pytest.approx(by_region["London"], abs=0.01)
 
     summary = pd.read_excel(out / "regional" / "London.xlsx", sheet_name="By LA and role", header=1,
-                            dtype={"LA code": str}).rename(columns={m.header: m.name for m in products.measures().values()})
+                            dtype={"LA code": str}).rename(columns={m.header: m.name for m in kit.measures().values()})
     for code in ("202", "203", "316"):
         rows = src[code]["assignments"]
         rates = [r["Hourly pay rate"] + (r["Holiday pay per hour"] or 0) + (r["Employer NI per hour"] or 0)
@@ -179,7 +179,7 @@ def test_formula_like_text_is_written_as_text(tmp_path, service_home):
     la_level = (out / "dfe" / f"316_{Q}_la_level.csv").read_text()
     assert "'@HYPERLINK" in la_level and "'+cmd" in la_level
     # a cell text starting with '=' (which openpyxl cannot put in a source workbook as text)
-    book = products.Book(tmp_path / "t.xlsx")
+    book = kit.Book(tmp_path / "t.xlsx")
     book.table("T", pd.DataFrame({"x": ["=1+2", "-3", "plain"]}))
     book.close()
     ws = openpyxl.load_workbook(tmp_path / "t.xlsx")["T"]
@@ -193,7 +193,7 @@ def test_a_failed_build_publishes_nothing(tmp_path, service_home, monkeypatch):
 
     def broken(*args, **kwargs):
         raise RuntimeError("chart engine failed")
-    monkeypatch.setattr(products, "national", broken)
+    monkeypatch.setattr(national, "write", broken)
     with pytest.raises(RuntimeError):
         build_quarter(Q, home=service_home)
     assert (first.out_dir / "national.xlsx").stat().st_mtime_ns == stamp
@@ -256,10 +256,10 @@ def test_every_table_has_human_headers(built):
     names = {"regional_summary", "cap_breaches", "rates_vs_cap", "agencies", "cross_la", "regional_costs",
              "national_by_region", "data_quality", "monthly_costs", "dfe_assignments", "dfe_compliance"}
     tables = pd.read_parquet(built["out"] / "parquet" / "regional_summary.parquet")
-    assert set(tables.columns) - {"region_code"} <= set(products.measures())
+    assert set(tables.columns) - {"region_code"} <= set(kit.measures())
     for name in names:
         columns = set(pd.read_parquet(built["out"] / "parquet" / f"{name}.parquet").columns)
-        assert columns <= set(products.measures()), f"{name}: {columns - set(products.measures())} have no header"
+        assert columns <= set(kit.measures()), f"{name}: {columns - set(kit.measures())} have no header"
 
 
 def test_money_and_counts_carry_number_formats(built):
@@ -319,11 +319,11 @@ def test_the_cost_trend_shows_coverage_and_a_like_for_like_line():
         "la_code": ["201", "202", "202"], "la_name": ["City of London", "Camden", "Camden"],
         "quarter": ["2025-Q1", "2025-Q1", "2025-Q2"], "month": [months[0], months[0], months[1]],
         "total_monthly_cost": [30.0, 100.0, 110.0], "every_quarter": [False, True, True]})
-    frame, lfl = products.trend_table(trend, "London")
+    frame, lfl = regional.trend_table(trend, "London")
     assert lfl == ["Camden"]
     assert list(frame["las_reporting"]) == [2, 1]
     assert list(frame["region_total_cost"]) == [130.0, 110.0] and list(frame["like_for_like_cost"]) == [100.0, 110.0]
-    assert [products.measure(c).header for c in frame.columns[:4]] == [
+    assert [kit.measure(c).header for c in frame.columns[:4]] == [
         "Month", "LAs reporting", "Region total, LAs reporting (£)", "Like-for-like total (£)"]
 
 
@@ -347,7 +347,7 @@ def test_the_national_workbook_has_a_cover_notes_and_dfe_symbols(built):
 def test_fte_that_rounds_to_zero_is_shown_as_low():
     rows = [dict(region_name=region, role_category=role, headcount=10, fte=0.02 if role == "Team manager" else 9.0,
                  median_rate=40.0, p90_rate=45.0, breaches=6, assignment_cost=1000.0)
-            for region in ("London", "England") for role in products.ROLES]
-    headcount, fte = (frame for frame, _ in products.published_tables(pd.DataFrame(rows))[:2])
+            for region in ("London", "England") for role in national.ROLES]
+    headcount, fte = (frame for frame, _ in national.published_tables(pd.DataFrame(rows))[:2])
     assert fte.at["London", "Team manager"] == "low" and fte.at["London", "Social worker"] == 9.0
     assert fte.at["North East", "Social worker"] == "x" and headcount.at["London", "Team manager"] == 10
