@@ -7,8 +7,8 @@ import duckdb
 import pandas as pd
 
 from pipeline.core.contract import Quarter
-from pipeline.warehouse.connection import connect
 from pipeline.outputs.marts import MARTS
+from pipeline.warehouse.connection import connect
 
 
 def synthetic_history(path: Path | str, *, quarters: int = 40, las: int = 153) -> duckdb.DuckDBPyConnection:
@@ -32,4 +32,4 @@ def synthetic_history(path: Path | str, *, quarters: int = 40, las: int = 153) -
 def trend_query(con: duckdb.DuckDBPyConnection, region: str = "E12000007") -> pd.DataFrame:
     """The regional cost-trend mart for the latest quarter held, for one region."""
     latest = con.execute("SELECT max(quarter) FROM fact_monthly_cost").fetchone()[0]
-    return MARTS.run(con, "marts/08_cost_trend", quarter=latest, region=region).df()
+    return MARTS.run(con, "marts/cost_trend", quarter=latest, region=region).df()

@@ -1,8 +1,10 @@
-"""The marts: one SQL file per output table (pipeline/outputs/sql/marts/), each run as a temp table
-mart_<name> that later marts may read, after the warehouse's status query (`mart_status`)."""
+"""The marts: one SQL file per output table (pipeline/outputs/sql/marts/<name>.sql), each run as a temp
+table mart_<name>. A mart reads another by naming it (`FROM mart_status`) and runs after it; the
+status of every LA, `mart_status`, is the warehouse's status query."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -12,24 +14,54 @@ from pipeline.warehouse.loads import redact_text
 from pipeline.warehouse.sqlfiles import WAREHOUSE, SqlFiles, registered
 
 MARTS = SqlFiles(Path(__file__).parent / "sql")
+_MART = re.compile(r"\bmart_([a-z0-9_]+)")
 
 
-def mart_files() -> list[tuple[str, SqlFiles, str]]:
-    """(mart name, folder, file name) in run order: the status of every LA (a warehouse query), then
-    pipeline/outputs/sql/marts/ in file-name order ('07_regional_summary' -> 'regional_summary')."""
-    return [("status", WAREHOUSE, "queries/status"),
-            *((name.split("/", 1)[1].split("_", 1)[1], MARTS, name) for name in MARTS.names("marts"))]
+def mart_files() -> dict[str, tuple[SqlFiles, str]]:
+    """Mart name -> (folder, file name): the status of every LA (a warehouse query), then each file of
+    pipeline/outputs/sql/marts/ by its name ('marts/regional_summary' -> 'regional_summary')."""
+    return {"status": (WAREHOUSE, "queries/status"),
+            **{name.split("/", 1)[1]: (MARTS, name) for name in MARTS.names("marts")}}
+
+
+def reads(sql: str) -> set[str]:
+    """The marts a SQL text reads: every mart_<name> it names ('mart_status' -> 'status')."""
+    return set(_MART.findall(sql))
+
+
+def run_order(needs: dict[str, set[str]]) -> list[str]:
+    """The marts in an order in which each runs after every mart it reads (`needs`: mart -> the marts
+    it reads); those whose inputs have all run go next, by name.
+
+    Raises ValueError naming a mart read that does not exist, or the marts that cannot run because
+    they read each other in a cycle (or read a mart in one)."""
+    unknown = sorted(f"{name} reads mart_{other}" for name, others in needs.items() for other in others
+                     if other not in needs)
+    if unknown:
+        raise ValueError(f"no such mart: {'; '.join(unknown)}")
+    order: list[str] = []
+    while len(order) < len(needs):
+        ran = set(order)
+        ready = sorted(name for name, others in needs.items() if name not in ran and others <= ran)
+        if not ready:
+            raise ValueError("marts that read each other in a cycle (or read one that does): "
+                             + ", ".join(sorted(set(needs) - ran)))
+        order += ready
+    return order
 
 
 def materialise(con, q: Quarter) -> dict[str, pd.DataFrame]:
-    """Run every mart in order as a temp table mart_<name> (later marts may read earlier ones).
+    """Run every mart as a temp table mart_<name>, each after the marts it reads (`run_order`).
+    Returns mart name -> its table, in the order run.
 
     The publish gate: text that looks like an SWE number (stored before redaction existed, say) is
     redacted in the mart itself, so no output made from it (workbooks, CSV, Parquet) carries it, and
     one LA's field never stops the build for every LA."""
     tables = {}
     now = dt.datetime.now(dt.timezone.utc)
-    for name, folder, file in mart_files():
+    files = mart_files()
+    for name in run_order({name: reads(folder.text(file)) for name, (folder, file) in files.items()}):
+        folder, file = files[name]
         params = folder.params_for(file, {"quarter": str(q), "now": now, "region": None})
         con.execute(f"CREATE OR REPLACE TEMP TABLE mart_{name} AS " + folder.text(file), params)
         frame = con.execute(f"SELECT * FROM mart_{name}").df()
@@ -40,5 +72,3 @@ def materialise(con, q: Quarter) -> dict[str, pd.DataFrame]:
                 con.execute(f"INSERT INTO mart_{name} BY NAME SELECT * FROM src_redacted")
         tables[name] = clean
     return tables
-
-

@@ -1,5 +1,5 @@
 -- data_quality: per region (and England), where returns stand and how many findings they carry:
--- built on the status mart (materialised first as mart_status) and the findings of each LA's
+-- built on the status mart (mart_status, run before this one) and the findings of each LA's
 -- standing or latest submission.
 WITH latest AS (
     SELECT la_code, sha256 FROM mart_status WHERE submitted
