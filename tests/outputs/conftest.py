@@ -1,0 +1,55 @@
+"""The outputs tests' shared build: five LAs of two regions generated, submitted and built once, the
+DfE returns written by worker processes."""
+import logging
+
+import openpyxl
+import pytest
+
+from pipeline.core.contract import Quarter
+from pipeline.outputs import build
+from pipeline.outputs.build import build_quarter
+from pipeline.outputs.sample import generate
+from pipeline.warehouse import submit
+
+Q = Quarter(2025, 2)
+LAS = {"202": "London", "203": "London", "316": "London", "370": "Yorkshire_and_The_Humber",
+       "371": "Yorkshire_and_The_Humber"}
+
+
+def _sheet_rows(path, sheet, first_header):
+    """Rows of a source sheet as dicts keyed by header (header row found under any title rows)."""
+    ws = openpyxl.load_workbook(path, read_only=True, data_only=True)[sheet]
+    rows = list(ws.iter_rows(values_only=True))
+    h = next(i for i, r in enumerate(rows) if r and r[0] == first_header)
+    return [dict(zip(rows[h], r)) for r in rows[h + 1:] if any(v not in (None, "") for v in r)]
+
+
+@pytest.fixture(scope="package")
+def built(tmp_path_factory):
+    """Five LAs submitted and built, the DfE returns written by worker processes (as for 153 LAs)."""
+    root = tmp_path_factory.mktemp("outputs")
+    home = root / "home"
+    files = generate(Q, root / "in", seed=11, la_codes=list(LAS))
+    logger = logging.getLogger()
+    records: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda rec: records.append(rec.getMessage())
+    logger.addHandler(handler)
+    old = logger.level
+    logger.setLevel(logging.DEBUG)
+    try:
+        outcomes = [submit.submit_file(f, Q, home=home) for f in files]
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(build, "PARALLEL_MIN_LAS", 2)
+            mp.setattr(build, "spare_cores", lambda: 2.0)   # however busy the machine running the tests
+            summary = build_quarter(Q, home=home)
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(old)
+    source = {}
+    for f in files:
+        code = f.name.split("_")[0]
+        source[code] = {"assignments": _sheet_rows(f, "Assignments", "Assignment reference"),
+                        "monthly": _sheet_rows(f, "MonthlyCosts", "Month")}
+    return {"las": LAS, "home": home, "files": files, "outcomes": outcomes, "summary": summary, "source": source,
+            "out": home / "outputs" / str(Q), "logs": records}
