@@ -1,4 +1,6 @@
-"""`build --quarter Q`: cross-LA checks (X601, X602), the marts, and every output, published whole.
+"""`build --quarter Q`, the spine of the outputs: the cross-LA checks (X601, X602: `cross_la`) → the
+marts (`marts`) → the writers (each LA's `dfe_return`, the `regional` and `national` workbooks, the
+`extracts`) → the quality gate → publish, whole.
 
 Outputs are written to a temporary folder next to outputs/<quarter>/ and swapped in only when
 every file is written and the quality gate passes; the cross-LA findings are committed to the
