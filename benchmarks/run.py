@@ -48,7 +48,7 @@ with open("/proc/self/status") as fh:
 print(json.dumps({{"seconds": seconds, "peak_rss_mb": hwm / 1024}}))
 """
 
-OURS = ("from pipeline.validate import validate_file",
+OURS = ("from pipeline.rules.validate import validate_file",
         "r = validate_file(sys.argv[1])\nassert r.status != 'unreadable'")
 
 CALAMINE_RAW = ("import python_calamine",     # the parser's own floor: every cell of every sheet into Python
