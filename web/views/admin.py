@@ -11,9 +11,9 @@ from pipeline.core.contract import Quarter
 from pipeline.core.reference import REGIONS
 from pipeline.warehouse import maintenance
 from web import accounts, audit, collection
-from web.app import render
 from web.auth import Allow, check_csrf, client_address
 from web.filters import counted
+from web.pages import render
 
 router = APIRouter()
 ADMIN = Allow("admin")

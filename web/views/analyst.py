@@ -19,9 +19,9 @@ from pipeline.core.reference import REGIONS
 from pipeline.outputs import pull
 from pipeline.warehouse import connection, queries
 from web import audit, charts, collection, summaries
-from web.app import render
 from web.auth import Allow, client_address
 from web.filters import counted, money, rate
+from web.pages import render
 
 router = APIRouter()
 ANALYST = Allow("riia", "dfe")

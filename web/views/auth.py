@@ -7,8 +7,8 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 
 from web import accounts, audit, db
-from web.app import render
 from web.auth import Allow, check_csrf, client_address, public, request_user, sign_in
+from web.pages import render
 
 router = APIRouter()
 HOME = {"la": "/submissions", "riia": "/analyst/status", "dfe": "/analyst/status", "admin": "/admin/users"}

@@ -12,8 +12,8 @@ from starlette.concurrency import run_in_threadpool
 
 from pipeline.core.findings import ERROR, QUERY
 from web import audit, collection, returns, submissions
-from web.app import render
 from web.auth import Allow, client_address
+from web.pages import render
 from web.receiving import receive
 
 router = APIRouter()
