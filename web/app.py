@@ -1,5 +1,6 @@
 """`create_app()`: the service assembled in one place — settings, database, sessions, security
-headers, error pages without stack traces, templates with the GOV.UK macros, routes by area."""
+headers, error handlers (no stack traces), static assets, the page templates (`web.pages`) and the
+routes by area (`web.views`). Only the shells' entry points (`web.cli`) and tests import this module."""
 from __future__ import annotations
 
 import logging
@@ -21,7 +22,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from pipeline.core.calendar import QuarterNotCollected, collection_quarters
 from pipeline.warehouse.locks import WarehouseBusy
 from web import db, judging, pages, submissions
-from web.auth import SignInRequired
+from web.access import SignInRequired, anyone
 from web.settings import Settings, from_environment
 from web.uploads import UploadRefused
 
@@ -178,15 +179,15 @@ def _assets(app: FastAPI, settings: Settings) -> None:
     """GOV.UK Frontend's CSS, JS and assets from the vendored copy; the GDS Transport font only on gov.uk."""
     css = _stylesheet(settings.gov_uk_domain)
 
+    @anyone
     async def stylesheet(request: Request) -> Response:
         return Response(css, media_type="text/css", headers={"Cache-Control": "public, max-age=3600"})
 
-    stylesheet.public = True
     app.add_api_route("/static/govuk-frontend/govuk-frontend.min.css", stylesheet, include_in_schema=False)
     if not settings.gov_uk_domain:
+        @anyone
         async def no_font(request: Request) -> Response:
             return Response(status_code=404)
-        no_font.public = True
         app.add_api_route("/assets/fonts/{name}", no_font, include_in_schema=False)
     app.mount("/assets", StaticFiles(directory=GOVUK / "assets"), name="assets")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

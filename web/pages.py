@@ -19,7 +19,7 @@ from jinja2 import (
 from starlette.templating import Jinja2Templates
 
 from web import filters
-from web.auth import csrf_token
+from web.sessions import csrf_token
 from web.settings import Settings
 
 TEMPLATES = Path(__file__).parent / "templates"
