@@ -10,14 +10,24 @@ import openpyxl
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.webservice import (LONDON, PASSWORD, QUARTER, SAMPLES, SOUTH_EAST, SWE, USERS, check_page, csrf,
-                              prepare_home, sign_in)
 from pipeline.core import calendar
+from pipeline.outputs import pull
+from pipeline.warehouse import queries, submit
+from tests.webservice import (
+    LONDON,
+    PASSWORD,
+    QUARTER,
+    SAMPLES,
+    SOUTH_EAST,
+    SWE,
+    USERS,
+    check_page,
+    csrf,
+    prepare_home,
+    sign_in,
+)
 from web.app import create_app
 from web.settings import Settings
-from pipeline.outputs import pull
-from pipeline.warehouse import queries
-from pipeline.warehouse import submit
 
 
 @pytest.fixture(scope="module")
@@ -378,6 +388,7 @@ def test_an_e009_answer_holds_only_the_e009_finding_and_nothing_of_the_other_las
 
 def test_e009_answers_kept_whole_before_are_cut_down_when_the_service_starts(service):
     import json
+
     from web import submissions
     with sqlite3.connect(service["settings"].database) as con:
         uid = con.execute("SELECT id FROM users WHERE email = ?", (USERS["la213"][0],)).fetchone()[0]
@@ -397,8 +408,8 @@ def test_e009_answers_kept_whole_before_are_cut_down_when_the_service_starts(ser
 
 def test_the_quarter_lists_offer_every_collected_quarter_up_to_the_one_just_ended(service):
     import datetime as dt
+
     from pipeline.core.contract import Quarter
-    from web import collection
     assert calendar.collection_quarters(dt.date(2025, 7, 1)) == [Quarter(2025, 2), Quarter(2025, 1)]
     assert calendar.collection_quarters(dt.date(2025, 3, 31)) == []   # 2025-Q1 not ended yet
     ended = Quarter.containing(calendar.today()).previous()
