@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from pipeline.core.contract import Quarter
 from web import collection, submissions
 from web.accounts import User
-from web.auth import CSRF_FIELD, check_csrf, client_address
+from web.sessions import CSRF_FIELD, check_csrf, client_address
 from web.uploads import read_upload
 
 FILE_FIELD = "workbook"
