@@ -8,7 +8,7 @@ will be, the file and its verdict (`feedback_workbook`), and the workbook is kep
 file (its findings may quote the file's values, SWE numbers too); `dfe` may read it, nobody else
 outside the LA (`web.access`). An E009 answer (another LA's return) holds only the E009 finding: nothing read
 from the other LA's data is kept or shown. The kept file name is redacted
-(`pipeline.redaction.redact_name`).
+(`pipeline.core.redaction.redact_name`).
 """
 from __future__ import annotations
 
@@ -57,9 +57,9 @@ class Submission:
 
 def take(database: Path, work: Path, user: User, path: Path, quarter: Quarter | None,
          address: str | None = None) -> Submission:
-    """Validate the file (`web.judging`: `pipeline.store.judge` in a worker process); an `la` user's
+    """Validate the file (`web.judging`: `pipeline.warehouse.submit.judge` in a worker process); an `la` user's
     return for another LA gets E009 and nothing is stored; otherwise record it through `web.recording`
-    (`pipeline.store.submit_file`'s recording, which keeps the raw file and, with no errors, replaces
+    (`pipeline.warehouse.submit.submit_file`'s recording, which keeps the raw file and, with no errors, replaces
     the LA's quarter). Keeps what its feedback workbook is made from (`path` is moved there, with the
     verdict the worker wrote if that is the one recorded) and writes an audit entry.
     """
@@ -179,7 +179,7 @@ _MAKING = threading.Lock()   # one feedback workbook made at a time: two downloa
 
 
 def feedback_workbook(sub: Submission) -> Path | None:
-    """The council's feedback workbook for `sub` (`pipeline.report.write_report` of the file and the
+    """The council's feedback workbook for `sub` (`pipeline.rules.feedback.write_report` of the file and the
     verdict the council was told), made now if this is its first download, then kept (0600) and its
     inputs removed; None if it has none (another LA's return, too large, not recorded) or it cannot be
     made (the answer still stands)."""
