@@ -26,7 +26,7 @@ QUARTER = "2025-Q2"
 TYPICAL_LA = "316"          # Newham: about 80 agency workers
 # What `validate` cannot avoid importing: the floor under its cold start.
 IMPORT_FLOOR = "import pandas, pandera.pandas"
-# The issue-16 targets (seconds), and the reference loop's time on the README's machine when quiet.
+# The issue-16 targets (seconds), and the reference loop's time on the machine of docs/performance.md when quiet.
 TARGETS = {"submit_build_153": 10.0, "prefect_flow_153": 30.0, "make_run": 15.0, "cli_validate_cold": 0.5,
            "large_100k": 3.0}
 QUIET_REFERENCE_S = 0.52
@@ -48,7 +48,7 @@ with open("/proc/self/status") as fh:
 print(json.dumps({{"seconds": seconds, "peak_rss_mb": hwm / 1024}}))
 """
 
-OURS = ("from pipeline.validate import validate_file",
+OURS = ("from pipeline.rules.validate import validate_file",
         "r = validate_file(sys.argv[1])\nassert r.status != 'unreadable'")
 
 CALAMINE_RAW = ("import python_calamine",     # the parser's own floor: every cell of every sheet into Python
@@ -482,7 +482,7 @@ def main(argv: list[str] | None = None) -> int:
 def reference_seconds() -> float:
     """A fixed pure-Python loop (best of 3), timed before and after the run: on a shared virtual
     machine the host's load changes the speed by tens of percent, and this says how fast the
-    machine was while the numbers were taken (about 0.55 s on the machine in the README when quiet)."""
+    machine was while the numbers were taken (about 0.55 s on the machine of docs/performance.md when quiet)."""
     def loop():
         return sum(i * i for i in range(10**7))
     return min(_median(loop, 1) for _ in range(3))

@@ -1,6 +1,6 @@
 """`ingest_inbox`: take in every new workbook in an inbox folder, one task run per group of files.
 
-Each task run (`pipeline.intake.take_all`) submits up to submit.GROUP_FILES files together (validate,
+Each task run (`pipeline.warehouse.intake.take_all`) submits up to submit.GROUP_FILES files together (validate,
 keep the raw bytes, load the warehouse or record the rejections: one hold of the write lock), moves
 each to `processed/` or `rejected/` and writes the council's feedback workbook next to it; the flow
 logs one INFO line per file. The task has no Prefect retries, because a validation result is an
@@ -11,7 +11,7 @@ own, so only a file that fails by itself is left in the inbox for the next run a
 
 The task runs go one after another, in name order, because DuckDB has one writer; the CPU-heavy part
 (validating, and writing the feedback workbook) runs in worker processes ahead of them
-(`pipeline.ahead`), so a batch uses every core. A task run per group, not per file: each task run
+(`pipeline.workers.ahead`), so a batch uses every core. A task run per group, not per file: each task run
 costs Prefect's server and this process ~50 ms of CPU to record, which on a small machine competes
 with the work (153 files: 10 task runs instead of 153).
 """

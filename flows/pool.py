@@ -6,14 +6,14 @@ the recording kept to one warehouse writer.
 
 `quarterly-return/pool` runs on any worker. It splits the inbox, in name order, into `batches`
 runs of `validate-batch/pool`, which the pool hands to whichever workers are free; each validates
-its files and writes their feedback workbooks (`pipeline.ahead.answer`, the CPU-heavy part) into a
+its files and writes their feedback workbooks (`pipeline.workers.ahead.answer`, the CPU-heavy part) into a
 private folder beside the inbox. The quarterly run then records each file itself, in name order,
 as soon as its batch has finished (`intake.take_all`: submit, move, feedback workbook), so it is the
 only process that writes the warehouse, while later batches are still being validated.
 
 Only file names and Q514's previous totals (money per LA and quarter, no personal data) pass
 through Prefect; a worker's answer (which holds the workbook's rows, SWE numbers included) travels
-as a file in that private folder, as between `pipeline.ahead`'s processes. A batch that fails, that
+as a file in that private folder, as between `pipeline.workers.ahead`'s processes. A batch that fails, that
 no worker starts within START_TIMEOUT_SECONDS, or whose answer is missing costs nothing but time:
 the recorder validates those files itself.
 """
@@ -70,7 +70,7 @@ def validate_batch(files: list[str], quarter: str | None, previous_totals: list[
 
 
 class PoolAnswers(ahead.Ahead):
-    """The answers of `validate_batch` runs, handed to the recorder as `pipeline.ahead` hands its own:
+    """The answers of `validate_batch` runs, handed to the recorder as `pipeline.workers.ahead` hands its own:
     `take` waits for the file's batch, then returns its result if it is for the same bytes."""
 
     def __init__(self, batches: list[tuple[list[Path], Future]], staging: Path):

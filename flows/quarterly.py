@@ -24,7 +24,7 @@ configure()   # Prefect reads its settings on import
 import duckdb  # noqa: E402
 from prefect import flow  # noqa: E402
 
-from flows.build import build_quarter_flow  # noqa: E402
+from flows.build_quarter import build_quarter_flow  # noqa: E402
 from flows.ingest import ingest_inbox  # noqa: E402
 from flows.logs import run_logger  # noqa: E402
 from pipeline.core.calendar import quarter_just_ended  # noqa: E402
@@ -65,7 +65,7 @@ def quarterly_return(quarter: str | None = None, inbox: str | None = None, batch
 def ahead_of_server(inbox: Path, quarter: str):
     """Start validating the inbox's workbooks in worker processes now, so the work overlaps the ~10 s
     Prefect takes to start its temporary server; the flow's tasks then take the results (see
-    `pipeline.ahead`). With a running server (PREFECT_API_URL) there is nothing to overlap, and the
+    `pipeline.workers.ahead`). With a running server (PREFECT_API_URL) there is nothing to overlap, and the
     flow starts its own workers. Only a head start: if it cannot begin, the flow runs as it would."""
     with contextlib.ExitStack() as stack:
         if not os.environ.get("PREFECT_API_URL") and inbox.is_dir():

@@ -1,5 +1,6 @@
 """`create_app()`: the service assembled in one place — settings, database, sessions, security
-headers, error pages without stack traces, templates with the GOV.UK macros, routes by area."""
+headers, error handlers (no stack traces), static assets, the page templates (`web.pages`) and the
+routes by area (`web.views`). Only the shells' entry points (`web.cli`) and tests import this module."""
 from __future__ import annotations
 
 import logging
@@ -11,27 +12,17 @@ from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from jinja2 import (
-    ChoiceLoader,
-    Environment,
-    FileSystemLoader,
-    PackageLoader,
-    PrefixLoader,
-    Undefined,
-    select_autoescape,
-)
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import URL, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
-from starlette.templating import Jinja2Templates
 
 from pipeline.core.calendar import QuarterNotCollected, collection_quarters
 from pipeline.warehouse.locks import WarehouseBusy
-from web import db, filters, judging, submissions
-from web.auth import SignInRequired, csrf_token
+from web import db, judging, pages, submissions
+from web.access import SignInRequired, anyone
 from web.settings import Settings, from_environment
 from web.uploads import UploadRefused
 
@@ -53,14 +44,6 @@ SECURITY_HEADERS = {
 SESSION_HOURS = 8
 
 
-class StrictUndefined(Undefined):
-    """A missing variable fails when printed (a page never shows a silent blank), but may still be
-    tested and iterated, which the GOV.UK macros rely on for their optional parameters."""
-
-    __str__ = Undefined._fail_with_undefined_error
-    __html__ = Undefined._fail_with_undefined_error
-
-
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The service for `settings` (default: from the environment)."""
     settings = settings or from_environment()
@@ -69,7 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings.work.mkdir(parents=True, exist_ok=True, mode=0o700)
     app = FastAPI(title=settings.service_name, docs_url=None, redoc_url=None, openapi_url=None, lifespan=_lifespan)
     app.state.settings = settings
-    app.state.templates = _templates(settings)
+    app.state.templates = pages.templates(settings)
     app.state.oidc = None
     if settings.oidc_issuer:
         from web import oidc
@@ -122,40 +105,6 @@ async def _lifespan(app: FastAPI):
     await run_in_threadpool(judging.shutdown)
 
 
-def _templates(settings: Settings) -> Jinja2Templates:
-    env = Environment(
-        loader=ChoiceLoader([FileSystemLoader(HERE / "templates"),
-                             PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")})]),
-        autoescape=select_autoescape(("html", "svg")), undefined=StrictUndefined, trim_blocks=True,
-        lstrip_blocks=True)
-    env.globals.update(settings=settings, csrf_token=csrf_token, navigation=navigation)
-    filters.register(env)
-    return Jinja2Templates(env=env)
-
-
-NAVIGATION = {
-    "la": (("/upload", "Upload a return"), ("/submissions", "Your returns"), ("/template", "Template")),
-    "riia": (("/analyst/status", "Status"), ("/analyst/regions", "Regions")),
-    "dfe": (("/analyst/status", "Status"), ("/analyst/regions", "Regions")),
-    "admin": (("/admin/users", "Users"), ("/admin/collection", "Collection"), ("/admin/audit", "Audit log")),
-}
-
-
-def navigation(request: Request, user) -> list[dict]:
-    """The service navigation for the user's role, the current area marked active."""
-    if user is None:
-        return []
-    return [{"href": href, "text": text, "active": request.url.path.startswith(href)}
-            for href, text in NAVIGATION[user.role]]
-
-
-def render(request: Request, template: str, status_code: int = 200, **context) -> HTMLResponse:
-    """A page: its template with the request, the signed-in user (if any) and `context`."""
-    user = getattr(request.state, "user", None)
-    return request.app.state.templates.TemplateResponse(request, template, {"user": user, **context},
-                                                        status_code=status_code)
-
-
 def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
@@ -174,7 +123,7 @@ def _error_handlers(app: FastAPI) -> None:
     async def upload_refused(request: Request, exc: UploadRefused):
         if _is_api(request):
             return JSONResponse({"error": {"status": 422, "message": str(exc)}}, 422)
-        return render(request, "views/error.html", 400, status=400, message=str(exc), heading="There is a problem")
+        return pages.error_page(request, 400, "There is a problem", str(exc))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
@@ -183,8 +132,7 @@ def _error_handlers(app: FastAPI) -> None:
         if _is_api(request):
             return JSONResponse({"error": {"status": exc.status_code, "message": detail}}, exc.status_code,
                                 headers=getattr(exc, "headers", None))
-        return render(request, "views/error.html", exc.status_code, status=exc.status_code, message=detail,
-                      heading=MESSAGES.get(exc.status_code, "There is a problem"))
+        return pages.error_page(request, exc.status_code, MESSAGES.get(exc.status_code, "There is a problem"), detail)
 
     @app.exception_handler(RequestValidationError)
     async def unreadable(request: Request, exc: RequestValidationError):
@@ -192,15 +140,15 @@ def _error_handlers(app: FastAPI) -> None:
         message = f"Check {', '.join(fields) or 'the request'}: a value is missing or not in the form expected."
         if _is_api(request):
             return JSONResponse({"error": {"status": 422, "message": message}}, 422)
-        return render(request, "views/error.html", 400, status=400, message=message, heading="There is a problem")
+        return pages.error_page(request, 400, "There is a problem", message)
 
     @app.exception_handler(QuarterNotCollected)
     async def not_collected(request: Request, exc: QuarterNotCollected):
         if _is_api(request):
             return JSONResponse({"error": {"status": 422, "message": str(exc)}}, 422)
-        return render(request, "views/quarter-not-collected.html", 422, message=str(exc), action=request.url.path,
-                      quarter=request.query_params.get("quarter", ""), quarters=collection_quarters(),
-                      error_title=True)
+        return pages.render(request, "views/quarter-not-collected.html", 422, message=str(exc),
+                            action=request.url.path, quarter=request.query_params.get("quarter", ""),
+                            quarters=collection_quarters(), error_title=True)
 
     @app.exception_handler(WarehouseBusy)
     async def busy(request: Request, exc: WarehouseBusy):
@@ -208,15 +156,15 @@ def _error_handlers(app: FastAPI) -> None:
                    "try again in a minute.")
         if _is_api(request):
             return JSONResponse({"error": {"status": 503, "message": message}}, 503, headers={"Retry-After": "30"})
-        return render(request, "views/error.html", 503, status=503, heading=MESSAGES[503], message=message)
+        return pages.error_page(request, 503, MESSAGES[503], message)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception):
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         if _is_api(request):
             return JSONResponse({"error": {"status": 500, "message": MESSAGES[500]}}, 500)
-        return render(request, "views/error.html", 500, status=500, heading=MESSAGES[500],
-                      message="Try again later. Nothing you sent has been lost if the page said it was recorded.")
+        return pages.error_page(request, 500, MESSAGES[500], "Try again later. Nothing you sent has been lost if the "
+                                                            "page said it was recorded.")
 
 
 def _default_phrase(status: int) -> str:
@@ -231,15 +179,15 @@ def _assets(app: FastAPI, settings: Settings) -> None:
     """GOV.UK Frontend's CSS, JS and assets from the vendored copy; the GDS Transport font only on gov.uk."""
     css = _stylesheet(settings.gov_uk_domain)
 
+    @anyone
     async def stylesheet(request: Request) -> Response:
         return Response(css, media_type="text/css", headers={"Cache-Control": "public, max-age=3600"})
 
-    stylesheet.public = True
     app.add_api_route("/static/govuk-frontend/govuk-frontend.min.css", stylesheet, include_in_schema=False)
     if not settings.gov_uk_domain:
+        @anyone
         async def no_font(request: Request) -> Response:
             return Response(status_code=404)
-        no_font.public = True
         app.add_api_route("/assets/fonts/{name}", no_font, include_in_schema=False)
     app.mount("/assets", StaticFiles(directory=GOVUK / "assets"), name="assets")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

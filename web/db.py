@@ -1,7 +1,7 @@
 """The service's own small SQLite database (data/web.sqlite, 0600): users, API tokens, the
 submissions made through the service, the audit log and the quarter being collected.
 
-Not the warehouse: DuckDB is reached only through `pipeline.store` / `pipeline.build`.
+Not the warehouse: DuckDB is reached only through `pipeline.warehouse.submit` / `pipeline.outputs.build`.
 Each call opens its own connection (WAL, busy timeout), so threads and processes may share it:
 `connect` for a unit of work that may write (it takes the write lock at once), `reading` for
 look-ups, which in WAL mode neither wait for a writer nor hold one up (a request's sign-in check

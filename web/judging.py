@@ -3,13 +3,13 @@ service's own process (its event loop, the recording, every other page) is not h
 
 The workers fork from a server that has imported the validator and the store (multiprocessing's
 forkserver, preloaded), so a worker starts in milliseconds and inherits no thread, socket or DuckDB
-connection of the service; they end with the service (`pipeline.ahead`'s watch on the caller). Each
-call judges as `pipeline.store.judge` would, with the service's environment and folder of the moment,
+connection of the service; they end with the service (`pipeline.workers.ahead`'s watch on the caller). Each
+call judges as `pipeline.warehouse.submit.judge` would, with the service's environment and folder of the moment,
 except that Q514's previous totals come from a snapshot of the warehouse (`queries.previous_totals`)
 that a worker takes again only when the warehouse has changed and the snapshot is TOTALS_SECONDS
 old: a worker does not open the warehouse, or wait for its writer, once per upload. Recording
 rechecks Q514 against the warehouse (`submit.submit_judged`), so an answer is never stale. The verdict
-comes back as a file (0600) beside the upload, not through the pool's pipe (see `pipeline.ahead` for
+comes back as a file (0600) beside the upload, not through the pool's pipe (see `pipeline.workers.ahead` for
 why). A worker that dies (killed, out of memory) costs one upload its judging in the service's own
 process, and a new pool is started for the next.
 """
@@ -38,7 +38,7 @@ _starting = threading.Lock()
 
 
 def judge(path: Path, quarter: Quarter | None) -> Result:
-    """`pipeline.store.judge(path, quarter)`, run in a worker process with its snapshot of Q514's
+    """`pipeline.warehouse.submit.judge(path, quarter)`, run in a worker process with its snapshot of Q514's
     previous totals (in this process, as `submit.judge`, if the pool is broken). The verdict, pickled,
     stays beside the upload as `verdict_file(path)` (0600; removed with the upload's folder) for
     whoever keeps it. Raises what `submit.judge` raises (locks.WarehouseBusy)."""

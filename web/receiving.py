@@ -1,6 +1,6 @@
 """One upload from request to answer, the same for the upload page and the API: read the body to
 disk under the size limit, check the CSRF token (cookie sessions), judge and record off the event
-loop, and always remove what is left of the upload afterwards (`pipeline.store` keeps the raw file;
+loop, and always remove what is left of the upload afterwards (`pipeline.warehouse.submit` keeps the raw file;
 a recorded upload's file waits for its feedback workbook, `submissions.feedback_workbook`)."""
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from pipeline.core.contract import Quarter
 from web import collection, submissions
 from web.accounts import User
-from web.auth import CSRF_FIELD, check_csrf, client_address
+from web.sessions import CSRF_FIELD, check_csrf, client_address
 from web.uploads import read_upload
 
 FILE_FIELD = "workbook"

@@ -1,6 +1,6 @@
 """Recording judged uploads a group at a time: the uploads waiting to be recorded when the warehouse
 becomes free are recorded together, in the order they arrived, in one hold of its write lock
-(`pipeline.store.submit_judged`: one opening of the warehouse and one insert per table instead of one
+(`pipeline.warehouse.submit.submit_judged`: one opening of the warehouse and one insert per table instead of one
 each), by whichever of their requests got there first; the others wait for their outcome.
 
 A group costs the writer a fixed ~0.1 s of CPU (opening the warehouse, one insert per table, the
@@ -103,7 +103,7 @@ def judging():
 
 def record(path: Path, quarter: Quarter | None, result: Result, receipt: Receipt | None = None
            ) -> submit.SubmitOutcome:
-    """`pipeline.store.submit_file(path, quarter, result=result)`, recorded with the uploads waiting
+    """`pipeline.warehouse.submit.submit_file(path, quarter, result=result)`, recorded with the uploads waiting
     alongside it, after any upload of the same council received before it (`receipt`, from `received`;
     none: received now). Raises what that raises (locks.WarehouseBusy, warehouse.KeyProblem) for every
     upload of the group."""

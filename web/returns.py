@@ -18,7 +18,7 @@ from web.filters import LONDON
 
 @dataclass
 class QuarterReturns:
-    """One quarter of an LA's returns: `standing` is its `pipeline.store.status` row (None if the
+    """One quarter of an LA's returns: `standing` is its `pipeline.warehouse.queries.status` row (None if the
     quarter is not in the warehouse's calendar); `files` the warehouse's submissions, newest first,
     each a dict of the ledger's columns plus `standing` and `upload` (the matching web upload, or None)."""
 
@@ -32,7 +32,7 @@ def for_la(la_code: str, collecting: Quarter, uploads: list[submissions.Submissi
     """Every quarter the LA sent a return for, and the quarter being collected, newest first; and the
     uploads the warehouse holds no file of for the LA (another LA's return, over the size limit,
     unreadable), newest first. `uploads` are the service's answers the user may see (newest first).
-    Raises locks.WarehouseBusy as `pipeline.store` does."""
+    Raises locks.WarehouseBusy as `pipeline.warehouse.submit` does."""
     history = queries.history(la_code)
     quarters = sorted({str(collecting), *history["quarter"].dropna().tolist()}, reverse=True)
     by_sha: dict[str, submissions.Submission] = {}

@@ -6,9 +6,9 @@ because warehouse ledger ids change on `rebuild`. The feedback workbook is made 
 download, not while the council waits for its findings: the upload keeps, beside where the workbook
 will be, the file and its verdict (`feedback_workbook`), and the workbook is kept once made. An answer is the council's own about its own
 file (its findings may quote the file's values, SWE numbers too); `dfe` may read it, nobody else
-outside the LA. An E009 answer (another LA's return) holds only the E009 finding: nothing read
+outside the LA (`web.access`). An E009 answer (another LA's return) holds only the E009 finding: nothing read
 from the other LA's data is kept or shown. The kept file name is redacted
-(`pipeline.redaction.redact_name`).
+(`pipeline.core.redaction.redact_name`).
 """
 from __future__ import annotations
 
@@ -57,9 +57,9 @@ class Submission:
 
 def take(database: Path, work: Path, user: User, path: Path, quarter: Quarter | None,
          address: str | None = None) -> Submission:
-    """Validate the file (`web.judging`: `pipeline.store.judge` in a worker process); an `la` user's
+    """Validate the file (`web.judging`: `pipeline.warehouse.submit.judge` in a worker process); an `la` user's
     return for another LA gets E009 and nothing is stored; otherwise record it through `web.recording`
-    (`pipeline.store.submit_file`'s recording, which keeps the raw file and, with no errors, replaces
+    (`pipeline.warehouse.submit.submit_file`'s recording, which keeps the raw file and, with no errors, replaces
     the LA's quarter). Keeps what its feedback workbook is made from (`path` is moved there, with the
     verdict the worker wrote if that is the one recorded) and writes an audit entry.
     """
@@ -179,7 +179,7 @@ _MAKING = threading.Lock()   # one feedback workbook made at a time: two downloa
 
 
 def feedback_workbook(sub: Submission) -> Path | None:
-    """The council's feedback workbook for `sub` (`pipeline.report.write_report` of the file and the
+    """The council's feedback workbook for `sub` (`pipeline.rules.feedback.write_report` of the file and the
     verdict the council was told), made now if this is its first download, then kept (0600) and its
     inputs removed; None if it has none (another LA's return, too large, not recorded) or it cannot be
     made (the answer still stands)."""
@@ -207,7 +207,8 @@ def feedback_workbook(sub: Submission) -> Path | None:
     return target
 
 
-def _submission(row) -> Submission | None:
+def from_row(row) -> Submission | None:
+    """A row of the `submissions` table as a Submission (None for none)."""
     if row is None:
         return None
     return Submission(row["id"], row["user_id"], row["la_code"], row["quarter"], row["sha256"], row["status"],
@@ -217,22 +218,4 @@ def _submission(row) -> Submission | None:
 
 def get(database: Path, sid: int) -> Submission | None:
     with db.reading(database) as con:
-        return _submission(con.execute("SELECT * FROM submissions WHERE id = ?", (sid,)).fetchone())
-
-
-def visible_to(user: User, sub: Submission | None) -> bool:
-    """An `la` user sees their LA's submissions (and their own uploads), `dfe` every one; nobody else."""
-    if sub is None:
-        return False
-    if user.role == "la":
-        return sub.user_id == user.id or (sub.la_code is not None and sub.la_code == user.la_code
-                                          and sub.ledger_status != NOT_RECORDED)
-    return user.role == "dfe"
-
-
-def for_user(database: Path, user: User, limit: int = 200) -> list[Submission]:
-    """What `user` may see, newest first: an `la` user's LA (and their own uploads)."""
-    with db.reading(database) as con:
-        rows = con.execute("SELECT * FROM submissions WHERE user_id = ? OR (la_code = ? AND ledger_status != ?) "
-                           "ORDER BY id DESC LIMIT ?", (user.id, user.la_code, NOT_RECORDED, limit))
-        return [_submission(r) for r in rows]
+        return from_row(con.execute("SELECT * FROM submissions WHERE id = ?", (sid,)).fetchone())

@@ -37,7 +37,7 @@ def _parquet(quarter) -> Path:
 
 
 def freshness(quarter: Quarter | str, rows: pd.DataFrame | None = None) -> dict:
-    """Whether the quarter's built outputs still match the warehouse, from `pipeline.store.status`
+    """Whether the quarter's built outputs still match the warehouse, from `pipeline.warehouse.queries.status`
     rows (every LA; read here when not given): `built`, `built_at` (ISO, UTC, or None), `stale`
     (an LA's accepted return changed since the build, as `agency-return status` warns), `changed`
     (those LA codes). Raises locks.WarehouseBusy as `status` does."""

@@ -4,7 +4,7 @@ Starlette's `request.form()` would spool the whole file before anything could re
 reads the body as it arrives (python-multipart's streaming parser), writes the one file part to
 a private folder, and stops as soon as the file passes the limit. Text fields (the CSRF token,
 the quarter) are capped at a few KB. Whatever the browser says the file is, is ignored: the guard
-decides (`pipeline.guard` through `validate_file`).
+decides (`pipeline.read.guard` through `validate_file`).
 """
 from __future__ import annotations
 

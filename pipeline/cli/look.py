@@ -6,7 +6,7 @@ Builds sample returns for a few LAs over two quarters in a temporary service hom
 misses the second quarter, so the cost trend shows the like-for-like line), writes the template
 and a feedback workbook for a return with errors, converts each workbook to PDF with LibreOffice
 headless (`soffice`) and each page to PNG with poppler's `pdftoppm`. `--docs` also copies one
-picture of each kind to that folder (the README shows them). Needs LibreOffice Calc and poppler:
+picture of each kind to that folder (docs/outputs.md shows them). Needs LibreOffice Calc and poppler:
 `apt-get install -y --no-install-recommends libreoffice-calc poppler-utils`; `make test` does not.
 """
 from __future__ import annotations
@@ -25,7 +25,7 @@ QUARTERS = ("2025-Q1", "2025-Q2")
 LAS = {"2025-Q1": ["201", "202", "203", "204", "316", "370", "371"],
        "2025-Q2": ["202", "203", "204", "316", "370", "371"]}     # City of London (201) misses Q2
 ERRORS_LA = "205"
-# (file stem, PDF page) of the one picture of each kind the README shows
+# (file stem, PDF page) of the one picture of each kind docs/outputs.md shows
 DOCS = {"regional-summary": ("London", 1), "national-cover": ("national", 1),
         "national-workforce": ("national", 3), "dfe-return": ("202_2025-Q2", 2),
         "feedback": (f"{ERRORS_LA}_2025-Q2_feedback", 1), "template": ("agency-return-template", 1)}

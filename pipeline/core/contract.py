@@ -44,7 +44,7 @@ LEAVER_REASONS = ("Resigned", "Redundancy", "Probation", "Retired", "Other")
 # Value aliases for list fields (data-contract §2): other spellings of an allowed value, as DfE's
 # own documents and MSP/agency extracts write them. An alias applies only in a list that holds its
 # value, and an allowed value itself always wins; matching ignores case, spaces and punctuation,
-# like headers. Documented in README "Value aliases".
+# like headers. Documented in docs/reading-workbooks.md, "Value aliases".
 VALUE_ALIASES: dict[str, tuple[str, ...]] = {
     "Social worker": ("SW", "Qualified social worker", "Children's social worker"),
     "Senior social worker": ("Senior SW", "SSW", "Senior practitioner"),

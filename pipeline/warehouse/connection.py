@@ -41,7 +41,7 @@ def schema_version() -> str:
 
 
 def connect(path: Path | str | None = None, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse for one operation; the caller closes it, holding `pipeline.locks` meanwhile.
+    """Open the warehouse for one operation; the caller closes it, holding `pipeline.warehouse.locks` meanwhile.
 
     Read-write (the default) creates the file if needed (owner-only), runs the schema DDL only when the
     file is new or its schema version changed, and reloads the dimensions only when their signature
@@ -89,7 +89,7 @@ def schema_current(con) -> bool:
 
 def up_to_date(con) -> bool:
     """Whether a (read-only) connection sees the current schema and dimensions; if not, a writer must
-    open the file once first (`pipeline.store` does)."""
+    open the file once first (`pipeline.warehouse.submit` does)."""
     return schema_current(con) and read_meta(con, "dims_signature") == _dims_signature()
 
 
@@ -169,7 +169,7 @@ def _using(where: Paths, con):
 
 @contextmanager
 def writing(where: Paths, wait: float | None = None):
-    """A read-write connection for one operation, under the exclusive lock (`pipeline.locks`); closed
+    """A read-write connection for one operation, under the exclusive lock (`pipeline.warehouse.locks`); closed
     after. Inside a block that already writes to this warehouse, that connection.
     Raises locks.WarehouseBusy if the warehouse stays busy for the whole wait."""
     current = (_OPEN.get() or {}).get(str(where.warehouse))

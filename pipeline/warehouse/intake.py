@@ -4,7 +4,7 @@ Every spreadsheet a council puts in the inbox is taken and answered, whatever it
 .xls or .csv gets the verdict `submit` gives it: the guard decides what the file is), except Excel's
 `~$` lock files, hidden files, files still being written and files that are no spreadsheet at all;
 `skipped` says which and why, and the flow logs it. File names are
-redacted (`pipeline.redaction`) wherever they are reported, and councils' files are filed under
+redacted (`pipeline.core.redaction`) wherever they are reported, and councils' files are filed under
 redacted names, owner-only.
 
 Taking a file: submit it (`submit.submit_file`: validate, keep the raw bytes, load or record the

@@ -45,7 +45,7 @@ def record(con: duckdb.DuckDBPyConnection, batch: list[Received], *, key: bytes)
     """Add each submission to the ledger with its findings and, for each accepted one, replace its LA's
     quarter in the facts: the whole batch in ONE transaction, so a failure leaves the warehouse as it
     was. The batch's files must be of different LAs (each file's look-ups, such as Q514's previous
-    total, were made before any of them was recorded; `pipeline.store` splits batches so). Each
+    total, were made before any of them was recorded; `pipeline.warehouse.submit` splits batches so). Each
     table gets one insert per batch, not one per file (~4 ms a statement). Returns the submission ids,
     in the batch's order."""
     con.execute("BEGIN TRANSACTION")

@@ -25,7 +25,7 @@ from prefect.states import Completed  # noqa: E402
 from prefect.testing.utilities import prefect_test_harness  # noqa: E402
 
 from flows import serve  # noqa: E402
-from flows.build import build_quarter_flow  # noqa: E402
+from flows.build_quarter import build_quarter_flow  # noqa: E402
 from flows.ingest import _logged, ingest_inbox  # noqa: E402
 from flows.quarterly import ahead_of_server, quarterly_return  # noqa: E402
 from pipeline.core.calendar import quarter_just_ended  # noqa: E402
@@ -251,7 +251,7 @@ def test_a_build_is_tried_again_only_when_the_warehouse_stayed_busy():
     retries; any other failure ends the run at once."""
     from prefect.states import Failed
 
-    from flows.build import build, warehouse_was_busy
+    from flows.build_quarter import build, warehouse_was_busy
     from pipeline.warehouse.locks import WarehouseBusy
 
     assert build.retries == 3 and build.retry_condition_fn is warehouse_was_busy

@@ -9,11 +9,12 @@ import openpyxl
 import pytest
 from fastapi.testclient import TestClient
 
+from pipeline.warehouse import queries
 from tests.webservice import LONDON, QUARTER, SAMPLES, SOUTH_EAST, USERS, prepare_home
 from web import accounts
 from web.app import create_app
 from web.settings import Settings
-from pipeline.warehouse import queries
+
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory):

@@ -13,11 +13,9 @@ import pytest
 
 from pipeline.core.reference import live_las
 from pipeline.outputs.sample import generate
+from pipeline.warehouse import connection, queries, submit
 from tests.webservice import QUARTER, SAMPLES
 from web import judging, recording
-from pipeline.warehouse import connection
-from pipeline.warehouse import queries
-from pipeline.warehouse import submit
 
 
 @pytest.fixture

@@ -11,9 +11,11 @@ from pipeline.core.contract import Quarter
 from pipeline.core.reference import REGIONS
 from pipeline.warehouse import maintenance
 from web import accounts, audit, collection
-from web.app import render
-from web.auth import Allow, check_csrf, client_address
+from web.access import Allow
 from web.filters import counted
+from web.pages import render
+from web.roles import ROLES
+from web.sessions import check_csrf, client_address
 
 router = APIRouter()
 ADMIN = Allow("admin")
@@ -26,7 +28,7 @@ def users_page(request: Request, user=Depends(ADMIN)):
 
 def _users(request: Request, errors: dict, form: dict, status_code: int = 200, done: str | None = None):
     return render(request, "views/admin/users.html", status_code, users=accounts.list_users(
-        request.app.state.settings.database), errors=errors, form=form, regions=REGIONS, roles=accounts.ROLES,
+        request.app.state.settings.database), errors=errors, form=form, regions=REGIONS, roles=ROLES,
         done=done, error_title=bool(errors))
 
 

@@ -18,10 +18,11 @@ from pipeline.core.contract import Quarter
 from pipeline.core.reference import REGIONS
 from pipeline.outputs import pull
 from pipeline.warehouse import connection, queries
-from web import audit, charts, collection, summaries
-from web.app import render
-from web.auth import Allow, client_address
+from web import access, audit, charts, collection, summaries
+from web.access import Allow
 from web.filters import counted, money, rate
+from web.pages import render
+from web.sessions import client_address
 
 router = APIRouter()
 ANALYST = Allow("riia", "dfe")
@@ -39,29 +40,11 @@ def quarter_or_collecting(request: Request, quarter: str | None) -> Quarter:
     return calendar.check_collected(q)
 
 
-def region_or_404(user, region: str) -> str:
-    """The region code if `user` may see that region (a riia user: only their own)."""
-    if region not in REGIONS or (user.role == "riia" and region != user.region_code):
-        raise HTTPException(404)
-    return region
-
-
-def visible_status(user, quarter: Quarter, rows=None):
-    """The `status` rows (every LA's, read when not given) `user` may see: a riia user's region, every
-    LA for dfe and admin, an la user's own LA."""
-    rows = queries.status(quarter) if rows is None else rows
-    if user.role == "riia":
-        rows = rows[rows["region_code"] == user.region_code]
-    elif user.role == "la":
-        rows = rows[rows["la_code"] == user.la_code]
-    return rows.reset_index(drop=True)
-
-
 @router.get("/analyst/status")
 async def status_page(request: Request, quarter: str | None = None, user=Depends(ANALYST)):
     q = quarter_or_collecting(request, quarter)
     every = await run_in_threadpool(queries.status, q)
-    rows = visible_status(user, q, every)
+    rows = access.visible_status(user, q, every)
     counts = rows["status"].value_counts().to_dict()
     late = int(rows["late"].fillna(False).astype(bool).sum())
     returns = dfe_returns(q) if user.role == "dfe" else {}
@@ -100,7 +83,7 @@ def regions_page(request: Request, quarter: str | None = None, user=Depends(ANAL
 
 @router.get("/analyst/regions/{region}")
 def region_page(request: Request, region: str, quarter: str | None = None, user=Depends(ANALYST)):
-    code = region_or_404(user, region)
+    code = access.region_or_404(user, region)
     q = quarter_or_collecting(request, quarter)
     quarters = calendar.collection_quarters()
     outputs = summaries.freshness(q)
@@ -141,7 +124,7 @@ async def region_download(request: Request, region: str, quarter: str | None = N
                           user=Depends(ANALYST)):
     """What `agency-return pull --quarter Q --region R --format F` writes: the xlsx as it is, CSV or
     Parquet tables zipped."""
-    code = region_or_404(user, region)
+    code = access.region_or_404(user, region)
     q = quarter_or_collecting(request, quarter)
     if format not in FORMATS or not summaries.built(q):
         raise HTTPException(404)

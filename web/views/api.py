@@ -11,16 +11,17 @@ from starlette.concurrency import run_in_threadpool
 from pipeline.core import calendar
 from pipeline.core.contract import Quarter
 from pipeline.rules.validate import ACCEPTED
-from web import accounts, audit, summaries
-from web.auth import Allow, client_address
+from web import access, audit, summaries
+from web.access import Allow
 from web.receiving import receive
-from web.views.analyst import region_or_404, visible_status
-from web.views.council import feedback_download, submission_or_404
+from web.roles import ROLES
+from web.sessions import client_address
+from web.views.council import feedback_download
 
 router = APIRouter(prefix="/api/v1")
 UPLOADERS = Allow("la", api=True)
 READERS = Allow("la", "dfe", api=True)
-ANYONE = Allow(*accounts.ROLES, api=True)
+SIGNED_IN = Allow(*ROLES, api=True)
 ANALYSTS = Allow("riia", "dfe", api=True)
 
 
@@ -44,7 +45,7 @@ async def create_submission(request: Request, user=Depends(UPLOADERS)):
 
 @router.get("/submissions/{sid:int}")
 def read_submission(request: Request, sid: int, user=Depends(READERS)):
-    sub = submission_or_404(request, user, sid)
+    sub = access.submission_or_404(request, user, sid)
     return JSONResponse({**sub.answer, "received_at": sub.received_at})
 
 
@@ -54,9 +55,9 @@ def read_feedback(request: Request, sid: int, user=Depends(READERS)):
 
 
 @router.get("/status")
-async def read_status(request: Request, quarter: str, user=Depends(ANYONE)):
+async def read_status(request: Request, quarter: str, user=Depends(SIGNED_IN)):
     """The `status --json` rows the caller may see."""
-    rows = await run_in_threadpool(visible_status, user, quarter_or_422(quarter))
+    rows = await run_in_threadpool(access.visible_status, user, quarter_or_422(quarter))
     return JSONResponse(json.loads(rows.to_json(orient="records", date_format="iso")))
 
 
@@ -64,7 +65,7 @@ async def read_status(request: Request, quarter: str, user=Depends(ANYONE)):
 def read_region_summary(request: Request, region: str, quarter: str, user=Depends(ANALYSTS)):
     """The regional summary tables as JSON (a riia user: their region; dfe: any), with `outputs`:
     when they were built and whether they are stale (`summaries.freshness`)."""
-    code = region_or_404(user, region)
+    code = access.region_or_404(user, region)
     q = quarter_or_422(quarter)
     if not summaries.built(q):
         raise HTTPException(404, f"No outputs have been built for {q} yet.")

@@ -7,22 +7,24 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 
 from web import accounts, audit, db
-from web.app import render
-from web.auth import Allow, check_csrf, client_address, public, request_user, sign_in
+from web.access import Allow, anyone
+from web.pages import render
+from web.roles import ROLES
+from web.sessions import check_csrf, client_address, request_user, sign_in
 
 router = APIRouter()
 HOME = {"la": "/submissions", "riia": "/analyst/status", "dfe": "/analyst/status", "admin": "/admin/users"}
 
 
 @router.get("/")
-@public
+@anyone
 def start(request: Request):
     user = request_user(request)
     return RedirectResponse(HOME[user.role] if user else "/sign-in", status_code=303)
 
 
 @router.get("/healthz")
-@public
+@anyone
 def healthz(request: Request):
     """200 when the service can serve: its database answers."""
     with db.reading(request.app.state.settings.database) as con:
@@ -31,13 +33,13 @@ def healthz(request: Request):
 
 
 @router.get("/sign-in")
-@public
+@anyone
 def sign_in_page(request: Request, next: str = "/"):
     return render(request, "views/auth/sign-in.html", next=_local(next), errors={}, email="")
 
 
 @router.post("/sign-in")
-@public
+@anyone
 def sign_in_form(request: Request, email: str = Form(""), password: str = Form(""), next: str = Form("/"),
                  csrf_token: str = Form("")):
     check_csrf(request, csrf_token)
@@ -70,7 +72,7 @@ def sign_in_form(request: Request, email: str = Form(""), password: str = Form("
 
 
 @router.get("/sign-in/oidc")
-@public
+@anyone
 async def oidc_start(request: Request, next: str = "/"):
     """Off to the identity provider; it comes back to `oidc_callback`."""
     provider = request.app.state.oidc
@@ -81,7 +83,7 @@ async def oidc_start(request: Request, next: str = "/"):
 
 
 @router.get("/sign-in/oidc/callback")
-@public
+@anyone
 async def oidc_callback(request: Request):
     """The provider's answer: a verified email that is an active user's signs them in."""
     from authlib.integrations.base_client import OAuthError
@@ -114,7 +116,7 @@ def _oidc_refused(request: Request, message: str):
 
 
 @router.post("/sign-out")
-def sign_out(request: Request, user=Depends(Allow(*accounts.ROLES)), csrf_token: str = Form("")):
+def sign_out(request: Request, user=Depends(Allow(*ROLES)), csrf_token: str = Form("")):
     check_csrf(request, csrf_token)
     audit.record(request.app.state.settings.database, audit.SIGN_OUT, user.email, "", client_address(request))
     request.session.clear()

@@ -11,10 +11,11 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from pipeline.core.findings import ERROR, QUERY
-from web import audit, collection, returns, submissions
-from web.app import render
-from web.auth import Allow, client_address
+from web import access, audit, collection, returns, submissions
+from web.access import Allow
+from web.pages import render
 from web.receiving import receive
+from web.sessions import client_address
 
 router = APIRouter()
 COUNCIL = Allow("la")
@@ -37,17 +38,9 @@ async def upload(request: Request, user=Depends(COUNCIL)):
     return RedirectResponse(f"/submissions/{received.submission.id}", status_code=303)
 
 
-def submission_or_404(request: Request, user, sid: int) -> submissions.Submission:
-    """The submission if `user` may see it; another's (or none) is 404 alike."""
-    sub = submissions.get(request.app.state.settings.database, sid)
-    if not submissions.visible_to(user, sub):
-        raise HTTPException(404)
-    return sub
-
-
 @router.get("/submissions/{sid:int}")
 def submission_page(request: Request, sid: int, user=Depends(READERS)):
-    sub = submission_or_404(request, user, sid)
+    sub = access.submission_or_404(request, user, sid)
     findings = [{**f, "anchor": f"finding-{i}"} for i, f in enumerate(sub.answer.get("findings", []), start=1)]
     by_sheet = defaultdict(list)
     for f in findings:
@@ -69,7 +62,7 @@ def feedback_workbook(request: Request, sid: int, user=Depends(READERS)):
 def feedback_download(request: Request, user, sid: int, how: str = "page") -> FileResponse:
     """The feedback workbook of a submission `user` may see (404 otherwise, or if none was kept), made on
     its first download (`submissions.feedback_workbook`); audited."""
-    sub = submission_or_404(request, user, sid)
+    sub = access.submission_or_404(request, user, sid)
     workbook = submissions.feedback_workbook(sub)
     if workbook is None:
         raise HTTPException(404, "There is no feedback workbook for this upload: the file was not kept.")
@@ -84,7 +77,7 @@ async def submissions_page(request: Request, user=Depends(COUNCIL)):
     """The LA's returns as the warehouse holds them (`web.returns`), however they were sent."""
     settings = request.app.state.settings
     quarter = collection.collecting_quarter(settings.database)
-    mine = await run_in_threadpool(submissions.for_user, settings.database, user)
+    mine = await run_in_threadpool(access.council_submissions, settings.database, user)
     quarters, others = await run_in_threadpool(returns.for_la, user.la_code, quarter, mine)
     return render(request, "views/council/submissions.html", quarter=quarter, quarters=quarters, others=others)
 

@@ -1,4 +1,4 @@
-"""`build_quarter_flow`: cross-LA checks and every output for a quarter (`pipeline.build.build_quarter`),
+"""`build_quarter_flow`: cross-LA checks and every output for a quarter (`pipeline.outputs.build.build_quarter`),
 then the quarter's submission status and a list of the outputs as Prefect artifacts."""
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from prefect.cache_policies import NO_CACHE  # noqa: E402
 
 from flows.logs import run_logger  # noqa: E402
 from pipeline.core.contract import Quarter  # noqa: E402
-from pipeline.outputs import build as outputs  # noqa: E402
-from pipeline.warehouse import queries
+from pipeline.outputs.build import build_quarter  # noqa: E402
+from pipeline.warehouse import queries  # noqa: E402
 from pipeline.warehouse.locks import WarehouseBusy  # noqa: E402
 
 STATUS_COLUMNS = ("region_name", "la_code", "la_name", "status", "late", "submissions", "last_submission_at",
@@ -40,7 +40,7 @@ def warehouse_was_busy(task, task_run, state) -> bool:
 def build(quarter: str):
     """X601/X602 across LAs, then the DfE returns, regional and national workbooks, status and Parquet.
     A warehouse still busy after the lock wait (locks.WarehouseBusy) is tried again, 3 times a minute apart."""
-    return outputs.build_quarter(Quarter.parse(quarter))
+    return build_quarter(Quarter.parse(quarter))
 
 
 @task(cache_policy=NO_CACHE)

@@ -1,10 +1,5 @@
-"""Who may use a route, declared on the route; sign-in state; CSRF tokens.
-
-Every route names its roles with `Depends(Allow(...))` (pages) or `Depends(Allow(..., api=True))`,
-or is marked `@public`; a test walks every route and fails if one declares nobody. A signed-out
-request gets a redirect to sign-in (pages) or 401 (API); a signed-in user without the role gets
-404, so nothing reveals what exists (data-contract §6).
-"""
+"""Who is behind a request and what their session holds: the signed-in user (session cookie, or an
+API token), signing in, CSRF tokens, the client's address. What the user may then see is `web.access`."""
 from __future__ import annotations
 
 import secrets
@@ -16,41 +11,6 @@ from web.accounts import User
 
 SESSION_USER, SESSION_CSRF = "uid", "csrf"
 CSRF_FIELD, CSRF_HEADER = "csrf_token", "x-csrf-token"
-
-
-class SignInRequired(Exception):
-    """A page was asked for without a session: the handler redirects to sign-in."""
-
-    def __init__(self, next_url: str):
-        self.next_url = next_url
-
-
-class Allow:
-    """A route's dependency naming the roles that may use it; returns the signed-in `User`."""
-
-    def __init__(self, *roles: str, api: bool = False):
-        unknown = set(roles) - set(accounts.ROLES)
-        if not roles or unknown:
-            raise ValueError(f"name the roles allowed (from {accounts.ROLES}), not {roles}")
-        self.roles, self.api = roles, api
-
-    def __call__(self, request: Request) -> User:
-        user = request_user(request, bearer=self.api)
-        if user is None:
-            if self.api:
-                raise HTTPException(401, "Sign in or send a valid API token (Authorization: Bearer …).",
-                                    headers={"WWW-Authenticate": "Bearer"})
-            raise SignInRequired(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
-        request.state.user = user
-        if user.role not in self.roles:
-            raise HTTPException(404)
-        return user
-
-
-def public(endpoint):
-    """Mark a route anyone may use (sign-in, health check, static assets)."""
-    endpoint.public = True
-    return endpoint
 
 
 def request_user(request: Request, *, bearer: bool = False) -> User | None:
