@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from tests.rules.edits import found, run
+import pytest
+
+from tests.rules.edits import A, D, check, fired, found, run
 from tests.workbooks import set_cell
 
 
@@ -54,3 +56,12 @@ def test_E108_engagement_model_and_project_team(tmp_path):
     findings = found(run(tmp_path, edit), "E108")
     assert [(f.cell, f.value) for f in findings] == [("I2", "Secondment"), ("J3", None), ("J4", "PT9")]
     assert "not on the ProjectTeams sheet" in findings[2].message
+
+
+@pytest.mark.parametrize("edits", [
+    [(A, 3, "End date", D(2025, 4, 11))],            # A002 ends the day it starts: not before it (E105)
+    [(A, 2, "End date", D(2025, 4, 1))],             # A001 ends on the quarter's first day: it overlaps (E106)
+    [(A, 4, "Project team reference", " pt1 ")],     # matched trimmed and in any case (E108)
+])
+def test_a_row_on_the_boundary_raises_nothing(tmp_path, edits):
+    assert fired(check(tmp_path, edits), "E") == []

@@ -16,3 +16,10 @@ def test_E401_E402_E403_compliance(tmp_path):
     assert [f.cell for f in found(result, "E402")] == ["B2"]
     [f] = found(result, "E403")
     assert f.cell == "D3" and "Not compliant" in f.message
+
+
+def test_E403_a_status_with_its_explanation_is_fine(tmp_path):
+    def edit(s):
+        set_cell(s, "Compliance", 3, "Status", "Not compliant")
+        set_cell(s, "Compliance", 3, "Explanation", "Two workers started before their references came back")
+    assert not found(run(tmp_path, edit), "E403")

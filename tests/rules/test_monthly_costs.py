@@ -21,6 +21,10 @@ def test_E303_monthly_total(tmp_path):
     assert f.cell == "G2" and "(£19,000.00)" in f.message
 
 
+def test_E303_within_a_pound_is_fine(tmp_path):
+    assert not found(run(tmp_path, lambda s: set_cell(s, "MonthlyCosts", 2, "Total monthly cost", 19000.99)), "E303")
+
+
 # (edits, expected (code, cell) pairs): one breach per case, and the boundary next to it.
 CASES = {
     "Q511 assignment costs over 5% from monthly": ([(A, 2, "Cost in quarter", 25000.0)], [("Q511", "G2")]),

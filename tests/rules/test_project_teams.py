@@ -18,6 +18,10 @@ def test_E202_project_team_dates_and_costs(tmp_path):
     assert sorted(f.cell for f in findings) == ["E2", "J2"]
 
 
+def test_E202_a_team_ending_the_day_it_starts_is_fine(tmp_path):
+    assert not found(run(tmp_path, lambda s: set_cell(s, "ProjectTeams", 2, "End date", dt.datetime(2025, 4, 1))), "E202")
+
+
 def test_E203_project_team_total(tmp_path):
     [f] = found(run(tmp_path, lambda s: set_cell(s, "ProjectTeams", 2, "Total cost in quarter", 20001.5)), "E203")
     assert f.cell == "K2" and "£20,000.00" in f.message
