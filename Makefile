@@ -12,7 +12,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PREFECT_LOGGING_LEVEL := WARNING
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 90
 
-.PHONY: install run test bench bench-quick sample template serve server look web govuk-frontend clean
+.PHONY: install run test bench bench-quick sample template rules-doc serve server look web govuk-frontend clean
 
 install: $(VENV)/.installed $(PREFECT_HOME)/prefect.db
 
@@ -44,6 +44,9 @@ sample: install  ## regenerate the bundled sample workbooks
 
 template: install
 	$(BIN)/agency-return template --out agency-return-template.xlsx
+
+rules-doc: install  ## docs/rules.md, the rule reference: what `agency-return rules --format md` prints
+	$(BIN)/agency-return rules --format md > docs/rules.md
 
 look: install  ## every output and the template as PNG in look/ (LibreOffice Calc + poppler), one of each kind in docs/
 	$(BIN)/python -m pipeline.cli.look --out look --docs docs

@@ -24,10 +24,19 @@ import pandas as pd
 import pandera.pandas as pa
 import pyarrow
 
-from pipeline.read import parse
 from pipeline.core.config import threshold
-from pipeline.core.contract import DATE, LA_CODE, MONEY, MONTH, NUMBER, TEXT, Column, Sheet
+from pipeline.core.contract import (
+    DATE,
+    LA_CODE,
+    MONEY,
+    MONTH,
+    NUMBER,
+    TEXT,
+    Column,
+    Sheet,
+)
 from pipeline.core.reference import la_any
+from pipeline.read import parse
 
 _NUMBER = Column("number", "number", NUMBER)   # money and numbers parse alike
 

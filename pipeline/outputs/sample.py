@@ -285,7 +285,7 @@ class _Builder:
         return row
 
     def _cap(self, row) -> float:
-        """The cap the rules judge the row by (agency_rules.cap_day): its start date, not before the
+        """The cap the rules judge the row by (pipeline.rules.caps.cap_day): its start date, not before the
         rules came into force, and for a quarter ending after caps_apply_to_existing_from, a row still
         running then is held to the cap in force on that day."""
         day = max(row["start_date"], self.in_force)

@@ -3,7 +3,7 @@ the LA declared, and Q512 where a declared "Fully compliant" contradicts it.
 
 Counts are over the in-quarter assignments a rule applies to (rows whose dates overlap the
 quarter; a row with an unreadable date still counts). For each rule:
-  breaches  - assignments breaching it: the same masks that make the Q-findings (agency_rules.py);
+  breaches  - assignments breaching it: the same masks that make the Q-findings (breaches.py);
   legacy    - assignments that would breach it but are in the transition (started before 31 Oct
               2024, quarter ending before 1 Oct 2025): reported, never counted as breaches;
   compliant - the rest.
@@ -29,16 +29,13 @@ import pandas as pd
 
 from pipeline.core.contract import COMPLIANCE_RULES, PROJECT_MODELS
 from pipeline.core.findings import ERROR, Finding
-from pipeline.rules.agency_rules import (
-    breaches,
-    in_teams,
-    members_without_cost,
-    one_of,
-    team_breaches,
-    team_refs,
-)
-from pipeline.rules.context import Submission
+from pipeline.rules import caps, cool_off, notice, pqe, references  # noqa: F401  (register the masks counted here)
+from pipeline.rules.breaches import breaches
+from pipeline.rules.columns import one_of
+from pipeline.rules.context import ReturnContext
+from pipeline.rules.project_teams import members_without_cost, team_breaches
 from pipeline.rules.registry import rule
+from pipeline.rules.team_refs import in_teams, team_refs
 
 RULE_CODES = {
     "Price caps": ("Q501", "Q502", "Q518"),
@@ -50,12 +47,12 @@ RULE_CODES = {
 EXAMPLES = 5   # breaching rows named in a Q512 message
 
 
-def _assignments(sub: Submission) -> pd.DataFrame:
+def _assignments(sub: ReturnContext) -> pd.DataFrame:
     sheet = sub.sheet("Assignments")
     return sheet.data if sheet is not None else pd.DataFrame(index=pd.Index([], name="row"))
 
 
-def _in_quarter(sub: Submission, d: pd.DataFrame) -> np.ndarray:
+def _in_quarter(sub: ReturnContext, d: pd.DataFrame) -> np.ndarray:
     if sub.quarter is None or d.empty:
         return np.ones(len(d), dtype=bool)
     c = sub.columns(d)
@@ -64,7 +61,7 @@ def _in_quarter(sub: Submission, d: pd.DataFrame) -> np.ndarray:
     return ~outside
 
 
-def _by_codes(sub: Submission, d: pd.DataFrame, codes: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+def _by_codes(sub: ReturnContext, d: pd.DataFrame, codes: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
     breach = legacy = np.zeros(len(d), dtype=bool)
     for code in codes:
         b, old = breaches(sub, d, code)
@@ -72,7 +69,7 @@ def _by_codes(sub: Submission, d: pd.DataFrame, codes: tuple[str, ...]) -> tuple
     return breach, legacy & ~breach
 
 
-def _project_teams(sub: Submission, d: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _project_teams(sub: ReturnContext, d: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(assignments in a project team, members of a breaching team, members of a legacy breaching team)."""
     flags, old = team_breaches(sub)
     refs = team_refs(sub, sub.sheet_columns("ProjectTeams").frame)
@@ -85,7 +82,7 @@ def _project_teams(sub: Submission, d: pd.DataFrame) -> tuple[np.ndarray, np.nda
     return applies, breach, legacy
 
 
-def _declared(sub: Submission) -> dict[str, tuple[str | None, int]]:
+def _declared(sub: ReturnContext) -> dict[str, tuple[str | None, int]]:
     """Rule -> (declared status, Compliance row); the first row of a rule counts (E401 flags repeats)."""
     out: dict[str, tuple[str | None, int]] = {}
     c = sub.frame("Compliance")
@@ -116,7 +113,7 @@ def _entry(name: str, declared, rows: np.ndarray, applies: np.ndarray, breach: n
     }
 
 
-def derive_compliance(sub: Submission, findings: list[Finding]) -> list[dict]:
+def derive_compliance(sub: ReturnContext, findings: list[Finding]) -> list[dict]:
     """One dict per rule of contract.COMPLIANCE_RULES, in contract order.
 
     A rule that cannot be derived says so in its derived_status; the others are still derived.
@@ -138,7 +135,7 @@ def derive_compliance(sub: Submission, findings: list[Finding]) -> list[dict]:
     return out
 
 
-def _derive(sub: Submission, name: str, said, d: pd.DataFrame, in_q: np.ndarray, findings: list[Finding]) -> dict:
+def _derive(sub: ReturnContext, name: str, said, d: pd.DataFrame, in_q: np.ndarray, findings: list[Finding]) -> dict:
     rows = d.index.to_numpy()
     none = np.zeros(len(d), dtype=bool)
     if name == "Data return":
@@ -154,7 +151,7 @@ def _derive(sub: Submission, name: str, said, d: pd.DataFrame, in_q: np.ndarray,
 
 
 @rule("Q512")
-def declared_fully_compliant(ctx: Submission):
+def declared_fully_compliant(ctx: ReturnContext):
     sheet = ctx.sheet("Compliance")
     if sheet is None:
         return

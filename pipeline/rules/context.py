@@ -1,4 +1,5 @@
-"""What the rules see: one LA's workbook, read and typed, with its LA, quarter and cap table."""
+"""What the rules see: one LA's return, read and typed, with its LA, quarter and cap table
+(`ReturnContext`), and the Assignments sheet prepared for them (`prepare_assignments`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -10,10 +11,13 @@ from pipeline.core.config import threshold
 from pipeline.core.contract import ASSIGNMENTS, Quarter, normalise_header
 from pipeline.core.reference import LA, CapTable, cap_table
 from pipeline.read.workbook import SheetFrame, Workbook
+from pipeline.rules.columns import Columns, Memo, as_array, one_of
 
 
 @dataclass
-class Submission:
+class ReturnContext:
+    """A council's return as the rules see it: `fn(ctx) -> Iterable[Finding]` for every rule."""
+
     wb: Workbook
     quarter: Quarter | None = None        # the quarter the return is for, once E005 passes
     la: LA | None = None                  # the LA, once E004 passes
@@ -21,22 +25,15 @@ class Submission:
     caps: CapTable = field(default_factory=cap_table)
     previous_total: float | None = None   # the LA's previous accepted quarter's total cost (Q514)
     file_name: str = ""                   # the name the file was sent under (Q517)
-    memo: dict = field(default_factory=dict, repr=False)   # masks several rules share, computed once
-
-    def __getstate__(self) -> dict:
-        """Pickled (a worker's verdict) without `memo`: it is only a cache, and some of its keys are
-        object ids that mean nothing, or could name another frame, in the process that unpickles it."""
-        return {**self.__dict__, "memo": {}}
+    memo: Memo = field(default_factory=Memo, repr=False)   # masks several rules share, computed once
 
     def once(self, key, compute):
-        """Compute a value shared by several rules once per submission."""
-        if key not in self.memo:
-            self.memo[key] = compute()
-        return self.memo[key]
+        """Compute a value shared by several rules once per return (`Memo.once`)."""
+        return self.memo.once(key, compute)
 
     def columns(self, frame: pd.DataFrame) -> Columns:
-        """`frame`'s columns as numpy arrays, each converted once per submission (see `Columns`)."""
-        return self.once(("columns", id(frame)), lambda: Columns(frame))
+        """`frame`'s columns as numpy arrays, each converted once per return (`Memo.columns`)."""
+        return self.memo.columns(frame)
 
     def sheet_columns(self, name: str) -> Columns:
         """Sheet `name`'s typed columns as numpy arrays (no rows if the sheet is absent)."""
@@ -55,48 +52,6 @@ class Submission:
         if sheet is None or key not in sheet.data.columns:
             return pd.Series(dtype="string")
         return sheet.data[key]
-
-
-class Columns:
-    """A typed frame's columns as numpy arrays, converted on first use: numbers float64 (NaN for
-    blank), dates datetime64 (NaT), booleans bool, text and choices object (None for blank).
-
-    Rules over a few dozen rows are cheaper on arrays than on chains of pandas Series operations."""
-
-    def __init__(self, frame: pd.DataFrame):
-        self.frame = frame
-        self.index = frame.index
-        self.rows = frame.index.to_numpy()      # Excel row of each position
-        self._arrays: dict[str, np.ndarray] = {}
-
-    def __len__(self) -> int:
-        return len(self.index)
-
-    def __getitem__(self, key: str) -> np.ndarray:
-        if key not in self._arrays:
-            self._arrays[key] = as_array(self.frame[key])
-        return self._arrays[key]
-
-
-def as_array(series: pd.Series) -> np.ndarray:
-    """A column as a numpy array: numeric, boolean and datetime columns as they are; any other
-    (text, choices) as objects with None for blank."""
-    if isinstance(series.dtype, np.dtype) and series.dtype.kind in "fbiuM":
-        return series.to_numpy()
-    return series.to_numpy(dtype=object, na_value=None)
-
-
-def one_of(values: pd.Series | np.ndarray, *choices: str) -> np.ndarray:
-    """Plain bool mask: the cell holds one of `choices` (blank is False)."""
-    allowed = set(choices)
-    if isinstance(values, pd.Series):
-        values = as_array(values)
-    return np.fromiter(map(allowed.__contains__, values), dtype=bool, count=len(values))
-
-
-def is_blank(values: np.ndarray) -> np.ndarray:
-    """Blank (None, NaN or NaT) cells of a column array."""
-    return pd.isna(values)
 
 
 def prepare_assignments(wb: Workbook) -> None:

@@ -15,7 +15,14 @@ import pandas as pd
 import schemas
 from pipeline.core import rulesets
 from pipeline.core.config import threshold
-from pipeline.core.contract import ASSIGNMENTS, DATE, REFERENCES, SHEETS_BY_NAME, Column, Quarter
+from pipeline.core.contract import (
+    ASSIGNMENTS,
+    DATE,
+    REFERENCES,
+    SHEETS_BY_NAME,
+    Column,
+    Quarter,
+)
 from pipeline.core.findings import (
     ERROR,
     QUERY,
@@ -29,10 +36,18 @@ from pipeline.core.reference import la_for_quarter
 from pipeline.read import guard
 from pipeline.read.parse import display_date
 from pipeline.read.workbook import SheetFrame, Workbook, read_workbook
-from pipeline.rules import agency_rules, registry, sheet_rules, text_and_names  # noqa: F401  (importing a rule module registers its rules)
-from pipeline.rules.agency_rules import cap_for
+
+# isort: off
+# Importing a family registers its rules: in the order they were first defined, the registry's order.
+from pipeline.rules import (  # noqa: F401
+    return_sheet, assignment_rows, project_teams, monthly_costs, compliance_sheet, caps, pqe, cool_off,
+    references, notice, hours_and_pay, components, overlaps, text_and_file_names,
+)
 from pipeline.rules.compliance import derive_compliance  # (also registers Q512)
-from pipeline.rules.context import Submission, prepare_assignments
+# isort: on
+from pipeline.rules import registry
+from pipeline.rules.caps import cap_for
+from pipeline.rules.context import ReturnContext, prepare_assignments
 
 ACCEPTED, REJECTED, UNREADABLE = "accepted", "rejected", "unreadable"
 
@@ -49,7 +64,7 @@ class Result:
     rule_set: str = ""          # the rule-set version it was judged by (pipeline/core/rulesets.py)
     findings: list[Finding] = field(default_factory=list)
     compliance: list[dict] = field(default_factory=list)
-    submission: Submission | None = field(default=None, repr=False)
+    submission: ReturnContext | None = field(default=None, repr=False)
     # the cap (£/hour) each Assignments row was judged against (Q501), in the typed frame's order, NaN
     # where none applies; an accepted return's only, which the warehouse keeps beside each assignment
     assignment_caps: np.ndarray | None = field(default=None, repr=False)
@@ -138,7 +153,7 @@ def _check(result: Result, wb: Workbook, collecting: Quarter | None, previous_to
     la = la_for_quarter(la_code, quarter) if la_code and quarter else None
     if isinstance(previous_total, Mapping):
         previous_total = previous_total.get((la_code, str(quarter.previous()))) if la_code and quarter else None
-    sub = Submission(wb, quarter=quarter, la=la, collecting=collecting, previous_total=previous_total,
+    sub = ReturnContext(wb, quarter=quarter, la=la, collecting=collecting, previous_total=previous_total,
                      file_name=file_name)
     findings += schema_findings(list(wb.sheets.values()))
     prepare_assignments(wb)
@@ -203,7 +218,7 @@ def choices_text(col: Column) -> str:
     return f"{text}, or the number of references (0, 1, 2 …)" if col.kind == REFERENCES else text
 
 
-def _mark_explained(sub: Submission, findings: list[Finding]) -> None:
+def _mark_explained(sub: ReturnContext, findings: list[Finding]) -> None:
     """A query on a row with a Note (Compliance: an Explanation) counts as explained."""
     notes = {}
     for f in findings:

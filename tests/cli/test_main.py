@@ -102,7 +102,7 @@ def test_rules_catalogue_lists_every_code_with_where_it_is_checked(capsys, fmt):
         assert code in out
     if fmt == "json":
         rows = {r["code"]: r for r in json.loads(out)}
-        assert rows["E105"]["checked_in"] == "pipeline.rules.sheet_rules.assignment_dates"
+        assert rows["E105"]["checked_in"] == "pipeline.rules.assignment_rows.assignment_dates"
         assert "schemas/assignments.py" in rows["E107"]["checked_in"]
         assert all(r["checked_in"] for r in rows.values()), [c for c, r in rows.items() if not r["checked_in"]]
 

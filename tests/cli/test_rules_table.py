@@ -1,5 +1,6 @@
-"""The catalogue is the one source: `agency-return rules`, the template and the tests all agree with
-pipeline/core/data/rules.toml (the docs' rule table and value aliases: tests/test_docs.py)."""
+"""The catalogue is the one source: `agency-return rules` (and docs/rules.md, what it prints), the
+template and the tests all agree with pipeline/core/data/rules.toml (the docs' rule table and value
+aliases: tests/test_docs.py)."""
 import json
 import subprocess
 import sys
@@ -8,10 +9,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from pipeline.cli.main import main
 from pipeline.core.contract import SHEETS, VALUE_ALIASES, normalise_header
 from pipeline.core.findings import catalogue
-from pipeline.read.parse import _choice_lookup
 from pipeline.outputs.template import write_template
+from pipeline.read.parse import _choice_lookup
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -23,6 +25,26 @@ def test_rules_command_is_the_catalogue():
     assert [(r["code"], r["severity"], r["title"]) for r in rows] == [
         (code, r.severity, r.title) for code, r in catalogue().items()]
     assert all(r["checked_in"] for r in rows), [r["code"] for r in rows if not r["checked_in"]]
+
+
+def test_every_file_named_as_where_a_code_is_checked_exists():
+    """The 'checked in' column names files for the schemas and for the codes found outside the
+    registered rules (the reader, the web service, the cross-LA checks at build, `READER`), which
+    name their code: moving one means updating the table."""
+    from pipeline.cli.rules_table import READER, where_checked
+    for code, places in where_checked().items():
+        for place in ", ".join(places).split(", "):
+            if "/" in place:
+                path = ROOT / place.split(" (")[0]
+                assert path.is_file(), (code, place)
+                assert code not in READER or code in path.read_text(encoding="utf-8"), (code, place)
+
+
+def test_docs_rules_md_is_what_the_rules_command_prints(capsys):
+    """docs/rules.md is generated (`make rules-doc`): a rule, its catalogue entry or where it is
+    checked changed without it being written again."""
+    assert main(["rules", "--format", "md"]) == 0
+    assert (ROOT / "docs" / "rules.md").read_text(encoding="utf-8") == capsys.readouterr().out
 
 
 def test_every_field_a_rule_names_is_a_template_header(tmp_path):

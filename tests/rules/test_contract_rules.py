@@ -1,70 +1,19 @@
-"""The rules changed or added by data-contract 2–3 (issue 12), from real .xlsx files: caps for
-assignments already running, value aliases, Q516 (SWE numbers in free text), Q517 (file name
-names another LA), E104's date range, X602's leaver exceptions, the findings order.
+"""The rules changed or added by data-contract 2–3 (issue 12) that belong to no one rule family, from
+real .xlsx files: value aliases, E104's date range, X602's leaver exceptions, the findings order.
+(Caps for assignments already running are in test_caps.py; Q516 and Q517 in test_text_and_file_names.py.)
 
 The return is tests/workbooks.py's: Newham (316, London), 2025-Q2 unless a test says otherwise.
 """
 from __future__ import annotations
 
-import datetime as dt
-
 import duckdb
 import pytest
 
+from pipeline.core.contract import Quarter
 from pipeline.outputs.cross_la import cross_la
-from pipeline.core.contract import LEAVERS, Quarter
-from pipeline.core.redaction import REPLACEMENT
-from pipeline.rules.validate import validate_file
-from tests.workbooks import make_workbook, set_cell, valid_sheets
 from pipeline.warehouse import submit
-
-A = "Assignments"
-D = dt.datetime
-
-
-def check(tmp_path, edits=(), quarter: Quarter | None = None, name="return.xlsx", sheets=None):
-    sheets = sheets or (valid_sheets(quarter) if quarter else valid_sheets())
-    for sheet, row, header, value in edits:
-        set_cell(sheets, sheet, row, header, value)
-    return validate_file(make_workbook(tmp_path / name, sheets))
-
-
-def fired(result, prefix="Q"):
-    return sorted((f.code, f.cell) for f in result.findings if f.code.startswith(prefix))
-
-
-# --- caps for assignments already running (caps_apply_to_existing_from, default 1 Oct 2025) ---------
-
-# A001 started in March 2025. Its cap-basis rate is pay + 3.62 + 3.20 + 0.15. London's Social worker
-# cap is £39.87 from 31 Oct 2024 and £41.10 from 1 Oct 2025 (illustrative table).
-MARCH = [(A, 2, "Start date", D(2025, 3, 3))]
-
-
-def test_an_assignment_from_march_2025_active_in_q4_is_judged_against_the_cap_from_1_october(tmp_path):
-    between = MARCH + [(A, 2, "Hourly pay rate", 33.50)]          # £40.47: over £39.87, under £41.10
-    assert fired(check(tmp_path, between, quarter=Quarter(2025, 3)), "Q501") == [("Q501", "U2")]
-    assert fired(check(tmp_path, between, quarter=Quarter(2025, 4)), "Q5") == []
-    over = check(tmp_path, MARCH + [(A, 2, "Hourly pay rate", 34.20)], quarter=Quarter(2025, 4))   # £41.17
-    (f,) = [f for f in over.findings if f.code == "Q501"]
-    assert f.cell == "U2" and "£41.10" in f.message and "£41.17" in f.message
-
-
-def test_a_new_assignment_in_q4_is_judged_on_its_own_start_date(tmp_path):
-    edits = [(A, 3, "Start date", D(2025, 10, 6)), (A, 3, "End date", None), (A, 3, "Hourly pay rate", 36.0),
-             (A, 3, "Role category", "Social worker")]
-    result = check(tmp_path, edits, quarter=Quarter(2025, 4))
-    assert ("Q501", "U3") in fired(result)   # 36 + 6.97 = £42.97 > £41.10
-
-
-def test_caps_apply_to_existing_from_is_configuration(tmp_path, monkeypatch):
-    from pipeline.core.config import DATA_DIR
-    toml = tmp_path / "thresholds.toml"
-    toml.write_text((DATA_DIR / "thresholds.toml").read_text().replace(
-        '[caps_apply_to_existing_from]\nvalue = "2025-10-01"', '[caps_apply_to_existing_from]\nvalue = "2026-04-01"'))
-    monkeypatch.setenv("AGENCY_RETURN_THRESHOLDS", str(toml))
-    between = MARCH + [(A, 2, "Hourly pay rate", 33.50)]
-    assert fired(check(tmp_path, between, quarter=Quarter(2025, 4)), "Q501") == [("Q501", "U2")]
-
+from tests.rules.edits import A, D, check, fired, leavers
+from tests.workbooks import make_workbook, valid_sheets
 
 # --- value aliases ---------------------------------------------------------------------------------
 
@@ -94,54 +43,6 @@ def test_an_unknown_value_is_still_e111_and_names_the_choices(tmp_path):
     result = check(tmp_path, [(A, 2, "Reference obtained", "Maybe")])
     (f,) = [f for f in result.findings if f.code == "E111"]
     assert f.cell == "AD2" and "number of references" in f.message
-
-
-# --- Q516: SWE-like numbers in free text -----------------------------------------------------------
-
-@pytest.mark.parametrize("text", ["Replaces SW123456 who left", "ref sw 0012345", "ЅW\u200b98765 (agency said)",
-                                  "ＳＷ４５６７８", "SW-12345678"])
-def test_q516_fires_on_an_swe_number_in_notes_and_never_repeats_it(tmp_path, text):
-    result = check(tmp_path, [(A, 3, "Notes", text)])
-    (f,) = [f for f in result.findings if f.code == "Q516"]
-    assert (f.sheet, f.cell) == ("Assignments", "AG3")
-    assert REPLACEMENT in f.value and text not in f.value and text not in f.message
-    assert result.status == "accepted"
-
-
-def test_q516_in_other_sheets_free_text(tmp_path):
-    result = check(tmp_path, [("Compliance", 2, "Status", "Partially compliant"),
-                              ("Compliance", 2, "Explanation", "One worker (SW100001) above the cap")])
-    assert ("Q516", "D2") in fired(result)
-
-
-@pytest.mark.parametrize("text", ["Started late: SWE check pending", "Hays SW Ltd 2025", "ASW12 rota", "SW12b"])
-def test_q516_silent_on_text_without_an_swe_like_number(tmp_path, text):
-    assert fired(check(tmp_path, [(A, 3, "Notes", text)]), "Q516") == []
-
-
-# --- Q517: the file name names another LA ------------------------------------------------------------
-
-@pytest.mark.parametrize("name, fires", [
-    ("202_2025-Q2.xlsx", True),                 # Camden's code, Newham's return
-    ("LA202 agency return.xlsx", True),
-    ("316_2025-Q2.xlsx", False),
-    ("Newham 2025-Q2 v3.xlsx", False),
-    ("return 2025.xlsx", False),
-    ("1a202b9f.xlsx", False),                   # digits inside a hash are not a code
-    ("999_2025-Q2.xlsx", False),                # not a DfE LA code
-])
-def test_q517_file_name_names_a_different_la(tmp_path, name, fires):
-    result = check(tmp_path, name=name)
-    q517 = [f for f in result.findings if f.code == "Q517"]
-    assert bool(q517) == fires
-    if fires:
-        assert (q517[0].sheet, q517[0].cell, q517[0].value) == ("Return", "B1", "316")
-        assert "Camden" in q517[0].message and "Newham" in q517[0].message
-
-
-def test_q517_judged_by_the_name_the_council_sent_not_the_kept_copy(tmp_path):
-    path = make_workbook(tmp_path / "0123abc.xlsx", valid_sheets())
-    assert fired(validate_file(path, name="202 return.xlsx"), "Q517") == [("Q517", "B1")]
 
 
 # --- E104: the plausible date range ---------------------------------------------------------------
@@ -179,17 +80,13 @@ def test_findings_come_file_level_first_then_by_sheet_row_and_column(tmp_path):
 
 # --- X602: leavers through redundancy or probation are exceptions ------------------------------
 
-def _leavers(*rows):
-    return [[c.header for c in LEAVERS.columns], *rows]
-
-
 @pytest.mark.parametrize("reason, fires", [("Resigned", True), ("Redundancy", False), ("Probation", False)])
 def test_x602_a_leaver_made_redundant_is_an_exception(tmp_path, service_home, reason, fires):
     """Camden (202) lost SW100002 on 01/03/2025; Newham (316, same region) engaged them on 11/04/2025."""
     camden = valid_sheets(la_code="202")
     for row in camden[A][1:]:
         row[1] = row[1].replace("SW1", "SW2")                     # Camden's own workers are others
-    camden["Leavers"] = _leavers(["SW100002", D(2025, 3, 1), reason])
+    camden["Leavers"] = leavers(["SW100002", D(2025, 3, 1), reason])
     q = Quarter(2025, 2)
     for name, sheets in (("camden.xlsx", camden), ("newham.xlsx", valid_sheets())):
         assert submit.submit_file(make_workbook(tmp_path / name, sheets), q, home=service_home).status == "accepted"
@@ -208,8 +105,8 @@ def test_choice_normalises_each_distinct_value_once(monkeypatch):
     """issue 16: `setdefault(v, lookup.get(normalise_header(v)))` normalised every cell."""
     import pandas as pd
 
-    from pipeline.read import parse
     from pipeline.core.contract import PAYMENT_ROUTES
+    from pipeline.read import parse
     parse.choice(pd.Series(["PAYE"], dtype="string"), PAYMENT_ROUTES)   # the list's lookup is built once
     calls = []
     real = parse.normalise_header

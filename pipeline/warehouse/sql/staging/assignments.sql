@@ -1,7 +1,7 @@
 -- Assignments sheet (typed frame src_assignments, SWE number already replaced by swe_hash)
 -- -> fact_assignment. Adds FTE (hours/37) and whether the cap-basis rate (pay + holiday +
 -- employer NI + levy) is above the cap. The cap is the one the agency rules applied (column
--- `cap`, from agency_rules.cap_for: region x role x the later of the start date and, for
+-- `cap`, from pipeline.rules.caps.cap_for: region x role x the later of the start date and, for
 -- assignments still running, caps_apply_to_existing_from), so the outputs and Q501 agree.
 -- cap_signed_off: approved by someone who may approve a breach (threshold cap_breach_approvers).
 SELECT
