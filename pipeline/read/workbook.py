@@ -37,6 +37,7 @@ from pipeline.core.contract import (
 )
 from pipeline.core.findings import Finding, finding
 from pipeline.read import parse
+from pipeline.read.handoff import remembered
 from pipeline.read.ooxml import (
     CALAMINE_ERRORS,
     ERROR_VALUES,
@@ -51,7 +52,6 @@ from pipeline.read.ooxml import (
     has_booleans,
     part_name,
     plain_grid,
-    remembered,
     values_held,
 )
 

@@ -131,7 +131,7 @@ def test_quick_parsing_gives_what_the_column_parsers_give():
 
 def test_the_reader_takes_the_guards_parts_only_for_the_same_file(tmp_path):
     from pipeline.read import guard
-    from pipeline.read import ooxml
+    from pipeline.read import handoff
 
     def build(rate):
         def add(wb):
@@ -144,7 +144,7 @@ def test_the_reader_takes_the_guards_parts_only_for_the_same_file(tmp_path):
     _write(path, build(31.25))                      # replaced after the guard, before the reader
     assert read_workbook(path).sheets["Assignments"].data["hourly_pay_rate"].tolist() == [31.25]
     assert guard.inspect_file(path) == []
-    assert ooxml.remembered(path) is not None       # kept for the reader of this very file ...
-    assert ooxml.remembered(path) is None           # ... and taken once
+    assert handoff.remembered(path) is not None     # kept for the reader of this very file ...
+    assert handoff.remembered(path) is None         # ... and taken once
     assert guard.inspect_file(path) == []
     assert read_workbook(path).sheets["Assignments"].data["hourly_pay_rate"].tolist() == [31.25]
