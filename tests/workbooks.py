@@ -98,3 +98,13 @@ def make_workbook(path: Path, sheets: dict[str, list[list]], *, hidden: tuple[st
 
 def valid_workbook(path: Path, **edits) -> Path:
     return make_workbook(path, valid_sheets(**edits))
+
+
+def build_workbook(path: Path, build) -> Path:
+    """Write the workbook `build(wb)` makes on an empty openpyxl workbook: for what rows of values
+    cannot say (title rows, merged cells, sheets by hand)."""
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    build(wb)
+    wb.save(path)
+    return path

@@ -17,6 +17,7 @@ from xml.etree.ElementTree import ParseError
 
 from pipeline.core.config import threshold
 from pipeline.core.findings import Finding, finding
+from pipeline.read.handoff import remember
 from pipeline.read.ooxml import (
     CONTENT_TYPES,
     DEFAULT_WORKBOOK,
@@ -26,7 +27,6 @@ from pipeline.read.ooxml import (
     choose_sheets,
     column_number,
     part_name,
-    remember,
 )
 
 MB = 1 << 20

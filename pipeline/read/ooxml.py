@@ -12,12 +12,9 @@ Transitional and Strict Open XML namespaces are both understood.
 from __future__ import annotations
 
 import io
-import os
 import posixpath
 import re
-import threading
 import zipfile
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -58,7 +55,7 @@ class Package:
     zf: zipfile.ZipFile
     entries: dict[str, zipfile.ZipInfo] = field(default_factory=dict)
     _read: tuple[list[SheetPart], bool] | None = field(default=None, repr=False)
-    unpacked: dict[str, bytes] | None = field(default=None, repr=False)   # every part, once checked (see `remember`)
+    unpacked: dict[str, bytes] | None = field(default=None, repr=False)   # every part, once checked (see `handoff`)
 
     @classmethod
     def of(cls, zf: zipfile.ZipFile) -> Package:
@@ -157,40 +154,6 @@ class Package:
                     dst.writestr(info.filename.replace("\\", "/").lstrip("/"), data)
         out.seek(0)
         return out
-
-
-# The guard unpacks and checks every part of a file; the reader then takes those parts from here
-# instead of unpacking the file again. Keyed by the file's identity, so a file changed in between
-# is read afresh; taken once, and only a few kept, so nothing large lingers.
-_REMEMBERED: OrderedDict[tuple, Package] = OrderedDict()
-_REMEMBERED_LOCK = threading.Lock()
-_REMEMBER_AT_MOST = 4
-
-
-def remember(path, pkg: Package) -> None:
-    """Keep a checked package (its `unpacked` parts filled in) for the reader of the same file."""
-    key = _identity(path)
-    if key is None or pkg.unpacked is None:
-        return
-    with _REMEMBERED_LOCK:
-        _REMEMBERED[key] = pkg
-        while len(_REMEMBERED) > _REMEMBER_AT_MOST:
-            _REMEMBERED.popitem(last=False)
-
-
-def remembered(path) -> Package | None:
-    """The package `remember` kept for this very file (same path, size, time and inode), taken once."""
-    key = _identity(path)
-    with _REMEMBERED_LOCK:
-        return _REMEMBERED.pop(key, None) if key is not None else None
-
-
-def _identity(path) -> tuple | None:
-    try:
-        st = os.stat(path)
-        return os.path.abspath(os.fspath(path)), st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev
-    except (OSError, TypeError, ValueError):
-        return None
 
 
 def rels_part(part: str) -> str:

@@ -1,7 +1,7 @@
 """The two ways a table sheet is read give the same frames, cell for cell.
 
-A large plain sheet is read by fastexcel straight into Arrow (`workbook._arrow_cells`); every other
-sheet, and a large one that way cannot vouch for, by python-calamine's rows (`workbook._RowCells`),
+A large plain sheet is read by fastexcel straight into Arrow (`arrow._arrow_cells`); every other
+sheet, and a large one that way cannot vouch for, by python-calamine's rows (`rows.RowCells`),
 which is also the oracle here. With `ARROW_FROM_BYTES` at 0 every table sheet tries the Arrow way,
 so each workbook below is read both ways and everything the reader gives must match: the sample
 data, the intake cases, odd workbooks (title rows, totals, footnotes, error values, formulas never
@@ -18,9 +18,9 @@ import pandas as pd
 import pytest
 import xlsxwriter
 
-from pipeline.read import workbook
 from pipeline.core.contract import SHEETS_BY_NAME, Quarter
 from pipeline.outputs.sample import write_la_workbook
+from pipeline.read import arrow, opening, workbook
 from tests import packages
 from tests.workbooks import make_workbook, set_cell, valid_sheets, valid_workbook
 
@@ -30,11 +30,11 @@ INTAKE = sorted((ROOT / "tests" / "cases" / "intake").glob("*.xlsx"))
 QUARTER = Quarter(2025, 2)
 
 
-def _read(path: Path, arrow: bool, monkeypatch) -> tuple[workbook.Workbook, list[str]]:
+def _read(path: Path, arrow_way: bool, monkeypatch) -> tuple[workbook.Workbook, list[str]]:
     """The workbook read with the Arrow way tried on every table sheet (or on none), and the contract
     sheets it read."""
     taken = []
-    original = workbook._arrow_cells
+    original = arrow._arrow_cells
 
     def counting(*args):
         cells = original(*args)
@@ -42,8 +42,8 @@ def _read(path: Path, arrow: bool, monkeypatch) -> tuple[workbook.Workbook, list
             taken.append(args[2].name)
         return cells
     with monkeypatch.context() as m:
-        m.setattr(workbook, "ARROW_FROM_BYTES", 0 if arrow else 1 << 62)
-        m.setattr(workbook, "_arrow_cells", counting)
+        m.setattr(opening, "ARROW_FROM_BYTES", 0 if arrow_way else 1 << 62)
+        m.setattr(arrow, "_arrow_cells", counting)
         return workbook.read_workbook(path), taken
 
 

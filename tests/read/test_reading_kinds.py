@@ -14,9 +14,16 @@ import re
 import openpyxl
 import pytest
 
-from pipeline.core.contract import DATE, MONEY, MONTH, NUMBER, SHEETS_BY_NAME, column_letter
-from pipeline.read.workbook import read_workbook
+from pipeline.core.contract import (
+    DATE,
+    MONEY,
+    MONTH,
+    NUMBER,
+    SHEETS_BY_NAME,
+    column_letter,
+)
 from pipeline.read.ooxml import ERROR_VALUES
+from pipeline.read.workbook import read_workbook
 from pipeline.rules.validate import validate_file
 from tests import packages
 from tests.workbooks import make_workbook, set_cell, valid_sheets, valid_workbook
