@@ -1,11 +1,11 @@
 """The column rules of each upload sheet, over the cell text as read (index = Excel row), and
 `WORKBOOK`: all of them as one pandera schema over every sheet's checked cells end to end, one check
-per message variant (schemas/checks.py). A failure case maps back to a finding at sheet, row and
+per message variant (schemas/column_rules.py). A failure case maps back to a finding at sheet, row and
 column, with the code of that column's rule.
 """
 from schemas.agencies import SCHEMA as AGENCIES
 from schemas.assignments import SCHEMA as ASSIGNMENTS
-from schemas.checks import WorkbookSchema
+from schemas.column_rules import WorkbookSchema
 from schemas.compliance import SCHEMA as COMPLIANCE
 from schemas.job_mapping import SCHEMA as JOB_MAPPING
 from schemas.leavers import SCHEMA as LEAVERS

@@ -1,5 +1,5 @@
 """Agencies: agencies whose behaviour affected compliance."""
 from pipeline.core.contract import AGENCIES
-from schemas.checks import sheet_schema
+from schemas.column_rules import sheet_schema
 
 SCHEMA = sheet_schema(AGENCIES)

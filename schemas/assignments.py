@@ -1,6 +1,6 @@
 """Assignments: one row per agency assignment active in the quarter."""
 from pipeline.core.contract import ASSIGNMENTS
-from schemas.checks import above, between, parses, sheet_schema, unique
+from schemas.column_rules import above, between, parses, sheet_schema, unique
 
 SCHEMA = sheet_schema(
     ASSIGNMENTS,

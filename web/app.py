@@ -1,6 +1,6 @@
 """`create_app()`: the service assembled in one place — settings, database, sessions, security
 headers, error handlers (no stack traces), static assets, the page templates (`web.pages`) and the
-routes by area (`web.views`). Only the shells' entry points (`web.cli`) and tests import this module."""
+routes by area (`web.views`). Only the shells' entry points (`web.commands`) and tests import this module."""
 from __future__ import annotations
 
 import logging

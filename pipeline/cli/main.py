@@ -88,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--cron", help="cron for the quarterly run, Europe/London time")
     c.add_argument("--poll-minutes", type=int, default=15)
 
-    from web.cli import (
+    from web.commands import (
         add_commands,  # `web` and `users` (the web service's, data-contract §6)
     )
     add_commands(sub)
@@ -286,12 +286,12 @@ def cmd_serve(args) -> int:
 
 
 def cmd_web(args) -> int:
-    from web.cli import cmd_web as run
+    from web.commands import cmd_web as run
     return run(args)
 
 
 def cmd_users(args) -> int:
-    from web.cli import cmd_users as run
+    from web.commands import cmd_users as run
     return run(args)
 
 

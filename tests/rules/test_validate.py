@@ -132,7 +132,7 @@ def test_a_rule_that_raises_is_reported_and_others_still_run(tmp_path, monkeypat
 
 
 def test_a_schema_check_that_raises_is_reported_not_hidden(tmp_path, monkeypatch):
-    from schemas import checks as schema_checks
+    from schemas import column_rules as schema_checks
 
     def boom(cells, i, rule):
         raise RuntimeError("boom")

@@ -49,4 +49,4 @@ def test_only_the_command_line_imports_the_app_factory():
     """Views render through `web.pages` and ask `web.access`; `web.app` only assembles them."""
     importers = sorted(name for name, path in modules().items()
                        for target, _ in imports(name, path) if target == "web.app")
-    assert importers == ["web.cli"]
+    assert importers == ["web.commands"]
