@@ -170,6 +170,24 @@ def _keep_for_feedback(work: Path, sid: int, result: Result, source: Path, verdi
     return target
 
 
+# A verdict kept before an upgrade names its classes' modules as that version laid them out: those
+# moved into the stage folders (issue 21), so a kept verdict is read through this table, and an upload
+# sent before the upgrade still gets its feedback workbook.
+_MOVED = {"pipeline.validate": "pipeline.rules.validate", "pipeline.findings": "pipeline.core.findings",
+          "pipeline.contract": "pipeline.core.contract", "pipeline.reference": "pipeline.core.reference",
+          "pipeline.ingest": "pipeline.read.workbook", "pipeline.submission": "pipeline.rules.context"}
+_RENAMED = {("pipeline.submission", "Submission"): "ReturnContext"}
+
+
+class KeptVerdict(pickle.Unpickler):
+    """Reads a kept verdict (a pickled `Result`), whichever version of the service kept it."""
+
+    def find_class(self, module: str, name: str):
+        if module in _MOVED:
+            module, name = _MOVED[module], _RENAMED.get((module, name), name)
+        return super().find_class(module, name)
+
+
 def _feedback_inputs(target: Path) -> tuple[Path, Path]:
     """The council's file and its pickled verdict, kept until the workbook `target` is made from them."""
     return target.with_suffix(".source.xlsx"), target.with_suffix(".result.pickle")
@@ -195,7 +213,9 @@ def feedback_workbook(sub: Submission) -> Path | None:
         from pipeline.rules.feedback import write_report
         making = target.with_suffix(".making.xlsx")
         try:
-            write_report(pickle.loads(kept_result.read_bytes()), kept_source, making)
+            with open(kept_result, "rb") as fh:
+                verdict = KeptVerdict(fh).load()
+            write_report(verdict, kept_source, making)
         except Exception:   # an unreadable file has no workbook to mark up: the answer still stands
             log.warning("no feedback workbook for submission %s", sub.id)
             making.unlink(missing_ok=True)

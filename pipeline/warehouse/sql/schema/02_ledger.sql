@@ -15,7 +15,7 @@ CREATE TABLE IF NOT EXISTS ledger (
     queries             INTEGER,
     queries_outstanding INTEGER,
     cap_table_version   VARCHAR,
-    rule_set            VARCHAR           -- the rule-set version it was judged by (pipeline/core/rulesets.py)
+    rule_set            VARCHAR           -- the rule-set version it was judged by (pipeline/rulesets.py)
 );
 ALTER TABLE ledger ADD COLUMN IF NOT EXISTS rule_set VARCHAR;
 

@@ -33,7 +33,7 @@ CREATE TABLE IF NOT EXISTS fact_monthly_cost (
     project_team_other_costs DOUBLE, total_monthly_cost DOUBLE
 );
 
--- What the LA declared next to what its assignments show (pipeline/rules/compliance.py).
+-- What the LA declared next to what its assignments show (pipeline/compliance.py).
 CREATE TABLE IF NOT EXISTS fact_compliance (
     submission_id BIGINT, la_code VARCHAR, quarter VARCHAR,
     rule VARCHAR, declared_status VARCHAR, prevented_by_contract VARCHAR, explanation VARCHAR,
