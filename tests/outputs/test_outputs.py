@@ -19,6 +19,7 @@ from pipeline.rules.validate import validate_file
 from tests.workbooks import make_workbook, valid_sheets
 from pipeline.outputs import pull
 from pipeline.warehouse import submit
+from pipeline.workers import pool
 
 Q = Quarter(2025, 2)
 LAS = {"202": "London", "203": "London", "316": "London", "370": "Yorkshire_and_The_Humber",
@@ -54,7 +55,7 @@ def built(tmp_path_factory):
         outcomes = [submit.submit_file(f, Q, home=home) for f in files]
         with pytest.MonkeyPatch.context() as mp:
             mp.setattr(build, "PARALLEL_MIN_LAS", 2)
-            mp.setattr(build, "spare_cores", lambda: 2.0)   # however busy the machine running the tests
+            mp.setattr(pool, "spare_cores", lambda: 2.0)   # however busy the machine running the tests
             summary = build_quarter(Q, home=home)
     finally:
         logger.removeHandler(handler)
@@ -205,7 +206,7 @@ def test_a_dfe_return_failing_in_a_worker_publishes_nothing(tmp_path, service_ho
     outcomes = [submit.submit_file(f, Q, home=service_home) for f in files]
     (service_home / "data" / "raw" / f"{outcomes[1].sha256}.xlsx").unlink()   # its SWE numbers cannot be read
     monkeypatch.setattr(build, "PARALLEL_MIN_LAS", 2)
-    monkeypatch.setattr(build, "spare_cores", lambda: 2.0)
+    monkeypatch.setattr(pool, "spare_cores", lambda: 2.0)
     with pytest.raises(OSError):
         build_quarter(Q, home=service_home)
     assert not (service_home / "outputs" / str(Q)).exists()
