@@ -189,7 +189,7 @@ def bench_submit_build(n_las: int) -> dict:
     t, cpu = time.perf_counter(), time.process_time()
     outcomes = submit_files(files, q)
     submit_s, writer_cpu_s = time.perf_counter() - t, time.process_time() - cpu
-    from pipeline.outputs.build import spare_cores
+    from pipeline.workers.pool import spare_cores
     spare = spare_cores()
     t, cpu = time.perf_counter(), time.process_time()
     build_quarter(q)
@@ -208,13 +208,14 @@ def _build_with(q, spare: float) -> float:
     """The same build again, its DfE returns written by worker processes (spare cores) or in-process
     (none), whatever the load: the two side by side give the pool's ratio in this run."""
     from pipeline.outputs import build
-    saved, build.spare_cores = build.spare_cores, lambda: spare
+    from pipeline.workers import pool
+    saved, pool.spare_cores = pool.spare_cores, lambda: spare
     try:
         t = time.perf_counter()
         build.build_quarter(q)
         return time.perf_counter() - t
     finally:
-        build.spare_cores = saved
+        pool.spare_cores = saved
 
 
 def bench_make_run() -> dict:

@@ -6,14 +6,14 @@ the recording kept to one warehouse writer.
 
 `quarterly-return/pool` runs on any worker. It splits the inbox, in name order, into `batches`
 runs of `validate-batch/pool`, which the pool hands to whichever workers are free; each validates
-its files and writes their feedback workbooks (`pipeline.workers.ahead.answer`, the CPU-heavy part) into a
-private folder beside the inbox. The quarterly run then records each file itself, in name order,
+its files and writes their feedback workbooks (`pipeline.workers.ahead.answer`, the CPU-heavy part)
+into a private folder beside the inbox. The quarterly run then records each file itself, in name order,
 as soon as its batch has finished (`intake.take_all`: submit, move, feedback workbook), so it is the
 only process that writes the warehouse, while later batches are still being validated.
 
 Only file names and Q514's previous totals (money per LA and quarter, no personal data) pass
 through Prefect; a worker's answer (which holds the workbook's rows, SWE numbers included) travels
-as a file in that private folder, as between `pipeline.workers.ahead`'s processes. A batch that fails, that
+as a file in that private folder, as from every pool's workers (`pipeline.workers.answers`). A batch that fails, that
 no worker starts within START_TIMEOUT_SECONDS, or whose answer is missing costs nothing but time:
 the recorder validates those files itself.
 """
@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -40,8 +38,8 @@ from prefect.states import Cancelled  # noqa: E402
 
 from flows.logs import run_logger  # noqa: E402
 from pipeline.core.contract import Quarter  # noqa: E402
-from pipeline.warehouse import locks, queries
-from pipeline.workers import ahead  # noqa: E402
+from pipeline.warehouse import locks, queries  # noqa: E402
+from pipeline.workers import ahead, answers  # noqa: E402
 
 BATCH_FLOW = "validate-batch"
 POLL_SECONDS = 0.5
@@ -69,27 +67,40 @@ def validate_batch(files: list[str], quarter: str | None, previous_totals: list[
     return len(answered)
 
 
-class PoolAnswers(ahead.Ahead):
-    """The answers of `validate_batch` runs, handed to the recorder as `pipeline.workers.ahead` hands its own:
-    `take` waits for the file's batch, then returns its result if it is for the same bytes."""
+class PoolAnswers(answers.Answers):
+    """The answers of `validate_batch` runs, handed to the recorder as validating ahead hands its own:
+    `take` waits for the file's batch, then returns its result if it is for the same bytes. Closing
+    cancels the runs still unfinished (`done`, seen by their waiters) before the folder is removed."""
 
-    def __init__(self, batches: list[tuple[list[Path], Future]], staging: Path):
-        super().__init__([])          # no local worker processes: the pool's workers do the work
-        self._batch_of = {path: future for paths, future in batches for path in paths}
-        self._folder = staging
+    def __init__(self, staging: Path, done: threading.Event, waiting: ThreadPoolExecutor):
+        super().__init__(staging)
+        self._done, self._waiting = done, waiting
 
-    def take(self, path, sha256: str):
-        path = Path(path).resolve()
-        future = self._batch_of.pop(path, None)
-        if future is not None:
-            try:
-                answer, feedback = future.result()[str(path)]
-            except Exception:  # noqa: BLE001 - the batch failed: the recorder validates the file itself
-                return None
-            done = Future()
-            done.set_result((self._folder / answer, self._folder / feedback if feedback else None))
-            self._running[path] = (done, 0)
-        return super().take(path, sha256)
+    def expect_batch(self, paths: list[Path], batch: Future) -> None:
+        """Each of `paths` is answered by the run whose manifest `batch` gives."""
+        for path in paths:
+            self.expect(path, _answered(batch, path, self.folder))
+
+    def close(self) -> None:
+        self._done.set()
+        self._waiting.shutdown(wait=True, cancel_futures=True)
+        super().close()
+
+
+def _answered(batch: Future, path: Path, staging: Path) -> Future:
+    """What `batch` answered for the file at `path`: (its answer, its feedback workbook or None) in
+    `staging`, or the batch's failure."""
+    mine = Future()
+
+    def done(batch: Future) -> None:
+        try:
+            answer, feedback = batch.result()[str(path)]
+        except Exception as failed:  # noqa: BLE001 - the batch failed: the recorder validates the file itself
+            mine.set_exception(failed)
+            return
+        mine.set_result((staging / answer, staging / feedback if feedback else None))
+    batch.add_done_callback(done)
+    return mine
 
 
 @contextmanager
@@ -100,7 +111,7 @@ def spread(paths: list[Path], quarter: str | None, deployment: str, batches: int
     if not paths:
         yield None
         return
-    staging = Path(tempfile.mkdtemp(prefix=".validating-", dir=paths[0].parent))   # 0700, beside the inbox
+    staging = answers.private_folder(".validating-", paths[0].parent)   # beside the inbox
     try:
         totals = [[la, q, total] for (la, q), total in queries.previous_totals(wait=1.0).items()]
     except locks.WarehouseBusy:   # recording checks Q514 again against the warehouse as it is then
@@ -113,18 +124,14 @@ def spread(paths: list[Path], quarter: str | None, deployment: str, batches: int
     run_logger().info("%d file(s) in %d batch run(s) of %s on the work pool", len(paths), len(runs), deployment)
     done = threading.Event()
     waiting = ThreadPoolExecutor(max_workers=len(runs), thread_name_prefix="batch")
-    futures = [waiting.submit(_answers, run.id, staging, part[0].name, done) for run, part in zip(runs, parts)]
-    answers = PoolAnswers(list(zip(parts, futures)), staging)
-    try:
-        with ahead.validating_with(answers):
-            yield answers
-    finally:
-        done.set()            # a run still unfinished (the block failed) is cancelled by its waiter
-        waiting.shutdown(wait=True, cancel_futures=True)
-        shutil.rmtree(staging, ignore_errors=True)
+    pool_answers = PoolAnswers(staging, done, waiting)
+    for run, part in zip(runs, parts):
+        pool_answers.expect_batch(part, waiting.submit(_manifest, run.id, staging, part[0].name, done))
+    with ahead.validating_with(pool_answers):
+        yield pool_answers
 
 
-def _answers(run_id, staging: Path, first: str, done: threading.Event) -> dict[str, list]:
+def _manifest(run_id, staging: Path, first: str, done: threading.Event) -> dict[str, list]:
     """Wait for a batch run to finish; its manifest (file -> [answer, feedback workbook] names). A run
     no worker has started within START_TIMEOUT_SECONDS (every slot busy: say one worker with
     `--limit 1`, taken by the quarterly run itself), or still unfinished when `done` is set, is

@@ -10,12 +10,9 @@ as they were.
 from __future__ import annotations
 
 import datetime as dt
-import multiprocessing
 import os
 import shutil
 import tempfile
-import time
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,9 +26,11 @@ from pipeline.core.reference import REGIONS, cap_table
 from pipeline.outputs import cross_la, dfe_return, extracts, kit, marts, national, regional
 from pipeline.read import workbook
 from pipeline.warehouse.connection import paths, writing
+from pipeline.workers import pool
 
 # Below this many LAs the DfE returns are written in-process: a pool's start-up would cost more.
 PARALLEL_MIN_LAS = 16
+PRELOAD = ["pipeline.outputs.dfe_return", "pipeline.read.workbook"]   # the per-LA workers' imports
 
 
 @dataclass
@@ -114,13 +113,13 @@ def _write_all(con, where, folder: Path, q: Quarter, tables: dict[str, pd.DataFr
              [("LA code", la_code), *common, ("Submission", sha),
               ("Personal data", "Contains SWE registration numbers: for DfE only.")])
             for la_code, sha in standing]
-    with _per_la_pool(len(jobs)) as pool:
-        if pool is None:
+    with _per_la_pool(len(jobs)) as workers:
+        if workers is None:
             files += [f for job in jobs for f in _dfe_return(*job)]
             return files + _shared_outputs(con, folder, q, tables, common)
         # The per-LA DfE returns go to the workers; this process writes the shared outputs meanwhile,
         # then writes the returns no worker has started yet, from the last one back.
-        dfe = [pool.submit(_dfe_return, *job) for job in jobs]
+        dfe = [workers.submit(_dfe_return, *job) for job in jobs]
         shared = _shared_outputs(con, folder, q, tables, common)
         here = {i: _dfe_return(*jobs[i]) for i in reversed(range(len(jobs))) if dfe[i].cancel()}
         return files + [f for i, done in enumerate(dfe) for f in (here[i] if i in here else done.result())] + shared
@@ -150,52 +149,19 @@ def _shared_outputs(con, folder: Path, q: Quarter, tables: dict[str, pd.DataFram
     return files
 
 
-SAMPLE_SECONDS = 0.05
-
-
-def spare_cores() -> float:
-    """Cores idle right now: the share of CPU time idle over SAMPLE_SECONDS (/proc/stat), times the
-    cores. The load average (else used) still counts a minute of this process's own work, such as
-    the submit just before, and so kept the pool from a quiet machine."""
-    before = _cpu_ticks()
-    if before is None:
-        return (os.cpu_count() or 1) - os.getloadavg()[0]
-    time.sleep(SAMPLE_SECONDS)
-    after = _cpu_ticks()
-    idle, total = after[0] - before[0], after[1] - before[1]
-    return (os.cpu_count() or 1) * idle / total if total > 0 else 0.0
-
-
-def _cpu_ticks() -> tuple[int, int] | None:
-    """(idle, total) clock ticks of all cores since boot, from /proc/stat (Linux); None elsewhere.
-    Idle counts iowait; total counts time a virtual machine's host took (steal) as busy."""
-    try:
-        with open("/proc/stat", encoding="ascii") as fh:
-            fields = [int(v) for v in fh.readline().split()[1:9]]
-    except (OSError, ValueError):
-        return None
-    return fields[3] + fields[4], sum(fields)
-
-
 @contextmanager
 def _per_la_pool(las: int):
     """Worker processes for the per-LA DfE returns (one per core), or None when there are too few LAs
     to be worth a pool's start-up (~0.5 s of CPU in its server, which overlaps the shared outputs) or
-    no core is idle now (`spare_cores`): on a saturated 2-core host more processes get no more CPU,
-    and the pool's overhead made the build 0.65–0.9× as fast (benchmarks). Workers fork from a server that has
-    imported only the writers, so no DuckDB connection or Prefect thread is inherited (as in
-    `pipeline.ahead`); a worker's error fails the build."""
-    workers = min(os.cpu_count() or 1, las)
-    if workers < 2 or las < PARALLEL_MIN_LAS or spare_cores() < 1:
+    no core is idle now (`pool.spare_cores`): on a saturated 2-core host more processes get no more
+    CPU, and the pool's overhead made the build 0.65–0.9× as fast (benchmarks). Workers fork from a
+    server that has imported only the writers (`pool.start`); a worker's error fails the build."""
+    workers = pool.how_many(las)
+    if workers < 2 or las < PARALLEL_MIN_LAS or pool.spare_cores() < 1:
         yield None
         return
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["pipeline.outputs.dfe_return", "pipeline.read.workbook"])
-    pool = ProcessPoolExecutor(workers, mp_context=ctx)
-    try:
-        yield pool
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    with pool.started(workers, PRELOAD) as started:
+        yield started
 
 
 def _dfe_return(folder: Path, la_code: str, quarter: str, mine: dict[str, pd.DataFrame], raw: Path,

@@ -554,7 +554,7 @@ def test_a_killed_submit_leaves_no_workers_and_its_answers_are_removed_by_the_ne
     """issue 14 item 6: a killed `submit` left pickled results with real SWE numbers in the temporary
     folder and 4 worker processes alive."""
     import tempfile
-    from pipeline.workers import ahead
+    from pipeline.workers import ahead, answers
     files = [_book(tmp_path / "in", la) for la in LONDON]
     proc = subprocess.Popen([sys.executable, "-m", "pipeline", "submit", *map(str, files)], env=_env(service_home),
                             cwd=service_home, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -574,7 +574,7 @@ def test_a_killed_submit_leaves_no_workers_and_its_answers_are_removed_by_the_ne
         time.sleep(0.1)
     assert not [p for p in workers if _alive(p)]
     assert stat.S_IMODE(staging[0].stat().st_mode) == 0o700
-    assert ahead.remove_stale_staging() >= 1 and not staging[0].exists()
+    assert answers.remove_stale(ahead.STAGING_PREFIX) >= 1 and not staging[0].exists()
 
 
 def test_xlsm_is_treated_the_same_by_submit_and_the_inbox(tmp_path, service_home):

@@ -46,12 +46,12 @@ def test_a_worker_judges_as_the_store_does_in_process(home, tmp_path):
 def test_a_worker_killed_costs_one_upload_its_judging_here_and_a_new_pool_follows(home, tmp_path):
     path = upload(tmp_path, SAMPLES / f"205_{QUARTER}.xlsx")
     expected = judging.judge(path, QUARTER).to_dict()
-    pool = judging._running_pool()
+    pool = judging._workers.current()
     for pid in list(pool._processes):
         os.kill(pid, signal.SIGKILL)
     assert judging.judge(path, QUARTER).to_dict() == expected     # judged here: the pool is broken
     assert judging.judge(path, QUARTER).to_dict() == expected     # a new pool
-    assert judging._running_pool() is not pool
+    assert judging._workers.current() is not pool
 
 
 def test_uploads_waiting_together_are_recorded_together_in_arrival_order(home, tmp_path, monkeypatch):

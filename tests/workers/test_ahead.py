@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from pipeline.workers import ahead
 from pipeline.core.contract import Quarter
 from pipeline.outputs.sample import write_la_workbook
 from pipeline.rules.validate import file_sha256, validate_file
-from tests.workbooks import make_workbook, valid_sheets
 from pipeline.warehouse import submit
+from pipeline.workers import ahead
+from tests.workbooks import make_workbook, valid_sheets
 
 Q = Quarter(2025, 2)
 LAS = ("202", "203", "204", "205", "206", "207", "208", "209")   # London, one with planted errors
@@ -89,16 +89,16 @@ def test_feedback_written_ahead_is_placed_only_for_its_own_result(batch, tmp_pat
     with ahead.validating(files, Q, feedback=True, workers=2) as early:
         taken = early.take(files[0], file_sha256(files[0]))
         elsewhere = validate_file(files[0], Q)                            # equal, but not the same result
-        assert early.place_feedback(elsewhere, tmp_path / "x.xlsx") is None
+        assert early.place(elsewhere, tmp_path / "x.xlsx") is None
         placed = ahead.feedback_workbook(taken, files[0], tmp_path / "out" / "a_feedback.xlsx")
         assert placed == tmp_path / "out" / "a_feedback.xlsx"
         assert load_workbook(placed).sheetnames[0] == "Findings"
-        assert early.place_feedback(taken, tmp_path / "again.xlsx") is None   # placed once
+        assert early.place(taken, tmp_path / "again.xlsx") is None   # placed once
 
         # a result computed again (say Q514's previous total changed) is answered now, in-process
         written = ahead.feedback_workbook(elsewhere, files[0], tmp_path / "out" / "b_feedback.xlsx")
         assert load_workbook(written).sheetnames[0] == "Findings"
-        staging = early._staging
+        staging = early.folder
         assert staging.name.startswith(f"agency-return-ahead-{os.getpid()}-") and stat.S_IMODE(staging.stat().st_mode) == 0o700
     assert not staging.exists()     # removed when the block ends
 
