@@ -10,6 +10,7 @@ from pipeline.outputs import build
 from pipeline.outputs.build import build_quarter
 from pipeline.outputs.sample import generate
 from pipeline.warehouse import submit
+from pipeline.workers import pool
 
 Q = Quarter(2025, 2)
 LAS = {"202": "London", "203": "London", "316": "London", "370": "Yorkshire_and_The_Humber",
@@ -41,7 +42,7 @@ def built(tmp_path_factory):
         outcomes = [submit.submit_file(f, Q, home=home) for f in files]
         with pytest.MonkeyPatch.context() as mp:
             mp.setattr(build, "PARALLEL_MIN_LAS", 2)
-            mp.setattr(build, "spare_cores", lambda: 2.0)   # however busy the machine running the tests
+            mp.setattr(pool, "spare_cores", lambda: 2.0)   # however busy the machine running the tests
             summary = build_quarter(Q, home=home)
     finally:
         logger.removeHandler(handler)

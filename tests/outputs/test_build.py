@@ -14,6 +14,7 @@ from pipeline.outputs import build, kit, national
 from pipeline.outputs.build import build_quarter
 from pipeline.outputs.sample import generate
 from pipeline.warehouse import submit
+from pipeline.workers import pool
 from tests.workbooks import make_workbook, valid_sheets
 
 Q = Quarter(2025, 2)
@@ -117,7 +118,7 @@ def test_a_dfe_return_failing_in_a_worker_publishes_nothing(tmp_path, service_ho
     outcomes = [submit.submit_file(f, Q, home=service_home) for f in files]
     (service_home / "data" / "raw" / f"{outcomes[1].sha256}.xlsx").unlink()   # its SWE numbers cannot be read
     monkeypatch.setattr(build, "PARALLEL_MIN_LAS", 2)
-    monkeypatch.setattr(build, "spare_cores", lambda: 2.0)
+    monkeypatch.setattr(pool, "spare_cores", lambda: 2.0)
     with pytest.raises(OSError):
         build_quarter(Q, home=service_home)
     assert not (service_home / "outputs" / str(Q)).exists()
