@@ -313,7 +313,7 @@ def bench_web_upload(n_users: int, bursts: int = WEB_BURSTS) -> dict:
     for b, inbox in enumerate(inboxes):
         if not inbox.exists():
             generate(q, inbox, seed=5 + b, la_codes=codes)
-    warm_inbox = WORK / "web_warm_up"
+    warm_inbox = WORK / f"web_warm_up_{warm_code}"   # quick and full runs warm up with different LAs
     if not warm_inbox.exists():
         generate(q, warm_inbox, seed=5, la_codes=[warm_code])
     database = home / "data" / "web.sqlite"

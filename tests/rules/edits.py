@@ -32,6 +32,14 @@ def fired(result, prefix="Q"):
     return sorted((f.code, f.cell) for f in result.findings if f.code.startswith(prefix))
 
 
+def assert_fires_only(tmp_path, edits, expected) -> None:
+    """The return with `edits` raises no error and exactly the agency-rule findings `expected`
+    ((code, cell), sorted), leaving aside Q512 (the compliance it derives)."""
+    result = check(tmp_path, edits)
+    assert fired(result, "E") == []
+    assert [c for c in fired(result) if c[0] != "Q512"] == expected
+
+
 def run(tmp_path, edit=None, quarter=None, **kw) -> Result:
     """Write the valid return changed by `edit(sheets)` and validate it, `quarter` being collected."""
     sheets = valid_sheets()
