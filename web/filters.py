@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-LONDON = ZoneInfo("Europe/London")
+from pipeline.core.calendar import LONDON
 
 
 def _missing(value) -> bool:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import xlsxwriter
 
-from pipeline.core import reference, rulesets
+from pipeline.core import calendar, reference, rulesets
 from pipeline.core.config import threshold
 from pipeline.core.contract import (
     CHOICE,
@@ -93,7 +93,7 @@ def write_workbook(path: str | Path, quarter: Quarter | None = None, la_code: st
 
 
 def _write_workbook(path: Path, quarter, la_code, values, rows, created) -> Path:
-    lives = reference.live_las(quarter or Quarter.containing(dt.date.today()))
+    lives = reference.live_las(quarter or Quarter.containing(calendar.today()))   # the LAs live today in England
     wb = xlsxwriter.Workbook(str(path))
     wb.set_properties({"title": "Agency child and family social workers: quarterly return",
                        "created": created or dt.datetime.now()})
