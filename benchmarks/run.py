@@ -175,8 +175,8 @@ def bench_rule_engine(n_rows: int, runs: int) -> dict:
 
 
 def bench_submit_build(n_las: int) -> dict:
-    from pipeline.outputs.build import build_quarter
     from pipeline.core.contract import Quarter
+    from pipeline.outputs.build import build_quarter
     from pipeline.outputs.sample import generate
     from pipeline.warehouse.submit import submit_files
     q = Quarter.parse(QUARTER)

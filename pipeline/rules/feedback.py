@@ -21,9 +21,8 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.hyperlink import Hyperlink
 
-from pipeline.core.findings import counts, display_order
 from pipeline.core.config import threshold
-from pipeline.core.findings import ERROR
+from pipeline.core.findings import ERROR, counts, display_order
 
 FILLS = {"error": PatternFill("solid", fgColor="FFC7CE"), "query": PatternFill("solid", fgColor="FFEB9C"),
          "explained": PatternFill("solid", fgColor="E2EFDA")}

@@ -16,7 +16,7 @@ from pipeline.rules.validate import Result, file_sha256, validate_file
 from pipeline.warehouse import keys, loads, locks, queries
 from pipeline.warehouse.connection import Paths, paths, writing
 from pipeline.warehouse.queries import previous_totals
-from pipeline.warehouse.raw import list_received, keep_raw
+from pipeline.warehouse.raw import keep_raw, list_received
 from pipeline.workers import ahead
 
 

@@ -7,8 +7,7 @@ import sys
 import pytest
 
 from pipeline.cli.console import compliance_reason, finding_line
-from pipeline.core.findings import counts, display_order
-from pipeline.core.findings import Finding
+from pipeline.core.findings import Finding, counts, display_order
 from tests.workbooks import make_workbook, set_cell, valid_sheets
 
 LONG = "Enter the £ per hour paid to the worker " * 6

@@ -1,7 +1,8 @@
 """pipeline/core/redaction.py: the one detector for SWE-like numbers in free text (Q516 and the store)."""
 import pytest
 
-from pipeline.core.redaction import REPLACEMENT as PLACEHOLDER, find_swe_like, redact
+from pipeline.core.redaction import REPLACEMENT as PLACEHOLDER
+from pipeline.core.redaction import find_swe_like, redact
 
 
 @pytest.mark.parametrize("text, found", [

@@ -14,9 +14,8 @@ from pipeline.core.config import threshold
 from pipeline.core.contract import Quarter
 from pipeline.core.findings import catalogue
 from pipeline.rules.validate import validate_file
+from pipeline.warehouse import maintenance, submit
 from tests.workbooks import make_workbook, set_cell, valid_sheets
-from pipeline.warehouse import maintenance
-from pipeline.warehouse import submit
 
 Q2, Q3 = Quarter(2025, 2), Quarter(2025, 3)
 

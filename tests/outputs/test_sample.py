@@ -7,8 +7,8 @@ import openpyxl
 import pytest
 
 from pipeline.core import reference
-from pipeline.outputs import sample
 from pipeline.core.contract import ASSIGNMENTS, COMPLIANCE_RULES, SWE_RE, Quarter
+from pipeline.outputs import sample
 
 Q = Quarter(2025, 2)
 SAMPLE_DATA = Path(__file__).parents[2] / "sample_data"

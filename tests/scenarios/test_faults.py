@@ -15,16 +15,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline.warehouse import locks
-from pipeline.outputs.build import build_quarter
 from pipeline.core.contract import Quarter
+from pipeline.outputs.build import build_quarter
+from pipeline.warehouse import connection, keys, loads, locks, maintenance, queries, submit
 from tests.workbooks import make_workbook, set_cell, valid_sheets
-from pipeline.warehouse import connection
-from pipeline.warehouse import keys
-from pipeline.warehouse import loads
-from pipeline.warehouse import maintenance
-from pipeline.warehouse import queries
-from pipeline.warehouse import submit
 
 Q = Quarter(2025, 2)
 LONDON = ["202", "203", "204", "205", "206", "207", "208", "209", "210", "211", "212", "213"]
@@ -554,6 +548,7 @@ def test_a_killed_submit_leaves_no_workers_and_its_answers_are_removed_by_the_ne
     """issue 14 item 6: a killed `submit` left pickled results with real SWE numbers in the temporary
     folder and 4 worker processes alive."""
     import tempfile
+
     from pipeline.workers import ahead, answers
     files = [_book(tmp_path / "in", la) for la in LONDON]
     proc = subprocess.Popen([sys.executable, "-m", "pipeline", "submit", *map(str, files)], env=_env(service_home),
@@ -579,8 +574,8 @@ def test_a_killed_submit_leaves_no_workers_and_its_answers_are_removed_by_the_ne
 
 def test_xlsm_is_treated_the_same_by_submit_and_the_inbox(tmp_path, service_home):
     """issue 14 item 10: `submit` took a .xlsm, the inbox ignored it silently."""
-    from pipeline.warehouse import intake
     from pipeline.rules import validate
+    from pipeline.warehouse import intake
     book = _book(tmp_path, "316")
     macro = book.with_suffix(".xlsm")
     book.rename(macro)

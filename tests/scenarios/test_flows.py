@@ -26,16 +26,14 @@ from prefect.testing.utilities import prefect_test_harness  # noqa: E402
 
 from flows import serve  # noqa: E402
 from flows.build_quarter import build_quarter_flow  # noqa: E402
+from flows.env import configure  # noqa: E402
 from flows.ingest import _logged, ingest_inbox  # noqa: E402
 from flows.quarterly import ahead_of_server, quarterly_return  # noqa: E402
 from pipeline.core.calendar import quarter_just_ended  # noqa: E402
-from pipeline.workers import ahead  # noqa: E402
-from pipeline.warehouse import intake
 from pipeline.core.contract import Quarter  # noqa: E402
-from flows.env import configure  # noqa: E402
 from pipeline.outputs.sample import write_la_workbook  # noqa: E402
-from pipeline.warehouse import queries
-from pipeline.warehouse import submit
+from pipeline.warehouse import intake, queries, submit
+from pipeline.workers import ahead  # noqa: E402
 
 QUARTER = "2025-Q2"
 LONDON = ZoneInfo("Europe/London")

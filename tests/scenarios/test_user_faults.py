@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 from pipeline.core.contract import Quarter
-from tests.scenarios.test_faults import _book   # a valid return for an LA, with cells changed
 from pipeline.warehouse import queries
+from tests.scenarios.test_faults import _book  # a valid return for an LA, with cells changed
 
 PROJECT = Path(__file__).resolve().parents[2]
 SAMPLE = PROJECT / "sample_data"
@@ -208,6 +208,7 @@ def test_every_variant_a_column_rule_can_give_has_its_rules_own_words():
     """Each (code, variant) the schemas can produce has a message in that rule's entry (or is one of
     the messages every column rule shares): never another rule's text, never a fallback."""
     import tomllib
+
     import schemas
     raw = tomllib.loads((PROJECT / "pipeline" / "core" / "data" / "rules.toml").read_text())
     shared = set(raw["common"]["messages"])

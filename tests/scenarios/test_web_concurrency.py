@@ -14,7 +14,7 @@ import httpx
 
 from pipeline.core.reference import live_las
 from pipeline.outputs.sample import generate
-from tests.webservice import QUARTER, USERS, PASSWORD, csrf, live_server, prepare_home, service_env
+from tests.webservice import PASSWORD, QUARTER, USERS, csrf, live_server, prepare_home, service_env
 from web import accounts
 
 SAMPLE_LAS = {"205", "212", "213", "867", "869", "872", "926", "935"}

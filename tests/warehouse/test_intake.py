@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.warehouse import intake
 from pipeline.core.contract import Quarter
+from pipeline.warehouse import intake, queries
 from tests.workbooks import make_workbook, set_cell, valid_sheets
-from pipeline.warehouse import queries
 
 Q = Quarter(2025, 2)
 

@@ -5,15 +5,11 @@ import duckdb
 import pandas as pd
 import pytest
 
-from pipeline.outputs.build import build_quarter
-from pipeline.core.contract import Quarter
-from tests.workbooks import make_workbook, set_cell, valid_sheets
 from pipeline.core import calendar
-from pipeline.warehouse import loads
-from pipeline.warehouse import maintenance
-from pipeline.warehouse import queries
-from pipeline.warehouse import sqlfiles
-from pipeline.warehouse import submit
+from pipeline.core.contract import Quarter
+from pipeline.outputs.build import build_quarter
+from pipeline.warehouse import loads, maintenance, queries, sqlfiles, submit
+from tests.workbooks import make_workbook, set_cell, valid_sheets
 
 Q = Quarter(2025, 2)
 
