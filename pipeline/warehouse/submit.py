@@ -265,7 +265,7 @@ def _outcome(path: Path, result: Result, sid: int, replaced: dict | None) -> Sub
 
 
 def record_one(con, where: Paths, path: Path, result: Result, collecting, received: dt.datetime,
-            file_name: str, key: bytes) -> SubmitOutcome:
+               file_name: str, key: bytes) -> SubmitOutcome:
     """Record one validated file in one transaction (`rebuild` replays each kept file so)."""
     seen = _Seen.read(con, [(path, result.sha256, result)])
     result = seen.as_now(path, result, collecting)
