@@ -10,12 +10,12 @@ from web.roles import ROLES
 def add_commands(sub) -> None:
     """Add `web` and `users` to the `agency-return` parser."""
     c = sub.add_parser("web", help="start the web service (default 127.0.0.1:8000)")
-    c.add_argument("--host", default="127.0.0.1")
-    c.add_argument("--port", type=int, default=8000)
+    c.add_argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1)")
+    c.add_argument("--port", type=int, default=8000, help="the port to listen on (default 8000)")
     c.add_argument("--proxy-headers", action="store_true",
                    help="trust X-Forwarded-For/-Proto from the addresses in FORWARDED_ALLOW_IPS (behind a proxy)")
 
-    users = sub.add_parser("users", help="web service accounts: add, list, disable, token")
+    users = sub.add_parser("users", help="web service accounts: add, list, disable, password, token")
     verbs = users.add_subparsers(dest="verb", metavar="VERB", parser_class=type(users))
     verbs.required = True
     c = verbs.add_parser("add", help="create a user")

@@ -54,43 +54,43 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--json", action="store_true", help="print one JSON object per file")
 
     c = sub.add_parser("build", help="cross-LA checks and every output for a quarter")
-    c.add_argument("--quarter", type=_quarter, required=True)
+    c.add_argument("--quarter", type=_quarter, required=True, help="the quarter to build, e.g. 2025-Q2 (ended)")
 
     c = sub.add_parser("pull", help="download what an RIIA analyst needs")
-    c.add_argument("--quarter", type=_quarter, required=True)
-    c.add_argument("--region", help="region code (E12000007) or name (London)")
-    c.add_argument("--format", dest="fmt", choices=("xlsx", "csv", "parquet"), default="xlsx")
-    c.add_argument("--out", type=Path, default=Path("."), metavar="DIR")
+    c.add_argument("--quarter", type=_quarter, required=True, help="the quarter built, e.g. 2025-Q2")
+    c.add_argument("--region", help="region code (E12000007) or name (London); default: every region")
+    c.add_argument("--format", dest="fmt", choices=("xlsx", "csv", "parquet"), default="xlsx",
+                   help="the workbooks (default), or every output table as CSV or Parquet")
+    c.add_argument("--out", type=Path, default=Path("."), metavar="DIR", help="where to put them (default: here)")
 
     c = sub.add_parser("status", help="which LAs submitted, were accepted, rejected, are missing or late")
-    c.add_argument("--quarter", type=_quarter, required=True)
+    c.add_argument("--quarter", type=_quarter, required=True, help="the quarter collected, e.g. 2025-Q2")
     c.add_argument("--region", help="region code or name")
-    c.add_argument("--json", action="store_true")
+    c.add_argument("--json", action="store_true", help="print every column as JSON")
 
     sub.add_parser("rebuild", help="rebuild the warehouse from the kept raw files")
     sub.add_parser("rekey", help="rotate the HMAC key: hash every kept file's SWE numbers again with a new key")
 
     c = sub.add_parser("purge", help="delete kept raw files and inbox copies older than DAYS (retention)")
-    c.add_argument("--older-than", type=float, required=True, metavar="DAYS", dest="days")
+    c.add_argument("--older-than", type=float, required=True, metavar="DAYS", dest="days",
+                   help="delete what was received more than DAYS days ago")
     c.add_argument("--inbox", type=Path, help="the inbox folder (default: AGENCY_RETURN_INBOX or <home>/inbox)")
 
     c = sub.add_parser("rules", help="the rule catalogue (the rule set in force for a quarter)")
-    c.add_argument("--format", dest="fmt", choices=("md", "csv", "json"), default="md")
+    c.add_argument("--format", dest="fmt", choices=("md", "csv", "json"), default="md", help="default: md")
     c.add_argument("--quarter", type=_quarter, help="the collection period whose rule set to print (default: newest)")
 
     c = sub.add_parser("sample", help="generate sample workbooks (all live LAs by default)")
-    c.add_argument("--quarter", type=_quarter, required=True)
-    c.add_argument("--out", type=Path, required=True, metavar="DIR")
-    c.add_argument("--seed", type=int, default=0)
+    c.add_argument("--quarter", type=_quarter, required=True, help="the quarter the returns are for")
+    c.add_argument("--out", type=Path, required=True, metavar="DIR", help="where to write them")
+    c.add_argument("--seed", type=int, default=0, help="the same seed gives the same workbooks (default 0)")
     c.add_argument("--las", help="comma-separated LA codes")
 
     c = sub.add_parser("serve", help="register the quarterly and inbox deployments with a Prefect server")
     c.add_argument("--cron", help="cron for the quarterly run, Europe/London time")
-    c.add_argument("--poll-minutes", type=int, default=15)
+    c.add_argument("--poll-minutes", type=int, default=15, help="how often the inbox is looked at (default 15)")
 
-    from web.commands import (
-        add_commands,  # `web` and `users` (the web service's, data-contract §6)
-    )
+    from web.commands import add_commands   # `web` and `users` (the web service's, data-contract §6)
     add_commands(sub)
     return p
 

@@ -140,3 +140,18 @@ def test_status_gives_one_line_per_la_when_piped_and_stops_quietly_when_the_read
             "sys.exit(main(['status', '--quarter', '2025-Q2']))")
     reader_gone = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert reader_gone.returncode == 0 and reader_gone.stderr == ""
+
+
+def test_every_command_and_option_says_what_it_is_for():
+    """sqlite-utils' habit: `--help` is the reference, so nothing in it is left unexplained."""
+    import argparse
+
+    from pipeline.cli.main import build_parser
+    commands = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    helps = {c.dest: c.help for c in commands._choices_actions}
+    unexplained = [name for name, text in helps.items() if not text]
+    for name, parser in commands.choices.items():
+        for action in parser._actions:
+            if action.option_strings and action.dest != "help" and not action.help:
+                unexplained.append(f"{name} {action.option_strings[0]}")
+    assert unexplained == []
