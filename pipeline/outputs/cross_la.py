@@ -18,7 +18,7 @@ def cross_la(con, q: Quarter) -> pd.DataFrame:
     found = pd.concat([
         MARTS.run(con, "cross_la/x601", quarter=str(q)).df(),
         MARTS.run(con, "cross_la/x602", quarter=str(q), previous_quarter=str(q.previous()),
-                      cool_off_months=int(rulesets.for_quarter(q).thresholds["cool_off_months"]["value"])).df(),
+                  cool_off_months=int(rulesets.for_quarter(q).thresholds["cool_off_months"]["value"])).df(),
     ], ignore_index=True)
     names = dict(con.execute("SELECT la_code, la_name FROM la_quarter WHERE quarter = ?", [str(q)]).fetchall())
     found["message"] = [_message(r, names) for r in found.itertuples(index=False)]

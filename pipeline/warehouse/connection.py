@@ -14,9 +14,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from pipeline.core import config
 from pipeline.core.calendar import due_date
-from pipeline.core.config import threshold, warehouse_path
+from pipeline.core.config import data_dir, outputs_dir, threshold, warehouse_path
 from pipeline.core.contract import ROLE_CATEGORIES, Quarter
 from pipeline.core.private import private_dir
 from pipeline.core.reference import REGIONS, cap_table, file_stem, la_rows
@@ -148,7 +147,7 @@ class Paths:
 
 def paths(home: Path | str | None = None) -> Paths:
     if home is None:
-        return Paths(config.data_dir(), config.warehouse_path(), config.outputs_dir())
+        return Paths(data_dir(), warehouse_path(), outputs_dir())
     home = Path(home).resolve()
     return Paths(home / "data", home / "data" / "warehouse.duckdb", home / "outputs")
 
