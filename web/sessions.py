@@ -1,5 +1,6 @@
-"""Who is behind a request and what their session holds: the signed-in user (session cookie, or an
-API token), signing in, CSRF tokens, the client's address. What the user may then see is `web.access`."""
+"""Who is behind a request and what their session holds: the signed-in user (the server-side session
+of `web.session_store`, or an API token), signing in and out, CSRF tokens, the client's address. What the
+user may then see is `web.access`."""
 from __future__ import annotations
 
 import secrets
@@ -8,6 +9,7 @@ from fastapi import HTTPException, Request
 
 from web import accounts
 from web.accounts import User
+from web.session_store import end_sessions
 
 SESSION_USER, SESSION_CSRF = "uid", "csrf"
 CSRF_FIELD, CSRF_HEADER = "csrf_token", "x-csrf-token"
@@ -53,10 +55,18 @@ def check_csrf(request: Request, sent: str | None) -> None:
 
 
 def sign_in(request: Request, user: User) -> None:
-    """Start a fresh session for `user` (a new CSRF token; nothing kept from before)."""
+    """Start a fresh session for `user`: a new session id and CSRF token, nothing kept from before (an id
+    someone knew before sign-in is worth nothing after)."""
     request.session.clear()
+    request.session.renew()
     request.session[SESSION_USER] = user.id
     csrf_token(request)
+
+
+def sign_out(request: Request, user: User) -> None:
+    """End every session of `user` (this browser's and any other's); the cookie is taken away."""
+    end_sessions(request.app.state.settings.database, user.id)
+    request.session.clear()
 
 
 def client_address(request: Request) -> str | None:

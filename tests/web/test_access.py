@@ -40,11 +40,12 @@ def test_every_route_declares_who_may_use_it(tmp_path, gov_uk_domain):
     assert checked >= 25
 
 
-def test_the_routes_anyone_may_use_are_signing_in_the_start_page_health_and_assets(tmp_path):
+def test_the_routes_anyone_may_use_are_signing_in_and_out_the_emailed_links_start_page_health_and_assets(tmp_path):
     app = create_app(Settings(data=tmp_path / "data", secret_key="test secret"))
     anyone = {route.path for route in routes_of(app)
               if getattr(getattr(route, "endpoint", None), "access", None) == access.ANYONE}
-    assert anyone == {"/", "/healthz", "/sign-in", "/sign-in/oidc", "/sign-in/oidc/callback",
+    assert anyone == {"/", "/healthz", "/sign-in", "/sign-in/oidc", "/sign-in/oidc/callback", "/signed-out",
+                      "/account/reset", "/account/{purpose}/{token}",
                       "/static/govuk-frontend/govuk-frontend.min.css", "/assets/fonts/{name}"}
 
 
