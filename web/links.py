@@ -24,7 +24,7 @@ def _key(token: str) -> str:
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def lifetime(purpose: str) -> dt.timedelta:

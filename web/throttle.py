@@ -30,7 +30,7 @@ def sign_in_wait(database: Path, *, email: str, address: str | None, free: int, 
     """Seconds the next sign-in for `email` from `address` must wait (0: go ahead): the longer of the wait
     for the account (`free` failures, up to `cap` s) and for the address (4 × `free`, up to 5 × `cap` s),
     counting failures within the last `window_minutes`."""
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     since = (now - dt.timedelta(minutes=window_minutes)).isoformat(timespec="milliseconds")
     with db.reading(database) as con:
         last_success = con.execute("SELECT max(at) FROM audit WHERE action = ? AND actor = ? COLLATE NOCASE",

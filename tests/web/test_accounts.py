@@ -87,7 +87,7 @@ def test_an_expired_token_stops_working(database):
     token = accounts.new_token(database, "data@camden.example", days=1)
     with sqlite3.connect(database) as con:
         con.execute("UPDATE tokens SET expires_at = ?",
-                    ((dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1)).isoformat(timespec="seconds"),))
+                    ((dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)).isoformat(timespec="seconds"),))
     assert accounts.user_for_token(database, token) is None
     assert accounts.list_tokens(database, user(database).id)[0].expired
 
@@ -126,4 +126,4 @@ def test_a_database_from_before_token_expiry_gets_the_columns_and_old_tokens_an_
     db.initialise(path)
     db.initialise(path)                     # twice: nothing more to do
     [old] = accounts.list_tokens(path, 1)
-    assert old.name == "API token" and old.expires_at == dt.datetime(2026, 4, 1, tzinfo=dt.timezone.utc)
+    assert old.name == "API token" and old.expires_at == dt.datetime(2026, 4, 1, tzinfo=dt.UTC)

@@ -9,6 +9,7 @@ import pytest
 from web import accounts, db, links
 from web.accounts import AccountError
 
+
 @pytest.fixture
 def database(tmp_path):
     path = tmp_path / "web.sqlite"
@@ -25,7 +26,7 @@ def test_an_invitation_sets_the_password_once(database):
     new = accounts.find_user(database, "new@camden.example")
     path, expires = links.new_link(database, new, links.INVITATION)
     assert path.startswith("/account/invitation/")
-    assert expires - dt.datetime.now(dt.timezone.utc) > dt.timedelta(days=6, hours=23)
+    assert expires - dt.datetime.now(dt.UTC) > dt.timedelta(days=6, hours=23)
     token = token_of(path)
     assert links.link_user(database, token, links.INVITATION) == new
     assert links.link_user(database, token, links.RESET) is None          # a link is for one purpose
@@ -41,7 +42,7 @@ def test_a_reset_link_expires_and_a_newer_one_voids_the_older(database):
     new = accounts.find_user(database, "new@camden.example")
     first, _ = links.new_link(database, new, links.RESET)
     second, expires = links.new_link(database, new, links.RESET)
-    assert expires - dt.datetime.now(dt.timezone.utc) <= dt.timedelta(minutes=links.RESET_MINUTES)
+    assert expires - dt.datetime.now(dt.UTC) <= dt.timedelta(minutes=links.RESET_MINUTES)
     assert links.link_user(database, token_of(first), links.RESET) is None
     assert links.link_user(database, token_of(second), links.RESET) == new
     assert links.link_user(database, token_of(second), links.RESET, now=expires) is None

@@ -10,7 +10,7 @@ import pytest
 from web import db
 from web.session_store import Lifetime, Session, end_sessions, live_sessions, load, save
 
-T0 = dt.datetime(2026, 12, 4, 9, 0, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2026, 12, 4, 9, 0, tzinfo=dt.UTC)
 LIFE = Lifetime(idle_minutes=30, hours=12)
 
 
@@ -59,7 +59,7 @@ def test_a_session_ends_after_its_idle_time_unless_used(database):
 
 def test_the_last_request_is_noted_at_most_once_a_minute(database):
     sid = started(database, {"uid": 1})
-    seen = lambda: sqlite3.connect(database).execute("SELECT last_seen_at FROM sessions").fetchone()[0]  # noqa: E731
+    seen = lambda: sqlite3.connect(database).execute("SELECT last_seen_at FROM sessions").fetchone()[0]
     save(database, load(database, sid, LIFE, now=T0 + dt.timedelta(seconds=30)), LIFE,
          now=T0 + dt.timedelta(seconds=30))
     assert seen() == T0.isoformat(timespec="seconds")

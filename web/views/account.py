@@ -182,7 +182,7 @@ def ask_reset(request: Request, email: str = Form(""), csrf_token: str = Form(""
 
 def _resets_in_the_last_hour(database, email: str) -> int:
     """Reset emails already sent to `email` in the last hour (a few an hour at most: no flooding an inbox)."""
-    since = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1)).isoformat(timespec="milliseconds")
+    since = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)).isoformat(timespec="milliseconds")
     with db.reading(database) as con:
         return con.execute("SELECT count(*) FROM audit WHERE action = ? AND at >= ? AND detail = ? COLLATE NOCASE",
                            (audit.RESET_SENT, since, email)).fetchone()[0]
