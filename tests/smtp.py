@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import socket
 import time
+from contextlib import contextmanager
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 
@@ -61,9 +62,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def smtp_server():
-    """A running SMTP server on 127.0.0.1 that keeps what it is sent (an `Inbox`)."""
+@contextmanager
+def running_smtp():
+    """An SMTP server on 127.0.0.1 (a free port) that keeps what it is sent: yields its `Inbox`."""
     inbox = Inbox()
     inbox.port = free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=inbox.port)
@@ -72,3 +73,10 @@ def smtp_server():
         yield inbox
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def smtp_server():
+    """A running SMTP server on 127.0.0.1 that keeps what it is sent (an `Inbox`), for one test."""
+    with running_smtp() as inbox:
+        yield inbox
