@@ -29,6 +29,7 @@ from starlette.requests import cookie_parser
 from web import db
 
 COOKIE = "agency_return_session"
+SESSIONLESS = ("/static/", "/assets/", "/healthz")    # no page here reads a session: no look-up for them
 TOUCH_SECONDS = 60        # last_seen_at is written at most once a minute a session
 
 
@@ -138,7 +139,7 @@ class ServerSessions:
         self.signer = Signer(secret_key, salt="agency-return session id")
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] not in ("http", "websocket"):
+        if scope["type"] not in ("http", "websocket") or scope["path"].startswith(SESSIONLESS):
             await self.app(scope, receive, send)
             return
         sent = self._cookie(scope)
