@@ -4,27 +4,16 @@ invitation is followed to set a password; a reset by emailed link; sign-out and 
 the session a copied cookie carried (issue 26, 2 and 3); a revoked API token answers 401."""
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
-from tests.scenarios.test_browser import no_axe_violations
+from tests.scenarios.test_browser import browser_type_launch_args, no_axe_violations, pytestmark  # noqa: F401
 from tests.smtp import running_smtp
 from tests.webservice import PASSWORD, QUARTER, USERS, free_port, live_server, prepare_home
 from web import accounts
 from web.session_store import COOKIE
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                                reason="needs Debian's chromium (apt-get install chromium; .ci/run does)")
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    return {**browser_type_launch_args, "executable_path": CHROMIUM}
 
 
 @pytest.fixture(scope="module")
