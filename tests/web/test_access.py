@@ -45,7 +45,7 @@ def test_the_routes_anyone_may_use_are_signing_in_and_out_the_emailed_links_star
     anyone = {route.path for route in routes_of(app)
               if getattr(getattr(route, "endpoint", None), "access", None) == access.ANYONE}
     assert anyone == {"/", "/healthz", "/sign-in", "/sign-in/oidc", "/sign-in/oidc/callback", "/signed-out",
-                      "/account/reset", "/account/{purpose}/{token}",
+                      "/account/reset", "/account/{purpose}/{token}", "/account/{purpose}/set",
                       "/static/govuk-frontend/govuk-frontend.min.css", "/assets/fonts/{name}"}
 
 

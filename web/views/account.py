@@ -104,28 +104,38 @@ def revoke_token(request: Request, token_id: int, user=Depends(SIGNED_IN), csrf_
 # The single-use links: anyone holding one may use it once; what it says never shows whether an email exists.
 
 PURPOSES = {"invitation": links.INVITATION, "reset": links.RESET}
+SET = "set"     # /account/<purpose>/set: the form, the link's token kept in the session
 HEADINGS = {links.INVITATION: "Set your password", links.RESET: "Reset your password"}
 
 
 @router.get("/account/{purpose}/{token}")
 @anyone
 def link_page(request: Request, purpose: str, token: str):
+    """An emailed link: its token moves into the session and the browser to `/account/<purpose>/set`, so the
+    token is not left in the address bar, the history or a Referer (as Django's password reset does)."""
     kind = PURPOSES.get(purpose)
-    user = links.link_user(request.app.state.settings.database, token, kind) if kind else None
+    if kind and token != SET:
+        if links.link_user(request.app.state.settings.database, token, kind) is None:
+            return _link_dead(request, kind)
+        request.session[f"link_{kind}"] = token
+        return RedirectResponse(f"/account/{purpose}/{SET}", status_code=303)
+    token = request.session.get(f"link_{kind}") if kind else None
+    user = links.link_user(request.app.state.settings.database, token, kind) if token else None
     if user is None:
         return _link_dead(request, kind)
     return render(request, "views/account/set-password.html", heading=HEADINGS[kind], email=user.email, errors={},
                   action=request.url.path)
 
 
-@router.post("/account/{purpose}/{token}")
+@router.post("/account/{purpose}/set")
 @anyone
-def use_link(request: Request, purpose: str, token: str, new_password: str = Form(""),
-             confirm_password: str = Form(""), csrf_token: str = Form("")):
+def use_link(request: Request, purpose: str, new_password: str = Form(""), confirm_password: str = Form(""),
+             csrf_token: str = Form("")):
     check_csrf(request, csrf_token)
     settings = request.app.state.settings
     kind = PURPOSES.get(purpose)
-    user = links.link_user(settings.database, token, kind) if kind else None
+    token = request.session.get(f"link_{kind}") if kind else None
+    user = links.link_user(settings.database, token, kind) if token else None
     if user is None:
         return _link_dead(request, kind)
     errors = {}
@@ -139,6 +149,7 @@ def use_link(request: Request, purpose: str, token: str, new_password: str = For
     if errors:
         return render(request, "views/account/set-password.html", 400, heading=HEADINGS[kind], email=user.email,
                       errors=errors, action=request.url.path, error_title=True)
+    request.session.pop(f"link_{kind}", None)
     if user is None:
         return _link_dead(request, kind)
     audit.record(settings.database, audit.PASSWORD_SET, user.email, f"by {purpose} link", client_address(request))
