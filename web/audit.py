@@ -34,3 +34,12 @@ def entries(database: Path, limit: int = 200) -> list[dict]:
     with db.connect(database) as con:
         rows = con.execute("SELECT at, actor, action, detail, address FROM audit ORDER BY id DESC LIMIT ?", (limit,))
         return [dict(r) for r in rows]
+
+
+def count_recent(database: Path, action: str, detail: str, *, minutes: int) -> int:
+    """How many `action` entries with this `detail` (any case) the last `minutes` hold: e.g. the reset
+    emails sent to one address in the last hour."""
+    since = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=minutes)).isoformat(timespec="milliseconds")
+    with db.reading(database) as con:
+        return con.execute("SELECT count(*) FROM audit WHERE action = ? AND at >= ? AND detail = ? COLLATE NOCASE",
+                           (action, since, detail)).fetchone()[0]

@@ -206,3 +206,13 @@ def test_without_email_set_up_the_admin_is_told_and_the_account_is_kept(service)
                                          "csrf_token": csrf(admin.get("/admin/users").text)})
     assert r.status_code == 200 and "the invitation was not sent" in r.text and "Email is not set up" in r.text
     assert accounts.find_user(settings.database, "unsent@dfe.example") is not None
+
+
+def test_reset_emails_to_one_address_stop_after_three_an_hour(service):
+    accounts.add_user(service["settings"].database, "flooded@dfe.example", "dfe", password=PASSWORD)
+    anonymous = TestClient(service["app"], follow_redirects=False)
+    token = csrf(anonymous.get("/account/reset").text)
+    for _ in range(5):
+        r = anonymous.post("/account/reset", data={"email": "flooded@dfe.example", "csrf_token": token})
+        assert r.status_code == 200 and "Check your email" in r.text
+    assert len(service["inbox"].to("flooded@dfe.example")) == 3

@@ -3,12 +3,10 @@ see and revoke them), and the pages behind the emailed single-use links: setting
 invitation, asking for a reset and resetting."""
 from __future__ import annotations
 
-import datetime as dt
-
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse
 
-from web import accounts, audit, db, links, mailing
+from web import accounts, audit, links, mailing
 from web.access import Allow, anyone
 from web.pages import render
 from web.roles import ROLES
@@ -182,18 +180,11 @@ def ask_reset(request: Request, email: str = Form(""), csrf_token: str = Form(""
         return render(request, "views/account/reset.html", 400, email=email, error_title=True,
                       errors={"email": "Enter an email address in the correct format, like name@example.com"})
     user = accounts.find_user(settings.database, email)
-    if user is not None and user.active and _resets_in_the_last_hour(settings.database, user.email) < RESETS_AN_HOUR:
+    if user is not None and user.active and \
+            audit.count_recent(settings.database, audit.RESET_SENT, user.email, minutes=60) < RESETS_AN_HOUR:
         mailing.send_reset(settings, user, client_address(request))
     return render(request, "views/account/notice.html", heading="Check your email",
                   paragraphs=[(f"If {email.strip()} has an account on this service, we have sent it a link to reset "
                                f"the password. The link works once and expires in {links.RESET_MINUTES} minutes."),
                               "If no email arrives, check your spam folder or ask your administrator."],
                   link=None, panel=False)
-
-
-def _resets_in_the_last_hour(database, email: str) -> int:
-    """Reset emails already sent to `email` in the last hour (a few an hour at most: no flooding an inbox)."""
-    since = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)).isoformat(timespec="milliseconds")
-    with db.reading(database) as con:
-        return con.execute("SELECT count(*) FROM audit WHERE action = ? AND at >= ? AND detail = ? COLLATE NOCASE",
-                           (audit.RESET_SENT, since, email)).fetchone()[0]
