@@ -11,7 +11,7 @@ from web import accounts
 from web.accounts import User
 from web.session_store import end_sessions
 
-SESSION_USER, SESSION_CSRF = "uid", "csrf"
+SESSION_USER, SESSION_CSRF, SESSION_FLASH = "uid", "csrf", "flash"
 CSRF_FIELD, CSRF_HEADER = "csrf_token", "x-csrf-token"
 
 
@@ -67,6 +67,16 @@ def sign_out(request: Request, user: User) -> None:
     """End every session of `user` (this browser's and any other's); the cookie is taken away."""
     end_sessions(request.app.state.settings.database, user.id)
     request.session.clear()
+
+
+def flash(request: Request, text: str) -> None:
+    """Keep a success message for the next page this session shows (after a redirect)."""
+    request.session[SESSION_FLASH] = text
+
+
+def flashed(request: Request) -> str | None:
+    """The message kept by `flash`, once."""
+    return request.session.pop(SESSION_FLASH, None)
 
 
 def client_address(request: Request) -> str | None:

@@ -205,7 +205,14 @@ def test_without_email_set_up_the_admin_is_told_and_the_account_is_kept(service)
     r = admin.post("/admin/users", data={"email": "unsent@dfe.example", "role": "dfe",
                                          "csrf_token": csrf(admin.get("/admin/users").text)})
     assert r.status_code == 200 and "the invitation was not sent" in r.text and "Email is not set up" in r.text
-    assert accounts.find_user(settings.database, "unsent@dfe.example") is not None
+    unsent = accounts.find_user(settings.database, "unsent@dfe.example")
+    r = admin.post(f"/admin/users/{unsent.id}/invitation", data={"csrf_token": csrf(r.text)})
+    assert r.status_code == 503 and "The invitation was not sent" in r.text
+    check_page(r.text)
+    working = browser(service, "admin")                     # once email is set up, send it again
+    r = working.post(f"/admin/users/{unsent.id}/invitation", data={"csrf_token": csrf(working.get("/admin/users").text)})
+    assert r.status_code == 303 and "A new invitation has been sent" in working.get(r.headers["location"]).text
+    assert service["inbox"].to("unsent@dfe.example")
 
 
 def test_reset_emails_to_one_address_stop_after_three_an_hour(service):

@@ -10,25 +10,16 @@ from web import accounts, audit, links, mailing
 from web.access import Allow, anyone
 from web.pages import render
 from web.roles import ROLES
-from web.sessions import check_csrf, client_address, sign_in
+from web.sessions import check_csrf, client_address, flash, flashed, sign_in
 
 router = APIRouter()
 SIGNED_IN = Allow(*ROLES)
-FLASH = "flash"
 RESETS_AN_HOUR = 3
-
-
-def _flash(request: Request, text: str) -> None:
-    request.session[FLASH] = text
-
-
-def _flashed(request: Request) -> str | None:
-    return request.session.pop(FLASH, None)
 
 
 @router.get("/account")
 def account_page(request: Request, user=Depends(SIGNED_IN)):
-    return render(request, "views/account/account.html", done=_flashed(request))
+    return render(request, "views/account/account.html", done=flashed(request))
 
 
 @router.get("/account/password")
@@ -49,14 +40,14 @@ def change_password(request: Request, user=Depends(SIGNED_IN), current_password:
     audit.record(settings.database, audit.PASSWORD_CHANGED, user.email, "every session and API token ended",
                  client_address(request))
     sign_in(request, user)
-    _flash(request, "Your password has been changed. Anywhere else you were signed in has been signed out, "
+    flash(request, "Your password has been changed. Anywhere else you were signed in has been signed out, "
                     "and your API tokens have been revoked.")
     return RedirectResponse("/account", status_code=303)
 
 
 @router.get("/account/tokens")
 def tokens_page(request: Request, user=Depends(SIGNED_IN)):
-    return _tokens(request, user, done=_flashed(request))
+    return _tokens(request, user, done=flashed(request))
 
 
 def _tokens(request: Request, user, status_code: int = 200, **context):
@@ -95,7 +86,7 @@ def revoke_token(request: Request, token_id: int, user=Depends(SIGNED_IN), csrf_
     if gone is None:
         raise HTTPException(404)
     audit.record(settings.database, audit.TOKEN_REVOKED, user.email, gone.name, client_address(request))
-    _flash(request, f"The token ‘{gone.name}’ has been revoked: it no longer works.")
+    flash(request, f"The token ‘{gone.name}’ has been revoked: it no longer works.")
     return RedirectResponse("/account/tokens", status_code=303)
 
 

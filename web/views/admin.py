@@ -17,7 +17,7 @@ from web.filters import counted
 from web.pages import render
 from web.roles import ROLES
 from web.session_store import Lifetime, end_sessions, live_sessions
-from web.sessions import check_csrf, client_address
+from web.sessions import check_csrf, client_address, flash, flashed
 
 router = APIRouter()
 ADMIN = Allow("admin")
@@ -25,7 +25,7 @@ ADMIN = Allow("admin")
 
 @router.get("/admin/users")
 def users_page(request: Request, user=Depends(ADMIN)):
-    return _users(request, errors={}, form={}, done=_flashed(request))
+    return _users(request, errors={}, form={}, done=flashed(request))
 
 
 def _users(request: Request, errors: dict, form: dict, status_code: int = 200, done: str | None = None,
@@ -58,10 +58,6 @@ def add_user(request: Request, user=Depends(ADMIN), email: str = Form(""), role:
                                         f"to set their password. The link works for {links.INVITATION_DAYS} days.")
 
 
-def _flashed(request: Request) -> str | None:
-    return request.session.pop("flash", None)
-
-
 def _user_or_404(request: Request, user_id: int) -> accounts.User:
     found = accounts.get_user(request.app.state.settings.database, user_id) if 0 < user_id < 2 ** 63 else None
     if found is None:
@@ -72,16 +68,21 @@ def _user_or_404(request: Request, user_id: int) -> accounts.User:
 @router.get("/admin/users/{user_id}")
 def user_page(request: Request, user_id: int, user=Depends(ADMIN)):
     """One user: what the account covers, its sessions and API tokens, and what an admin may do to it."""
+    return _user(request, _user_or_404(request, user_id), done=flashed(request))
+
+
+def _user(request: Request, who: accounts.User, status_code: int = 200, done: str | None = None,
+          warning: str | None = None):
     settings = request.app.state.settings
-    who = _user_or_404(request, user_id)
-    return render(request, "views/admin/user.html", who=who, tokens=accounts.list_tokens(settings.database, who.id),
+    return render(request, "views/admin/user.html", status_code, who=who,
+                  tokens=accounts.list_tokens(settings.database, who.id),
                   sessions=live_sessions(settings.database, who.id,
                                          Lifetime(settings.session_idle_minutes, settings.session_hours)),
-                  done=_flashed(request), warning=None)
+                  done=done, warning=warning)
 
 
 def _back_to(request: Request, who: accounts.User, message: str):
-    request.session["flash"] = message
+    flash(request, message)
     return RedirectResponse(f"/admin/users/{who.id}", status_code=303)
 
 
@@ -135,10 +136,7 @@ def invite_again(request: Request, user_id: int, user=Depends(ADMIN), csrf_token
         raise HTTPException(404)
     not_sent = mailing.send_invitation(settings, who, user.email, client_address(request))
     if not_sent:
-        return render(request, "views/admin/user.html", 503, who=who, tokens=accounts.list_tokens(
-            settings.database, who.id), sessions=live_sessions(settings.database, who.id, Lifetime(
-                settings.session_idle_minutes, settings.session_hours)), done=None,
-            warning=f"The invitation was not sent. {not_sent}.")
+        return _user(request, who, 503, warning=f"The invitation was not sent. {not_sent}.")
     return _back_to(request, who, f"A new invitation has been sent to {who.email}; any earlier link no longer works.")
 
 
