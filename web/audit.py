@@ -16,6 +16,7 @@ UPLOAD, DOWNLOAD, BUILD, REBUILD, COLLECTING = "upload", "download", "build", "r
 USER_ADDED, USER_DISABLED, PASSWORD_SET, TOKEN_ISSUED = "user-added", "user-disabled", "password-set", "token-issued"
 USER_ENABLED, SIGNED_OUT_EVERYWHERE, TOKEN_REVOKED = "user-enabled", "signed-out-everywhere", "token-revoked"
 INVITATION_SENT, RESET_SENT, PASSWORD_CHANGED = "invitation-sent", "password-reset-sent", "password-changed"
+PASSWORD_CHANGED_SENT = "password-changed-email-sent"
 
 
 def record(database: Path, action: str, actor: str | None, detail: str = "", address: str | None = None, *,

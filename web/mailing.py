@@ -1,9 +1,10 @@
 """The account emails the web service sends (`pipeline.notify` builds and sends them): an invitation
-to set a password and a password reset, each with a fresh single-use link (`web.links`), recorded in
-the audit log (who to, never the link). Each returns None when the email went, else why not in plain
+to set a password and a password reset, each with a fresh single-use link (`web.links`), and word
+that a password was changed; recorded in the audit log (who to, never the link). Each returns None when the email went, else why not in plain
 words for the admin or the log; the account itself is never undone for an email that did not go."""
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from pipeline.notify import messages
@@ -29,6 +30,14 @@ def send_reset(settings: Settings, user: User, address: str | None = None) -> st
     message = messages.password_reset(user.email, link=settings.mail.link(path), expires=expires,
                                       service=settings.service_name)
     return _send(settings, message, audit.RESET_SENT, user.email, address)
+
+
+def send_password_changed(settings: Settings, user: User, address: str | None = None) -> str | None:
+    """Tell `user` their password was changed (ASVS 2.2.3), with the reset page's link should it not have
+    been them."""
+    message = messages.password_changed(user.email, changed=dt.datetime.now(dt.timezone.utc),
+                                        link=settings.mail.link("/account/reset"), service=settings.service_name)
+    return _send(settings, message, audit.PASSWORD_CHANGED_SENT, user.email, address)
 
 
 def _send(settings: Settings, message: messages.Message, action: str, actor: str, address: str | None) -> str | None:

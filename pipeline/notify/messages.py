@@ -1,5 +1,5 @@
-"""The emails the service sends, one builder each: `invitation`, `password_reset`, `return_received`,
-`reminder`, `late_notice`. Each returns a `Message` (who to, subject, plain-text body, and the same
+"""The emails the service sends, one builder each: `invitation`, `password_reset`, `password_changed`,
+`return_received`, `reminder`, `late_notice`. Each returns a `Message` (who to, subject, plain-text body, and the same
 values as personalisation for a GOV.UK Notify template); the words are in `data/messages.toml`.
 
 A builder takes only what the email says: a council's name, a quarter, counts, dates, a link. Never
@@ -18,7 +18,7 @@ from pipeline.core.calendar import LONDON
 
 TEMPLATES = Path(__file__).parent / "data" / "messages.toml"
 SERVICE = "Agency social work return"
-KINDS = ("invitation", "password_reset", "return_received", "reminder", "late_notice")
+KINDS = ("invitation", "password_reset", "password_changed", "return_received", "reminder", "late_notice")
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,11 @@ def invitation(to: str, *, link: str, expires: dt.datetime, scope: str, service:
 def password_reset(to: str, *, link: str, expires: dt.datetime, service: str = SERVICE) -> Message:
     """A link that resets the password once, until `expires`."""
     return _message("password_reset", to, service=service, link=link, expires=when(expires))
+
+
+def password_changed(to: str, *, changed: dt.datetime, link: str, service: str = SERVICE) -> Message:
+    """Telling a user their password was changed (ASVS 2.2.3), with `link` to reset it if it was not them."""
+    return _message("password_changed", to, service=service, changed=when(changed), link=link)
 
 
 def return_received(to: str, *, council: str, quarter: str, received: dt.datetime, accepted: bool, late: bool,

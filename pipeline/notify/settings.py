@@ -11,7 +11,7 @@ same variables):
 | `AGENCY_RETURN_SMTP_USERNAME`, `AGENCY_RETURN_SMTP_PASSWORD` | SMTP authentication, when the server asks for it |
 | `AGENCY_RETURN_NOTIFY_API_KEY` | a GOV.UK Notify API key: email goes through Notify instead of SMTP |
 | `AGENCY_RETURN_NOTIFY_TEMPLATE` | the id of a Notify template whose subject is `((subject))` and body `((body))`, used for every kind |
-| `AGENCY_RETURN_NOTIFY_TEMPLATE_<KIND>` | a kind's own template (`INVITATION`, `PASSWORD_RESET`, `RETURN_RECEIVED`, `REMINDER`, `LATE_NOTICE`), given the builder's values as personalisation |
+| `AGENCY_RETURN_NOTIFY_TEMPLATE_<KIND>` | a kind's own template (`INVITATION`, `PASSWORD_RESET`, `PASSWORD_CHANGED`, `RETURN_RECEIVED`, `REMINDER`, `LATE_NOTICE`), given the builder's values as personalisation |
 | `AGENCY_RETURN_NOTIFY_BASE_URL` | Notify's API address, when not the usual one |
 """
 from __future__ import annotations

@@ -19,6 +19,7 @@ def every_kind() -> list[messages.Message]:
     return [
         messages.invitation("new@council.example", link=LINK, expires=expires, scope="Hammersmith and Fulham (LA 205)"),
         messages.password_reset("new@council.example", link=LINK, expires=expires),
+        messages.password_changed("new@council.example", changed=expires, link=LINK),
         messages.return_received("data@council.example", council="Hammersmith and Fulham", quarter="2025-Q2",
                                  received=expires, accepted=True, late=False, errors=0, queries=3, link=LINK),
         messages.reminder("data@council.example", council="Hammersmith and Fulham", quarter="2025-Q2",
@@ -72,4 +73,4 @@ def test_no_message_has_room_for_a_return_s_rows():
         for text in template.values():
             placeholders |= set(re.findall(r"\$(\w+)", text))
     assert placeholders == {"service", "scope", "link", "expires", "council", "quarter", "received", "verdict",
-                            "outcome", "errors", "queries", "due"}
+                            "outcome", "errors", "queries", "due", "changed"}

@@ -93,6 +93,9 @@ def test_a_password_change_ends_other_sessions_and_tokens_and_keeps_this_browser
                                                "csrf_token": csrf(page.text)})
     assert r.status_code == 303 and r.headers["location"] == "/account"
     assert "Your password has been changed" in client.get("/account").text        # this browser goes on
+    [told] = service["inbox"].to("changer@dfe.example")
+    assert told["Subject"] == "Your password for the Agency social work return has been changed"
+    assert "http://testserver/account/reset" in told.get_content()
     assert copied.get("/analyst/status").status_code == 303                        # the copied cookie does not
     assert elsewhere.get("/analyst/status").status_code == 303                     # nor another browser
     assert TestClient(service["app"]).get("/api/v1/status?quarter=2025-Q2", headers=api).status_code == 401
@@ -154,6 +157,9 @@ def test_a_reset_is_emailed_only_to_an_account_and_says_the_same_either_way(serv
                                    "a fresh long passphrase", "csrf_token": csrf(form.text)})
     assert r.status_code == 200 and "Your password has been set" in r.text
     assert client.get("/analyst/status").status_code == 303             # the old session ended
+    assert [m["Subject"] for m in service["inbox"].to("forgetful@dfe.example")] == [
+        "Reset your password for the Agency social work return",
+        "Your password for the Agency social work return has been changed"]
     assert anonymous.get(path).status_code == 404                       # single use
 
 

@@ -39,6 +39,7 @@ def change_password(request: Request, user=Depends(SIGNED_IN), current_password:
         return render(request, "views/account/password.html", 400, errors=errors, error_title=True)
     audit.record(settings.database, audit.PASSWORD_CHANGED, user.email, "every session and API token ended",
                  client_address(request))
+    mailing.send_password_changed(settings, user, client_address(request))
     sign_in(request, user)
     flash(request, "Your password has been changed. Anywhere else you were signed in has been signed out, "
                     "and your API tokens have been revoked.")
@@ -142,6 +143,8 @@ def use_link(request: Request, purpose: str, new_password: str = Form(""), confi
     if user is None:
         return _link_dead(request, kind)
     audit.record(settings.database, audit.PASSWORD_SET, user.email, f"by {purpose} link", client_address(request))
+    if kind == links.RESET:
+        mailing.send_password_changed(settings, user, client_address(request))
     return render(request, "views/account/notice.html", heading="Your password has been set",
                   paragraphs=["You can now sign in with your email address and new password."],
                   link=("/sign-in", "Sign in"), panel=True)
