@@ -15,8 +15,8 @@ def add_commands(sub) -> None:
     c.add_argument("--proxy-headers", action="store_true",
                    help="trust X-Forwarded-For/-Proto from the addresses in FORWARDED_ALLOW_IPS (behind a proxy)")
 
-    users = sub.add_parser("users", help="web service accounts: add, list, invite, disable, enable, sign-out, password, "
-                                         "token")
+    users = sub.add_parser("users", help="web service accounts: add, list, invite, disable, enable, sign-out, "
+                                         "password, token")
     verbs = users.add_subparsers(dest="verb", metavar="VERB", parser_class=type(users))
     verbs.required = True
     c = verbs.add_parser("add", help="create a user (emailed an invitation to set a password, unless --password-stdin)")

@@ -1,7 +1,8 @@
 """The account emails the web service sends (`pipeline.notify` builds and sends them): an invitation
 to set a password and a password reset, each with a fresh single-use link (`web.links`), and word
-that a password was changed; recorded in the audit log (who to, never the link). Each returns None when the email went, else why not in plain
-words for the admin or the log; the account itself is never undone for an email that did not go."""
+that a password was changed; recorded in the audit log (who to, never the link). Each returns None
+when the email went, else why not in plain words for the admin or the log; the account itself is
+never undone for an email that did not go."""
 from __future__ import annotations
 
 import datetime as dt

@@ -87,7 +87,8 @@ def return_received(to: str, *, council: str, quarter: str, received: dt.datetim
     after the due date, `link` the findings page."""
     verdict = "accepted" if accepted else "rejected"
     if accepted:
-        outcome = "The return was accepted" + (" and is marked late, as it arrived after the due date." if late else ".")
+        outcome = "The return was accepted" + (" and is marked late, as it arrived after the due date."
+                                               if late else ".")
         if queries:
             outcome += " Explain each query on the findings page, or correct the rows and upload the return again."
     else:

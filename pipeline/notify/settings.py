@@ -1,19 +1,8 @@
-"""How a deployment sends email, read from the environment (the web service and the flows read the
-same variables):
-
-| variable | meaning |
-|---|---|
-| `AGENCY_RETURN_SERVICE_URL` | the service's address, for the links in emails (default http://127.0.0.1:8000); never taken from a request's Host header |
-| `AGENCY_RETURN_MAIL_FROM` | the sender (default `agency-return@localhost`) |
-| `AGENCY_RETURN_MAIL_REPLY_TO` | an optional Reply-To address |
-| `AGENCY_RETURN_SMTP_HOST`, `AGENCY_RETURN_SMTP_PORT` | the SMTP server (port default 587) |
-| `AGENCY_RETURN_SMTP_SECURITY` | `starttls` (default), `tls` (implicit TLS, usually port 465) or `none` (a relay on the same machine only) |
-| `AGENCY_RETURN_SMTP_USERNAME`, `AGENCY_RETURN_SMTP_PASSWORD` | SMTP authentication, when the server asks for it |
-| `AGENCY_RETURN_NOTIFY_API_KEY` | a GOV.UK Notify API key: email goes through Notify instead of SMTP |
-| `AGENCY_RETURN_NOTIFY_TEMPLATE` | the id of a Notify template whose subject is `((subject))` and body `((body))`, used for every kind |
-| `AGENCY_RETURN_NOTIFY_TEMPLATE_<KIND>` | a kind's own template (`INVITATION`, `PASSWORD_RESET`, `PASSWORD_CHANGED`, `RETURN_RECEIVED`, `REMINDER`, `LATE_NOTICE`), given the builder's values as personalisation |
-| `AGENCY_RETURN_NOTIFY_BASE_URL` | Notify's API address, when not the usual one |
-"""
+"""How a deployment sends email, read from AGENCY_RETURN_* variables (the web service and the flows read
+the same ones): the service's address for links (`AGENCY_RETURN_SERVICE_URL`, never a request's Host
+header), the sender, the SMTP server and its security (STARTTLS unless told otherwise) and
+authentication, or a GOV.UK Notify API key with its template ids. Each variable and what it means:
+docs/service.md, "Email: SMTP or GOV.UK Notify"."""
 from __future__ import annotations
 
 import os

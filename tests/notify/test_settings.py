@@ -16,7 +16,8 @@ def test_smtp_and_notify_from_the_environment():
     settings = from_environment({
         "AGENCY_RETURN_SERVICE_URL": "https://returns.example/", "AGENCY_RETURN_MAIL_FROM": "noreply@returns.example",
         "AGENCY_RETURN_SMTP_HOST": "smtp.example", "AGENCY_RETURN_SMTP_PORT": "465",
-        "AGENCY_RETURN_SMTP_SECURITY": "TLS", "AGENCY_RETURN_SMTP_USERNAME": "u", "AGENCY_RETURN_SMTP_PASSWORD": "smtp-secret",
+        "AGENCY_RETURN_SMTP_SECURITY": "TLS", "AGENCY_RETURN_SMTP_USERNAME": "u",
+        "AGENCY_RETURN_SMTP_PASSWORD": "smtp-secret",
         "AGENCY_RETURN_NOTIFY_API_KEY": "notify-secret", "AGENCY_RETURN_NOTIFY_TEMPLATE": "every",
         "AGENCY_RETURN_NOTIFY_TEMPLATE_REMINDER": "reminders"})
     assert (settings.smtp_host, settings.smtp_port, settings.smtp_security) == ("smtp.example", 465, "tls")

@@ -216,7 +216,8 @@ def test_without_email_set_up_the_admin_is_told_and_the_account_is_kept(service)
     assert r.status_code == 503 and "The invitation was not sent" in r.text
     check_page(r.text)
     working = browser(service, "admin")                     # once email is set up, send it again
-    r = working.post(f"/admin/users/{unsent.id}/invitation", data={"csrf_token": csrf(working.get("/admin/users").text)})
+    r = working.post(f"/admin/users/{unsent.id}/invitation",
+                     data={"csrf_token": csrf(working.get("/admin/users").text)})
     assert r.status_code == 303 and "A new invitation has been sent" in working.get(r.headers["location"]).text
     assert service["inbox"].to("unsent@dfe.example")
 

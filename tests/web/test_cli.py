@@ -42,7 +42,7 @@ def test_users_add_list_password_token_disable(service_home, monkeypatch, capsys
 
 @pytest.mark.parametrize("args, says", [
     (["users", "add", "x@y.example", "--role", "la"], "--la: Enter the 3-digit DfE code of the council"),
-    (["users", "add", "x@y.example", "--role", "la", "--la", "999"], "--la: Enter the 3-digit DfE code of a council that"),
+    (["users", "add", "x@y.example", "--role", "la", "--la", "999"], "--la: Enter the 3-digit DfE code of a council"),
     (["users", "add", "x@y.example", "--role", "riia", "--region", "London"], "--region: Select the region"),
     (["users", "add", "not-an-email", "--role", "dfe"], "EMAIL: Enter an email address in the correct format"),
     (["users", "token", "data@y.example", "--days", "0"], "--days: The token must last between 1 and 366 days"),

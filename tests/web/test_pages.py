@@ -321,7 +321,7 @@ def test_an_admin_adds_disables_and_re_enables_a_user(service):
 @pytest.mark.parametrize("form, field, says", [
     ({"email": "x@y.example", "role": "riia", "region_code": ""}, "region_code", "Select the region"),
     ({"email": "x@y.example", "role": "la", "la_code": ""}, "la_code", "Enter the 3-digit DfE code of the council"),
-    ({"email": "x@y.example", "role": "la", "la_code": "999"}, "la_code", "Enter the 3-digit DfE code of a council that exists"),
+    ({"email": "x@y.example", "role": "la", "la_code": "999"}, "la_code", "Enter the 3-digit DfE code of a council"),
     ({"email": "not an email", "role": "dfe"}, "email", "Enter an email address in the correct format"),
     ({"email": USERS["dfe"][0], "role": "dfe"}, "email", "There is already an account for"),
 ])

@@ -23,7 +23,8 @@ def test_short_common_and_breached_passwords_are_refused_in_plain_words(password
     assert says in passwords.problem(password)
 
 
-@pytest.mark.parametrize("password", ["a long enough passphrase", "correct horse battery staple", "ünïcödé ✓ 密码 passwort",
+@pytest.mark.parametrize("password", ["a long enough passphrase", "correct horse battery staple",
+                                      "ünïcödé ✓ 密码 passwort",
                                       "x1" * 64, "   spaced    out   "])
 def test_long_passwords_of_any_characters_are_accepted_whole(password):
     assert passwords.problem(password) is None

@@ -49,7 +49,8 @@ def add_user(request: Request, user=Depends(ADMIN), email: str = Form(""), role:
     except accounts.AccountError as exc:
         return _users(request, {exc.field: str(exc)}, form, 400)
     address = client_address(request)
-    audit.record(settings.database, audit.USER_ADDED, user.email, f"{made.email} as {made.role} ({made.scope})", address)
+    audit.record(settings.database, audit.USER_ADDED, user.email, f"{made.email} as {made.role} ({made.scope})",
+                 address)
     not_sent = mailing.send_invitation(settings, made, user.email, address)
     if not_sent:
         return _users(request, {}, {}, warning=f"Added {made.email} ({made.role}, {made.scope}), but the invitation "
