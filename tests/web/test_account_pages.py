@@ -230,3 +230,13 @@ def test_reset_emails_to_one_address_stop_after_three_an_hour(service):
         r = anonymous.post("/account/reset", data={"email": "flooded@dfe.example", "csrf_token": token})
         assert r.status_code == 200 and "Check your email" in r.text
     assert len(service["inbox"].to("flooded@dfe.example")) == 3
+
+
+def test_the_cookie_carries_only_a_signed_random_id(service):
+    client = browser(service, "la205")
+    value = client.cookies[COOKIE]
+    sid, _, signature = value.rpartition(".")
+    assert re.fullmatch(r"[A-Za-z0-9_-]{43}", sid) and signature
+    forged = TestClient(service["app"], follow_redirects=False)
+    forged.cookies.set(COOKIE, sid + ".forged")
+    assert forged.get("/submissions").status_code == 303
