@@ -7,9 +7,8 @@ import secrets
 
 from fastapi import HTTPException, Request
 
-from web import accounts
+from web import accounts, db
 from web.accounts import User
-from web.session_store import end_sessions
 
 SESSION_USER, SESSION_CSRF, SESSION_FLASH = "uid", "csrf", "flash"
 CSRF_FIELD, CSRF_HEADER = "csrf_token", "x-csrf-token"
@@ -64,8 +63,12 @@ def sign_in(request: Request, user: User) -> None:
 
 
 def sign_out(request: Request, user: User) -> None:
-    """End every session of `user` (this browser's and any other's); the cookie is taken away."""
-    end_sessions(request.app.state.settings.database, user.id)
+    """End every session and API token of `user` (this browser's and any other's, contract section 6:
+    "sign-out and password change end every session and API token of that user"); the cookie is taken
+    away."""
+    database = request.app.state.settings.database
+    with db.connect(database) as con:
+        accounts.end_everything(database, user.id, con=con)
     request.session.clear()
 
 

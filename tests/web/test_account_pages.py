@@ -61,8 +61,10 @@ def signed_in(service, email, password=PASSWORD):
 
 
 def test_sign_out_ends_the_session_a_copied_cookie_included(service):
-    """Issue 26, 2: a cookie copied before sign-out worked for 8 hours."""
+    """Issue 26, 2: a cookie copied before sign-out worked for 8 hours. Contract section 6: sign-out
+    ends every session and API token of that user."""
     client = browser(service, "la205")
+    token = accounts.new_token(service["settings"].database, "data@hammersmith.example")
     copied = copy_of(service, client)
     elsewhere = browser(service, "la205")
     assert copied.get("/submissions").status_code == 200
@@ -72,6 +74,8 @@ def test_sign_out_ends_the_session_a_copied_cookie_included(service):
     assert doc.xpath("string(//h1)") == "You have signed out"
     for c in (client, copied, elsewhere):
         assert c.get("/submissions").status_code == 303
+    assert TestClient(service["app"]).get("/api/v1/status", headers={"Authorization": f"Bearer {token}"}
+                                       ).status_code == 401
 
 
 def test_a_password_change_ends_other_sessions_and_tokens_and_keeps_this_browser(service):
