@@ -32,7 +32,7 @@ def where_checked() -> dict[str, list[str]]:
     """Code -> the schema files and rule functions that can produce it."""
     import schemas
     from pipeline.rules import validate  # noqa: F401  (registers every rule)
-    from pipeline.rules.registry import RULES
+    from pipeline.rules.registry import AGREEMENT_RULES, RULES
 
     where: dict[str, list[str]] = {code: [place] for code, place in READER.items()}
     for sheet, schema in schemas.BY_SHEET.items():
@@ -40,7 +40,7 @@ def where_checked() -> dict[str, list[str]]:
         for code in schema.codes:
             if module not in where.setdefault(code, []):
                 where[code].append(module)
-    for reg in RULES:
+    for reg in (*RULES, *AGREEMENT_RULES):
         for code in reg.codes:
             if reg.where not in where.setdefault(code, []):
                 where[code].append(reg.where)
