@@ -87,7 +87,7 @@ def test_errors_flavour_has_the_planted_errors_as_cells(tmp_path):
     assert any(r["Role category"] not in roles for r in rows)                             # E103
     assert any(r["End date"] and r["End date"] < r["Start date"] for r in rows)           # E105
     assert any(r["Hourly pay rate"] == 0 for r in rows)                                   # E107
-    assert any(r["Payment route"] == "Self-employed" for r in rows)                       # E109
+    assert any(r["Payment route"] == "Cash" for r in rows)                       # E109
     teams = _records(path, "ProjectTeams")
     assert any(r["Project team reference"] == "PT-UNKNOWN" for r in rows)                 # E108
     assert any(abs(t["Total cost in quarter"] - t["Worker costs in quarter"] - t["Other costs in quarter"]) > 1
