@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 _STYLE = {"accepted": "bold green", "rejected": "bold red", "unreadable": "bold red"}
 _SPACE = re.compile(r"\s+")
 FINDING_FIELDS = ("code", "sheet!cell", "column", "value", "message")
+# the line above a regional agreement's findings (R7xx), apart from the statutory ones and not counted with them
+AGREEMENT_TITLE = "Regional agreement (not DfE's rules; not counted above):"
 
 
 def _rich_console() -> Console:
@@ -71,10 +73,15 @@ def print_result(result) -> None:
     the compliance the assignments show next to what the LA declared."""
     c = _terminal()
     findings = display_order(result.findings)
+    agreement = display_order(result.agreement)
     if c is None:
         print(status_line(result))
         for f in findings:
             print(finding_line(f))
+        if agreement:
+            print(AGREEMENT_TITLE)
+            for f in agreement:
+                print(finding_line(f))
         if result.compliance:
             print("Compliance: declared vs what the assignments show")
             print("\t".join(COMPLIANCE_COLUMNS))
@@ -90,6 +97,9 @@ def print_result(result) -> None:
     c.print(line)
     if findings:
         print_findings(findings, c)
+    if agreement:
+        c.print(AGREEMENT_TITLE, style="bold")
+        print_findings(agreement, c)
     if result.compliance:
         t = Table(title="Compliance: declared vs what the assignments show")
         for col in COMPLIANCE_COLUMNS[:-1]:

@@ -79,6 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("rules", help="the rule catalogue (the rule set in force for a quarter)")
     c.add_argument("--format", dest="fmt", choices=("md", "csv", "json"), default="md", help="default: md")
     c.add_argument("--quarter", type=_quarter, help="the collection period whose rule set to print (default: newest)")
+    c.add_argument("--region", help="print instead the region's own agreement (R701-R703): code (E12000007) or name "
+                                    "(London)")
 
     c = sub.add_parser("sample", help="generate sample workbooks (all live LAs by default)")
     c.add_argument("--quarter", type=_quarter, required=True, help="the quarter the returns are for")
@@ -264,7 +266,11 @@ def cmd_purge(args) -> int:
 
 
 def cmd_rules(args) -> int:
-    from pipeline.cli.rules_table import render
+    from pipeline.cli.rules_table import render, render_agreement
+    if args.region:
+        from pipeline.warehouse.queries import region_code
+        print(render_agreement(args.fmt, region_code(args.region)))
+        return EXIT_OK
     print(render(args.fmt, args.quarter))
     return EXIT_OK
 
