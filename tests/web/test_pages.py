@@ -476,3 +476,27 @@ def test_your_returns_are_the_warehouses_however_they_were_sent(service):
     assert "Accepted" in newest and "command line" in newest
     assert "Superseded" in middle and f"Upload {sid}" in middle
     assert "Superseded" in oldest and "command line" in oldest
+
+
+def test_a_regional_agreements_queries_are_on_the_findings_page_under_their_own_heading(service, tmp_path):
+    from pipeline.core.contract import Quarter
+    from tests.workbooks import make_workbook, set_cell, valid_sheets
+    from web.collection import set_collecting_quarter
+    sheets = valid_sheets(Quarter(2026, 4), "926")    # Norfolk, East of England: no self-employed (protocol 13)
+    set_cell(sheets, "Return", 0, "LA name", "Norfolk")
+    set_cell(sheets, "Assignments", 3, "Payment route", "Self-employed")
+    set_collecting_quarter(service["settings"].database, Quarter(2026, 4))
+    try:
+        client = browser(service, "la926")
+        r = upload_page(client, make_workbook(tmp_path / "926_2026-Q4.xlsx", sheets))
+    finally:
+        set_collecting_quarter(service["settings"].database, QUARTER)
+    assert r.status_code == 303
+    doc = check_page(client.get(r.headers["location"]).text)
+    headings = [h.text_content().strip() for h in doc.xpath("//h2")]
+    assert "Your region's agreement" in headings
+    table = doc.xpath("//h2[text()=\"Your region's agreement\"]/following-sibling::table[1]")[0]
+    assert table.xpath("caption")[0].text_content().strip() == "The regional agreement's queries"
+    assert [td.text_content().strip() for td in table.xpath(".//td[@data-label='Code']")] == ["R702"]
+    outstanding = doc.xpath("//h2[text()='Queries outstanding']/following-sibling::table[1]")
+    assert not outstanding or "R702" not in outstanding[0].text_content()
