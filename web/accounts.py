@@ -29,8 +29,13 @@ class User:
     email: str
     role: str
     la_code: str | None
-    region_code: str | None
+    region_code: str | None   # a riia user's region; a partnership's several, comma-separated
     active: bool
+
+    @property
+    def regions(self) -> tuple[str, ...]:
+        """The region codes a riia user may see: one, or several for a partnership of regions."""
+        return tuple(code for code in (self.region_code or "").split(",") if code)
 
     @property
     def scope(self) -> str:
@@ -39,7 +44,7 @@ class User:
             la = la_any(self.la_code or "")
             return f"{la.name} (LA {self.la_code})" if la else f"LA {self.la_code}"
         if self.role == "riia":
-            return f"{REGIONS.get(self.region_code, self.region_code)}"
+            return ", ".join(REGIONS.get(code, code) for code in self.regions)
         return "England"
 
 
@@ -55,7 +60,8 @@ def _now() -> str:
 
 def add_user(database: Path, email: str, role: str, *, la_code: str | None = None,
              region_code: str | None = None, password: str | None = None) -> User:
-    """Create a user. An `la` user needs a live LA code, a `riia` user a region code (E12000001–9).
+    """Create a user. An `la` user needs a live LA code, a `riia` user a region code (E12000001–9), or
+    several comma-separated for a partnership of regions ('E12000006,E12000004').
 
     Raises ValueError for a bad role, LA, region, an empty password or an email already used.
     """
@@ -66,8 +72,11 @@ def add_user(database: Path, email: str, role: str, *, la_code: str | None = Non
         raise ValueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
     if role == "la" and (la_any(la_code or "") is None or la_any(la_code).end is not None):
         raise ValueError(f"an la user needs --la with a live 3-digit DfE LA code, not {la_code!r}")
-    if role == "riia" and region_code not in REGIONS:
-        raise ValueError(f"a riia user needs --region with a region code (E12000001–E12000009), not {region_code!r}")
+    regions = list(dict.fromkeys(code.strip() for code in (region_code or "").split(",") if code.strip()))
+    if role == "riia" and (not regions or not set(regions) <= set(REGIONS)):
+        raise ValueError("a riia user needs --region with a region code (E12000001–E12000009), or several "
+                         f"comma-separated, not {region_code!r}")
+    region_code = ",".join(regions)
     if password is not None and not password:
         raise ValueError("the password is empty")
     with db.connect(database) as con:

@@ -500,3 +500,27 @@ def test_a_regional_agreements_queries_are_on_the_findings_page_under_their_own_
     assert [td.text_content().strip() for td in table.xpath(".//td[@data-label='Code']")] == ["R702"]
     outstanding = doc.xpath("//h2[text()='Queries outstanding']/following-sibling::table[1]")
     assert not outstanding or "R702" not in outstanding[0].text_content()
+
+
+def test_a_partnership_user_sees_its_four_regions_pages_and_downloads_and_no_other(service):
+    from tests.webservice import csrf as csrf_of
+    from web import accounts
+    email = "pages@four-regions.example"
+    if accounts.find_user(service["settings"].database, email) is None:
+        accounts.add_user(service["settings"].database, email, "riia", password=PASSWORD,
+                          region_code="E12000006,E12000004,E12000007,E12000008")
+    client = browser(service)
+    token = csrf_of(client.get("/sign-in").text)
+    assert client.post("/sign-in", data={"email": email, "password": PASSWORD, "csrf_token": token,
+                                         "next": "/"}).status_code == 303
+    doc = check_page(client.get("/analyst/regions?quarter=2025-Q2").text)
+    assert [a.text_content() for a in doc.xpath("//main//ul/li/a")] == [
+        "East Midlands", "East of England", "London", "South East"]
+    for region in ("E12000006", "E12000004", LONDON, SOUTH_EAST):
+        assert client.get(f"/analyst/regions/{region}?quarter=2025-Q2").status_code == 200
+    assert client.get(f"/analyst/regions/{SOUTH_EAST}/download?quarter=2025-Q2").status_code == 200
+    for region in ("E12000001", "E12000009"):
+        assert client.get(f"/analyst/regions/{region}?quarter=2025-Q2").status_code == 404
+        assert client.get(f"/analyst/regions/{region}/download?quarter=2025-Q2").status_code == 404
+    status = client.get("/analyst/status?quarter=2025-Q2").text
+    assert "Westminster" in status and "Norfolk" in status
