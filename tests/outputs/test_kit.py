@@ -1,6 +1,7 @@
 """The writers' kit: formula-like text stays text; every table readable like published statistics
 (human headers, number formats, widths that fit or wrap, frozen headers and filters)."""
 import re
+from pathlib import Path
 
 import openpyxl
 import pandas as pd
@@ -106,3 +107,9 @@ def test_tables_have_frozen_headers_and_filters(built):
     for ws in dfe.worksheets[1:]:
         assert ws["A1"].font.i and ws["A1"].value, f"{ws.title}: a notes row first"
         assert ws.freeze_panes == "A3"
+
+
+def test_docs_quote_every_term_word_for_word():
+    docs = (Path(__file__).parents[2] / "docs" / "outputs.md").read_text(encoding="utf-8")
+    for term, text in kit.TERMS.items():
+        assert f"- **{term}**: {text}" in docs
