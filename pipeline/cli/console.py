@@ -231,3 +231,25 @@ def print_status(frame: pd.DataFrame, quarter: str, *, one_region: bool = False)
     for row in rows.itertuples(index=False):
         t.add_row(*[Text(str(v)) for v in row], style=_STYLE.get(row.status, "dim" if row.status == "missing" else ""))
     c.print(t)
+
+
+def _figures_text(f: dict) -> str:
+    share = "" if f["share_above"] is None else f" ({f['share_above']:.1%})"
+    return f"{f['above']} above{share}, {plural(f['las_above'], 'LA')}, £{f['excess_gbp']:,.2f} above in the quarter"
+
+
+def print_scenario(scenario: dict) -> None:
+    """A cap scenario (pipeline/outputs/scenarios.py) in words: for each role, the candidate cap's
+    figures in total, by region and by LA, each beside the same under the regions' own caps."""
+    names = ", ".join(r["region_name"] for r in scenario["roles"][0]["by_region"]) if scenario["roles"] else ""
+    print(f"Cap scenario, {scenario['quarter']}, {names} (own caps: {scenario['cap_table']})")
+    for role in scenario["roles"]:
+        print(f"\n{role['role_category']} at £{role['cap']:,.2f} an hour: {plural(role['assignments'], 'assignment')}")
+        print(f"  all regions named: {_figures_text(role)}; under their own caps: {_figures_text(role['under_own_caps'])}")
+        for r in role["by_region"]:
+            own = "no cap" if r["own_cap"] is None else f"£{r['own_cap']:,.2f}"
+            print(f"  {r['region_name']}: {plural(r['assignments'], 'assignment')}, {_figures_text(r)}; "
+                  f"under its own cap ({own}): {_figures_text(r['under_own_caps'])}")
+        for r in role["by_la"]:
+            print(f"    {r['la_name']} ({r['la_code']}): {plural(r['assignments'], 'assignment')}, {_figures_text(r)}; "
+                  f"own cap: {_figures_text(r['under_own_caps'])}")
