@@ -73,6 +73,19 @@ def region_or_404(user: User, region: str) -> str:
     return region
 
 
+def regions_or_404(user: User, regions: list[str]) -> list[str]:
+    """The region codes of `regions` (codes or names), each one `user` may see (`region_or_404`), in the
+    order given; an unknown region, or one not theirs, is 404 for the lot."""
+    codes = []
+    for region in regions:
+        try:
+            code = queries.region_code(region.strip())
+        except ValueError:
+            raise HTTPException(404) from None
+        codes.append(region_or_404(user, code))
+    return list(dict.fromkeys(codes))
+
+
 def visible_regions(user: User) -> dict[str, str]:
     """Region code -> name of the regions `user` may see: a riia user's own (one or several), all for others."""
     return {code: name for code, name in REGIONS.items() if user.role != "riia" or code in user.regions}

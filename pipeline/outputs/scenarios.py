@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import math
 import re
+from pathlib import Path
 
 import pandas as pd
 
 from pipeline.core import rulesets
 from pipeline.core.contract import ROLE_CATEGORIES, VALUE_ALIASES, Quarter, normalise_header
 from pipeline.core.reference import REGIONS, cap_table
+from pipeline.outputs.kit import Book, cap_rows, notes_sheet, write_csv
 from pipeline.outputs.marts import MARTS, measures
 from pipeline.warehouse.connection import paths, reading
 from pipeline.warehouse.queries import region_code
@@ -121,9 +123,31 @@ def scenario_table(scenario: dict) -> pd.DataFrame:
                             "la_code": r["la_code"], "la_name": r["la_name"]}, r) for r in role["by_la"]]
         for level, where, figures in entries:
             own = figures["under_own_caps"]
-            rows.append({"level": level, "role_category": role["role_category"], **where, "cap": role["cap"],
+            rows.append({"level": level, "role_category": role["role_category"], **where, "candidate_cap": role["cap"],
                          **{k: figures[k] for k in FIGURES},
                          "own_cap": figures.get("own_cap"), "own_above": own["above"],
                          "own_share_above": own["share_above"], "own_las_above": own["las_above"],
                          "own_excess_gbp": own["excess_gbp"]})
     return pd.DataFrame(rows)
+
+
+def write_scenario(scenario: dict, folder: Path) -> list[Path]:
+    """The scenario as a workbook (About, then the table with a Notes sheet of its definitions) and a CSV
+    of the same table, in `folder`: [cap_scenario_<quarter>.xlsx, cap_scenario_<quarter>.csv]."""
+    table = scenario_table(scenario)
+    stem = f"cap_scenario_{scenario['quarter']}"
+    book = Book(folder / f"{stem}.xlsx")
+    about = [("Quarter", scenario["quarter"]), ("Regions", ", ".join(REGIONS[c] for c in scenario["regions"])),
+             ("Candidate caps", "; ".join(f"{r['role_category']} £{r['cap']:,.2f}" for r in scenario["roles"])),
+             ("Own caps", f"cap table {scenario['cap_table']}"),
+             ("What this is", "A scenario over the accepted assignments of the quarter: it changes no finding and "
+                              "no output. £ above the cap in the quarter = Σ (cap-basis rate − cap) × hours per week "
+                              "(blank: 37) × days active in the quarter ÷ 7.")]
+    book.about("About", about)
+    book.table("Scenario", table, note="Each role's candidate cap in total, by region and by LA, beside the same "
+                                       "figures under each region's own cap.")
+    with rulesets.using(rulesets.for_quarter(scenario["quarter"])):
+        notes_sheet(book, about, [table], caps=pd.concat([cap_rows(code) for code in scenario["regions"]]))
+    book.close()
+    write_csv(table, folder / f"{stem}.csv")
+    return [folder / f"{stem}.xlsx", folder / f"{stem}.csv"]

@@ -115,3 +115,16 @@ def test_a_candidate_cap_is_a_role_and_an_amount(text, expected):
 def test_a_bad_candidate_cap_says_what_to_write(text):
     with pytest.raises(ValueError, match="ROLE=£AMOUNT|amount in £ per hour"):
         parse_cap(text)
+
+
+def test_the_scenario_downloads_as_a_workbook_and_a_csv_of_the_same_table(home, tmp_path):
+    from pipeline.outputs.scenarios import write_scenario
+    scenario = cap_scenario(Q, FOUR, CAPS, home=home)
+    xlsx, csv = write_scenario(scenario, tmp_path)
+    table = pd.read_csv(csv)
+    assert len(table) == len(scenario_table(scenario))
+    total = table[(table["level"] == "Total") & (table["role_category"] == "Senior social worker")].iloc[0]
+    assert (total["candidate_cap"], total["assignments"], total["above"]) == (40.0, 39, 16)
+    sheet = pd.read_excel(xlsx, sheet_name="Scenario", header=1)
+    assert "£ above the cap in the quarter" in sheet.columns and len(sheet) == len(table)
+    assert sheet["£ above the cap in the quarter"].sum() == pytest.approx(table["excess_gbp"].sum(), abs=0.01)
