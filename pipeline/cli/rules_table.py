@@ -74,16 +74,20 @@ def render(fmt: str = "md", quarter: Quarter | None = None) -> str:
     if fmt == "json":
         return json.dumps(data, indent=2)
     if fmt == "csv":
-        buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=list(data[0]))
-        writer.writeheader()
-        writer.writerows(data)
-        return buf.getvalue()
+        return _csv(data)
     lines = [GENERATED, "", f"Rule set {data[0]['rule_set']}" + (f" (in force for {quarter})" if quarter else " (newest)"), "",
              "| code | severity | sheet | meaning | threshold / source | checked in |", "|---|---|---|---|---|---|"]
     for r in data:
         lines.append(f"| {r['code']} | {r['severity']} | {r['sheet']} | {r['title']} | {r['threshold_source']} | {r['checked_in']} |")
     return "\n".join(lines)
+
+
+def _csv(data: list[dict]) -> str:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(data[0]))
+    writer.writeheader()
+    writer.writerows(data)
+    return buf.getvalue()
 
 
 def agreement_rows(region_code: str) -> list[dict]:
@@ -108,11 +112,7 @@ def render_agreement(fmt: str, region_code: str) -> str:
         return "" if fmt == "csv" else (f"{region} ({region_code}) has no regional agreement on file "
                                         f"({agreements.agreements_file()}): no R701-R703 finding is made there.")
     if fmt == "csv":
-        buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=list(data[0]))
-        writer.writeheader()
-        writer.writerows(data)
-        return buf.getvalue()
+        return _csv(data)
     lines = [f"{region} ({region_code}): {data[0]['agreement']}", "", data[0]["agreement_source"], "",
              "| rule | finding | value | in force | source |", "|---|---|---|---|---|"]
     for r in data:
