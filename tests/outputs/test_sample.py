@@ -159,3 +159,21 @@ def test_bundled_files_validate_as_described():
         assert errors == {p.code for p in planted if p.code.startswith("E")}, code
         queries = {f.code for f in result.findings if f.severity == "query"}
         assert {p.code for p in planted if p.code.startswith("Q")} <= queries, code
+
+
+def test_from_2026_q4_the_sample_carries_contract_3s_values_and_stays_clean(tmp_path):
+    from pipeline.core.contract import Quarter
+    from pipeline.rules.validate import validate_file
+    q = Quarter(2026, 4)
+    built = sample.build_sample("926", q, n_assignments=60)   # Norfolk: the East of England's agreement applies
+    rows = built.rows["Assignments"]
+    assert any(r["payment_route"] == "Self-employed" for r in rows)
+    ended = [r for r in rows if r["end_date"] is not None and r["end_date"] <= q.end]
+    assert ended and all(r["reference_provided"] == "Yes" and r["end_reason"] for r in ended)
+    result = validate_file(sample.write_sample(tmp_path / f"926_{q}.xlsx", built))
+    assert result.status == "accepted"
+    assert not {f.code for f in result.findings} & {"E109", "Q519"}
+    assert [f.code for f in result.findings].count("Q515") == [p.code for p in built.planted].count("Q515")
+    assert "R702" in {f.code for f in result.agreement}
+    earlier = sample.build_sample("926", Quarter(2025, 2), n_assignments=60).rows["Assignments"]
+    assert not any(r["payment_route"] == "Self-employed" or "reference_provided" in r for r in earlier)
