@@ -58,7 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("pull", help="download what an RIIA analyst needs")
     c.add_argument("--quarter", type=_quarter, required=True, help="the quarter built, e.g. 2025-Q2")
-    c.add_argument("--region", help="region code (E12000007) or name (London); default: every region")
+    c.add_argument("--region", help="region code (E12000007) or name (London), or several comma-separated; "
+                                    "default: every region")
     c.add_argument("--format", dest="fmt", choices=("xlsx", "csv", "parquet"), default="xlsx",
                    help="the workbooks (default), or every output table as CSV or Parquet")
     c.add_argument("--out", type=Path, default=Path("."), metavar="DIR", help="where to put them (default: here)")
