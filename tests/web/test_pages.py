@@ -524,3 +524,10 @@ def test_a_partnership_user_sees_its_four_regions_pages_and_downloads_and_no_oth
         assert client.get(f"/analyst/regions/{region}/download?quarter=2025-Q2").status_code == 404
     status = client.get("/analyst/status?quarter=2025-Q2").text
     assert "Westminster" in status and "Norfolk" in status
+
+
+def test_the_region_page_has_the_regional_agreements_queries_apart(service):
+    doc = check_page(browser(service, "riia").get(f"/analyst/regions/{LONDON}?quarter=2025-Q2").text)
+    assert doc.xpath("//h2[@id='agreement']")[0].text_content() == "The region's own agreement: R701 to R703"
+    table = doc.xpath("//table[caption='Regional agreement queries']")[0]
+    assert [td.text_content() for td in table.xpath("tbody/tr/td")] == ["None."]   # 2025-Q2: before contract 3
