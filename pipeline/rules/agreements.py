@@ -15,12 +15,10 @@ R703: tenure (days from the start to the quarter's last day, or the end date if 
 """
 from __future__ import annotations
 
-import datetime as dt
-
 import numpy as np
 import pandas as pd
 
-from pipeline.core.agreements import AgreementRule, rule_in_force
+from pipeline.core.agreements import AgreementRule, for_region, rule_in_force
 from pipeline.core.config import threshold
 from pipeline.core.reference import la_any
 from pipeline.read.parse import display_date
@@ -32,8 +30,21 @@ from pipeline.rules.cool_off import EXCEPTED_LEAVERS, EXCUSING, add_months
 from pipeline.rules.registry import agreement_rule
 
 
-def _day(value) -> dt.date:
-    return pd.Timestamp(value).date()
+def _no_rehire_months(region: str, start: np.ndarray, statutory: int) -> tuple[np.ndarray, np.ndarray]:
+    """For each start date: the region's no-rehire months in force on it where longer than the statutory
+    cool-off (else 0), and that rule (else None); vectorised over the agreement's few rules."""
+    months = np.zeros(len(start), dtype=np.int64)
+    rules = np.full(len(start), None, dtype=object)
+    agreement = for_region(region)
+    for rule in agreement.rules if agreement is not None else ():
+        if rule.name != "no_rehire_months" or rule.value <= statutory:
+            continue
+        on = start >= np.datetime64(rule.start, "us")
+        if rule.until is not None:
+            on &= start <= np.datetime64(rule.until, "us")
+        on &= months == 0   # the first rule in force on a day wins, as `rule_in_force` has it
+        months[on], rules[on] = rule.value, rule
+    return months, rules
 
 
 def _plus_months(days: np.ndarray, months: np.ndarray) -> np.ndarray:
@@ -56,8 +67,7 @@ def no_rehire(ctx: ReturnContext, d: pd.DataFrame) -> tuple[np.ndarray, np.ndarr
     c = ctx.columns(d)
     region, statutory = ctx.la.region_code, threshold("cool_off_months")
     start = c["start_date"]
-    rules = [None if np.isnat(s) else rule_in_force(region, "no_rehire_months", _day(s)) for s in start]
-    months = np.array([r.value if r is not None and r.value > statutory else 0 for r in rules], dtype=np.int64)
+    months, rules = _no_rehire_months(region, start, statutory)
     if not months.any():
         return variant, leaver_row, applied
     excused = one_of(c["cool_off_exception"], *EXCUSING)
