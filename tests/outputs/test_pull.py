@@ -15,7 +15,7 @@ def test_pull_gives_the_region_in_each_format(built, tmp_path):
     summary = pd.read_csv(next(p for p in csvs if p.name == "regional_summary.csv"))
     assert set(summary["region_code"]) == {"E12000003"}
     parquet = pull.pull(Q, None, "parquet", tmp_path / "p", home=home)
-    assert len(parquet) == 16
+    assert len(parquet) == 21
     everything = pull.pull(Q, None, "xlsx", tmp_path / "all", home=home)
     assert len(everything) == 10
 
