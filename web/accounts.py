@@ -57,8 +57,13 @@ class User:
     email: str
     role: str
     la_code: str | None
-    region_code: str | None
+    region_code: str | None   # a riia user's region; a partnership's several, comma-separated
     active: bool
+
+    @property
+    def regions(self) -> tuple[str, ...]:
+        """The region codes a riia user may see: one, or several for a partnership of regions."""
+        return tuple(code for code in (self.region_code or "").split(",") if code)
 
     @property
     def scope(self) -> str:
@@ -67,7 +72,7 @@ class User:
             la = la_any(self.la_code or "")
             return f"{la.name} (LA {self.la_code})" if la else f"LA {self.la_code}"
         if self.role == "riia":
-            return f"{REGIONS.get(self.region_code, self.region_code)}"
+            return ", ".join(REGIONS.get(code, code) for code in self.regions)
         return "England"
 
 
@@ -83,8 +88,9 @@ def _now() -> str:
 
 def add_user(database: Path, email: str, role: str, *, la_code: str | None = None,
              region_code: str | None = None, password: str | None = None) -> User:
-    """Create a user. An `la` user needs a live LA code, a `riia` user a region code (E12000001–9); with no
-    `password` the user sets one through an invitation (`web.links`).
+    """Create a user. An `la` user needs a live LA code, a `riia` user a region code (E12000001–9), or
+    several comma-separated for a partnership of regions ('E12000006,E12000004'); with no `password`
+    the user sets one through an invitation (`web.links`).
 
     Raises AccountError (a ValueError naming the field) for a bad email, role, LA, region or password, or
     an email already used.
@@ -99,8 +105,10 @@ def add_user(database: Path, email: str, role: str, *, la_code: str | None = Non
     if role == "la" and (la_any(la_code or "") is None or la_any(la_code).end is not None):
         raise AccountError("la_code", "Enter the 3-digit DfE code of a council that exists today, like 205"
                            if la_code else "Enter the 3-digit DfE code of the council, like 205")
-    if role == "riia" and region_code not in REGIONS:
+    regions = list(dict.fromkeys(code.strip() for code in (region_code or "").split(",") if code.strip()))
+    if role == "riia" and (not regions or not set(regions) <= set(REGIONS)):
         raise AccountError("region_code", "Select the region the analyst works for")
+    region_code = ",".join(regions)
     if password is not None and (wrong := passwords.problem(password)):
         raise AccountError("password", wrong)
     with db.connect(database) as con:

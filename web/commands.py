@@ -23,7 +23,8 @@ def add_commands(sub) -> None:
     c.add_argument("email")
     c.add_argument("--role", required=True, choices=ROLES)
     c.add_argument("--la", help="3-digit DfE LA code (la users)")
-    c.add_argument("--region", help="region code E12000001–E12000009 (riia users)")
+    c.add_argument("--region", help="region code E12000001–E12000009 (riia users); several comma-separated for a "
+                                    "partnership of regions, e.g. E12000006,E12000004,E12000007,E12000008")
     c.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
     verbs.add_parser("list", help="every user")
     c = verbs.add_parser("invite", help="email a user a new invitation to set their password")

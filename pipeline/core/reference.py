@@ -136,14 +136,16 @@ def _num(text: str) -> float | None:
 
 @lru_cache(maxsize=1)
 def workforce() -> dict[str, dict[int, dict[str, float | None]]]:
-    """DfE CSWW figures by LA code -> year (30 Sept) -> measure."""
+    """DfE CSWW figures by LA code -> year (the census of 30 September) -> measure: agency FTE and
+    headcount, permanent FTE in post (inpost_fte), vacancies (FTE) and the vacancy rate (% of FTE)."""
     out: dict[str, dict[int, dict[str, float | None]]] = {}
     with open(DATA_DIR / "csww_indicators_2023_to_2025.csv", newline="", encoding="utf-8") as fh:
         for r in csv.DictReader(fh):
             if r["geographic_level"] != "Local authority" or not r["old_la_code"].isdigit():
                 continue
             out.setdefault(r["old_la_code"], {})[int(r["time_period"])] = {
-                k: _num(r[k]) for k in ("agency_fte", "agency_headcount", "inpost_fte", "vacancy_fte")}
+                k: _num(r[k]) for k in ("agency_fte", "agency_headcount", "inpost_fte", "vacancy_fte",
+                                        "vacancy_rate_fte")}
     return out
 
 

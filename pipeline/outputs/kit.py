@@ -40,7 +40,7 @@ def without_swe(frame: pd.DataFrame) -> pd.DataFrame:
 @dataclass(frozen=True)
 class Measure:
     """How a column is shown: the header people read (units in brackets), the kind of its cells
-    (text, code, count, money, rate, fte, share, date, month, flag) and its definition."""
+    (text, code, count, money, rate, fte, share, percent, weeks, year, date, month, flag) and its definition."""
 
     name: str
     header: str
@@ -63,8 +63,9 @@ def measure(column: str) -> Measure:
 
 
 NUMBER_FORMATS = {"money": "£#,##0.00", "rate": "£#,##0.00", "count": "#,##0", "fte": "#,##0.0",
-                  "share": "0.0%", "date": "dd/mm/yyyy", "month": "mmm yyyy"}
-NUMERIC = ("money", "rate", "count", "fte", "share")
+                  "share": "0.0%", "percent": '0.0"%"', "weeks": "#,##0.0", "year": "0", "date": "dd/mm/yyyy",
+                  "month": "mmm yyyy"}
+NUMERIC = ("money", "rate", "count", "fte", "share", "percent", "weeks", "year")
 MAX_WIDTH = 60          # characters; longer text wraps
 LINE_HEIGHT = 15        # points per line of wrapped text
 
@@ -78,8 +79,10 @@ def _shown_length(value, kind: str) -> int:
             return len(f"£{value:,.2f}")
         if kind == "share":
             return len(f"{value * 100:.1f}%")
-        if kind == "fte":
+        if kind in ("fte", "weeks"):
             return len(f"{value:,.1f}")
+        if kind == "percent":
+            return len(f"{value:.1f}%")
         return len(f"{value:,.0f}") if float(value).is_integer() else len(f"{value:,.2f}")
     if isinstance(value, (dt.date, pd.Timestamp)):
         return 10
@@ -305,6 +308,25 @@ SYMBOLS = {   # as DfE's statistics use them
     "low": "Rounds to zero, but is not zero.",
 }
 
+# The terms of data-contract section 7, in every workbook's Notes and on the pages; docs/outputs.md
+# ("Definitions") quotes them word for word (tests/outputs/test_kit.py keeps it so).
+TERMS = {
+    "At quarter end": "Assignments active on the quarter's last day (the DfE workforce census is a snapshot on "
+                      "30 September too).",
+    "In the quarter": "Assignments active on any day of the quarter (what the Assignments sheet holds); headcount "
+                      "and FTE in the quarter are higher than at quarter end and are not for setting against the "
+                      "census.",
+    "Agency FTE (section 7)": "Hours per week / 37, summed over assignments; blank hours count as 37.",
+    "Agency rate": "Agency FTE at quarter end / (agency FTE at quarter end + permanent FTE in post from the latest "
+                   "DfE workforce census up to the quarter's end), as the census defines its own agency rate; "
+                   "in %.",
+    "Vacancy rate": "The census's own: vacancies (FTE) / (vacancies + FTE in post), in %, from the same census.",
+    "Tenure": "Days from the assignment's start to the quarter's last day (or its end date, if earlier) / 7, "
+              "in weeks.",
+    "£ above cap": "(Cap-basis rate - cap) x hours per week (blank: 37) x days active in the quarter / 7, summed "
+                   "over assignments above the cap.",
+}
+
 
 def cap_rows(region_code: str | None) -> pd.DataFrame:
     """The cap table in force as a frame (one region's rows, or all), for the Notes sheets."""
@@ -316,13 +338,16 @@ def cap_rows(region_code: str | None) -> pd.DataFrame:
 
 def notes_sheet(book: Book, about: list[tuple[str, object]], frames: list[pd.DataFrame], *,
                 caps: pd.DataFrame, symbols: bool = False) -> None:
-    """About the workbook, the definition of every measure its tables show, DfE's symbols, the cap table."""
+    """About the workbook, the terms of section 7 (`TERMS`), the definition of every measure its tables
+    show, DfE's symbols, the cap table."""
     ws = book.sheet("Notes")
     write_cell(ws, 0, 0, "Notes", book.title)
     row = book.key_values(ws, 2, about) + 1
     if symbols:
         write_cell(ws, row, 0, "Symbols", book.subtitle)
         row = book.key_values(ws, row + 1, list(SYMBOLS.items())) + 1
+    write_cell(ws, row, 0, "Terms", book.subtitle)
+    row = book.key_values(ws, row + 1, list(TERMS.items())) + 1
     write_cell(ws, row, 0, "Definitions", book.subtitle)
     seen = dict.fromkeys(str(c) for f in frames for c in f.columns)
     defined = [(measure(c).header, measure(c).definition) for c in seen if measure(c).definition]

@@ -3,6 +3,7 @@ DDL run when it changed, dimensions reloaded when the reference data changed) an
 `writing`, one operation at a time under the readers–writer lock (`locks`)."""
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 from contextlib import contextmanager
@@ -18,7 +19,7 @@ from pipeline.core.calendar import due_date
 from pipeline.core.config import data_dir, outputs_dir, threshold, warehouse_path
 from pipeline.core.contract import ROLE_CATEGORIES, Quarter
 from pipeline.core.private import private_dir
-from pipeline.core.reference import REGIONS, cap_table, file_stem, la_rows
+from pipeline.core.reference import REGIONS, cap_table, file_stem, la_rows, workforce
 from pipeline.warehouse import locks
 from pipeline.warehouse.sqlfiles import WAREHOUSE, registered
 
@@ -93,7 +94,8 @@ def up_to_date(con) -> bool:
 
 
 def _dims_signature() -> str:
-    return f"{cap_table().version}|{threshold('submission_window_months')}|{len(la_rows())}"
+    return (f"{cap_table().version}|{threshold('submission_window_months')}|{len(la_rows())}"
+            f"|census {sum(len(years) for years in workforce().values())} vacancy_fte")
 
 
 def refresh_dimensions(con: duckdb.DuckDBPyConnection) -> None:
@@ -114,6 +116,10 @@ def refresh_dimensions(con: duckdb.DuckDBPyConnection) -> None:
         "dim_cap": pd.DataFrame([(caps.version, *row[:5]) for row in caps.rows],
                                 columns=["cap_table_version", "region_code", "role_category", "effective_from",
                                          "effective_to", "cap_gbp_per_hour"]),
+        "dim_census": pd.DataFrame([(la, year, dt.date(year, 9, 30), m["inpost_fte"], m["vacancy_fte"],
+                                     m["vacancy_rate_fte"], m["agency_fte"]) for la, years in workforce().items() for year, m in years.items()],
+                                   columns=["la_code", "census_year", "census_date", "inpost_fte", "vacancy_fte",
+                                            "vacancy_rate", "agency_fte"]),
     }
     con.execute("BEGIN TRANSACTION")
     try:

@@ -54,3 +54,33 @@ def built(tmp_path_factory):
                         "monthly": _sheet_rows(f, "MonthlyCosts", "Month")}
     return {"las": LAS, "home": home, "files": files, "outcomes": outcomes, "summary": summary, "source": source,
             "out": home / "outputs" / str(Q), "logs": records}
+
+
+QUARTERS = [Quarter(2025, 2), Quarter(2025, 3), Quarter(2025, 4), Quarter(2026, 1)]
+BLANK_HOURS_LA = "203"
+
+
+@pytest.fixture(scope="package")
+def quarters(tmp_path_factory):
+    """The same five LAs over a financial year (2025-Q2 to 2026-Q1) submitted, a few of LA 203's
+    assignments in each quarter with blank hours, and the last quarter built (section 7's figures)."""
+    root = tmp_path_factory.mktemp("quarters")
+    home = root / "home"
+    for q in QUARTERS:
+        for f in generate(q, root / "in" / str(q), seed=23, la_codes=list(LAS)):
+            if f.name.startswith(BLANK_HOURS_LA):
+                _blank_hours(f, rows=3)
+            submit.submit_file(f, q, home=home)
+    build_quarter(QUARTERS[-1], home=home)
+    return {"home": home, "quarters": QUARTERS, "out": home / "outputs" / str(QUARTERS[-1])}
+
+
+def _blank_hours(path, rows: int) -> None:
+    """Clear Hours per week on the first `rows` assignments of a workbook, as a council leaving it blank."""
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Assignments"]
+    header = next(r for r in ws.iter_rows(min_row=1, max_row=10) if r[0].value == "Assignment reference")
+    col = next(c.column for c in header if c.value == "Hours per week")
+    for r in range(header[0].row + 1, header[0].row + 1 + rows):
+        ws.cell(r, col).value = None
+    wb.save(path)

@@ -84,6 +84,8 @@ PAGES = {   # page -> the status each of: signed out, la205, riia (London), riia
     f"/analyst/regions?quarter={QUARTER}": (303, 404, 303, 303, 200, 404),
     f"/analyst/regions/{LONDON}?quarter={QUARTER}": (303, 404, 200, 404, 200, 404),
     f"/analyst/regions/{SOUTH_EAST}?quarter={QUARTER}": (303, 404, 404, 200, 200, 404),
+    "/analyst/scenarios/caps": (303, 404, 200, 200, 200, 404),
+    f"/analyst/scenarios/caps?run=yes&region={LONDON}&cap-team-manager=50": (303, 404, 200, 404, 200, 404),
     "/admin/users": (303, 404, 404, 404, 404, 200),
     "/admin/collection": (303, 404, 404, 404, 404, 200),
     "/admin/audit": (303, 404, 404, 404, 404, 200),

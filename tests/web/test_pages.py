@@ -251,7 +251,7 @@ def test_the_analyst_pages_are_good_pages_and_show_no_swe_number(service, name):
 def test_the_region_page_has_each_chart_with_a_table(service):
     doc = check_page(browser(service, "riia").get(f"/analyst/regions/{LONDON}?quarter=2025-Q2").text)
     charts = doc.xpath("//svg[@role='img']")
-    assert len(charts) == 4
+    assert len(charts) == 4 + 5   # the summary's four, then section 7's five
     for chart in charts:
         assert chart.xpath("./title") and chart.xpath("./desc")
         assert chart.getnext() is not None and chart.getnext().xpath(".//table")
@@ -518,3 +518,58 @@ def test_your_returns_are_the_warehouses_however_they_were_sent(service):
     assert "Accepted" in newest and "command line" in newest
     assert "Superseded" in middle and f"Upload {sid}" in middle
     assert "Superseded" in oldest and "command line" in oldest
+
+
+def test_a_regional_agreements_queries_are_on_the_findings_page_under_their_own_heading(service, tmp_path):
+    from pipeline.core.contract import Quarter
+    from tests.workbooks import make_workbook, set_cell, valid_sheets
+    from web.collection import set_collecting_quarter
+    sheets = valid_sheets(Quarter(2026, 4), "926")    # Norfolk, East of England: no self-employed (protocol 13)
+    set_cell(sheets, "Return", 0, "LA name", "Norfolk")
+    set_cell(sheets, "Assignments", 3, "Payment route", "Self-employed")
+    set_collecting_quarter(service["settings"].database, Quarter(2026, 4))
+    try:
+        client = browser(service, "la926")
+        r = upload_page(client, make_workbook(tmp_path / "926_2026-Q4.xlsx", sheets))
+    finally:
+        set_collecting_quarter(service["settings"].database, QUARTER)
+    assert r.status_code == 303
+    doc = check_page(client.get(r.headers["location"]).text)
+    headings = [h.text_content().strip() for h in doc.xpath("//h2")]
+    assert "Your region's agreement" in headings
+    table = doc.xpath("//h2[text()=\"Your region's agreement\"]/following-sibling::table[1]")[0]
+    assert table.xpath("caption")[0].text_content().strip() == "The regional agreement's queries"
+    assert [td.text_content().strip() for td in table.xpath(".//td[@data-label='Code']")] == ["R702"]
+    outstanding = doc.xpath("//h2[text()='Queries outstanding']/following-sibling::table[1]")
+    assert not outstanding or "R702" not in outstanding[0].text_content()
+
+
+def test_a_partnership_user_sees_its_four_regions_pages_and_downloads_and_no_other(service):
+    from tests.webservice import csrf as csrf_of
+    from web import accounts
+    email = "pages@four-regions.example"
+    if accounts.find_user(service["settings"].database, email) is None:
+        accounts.add_user(service["settings"].database, email, "riia", password=PASSWORD,
+                          region_code="E12000006,E12000004,E12000007,E12000008")
+    client = browser(service)
+    token = csrf_of(client.get("/sign-in").text)
+    assert client.post("/sign-in", data={"email": email, "password": PASSWORD, "csrf_token": token,
+                                         "next": "/"}).status_code == 303
+    doc = check_page(client.get("/analyst/regions?quarter=2025-Q2").text)
+    assert [a.text_content() for a in doc.xpath("//main//ul/li/a")] == [
+        "East Midlands", "East of England", "London", "South East"]
+    for region in ("E12000006", "E12000004", LONDON, SOUTH_EAST):
+        assert client.get(f"/analyst/regions/{region}?quarter=2025-Q2").status_code == 200
+    assert client.get(f"/analyst/regions/{SOUTH_EAST}/download?quarter=2025-Q2").status_code == 200
+    for region in ("E12000001", "E12000009"):
+        assert client.get(f"/analyst/regions/{region}?quarter=2025-Q2").status_code == 404
+        assert client.get(f"/analyst/regions/{region}/download?quarter=2025-Q2").status_code == 404
+    status = client.get("/analyst/status?quarter=2025-Q2").text
+    assert "Westminster" in status and "Norfolk" in status
+
+
+def test_the_region_page_has_the_regional_agreements_queries_apart(service):
+    doc = check_page(browser(service, "riia").get(f"/analyst/regions/{LONDON}?quarter=2025-Q2").text)
+    assert doc.xpath("//h2[@id='agreement']")[0].text_content() == "The region's own agreement: R701 to R703"
+    table = doc.xpath("//table[caption='Regional agreement queries']")[0]
+    assert [td.text_content() for td in table.xpath("tbody/tr/td")] == ["None."]   # 2025-Q2: before contract 3

@@ -42,3 +42,15 @@ CREATE TABLE IF NOT EXISTS dim_cap (
     effective_to      DATE,
     cap_gbp_per_hour  DOUBLE
 );
+
+-- DfE's children's social work workforce census (CSWW), per LA and census (30 September of census_year):
+-- permanent FTE in post and the vacancy rate (% of FTE), the base of the agency rate (data-contract §7).
+CREATE TABLE IF NOT EXISTS dim_census (
+    la_code       VARCHAR,
+    census_year   INTEGER,
+    census_date   DATE,
+    inpost_fte    DOUBLE,
+    vacancy_fte   DOUBLE,
+    vacancy_rate  DOUBLE,
+    agency_fte    DOUBLE
+);
