@@ -284,5 +284,5 @@ def test_a_partnership_user_sees_no_submission(client, partnership, uploaded):
 
 
 def test_a_riia_user_needs_known_regions(service):
-    with pytest.raises(ValueError, match="several comma-separated"):
+    with pytest.raises(ValueError, match="Select the region"):
         accounts.add_user(service["settings"].database, "x@example.org", "riia", region_code="E12000007,Narnia")
