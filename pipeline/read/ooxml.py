@@ -125,6 +125,35 @@ class Package:
     def _relationships(self, part: str):
         return _elements(self, part, "Relationship")
 
+    def related(self, source: str, kind: str) -> str | None:
+        """The part `source` relates to by a relationship of this kind ('styles', 'sharedStrings'),
+        found through its relationships wherever it lives; None if there is none."""
+        rels = rels_part(source)
+        if not self.has(rels):
+            return None
+        for rel in self._relationships(rels):
+            if rel.get("Type", "").rsplit("/", 1)[-1] == kind and rel.get("TargetMode") != "External":
+                target = resolve(source, rel.get("Target", ""))
+                return target if self.has(target) else None
+        return None
+
+    def percent_styles(self) -> frozenset[int]:
+        """The cell styles (indexes into cellXfs) whose number format shows a percentage: the
+        built-in formats 9 and 10 ('0%', '0.00%') and any custom format with a '%' outside quotes."""
+        workbook = self.workbook_part()
+        styles = self.related(workbook, "styles") if workbook else None
+        if styles is None:
+            return frozenset()
+        custom, out = set(), set()
+        for el in _elements(self, styles, ("numFmt", "cellXfs")):    # numFmts come before cellXfs
+            if el.tag.endswith("numFmt"):
+                if "%" in re.sub(r'"[^"]*"|\\.', "", el.get("formatCode", "")):
+                    custom.add(el.get("numFmtId"))
+                continue
+            xfs = [x for x in el if x.tag.rpartition("}")[2] == "xf"]
+            out |= {i for i, xf in enumerate(xfs) if xf.get("numFmtId") in ("9", "10") or xf.get("numFmtId") in custom}
+        return frozenset(out)
+
     def for_calamine(self, path, replace: dict[str, bytes] | None = None) -> object:
         """The file calamine can open: the path itself, or, when the workbook part is not where
         calamine looks for it, a copy in memory with the workbook and its relationships moved to
@@ -261,6 +290,7 @@ class CellFacts:
 
     uncalculated: list[tuple[str, int]] = field(default_factory=list)    # a formula with no cached result
     errors: dict[tuple[str, int], str] = field(default_factory=dict)     # an Excel error value, e.g. '#N/A'
+    percent: set[tuple[str, int]] = field(default_factory=set)           # a cell formatted as a percentage
 
 
 _ROOT = re.compile(rb"<(?:([A-Za-z_][\w.-]*):)?worksheet\b([^>]*)>")
@@ -272,8 +302,9 @@ _ATTR = re.compile(rb"""([\w:.-]+)\s*=\s*(["'])(.*?)\2""", re.S)
 _REF = re.compile(r"([A-Z]{1,3})([0-9]+)$")
 
 
-def cell_facts(data: bytes) -> CellFacts:
-    """Uncalculated formulas and error values in a worksheet part's XML.
+def cell_facts(data: bytes, percent_styles: frozenset[int] = frozenset()) -> CellFacts:
+    """Uncalculated formulas, error values and (given the workbook's `percent_styles`,
+    `Package.percent_styles`) cells formatted as a percentage in a worksheet part's XML.
 
     The prefix of the SpreadsheetML namespace is read from the root element, so `<c>` and `<x:c>`
     are the same; a cell without `r=` takes the column after the previous cell and a row without
@@ -295,11 +326,28 @@ def cell_facts(data: bytes) -> CellFacts:
         return facts
     end = data.rfind(b"</" + p + b"sheetData", start)
     end = len(data) if end < 0 else end
+    percent = _percent_cells(data, start, end, p, percent_styles) if percent_styles else set()
     if data.find(b"<" + p + b"f", start, end) < 0 and _ERROR_TYPE.search(data, start, end) is None:
+        facts.percent = percent
         return facts
     # Cells holding a formula or an error are found from those markers; only if one of them has no
     # `r=` must every row and cell before it be counted.
-    return _scan(data, start, end, p, counted=False) or _scan(data, start, end, p, counted=True)
+    facts = _scan(data, start, end, p, counted=False) or _scan(data, start, end, p, counted=True)
+    facts.percent = percent
+    return facts
+
+
+def _percent_cells(data: bytes, start: int, end: int, p: bytes, styles: frozenset[int]) -> set[tuple[str, int]]:
+    """The cells (column letters, row) whose style is one of `styles`, by their `r=` (a cell
+    without one is not found: Excel and LibreOffice always write it on a styled cell)."""
+    wanted = b"|".join(str(i).encode() for i in sorted(styles))
+    cell = re.compile(b"<" + re.escape(p) + rb"c\s[^>]*?\bs\s*=\s*[\"'](?:" + wanted + rb")[\"'][^>]*>")
+    out = set()
+    for m in cell.finditer(data, start, end):
+        ref = re.search(rb"""\br\s*=\s*["']([A-Z]{1,3})([0-9]+)["']""", m.group(0))
+        if ref:
+            out.add((ref.group(1).decode(), int(ref.group(2))))
+    return out
 
 
 def _scan(data: bytes, start: int, end: int, p: bytes, counted: bool) -> CellFacts | None:
