@@ -155,34 +155,52 @@ class Package:
         return frozenset(out)
 
     def for_calamine(self, path, replace: dict[str, bytes] | None = None) -> object:
-        """The file calamine can open: the path itself, or, when the workbook part is not where
-        calamine looks for it, a copy in memory with the workbook and its relationships moved to
-        xl/workbook.xml (every relationship target made absolute, so nothing else moves).
+        """The file calamine can open: the path itself, or, when the workbook part, its shared
+        strings or its styles are not where calamine looks for them, a copy in memory with the
+        workbook and its relationships moved to xl/workbook.xml and those parts to their usual names,
+        every relationship target made absolute (so nothing else moves) and the content types following.
 
         `replace` gives new contents for some parts (see `calamine_safe`). The copy holds every
         part unpacked once; the guard has already bounded their total size.
         """
         workbook = self.workbook_part()
         replace = {part_name(k): v for k, v in (replace or {}).items()}
-        if workbook is None or (workbook == DEFAULT_WORKBOOK and not replace):
+        moves = {}                 # the workbook's parts calamine looks for at fixed names, where they are not
+        for kind, standard in _FIXED_PARTS if workbook else ():
+            found = self.related(workbook, kind)
+            if found and found != standard and not self.has(standard):
+                moves[found] = standard
+        if workbook is None or (workbook == DEFAULT_WORKBOOK and not replace and not moves):
             return str(path)
+        moves[workbook] = DEFAULT_WORKBOOK
         rels = rels_part(workbook)
         out = io.BytesIO()
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as dst:
             for key, info in self.entries.items():
                 data = replace[key] if key in replace else self._bytes(info)
-                if key == workbook:
-                    dst.writestr(DEFAULT_WORKBOOK, data)
+                if key in moves:
+                    dst.writestr(moves[key], data)
                 elif key == rels:
-                    dst.writestr(rels_part(DEFAULT_WORKBOOK), _absolute_targets(data, workbook))
-                elif key in (CONTENT_TYPES, PACKAGE_RELS):     # both name the workbook part
-                    named = re.compile(rb'(PartName|Target)="/?' + re.escape(workbook.encode()) + b'"', re.IGNORECASE)
-                    data = named.sub(rb'\1="/' + DEFAULT_WORKBOOK.encode() + b'"', data)
-                    dst.writestr("[Content_Types].xml" if key == CONTENT_TYPES else PACKAGE_RELS, data)
+                    dst.writestr(rels_part(DEFAULT_WORKBOOK), _moved(_absolute_targets(data, workbook), moves, b"Target"))
+                elif key in (CONTENT_TYPES, PACKAGE_RELS):     # both name the workbook part, the types every moved one
+                    dst.writestr("[Content_Types].xml" if key == CONTENT_TYPES else PACKAGE_RELS,
+                                 _moved(data, moves, b"PartName|Target"))
                 else:
                     dst.writestr(info.filename.replace("\\", "/").lstrip("/"), data)
         out.seek(0)
         return out
+
+
+# Parts calamine reads from a fixed name, not through the workbook's relationships.
+_FIXED_PARTS = (("sharedStrings", "xl/sharedStrings.xml"), ("styles", "xl/styles.xml"))
+
+
+def _moved(data: bytes, moves: dict[str, str], attributes: bytes) -> bytes:
+    """Part names in `attributes` ('PartName|Target') rewritten where `moves` moves the part."""
+    for old, new in moves.items():
+        named = re.compile(rb'(' + attributes + rb')="/?' + re.escape(old.encode()) + b'"', re.IGNORECASE)
+        data = named.sub(rb'\1="/' + new.encode() + b'"', data)
+    return data
 
 
 def rels_part(part: str) -> str:

@@ -195,6 +195,7 @@ def _odd(tmp_path: Path) -> dict[str, Path]:
     out["without_references"] = packages.without_references(clean, tmp_path / "noref.xlsx", rows_too=True)
     out["strict"] = packages.strict(clean, tmp_path / "strict.xlsx")
     out["moved_workbook"] = packages.moved_workbook(clean, tmp_path / "moved.xlsx")
+    out["moved_folder"] = packages.moved_folder(SAMPLES[0], tmp_path / "moved_folder.xlsx")
     part = packages.sheet_part(clean, "Assignments")
     out["cached_error"] = packages.replace_cell(clean, tmp_path / "err.xlsx", "Assignments", "N2",
                                                 '<c r="N2" t="e"><f>1/0</f><v>#DIV/0!</v></c>')
@@ -210,7 +211,7 @@ ODD = ["title_rows", "units_row", "boolean", "boolean_text", "formula_and_time",
        "a1_blank", "date_text_and_na", "na_in_numbers", "na_in_a_number_column", "blank_header", "unnamed_header",
        "unnamed_header_2", "clean", "prefixed", "without_references", "strict", "moved_workbook",
        "cached_error", "newer_error", "iso_date", "msp_headers", "decimal_comma_and_percent", "month_first_dates",
-       "merged_money"]
+       "merged_money", "moved_folder"]
 
 
 @pytest.mark.parametrize("name", ODD)
