@@ -9,6 +9,8 @@ from pipeline.core.contract import SHEETS_BY_NAME
 from pipeline.read.header import field_matcher
 from pipeline.read.resemblance import header_unit, resembled_field, stem
 from pipeline.read.workbook import read_workbook
+from pipeline.rules.validate import validate_file
+from tests.libreoffice import needs_libreoffice, resaved
 from tests.workbooks import make_workbook, valid_sheets
 
 # (sheet, header as an MSP/HR extract writes it, the field it names)
@@ -187,3 +189,17 @@ def test_an_msp_header_is_read_into_its_field(tmp_path, new, key, values, expect
         got = [None if pd.isna(v) else str(v.date()) for v in got]
     assert got == expected
     assert wb.sheets["Assignments"].header(key) == new
+
+
+@needs_libreoffice
+def test_msp_headers_and_a_look_alike_re_saved_by_libreoffice_give_the_same_findings(tmp_path):
+    sheets = valid_sheets()
+    header = sheets["Assignments"][0]
+    for old, new in (("Hours per week", "Hours/Week"), ("End date", "Expected End Date"),
+                     ("Notice period weeks", "Notice (days)"), ("Charge rate per hour", "Charge Rate (£/hr)")):
+        header[header.index(old)] = new
+    path = make_workbook(tmp_path / "msp.xlsx", sheets)
+    again = resaved(path, tmp_path / "lo")
+    mine, theirs = validate_file(path), validate_file(again)
+    assert sorted((f.code, f.cell) for f in mine.findings) == sorted((f.code, f.cell) for f in theirs.findings)
+    assert ("Q520", "AE1") in {(f.code, f.cell) for f in mine.findings}
