@@ -14,23 +14,30 @@ import datetime as dt
 import re
 
 import pandas as pd
+import pyarrow as pa
 
 from pipeline.core.contract import DATE, Sheet
 from pipeline.core.findings import Finding
+from pipeline.read.columns import any_matches, unread_positions
 
+_LOOKS_NUMERIC = re.compile(r"^\s*[0-9]{1,2}[/.-][0-9]{1,2}[/.-][0-9]{2}")    # (no back-reference: Arrow's regex has none)
 _NUMERIC_DATE = re.compile(r"^\s*([0-9]{1,2})([/.-])([0-9]{1,2})\2([0-9]{4}|[0-9]{2})(?:[T\s]+[0-9]{1,2}:[0-9]{2}.*)?\s*$")
 
 
-def month_first_columns(sheet: Sheet, frame) -> list[Finding]:
+def month_first_columns(sheet: Sheet, frame, texts: dict[str, pa.Array]) -> list[Finding]:
     """Q522 on each ambiguous text date of a month-first column (see the module's note); the
-    column's dates in `frame.data` read month-first, in place."""
+    column's dates in `frame.data` read month-first, in place. `texts` are the columns' cell text
+    as read (`frame.data`'s rows): only a column with a date not read day-first is looked at."""
     out = []
-    for key in frame.positions:
-        if sheet.column(key).kind != DATE or key not in frame.raw.columns:
+    for key, text in texts.items():
+        if sheet.column(key).kind != DATE or not any_matches(text, _LOOKS_NUMERIC):
+            continue
+        unread = [text[i].as_py() for i in unread_positions(text, frame.data[key]).tolist()]
+        if not any(_month_first_only(t) for t in unread):
             continue
         parts = {}
-        for row, text in frame.raw[key].dropna().items():
-            found = _NUMERIC_DATE.match(text)
+        for row, value in zip(frame.data.index.tolist(), text.to_pylist()):
+            found = _NUMERIC_DATE.match(value) if value is not None else None
             if found:
                 parts[row] = (int(found.group(1)), int(found.group(3)), _year(found.group(4)))
         month_first = [row for row, (a, b, _) in parts.items() if a <= 12 < b <= 31]
@@ -50,6 +57,11 @@ def month_first_columns(sheet: Sheet, frame) -> list[Finding]:
                                          example_cell=frame.cell(key, example), read_as=f"{read.day} {read:%B %Y}"))
         frame.data[key] = values
     return out
+
+
+def _month_first_only(text: str) -> bool:
+    found = _NUMERIC_DATE.match(text)
+    return found is not None and int(found.group(1)) <= 12 < int(found.group(3)) <= 31
 
 
 def _year(text: str) -> int:

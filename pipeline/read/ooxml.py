@@ -55,6 +55,7 @@ class Package:
     zf: zipfile.ZipFile
     entries: dict[str, zipfile.ZipInfo] = field(default_factory=dict)
     _read: tuple[list[SheetPart], bool] | None = field(default=None, repr=False)
+    _memo: dict = field(default_factory=dict, repr=False)     # the workbook part, relationships, percentage styles
     unpacked: dict[str, bytes] | None = field(default=None, repr=False)   # every part, once checked (see `handoff`)
 
     @classmethod
@@ -82,6 +83,11 @@ class Package:
 
     def workbook_part(self) -> str | None:
         """The part the package's officeDocument relationship names (OPC §9.3), else xl/workbook.xml."""
+        if "workbook" not in self._memo:
+            self._memo["workbook"] = self._workbook_part()
+        return self._memo["workbook"]
+
+    def _workbook_part(self) -> str | None:
         if self.has(PACKAGE_RELS):
             for rel in self._relationships(PACKAGE_RELS):
                 if rel.get("Type", "").endswith("/officeDocument"):
@@ -131,18 +137,26 @@ class Package:
         rels = rels_part(source)
         if not self.has(rels):
             return None
-        for rel in self._relationships(rels):
-            if rel.get("Type", "").rsplit("/", 1)[-1] == kind and rel.get("TargetMode") != "External":
-                target = resolve(source, rel.get("Target", ""))
+        if ("rels", rels) not in self._memo:      # (type, target mode, target) of each, read once
+            self._memo["rels", rels] = [(r.get("Type", "").rsplit("/", 1)[-1], r.get("TargetMode"), r.get("Target", ""))
+                                        for r in self._relationships(rels)]
+        for found, mode, target in self._memo["rels", rels]:
+            if found == kind and mode != "External":
+                target = resolve(source, target)
                 return target if self.has(target) else None
         return None
 
     def percent_styles(self) -> frozenset[int]:
         """The cell styles (indexes into cellXfs) whose number format shows a percentage: the
         built-in formats 9 and 10 ('0%', '0.00%') and any custom format with a '%' outside quotes."""
+        if "percent" not in self._memo:
+            self._memo["percent"] = self._percent_styles()
+        return self._memo["percent"]
+
+    def _percent_styles(self) -> frozenset[int]:
         workbook = self.workbook_part()
         styles = self.related(workbook, "styles") if workbook else None
-        if styles is None:
+        if styles is None or not _MAY_BE_PERCENT.search(self.read(styles)):
             return frozenset()
         custom, out = set(), set()
         for el in _elements(self, styles, ("numFmt", "cellXfs")):    # numFmts come before cellXfs
@@ -191,6 +205,7 @@ class Package:
         return out
 
 
+_MAY_BE_PERCENT = re.compile(rb"""%|numFmtId\s*=\s*["'](?:9|10)["']""")   # a styles part that may hold one
 # Parts calamine reads from a fixed name, not through the workbook's relationships.
 _FIXED_PARTS = (("sharedStrings", "xl/sharedStrings.xml"), ("styles", "xl/styles.xml"))
 

@@ -18,30 +18,35 @@ import re
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from pipeline.core.contract import MONEY, NUMBER, Sheet
 from pipeline.core.findings import Finding
+from pipeline.read.columns import any_matches, unread_positions
 from pipeline.read.parse import DECIMAL_COMMA
 
 FEE = "agency_fee_per_hour"          # the one £ field a percentage converts into with certainty
 PAY = "hourly_pay_rate"              # ... as a percentage of this
 _DECIMAL_COMMA = re.compile(DECIMAL_COMMA)
 _PERCENT_TEXT = re.compile(r"^\s*(-?[0-9]+(?:[.,][0-9]+)?)\s*%\s*$")
+_COMMA, _PERCENT_SIGN = re.compile(","), re.compile("%")
 
 
-def decimal_commas(sheet: Sheet, frame, reported: set) -> list[Finding]:
+def decimal_commas(sheet: Sheet, frame, texts: dict[str, pa.Array], reported: set) -> list[Finding]:
     """The column's code, message 'decimal_comma', on each money or number cell written with a
-    decimal comma (left unread by `parse.number`); each cell goes into `reported`."""
+    decimal comma (left unread by `parse.number`); each cell goes into `reported`. `texts` are the
+    columns' cell text as read (`frame.data`'s rows)."""
     out = []
-    for key in frame.positions:
+    for key, text in texts.items():
         col = sheet.column(key)
-        if col.kind not in (MONEY, NUMBER) or key not in frame.raw.columns:
+        if col.kind not in (MONEY, NUMBER) or not any_matches(text, _COMMA):
             continue
-        text = frame.raw[key]
-        hits = text.notna() & text.str.contains(DECIMAL_COMMA, regex=True).fillna(False) & frame.data[key].isna()
-        for row in text.index[hits.to_numpy(dtype=bool)].tolist():
-            out.append(frame.finding(col.code, key, row, "decimal_comma", suggested=_with_point(text.at[row])))
-            reported.add((sheet.name, frame.cell(key, row)))
+        for i in unread_positions(text, frame.data[key]).tolist():
+            value = text[i].as_py()
+            if _DECIMAL_COMMA.match(value):
+                row = int(frame.data.index[i])
+                out.append(frame.finding(col.code, key, row, "decimal_comma", suggested=_with_point(value)))
+                reported.add((sheet.name, frame.cell(key, row)))
     return out
 
 
@@ -51,18 +56,22 @@ def _with_point(text: str) -> str:
     return re.sub(r"[^0-9\-£]", "", whole) + "." + decimals.strip()
 
 
-def percentages(sheet: Sheet, frame, percent_cells: set[tuple[str, int]], percent_headers: set[str],
-                reported: set) -> list[Finding]:
+def percentages(sheet: Sheet, frame, texts: dict[str, pa.Array], percent_cells: set[tuple[str, int]],
+                percent_headers: set[str], reported: set) -> list[Finding]:
     """Money cells holding a percentage: an agency fee converted to £ per hour from the pay rate
     (Q521), any other left unread (its column's code, message 'percent'); see the module's note.
     `percent_cells` are the sheet's cells formatted as a percentage (column letters, row);
     `percent_headers` the fields whose header says '%'. Changes `frame.data` in place."""
     out = []
-    for key, (_, letters) in frame.positions.items():
+    formatted: dict[str, set[int]] = {}
+    for letters, row in percent_cells:
+        formatted.setdefault(letters, set()).add(row)
+    for key, text in texts.items():
         col = sheet.column(key)
-        if col.kind != MONEY or key not in frame.raw.columns:
+        cells = formatted.get(frame.positions[key][1], set())
+        if col.kind != MONEY or not (cells or key in percent_headers or any_matches(text, _PERCENT_SIGN)):
             continue
-        found = _percents(frame.raw[key], frame.data[key], letters, percent_cells, key in percent_headers)
+        found = _percents(text, frame.data[key], cells, key in percent_headers)
         if not found:
             continue
         values = frame.data[key].copy()         # (a short column's parse is shared by content: never changed in place)
@@ -81,18 +90,23 @@ def percentages(sheet: Sheet, frame, percent_cells: set[tuple[str, int]], percen
     return out
 
 
-def _percents(raw: pd.Series, typed: pd.Series, letters: str, percent_cells: set, header_says: bool) -> dict[int, float]:
-    """Excel row -> the percentage a cell holds (14.0 for 14%), for the cells of one column that hold one."""
+def _percents(text: pa.Array, typed: pd.Series, formatted: set[int], header_says: bool) -> dict[int, float]:
+    """Excel row -> the percentage a cell holds (14.0 for 14%), for the cells of one column that
+    hold one: text with a '%' (among the cells not read as a number), a cell formatted as a
+    percentage (`formatted`: its Excel rows), or any number under a header that says '%'."""
     out: dict[int, float] = {}
-    formatted = {row for col, row in percent_cells if col == letters}
+    rows = typed.index
+    for i in unread_positions(text, typed).tolist():
+        found = _PERCENT_TEXT.match(text[i].as_py())
+        if found:
+            out[int(rows[i])] = float(found.group(1).replace(",", "."))
+    if not formatted and not header_says:
+        return out
     numbers = typed.dropna()
     fractions = header_says and bool(len(numbers)) and bool((numbers.abs() <= 1).all())
-    for row, text in raw.dropna().items():
-        found = _PERCENT_TEXT.match(text)
-        if found:
-            out[row] = float(found.group(1).replace(",", "."))
-        elif row in formatted and pd.notna(typed.at[row]):
-            out[row] = round(float(typed.at[row]) * 100, 10)
-        elif header_says and pd.notna(typed.at[row]):
-            out[row] = round(float(typed.at[row]) * (100 if fractions else 1), 10)
+    for row, value in numbers.items():
+        if row in formatted:
+            out[int(row)] = round(float(value) * 100, 10)
+        elif header_says:
+            out[int(row)] = round(float(value) * (100 if fractions else 1), 10)
     return out

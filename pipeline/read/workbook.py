@@ -225,10 +225,10 @@ def _read_table(sheet: Sheet, name: str, cells: RowCells | ArrowCells, findings:
     arrays = {mapping[c]: arrays[c] if len(kept) == body_rows else arrays[c].take(kept) for c in read}
     frame.raw = frame_of({key: pd.arrays.ArrowStringArray(text) for key, text in arrays.items()}, index)
     frame.data = typed_from_texts(sheet, arrays, index)
-    findings += decimal_commas(sheet, frame, reported)
+    findings += decimal_commas(sheet, frame, arrays, reported)
     percent_headers = {key for c, key in mapping.items() if header_unit(header.cells[c]) == "percent"}
-    findings += percentages(sheet, frame, facts.percent, percent_headers, reported)
-    findings += month_first_columns(sheet, frame)
+    findings += percentages(sheet, frame, arrays, facts.percent, percent_headers, reported)
+    findings += month_first_columns(sheet, frame, arrays)
     return frame
 
 
