@@ -1,6 +1,6 @@
-"""Cells merged over several rows: filled down for a text field (an agency name written once for
-its workers' rows), but never for a money or number field, where copying the amount to each row
-would count it once a row. Such a cell is read on its first row only and queried (Q523)."""
+"""Cells merged over several rows: filled down (an agency name written once for its workers' rows),
+but never in a money or number field, where copying the amount to each row would count it once a
+row. Such a cell is read on its first row only and queried (Q523)."""
 from __future__ import annotations
 
 import pyarrow as pa
