@@ -142,6 +142,7 @@ def unread_look_alikes(sheet: Sheet, header: Header, taken: set[str], cells) -> 
             continue                               # an empty column drops nothing
         field_header = sheet.column(key).header
         unit = header_unit(header.cells[c])
+        unit = unit if unit in _UNIT_NAMES else None          # ('£/hr' is a rate, not a unit to convert from)
         out.append(finding("Q520", sheet=sheet.name, row=row, column=header.cells[c], cell=f"{column_letter(c)}{row}",
                            value=header.cells[c], field=field_header,
                            unit=f" (given in {_UNIT_NAMES.get(unit, unit)})" if unit else "",
@@ -151,5 +152,4 @@ def unread_look_alikes(sheet: Sheet, header: Header, taken: set[str], cells) -> 
     return out
 
 
-_UNIT_NAMES = {"percent": "per cent", "day": "days", "week": "weeks", "month": "months", "year": "years",
-               "hour": "hours", "minute": "minutes"}
+_UNIT_NAMES = {"percent": "per cent", "day": "days", "week": "weeks", "month": "months", "year": "years"}

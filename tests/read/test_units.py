@@ -135,3 +135,12 @@ def test_decimal_commas_and_percentages_re_saved_by_libreoffice_give_the_same_fi
     theirs = sorted((f.code, f.sheet, f.cell) for f in validate_file(again).findings)
     assert mine == theirs
     assert {("E107", "N2"), ("Q521", "R3"), ("E110", "O4"), ("E302", "E3")} <= {(c, cell) for c, _, cell in mine}
+
+
+@pytest.mark.parametrize("sheet, header, code", [("MonthlyCosts", "Agency fees", "E302"), ("MonthlyCosts", "MSP fees", "E302"),
+                                                 ("ProjectTeams", "Other costs in quarter", "E202")])
+def test_a_percentage_on_other_sheets_is_not_read_as_pounds(tmp_path, sheet, header, code):
+    path, (ref,) = _edited(tmp_path, [(sheet, 2, header, "12%")])
+    result = validate_file(path)
+    assert [(f.code, "percentage (12%)" in f.message) for f in _on(result, ref, sheet)] == [(code, True)]
+    assert pd.isna(result.submission.wb.sheets[sheet].data.at[2, _key(sheet, header)])
