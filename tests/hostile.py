@@ -224,6 +224,16 @@ def legacy_xls(d: Path) -> Path:
     return path
 
 
+def password_xls(d: Path) -> Path:
+    """An Excel 97-2003 workbook saved with a password: its workbook stream's BOF record is followed
+    by a FILEPASS record (RC4 encryption header)."""
+    path = d / "password_xls.xlsx"
+    bof = b"\x09\x08\x10\x00" + b"\x00\x06\x05\x00" + bytes(12)
+    filepass = b"\x2f\x00\x36\x00" + b"\x01\x00\x01\x00\x01\x00" + random.Random(5).randbytes(48)
+    path.write_bytes(_cfb({"Workbook": bof + filepass + bytes(600)}))
+    return path
+
+
 def password(d: Path) -> Path:
     """An .xlsx saved with File > Info > Protect Workbook > Encrypt with Password: Excel wraps the
     encrypted package in a compound file with EncryptionInfo and EncryptedPackage streams."""
@@ -378,7 +388,7 @@ def small_file_limit(d: Path, mb: int = 1) -> Path:
     return path
 
 
-BUILDERS = [normal, empty, corrupt_bytes, truncated, damaged_crc, legacy_xls, password, csv_renamed, html_export,
+BUILDERS = [normal, empty, corrupt_bytes, truncated, damaged_crc, legacy_xls, password_xls, password, csv_renamed, html_export,
             pdf, image, docx, ods, xlsb, plain_zip, no_sheets, zip_bomb, ratio_bomb, many_parts, billion_laughs,
             xxe, xxe_utf16, million_rows, million_rows_no_dimension, wide_sheet, oversize]
 

@@ -155,3 +155,23 @@ ODD_PACKAGES: dict[str, Callable[[Path, Path], Path]] = {
     "strict_open_xml": strict,
     "backslash_and_moved": lambda s, d: backslash_names(moved_workbook(s, d.with_suffix(".tmp.xlsx")), d),
 }
+
+
+def moved_folder(src: Path, dst: Path, folder: str = "data", strings: str = "text/strings.xml") -> Path:
+    """Every part of xl/ under another folder and the shared strings under another name, each found
+    only through the relationships (as some exporters write a package: OPC names no folder)."""
+    def edit(name, data):
+        if name == "xl/sharedStrings.xml":
+            return f"{folder}/{strings}", data
+        if name == "xl/_rels/workbook.xml.rels":
+            data = data.replace(b'Target="sharedStrings.xml"', b'Target="' + strings.encode() + b'"')
+            data = data.replace(b'Target="/xl/sharedStrings.xml"', b'Target="/' + f"{folder}/{strings}".encode() + b'"')
+            data = data.replace(b'Target="/xl/', b'Target="/' + folder.encode() + b"/")
+            return f"{folder}/_rels/workbook.xml.rels", data
+        if name in ("_rels/.rels", "[Content_Types].xml"):
+            data = data.replace(b"/xl/sharedStrings.xml", f"/{folder}/{strings}".encode())
+            return name, data.replace(b"xl/", folder.encode() + b"/")
+        if name.startswith("xl/"):
+            return folder + name[2:], data
+        return name, data
+    return rewrite(src, dst, edit)

@@ -22,6 +22,10 @@ READER = {
     "E008": "pipeline/read/ooxml.py, pipeline/read/workbook.py",
     "E009": "web/submissions.py (web service and API uploads)",
     "E112": "pipeline/read/ooxml.py, pipeline/read/false_blanks.py",
+    "Q520": "pipeline/read/header.py",
+    "Q521": "pipeline/read/units.py",
+    "Q522": "pipeline/read/date_order.py",
+    "Q523": "pipeline/read/merged.py",
     "X601": "pipeline/outputs/cross_la.py, pipeline/outputs/sql/cross_la/x601.sql (cross-LA, at build)",
     "X602": "pipeline/outputs/cross_la.py, pipeline/outputs/sql/cross_la/x602.sql (cross-LA, at build)",
 }

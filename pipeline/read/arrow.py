@@ -51,6 +51,7 @@ class ArrowCells:
         self.columns = columns
         self.numbers = numbers                     # column -> {row: number} in columns read as text
         self.errors = errors                       # (row, column) -> Excel error value
+        self.merged: list = []                     # no cells merged (`ooxml.plain_grid`)
         self.height = 1 + (len(columns[0]) if columns else 0)
         self._top: dict[int, list] = {}             # each column's first rows as Python values
         self.top = [self.row(i) for i in range(min(self.height, HEADER_SEARCH_ROWS + 1))]
@@ -124,7 +125,7 @@ def read_large_sheet(path: str, part: str, name: str,
     with zipfile.ZipFile(path) as zf:
         pkg = Package.of(zf)
         data = pkg.read(part)
-        facts = cell_facts(data)
+        facts = cell_facts(data, pkg.percent_styles())
         if any(e not in CALAMINE_ERRORS for e in facts.errors.values()):
             return None, facts, pkg.for_calamine(path, {part: calamine_safe(data)})
     if loaded is None or not plain_grid(data):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
 
 import numpy as np
@@ -97,3 +98,20 @@ def _number_text(numbers: np.ndarray) -> np.ndarray:
     rest = ~(whole | plain)
     shown[rest] = [repr(v) for v in numbers[rest].tolist()]
     return shown
+
+
+def unread_positions(text: pa.Array, typed: pd.Series) -> np.ndarray:
+    """Positions of a column's cells that hold text but no typed value (a number or date the
+    parser would not read), in one pass over the Arrow validity and the typed values."""
+    values = typed.to_numpy()
+    missing = np.isnat(values) if values.dtype.kind == "M" else np.isnan(values.astype("float64", copy=False))
+    return np.flatnonzero(text.is_valid().to_numpy(zero_copy_only=False) & missing)
+
+
+def any_matches(text: pa.Array, pattern: re.Pattern) -> bool:
+    """Whether any cell's text matches `pattern` (searched): the cheap test before a column is
+    looked at cell by cell; one by one in a short column, by Arrow's regex engine in a long one."""
+    if len(text) < LONG_COLUMN:
+        search = pattern.search
+        return any(search(t) for t in text.to_pylist() if t is not None)
+    return bool(pc.any(pc.match_substring_regex(text, pattern.pattern)).as_py())

@@ -32,7 +32,7 @@ def report_error_values(sheet: Sheet, wb: Workbook, frame: SheetFrame | None) ->
         headers = {key: frame.header(key) for key, *_ in found}
     for key, row, cell, text in found:
         wb.findings.append(finding("E112", sheet=sheet.name, row=row, column=headers[key], cell=cell, value=text))
-        wb.formula_cells.add((sheet.name, cell))
+        wb.reported_cells.add((sheet.name, cell))
 
 
 def report_formula_gaps(sheet: Sheet, wb: Workbook, cells: list[tuple[str, int]]) -> None:
@@ -58,4 +58,4 @@ def report_formula_gaps(sheet: Sheet, wb: Workbook, cells: list[tuple[str, int]]
             continue
         wb.findings.append(finding(sheet.column(key).code, "formula", sheet=sheet.name, row=row,
                                    column=headers[key], cell=ref))
-        wb.formula_cells.add((sheet.name, ref))
+        wb.reported_cells.add((sheet.name, ref))

@@ -48,9 +48,12 @@ _LAST_CELL = re.compile(r"([A-Z]{1,3})(\d+)$")
 _NOT_XML = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".emf", ".wmf", ".svg", ".bin")
 _MAGIC = [(b"%PDF", "a PDF document"), (b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"),
           (b"GIF8", "a GIF image"), (b"{\\rtf", "a Rich Text (RTF) document")]
-_OTHER_ZIPS = [("xl/workbook.bin", "an Excel Binary Workbook (.xlsb)"), ("word/document.xml", "a Word document (.docx)"),
-               ("ppt/presentation.xml", "a PowerPoint presentation (.pptx)"),
-               ("mimetype", "an OpenDocument file (such as LibreOffice's .ods)")]
+# A zip that is not a workbook: (a part it holds, what it is, the E001 message that says what to do).
+_OTHER_ZIPS = [("xl/workbook.bin", "an Excel Binary Workbook (.xlsb)", "xlsb"),
+               ("word/document.xml", "a Word document (.docx)", "document"),
+               ("ppt/presentation.xml", "a PowerPoint presentation (.pptx)", "document"),
+               ("mimetype", "an OpenDocument file (such as LibreOffice's .ods)", "ods")]
+_BIFF_BOF = re.compile(rb"\x09\x08[\x08\x10]\x00")        # an .xls workbook stream's first record (BOF)
 
 
 def inspect_file(path) -> list[Finding]:
@@ -77,7 +80,9 @@ def _inspect(path: Path) -> list[Finding]:
     with path.open("rb") as fh:
         head = fh.read(HEAD)
         if head.startswith(CFB_MAGIC):
-            return [finding("E001", "password" if _has_cfb_entry(fh, _ENCRYPTED) else "xls")]
+            if _has_cfb_entry(fh, _ENCRYPTED):
+                return [finding("E001", "password")]
+            return [finding("E001", "xls_password" if _xls_encrypted(path) else "xls")]
         if not head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
             return [_unreadable(_describe(head, path.suffix.lower()))]
         entries = _declared_entries(fh, size)
@@ -98,7 +103,7 @@ def _inspect_zip(zf: zipfile.ZipFile, path: Path) -> list[Finding]:
     infos = zf.infolist()
     pkg = Package.of(zf)
     if not pkg.has(CONTENT_TYPES) or not (pkg.has(PACKAGE_RELS) or pkg.has(DEFAULT_WORKBOOK)):
-        return [_unreadable(_describe_zip({i.filename for i in infos}))]
+        return [_not_a_workbook({i.filename for i in infos})]
     limit_mb, ratio = threshold("max_unpacked_mb"), threshold("max_compression_ratio")
     total = sum(i.file_size for i in infos)
     if total > limit_mb * MB:
@@ -116,7 +121,7 @@ def _inspect_zip(zf: zipfile.ZipFile, path: Path) -> list[Finding]:
         pkg.unpacked = unpacked
     try:
         if pkg.workbook_part() is None:
-            return [_unreadable(_describe_zip({i.filename for i in infos}))]
+            return [_not_a_workbook({i.filename for i in infos})]
         sheets = pkg.sheets()
     except ParseError as exc:
         return [_unreadable(f"its list of sheets is damaged ({exc})")]
@@ -209,16 +214,30 @@ def _declared_entries(fh, size: int) -> int | None:
     return count
 
 
-def _describe_zip(names: set[str]) -> str:
-    """What a zip that is not a workbook holds."""
+def _not_a_workbook(names: set[str]) -> Finding:
+    """E001 for a zip that is not a workbook, with the advice that fits what it holds: an .ods or
+    .xlsb saved as .xlsx, a document that is not the return, a zip of files opened and the return
+    inside it uploaded."""
     parts = {part_name(n) for n in names}
-    for part, kind in _OTHER_ZIPS:
+    for part, kind, variant in _OTHER_ZIPS:
         if part in parts:
-            return f"this is {kind}, not an .xlsx workbook"
+            return finding("E001", variant, reason=f"this is {kind}, not an .xlsx workbook")
     if not names:
-        return "this is an empty zip archive"
-    shown = ", ".join(sorted(names)[:3])
-    return f"this is a zip archive of other files ({shown}{', ...' if len(names) > 3 else ''}), not an Excel workbook"
+        return finding("E001", "zip", reason="this is an empty zip archive", inside="nothing")
+    shown = ", ".join(sorted(names)[:3]) + (", ..." if len(names) > 3 else "")
+    return finding("E001", "zip", reason=f"this is a zip archive of other files ({shown}), not an Excel workbook",
+                   inside=shown)
+
+
+def _xls_encrypted(path: Path) -> bool:
+    """Whether an .xls (a compound file) is protected with a password: its workbook stream's first
+    record (BOF) is followed by a FILEPASS record (0x002F), as every encrypted BIFF8 file has it."""
+    data = path.read_bytes()[: 1 << 20]
+    for bof in _BIFF_BOF.finditer(data):
+        at = bof.end() + int.from_bytes(data[bof.start() + 2:bof.start() + 4], "little")
+        if data[at:at + 2] == b"\x2f\x00":
+            return True
+    return False
 
 
 def _scan_parts(zf: zipfile.ZipFile, infos, unpacked: dict[str, bytes] | None = None,

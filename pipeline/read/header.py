@@ -1,7 +1,8 @@
 """Finding a table's header row under any title rows and matching its columns to contract fields.
 
 A header cell names a field by its header or an alias; a header split over two rows, or followed
-by a row of notes on units, is read as one. A field matched by two or more columns is E007.
+by a row of notes on units, is read as one. A field matched by two or more columns is E007; a
+column not read whose header looks like a field's is Q520.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from functools import lru_cache
 
 from pipeline.core.contract import Sheet, column_letter, header_lookup, normalise_header
 from pipeline.core.findings import Finding, finding
+from pipeline.read.resemblance import field_by_stem, header_unit, resembled_field
 
 HEADER_SEARCH_ROWS = 30
 # A note under a header on how to fill the column in, not data.
@@ -20,13 +22,17 @@ _UNITS = re.compile(r"^[(\[].*[)\]]$|^(?:£|%|gbp|hours?|weeks?|years?|dd/mm/yy(
 
 @lru_cache(maxsize=None)
 def field_matcher(sheet: Sheet):
-    """The field a header cell names (by header or alias; None if none), remembered per cell value:
+    """The field a header cell names (by header or alias, else once its units, slashes and
+    abbreviations are read: `resemblance.field_by_stem`; None if none), remembered per cell value:
     a quarter's files repeat the same few hundred header and label texts."""
     lookup = header_lookup(sheet)
 
     @lru_cache(maxsize=4096, typed=True)      # typed: True and 1 are different cells
     def field_of(value) -> str | None:
-        return lookup.get(normalise_header(value))
+        key = lookup.get(normalise_header(value))
+        if key is None and isinstance(value, str):      # units, slashes, abbreviations: 'Hours/Week'
+            key = field_by_stem(sheet, value.strip())
+        return key
     return field_of
 
 
@@ -116,3 +122,34 @@ def repeated_column(sheet: Sheet, header: Header, key: str, cols: list[int]) -> 
     shown = [f"{cell} ('{header.cells[c]}')" for cell, c in zip(cells, cols)]
     return finding("E007", sheet=sheet.name, row=row, column=sheet.column(key).header, cell=cells[0],
                    value=", ".join(cells), cells=", ".join(shown[:-1]) + " and " + shown[-1])
+
+
+def unread_look_alikes(sheet: Sheet, header: Header, taken: set[str], cells) -> list[Finding]:
+    """Q520 on each column that is not read but holds values under a header resembling a field
+    not read from another column (`resemblance.resembled_field`): nothing is dropped silently."""
+    read = set(header.mapping) | {c for cols in header.repeated.values() for c in cols}
+    candidates = {}
+    for c, text in enumerate(header.cells):
+        if text and c not in read and (key := resembled_field(sheet, text, taken)):
+            candidates[c] = key
+    if not candidates:
+        return []
+    held = cells.texts(sorted(candidates), header.row + 1)
+    row = header.row + 1
+    out = []
+    for c, key in candidates.items():
+        if len(held[c]) == held[c].null_count:
+            continue                               # an empty column drops nothing
+        field_header = sheet.column(key).header
+        unit = header_unit(header.cells[c])
+        unit = unit if unit in _UNIT_NAMES else None          # ('£/hr' is a rate, not a unit to convert from)
+        out.append(finding("Q520", sheet=sheet.name, row=row, column=header.cells[c], cell=f"{column_letter(c)}{row}",
+                           value=header.cells[c], field=field_header,
+                           unit=f" (given in {_UNIT_NAMES.get(unit, unit)})" if unit else "",
+                           in_unit=" and give the figures as the template asks (see its note on the column)"
+                           if unit else ""))
+        taken = taken | {key}
+    return out
+
+
+_UNIT_NAMES = {"percent": "per cent", "day": "days", "week": "weeks", "month": "months", "year": "years"}

@@ -55,6 +55,7 @@ class Package:
     zf: zipfile.ZipFile
     entries: dict[str, zipfile.ZipInfo] = field(default_factory=dict)
     _read: tuple[list[SheetPart], bool] | None = field(default=None, repr=False)
+    _memo: dict = field(default_factory=dict, repr=False)     # the workbook part, relationships, percentage styles
     unpacked: dict[str, bytes] | None = field(default=None, repr=False)   # every part, once checked (see `handoff`)
 
     @classmethod
@@ -82,6 +83,11 @@ class Package:
 
     def workbook_part(self) -> str | None:
         """The part the package's officeDocument relationship names (OPC §9.3), else xl/workbook.xml."""
+        if "workbook" not in self._memo:
+            self._memo["workbook"] = self._workbook_part()
+        return self._memo["workbook"]
+
+    def _workbook_part(self) -> str | None:
         if self.has(PACKAGE_RELS):
             for rel in self._relationships(PACKAGE_RELS):
                 if rel.get("Type", "").endswith("/officeDocument"):
@@ -125,35 +131,91 @@ class Package:
     def _relationships(self, part: str):
         return _elements(self, part, "Relationship")
 
+    def related(self, source: str, kind: str) -> str | None:
+        """The part `source` relates to by a relationship of this kind ('styles', 'sharedStrings'),
+        found through its relationships wherever it lives; None if there is none."""
+        rels = rels_part(source)
+        if not self.has(rels):
+            return None
+        if ("rels", rels) not in self._memo:      # (type, target mode, target) of each, read once
+            self._memo["rels", rels] = [(r.get("Type", "").rsplit("/", 1)[-1], r.get("TargetMode"), r.get("Target", ""))
+                                        for r in self._relationships(rels)]
+        for found, mode, target in self._memo["rels", rels]:
+            if found == kind and mode != "External":
+                target = resolve(source, target)
+                return target if self.has(target) else None
+        return None
+
+    def percent_styles(self) -> frozenset[int]:
+        """The cell styles (indexes into cellXfs) whose number format shows a percentage: the
+        built-in formats 9 and 10 ('0%', '0.00%') and any custom format with a '%' outside quotes."""
+        if "percent" not in self._memo:
+            self._memo["percent"] = self._percent_styles()
+        return self._memo["percent"]
+
+    def _percent_styles(self) -> frozenset[int]:
+        workbook = self.workbook_part()
+        styles = self.related(workbook, "styles") if workbook else None
+        if styles is None or not _MAY_BE_PERCENT.search(self.read(styles)):
+            return frozenset()
+        custom, out = set(), set()
+        for el in _elements(self, styles, ("numFmt", "cellXfs")):    # numFmts come before cellXfs
+            if el.tag.endswith("numFmt"):
+                if "%" in re.sub(r'"[^"]*"|\\.', "", el.get("formatCode", "")):
+                    custom.add(el.get("numFmtId"))
+                continue
+            xfs = [x for x in el if x.tag.rpartition("}")[2] == "xf"]
+            out |= {i for i, xf in enumerate(xfs) if xf.get("numFmtId") in ("9", "10") or xf.get("numFmtId") in custom}
+        return frozenset(out)
+
     def for_calamine(self, path, replace: dict[str, bytes] | None = None) -> object:
-        """The file calamine can open: the path itself, or, when the workbook part is not where
-        calamine looks for it, a copy in memory with the workbook and its relationships moved to
-        xl/workbook.xml (every relationship target made absolute, so nothing else moves).
+        """The file calamine can open: the path itself, or, when the workbook part, its shared
+        strings or its styles are not where calamine looks for them, a copy in memory with the
+        workbook and its relationships moved to xl/workbook.xml and those parts to their usual names,
+        every relationship target made absolute (so nothing else moves) and the content types following.
 
         `replace` gives new contents for some parts (see `calamine_safe`). The copy holds every
         part unpacked once; the guard has already bounded their total size.
         """
         workbook = self.workbook_part()
         replace = {part_name(k): v for k, v in (replace or {}).items()}
-        if workbook is None or (workbook == DEFAULT_WORKBOOK and not replace):
+        moves = {}                 # the workbook's parts calamine looks for at fixed names, where they are not
+        for kind, standard in _FIXED_PARTS if workbook else ():
+            found = self.related(workbook, kind)
+            if found and found != standard and not self.has(standard):
+                moves[found] = standard
+        if workbook is None or (workbook == DEFAULT_WORKBOOK and not replace and not moves):
             return str(path)
+        moves[workbook] = DEFAULT_WORKBOOK
         rels = rels_part(workbook)
         out = io.BytesIO()
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as dst:
             for key, info in self.entries.items():
                 data = replace[key] if key in replace else self._bytes(info)
-                if key == workbook:
-                    dst.writestr(DEFAULT_WORKBOOK, data)
+                if key in moves:
+                    dst.writestr(moves[key], data)
                 elif key == rels:
-                    dst.writestr(rels_part(DEFAULT_WORKBOOK), _absolute_targets(data, workbook))
-                elif key in (CONTENT_TYPES, PACKAGE_RELS):     # both name the workbook part
-                    named = re.compile(rb'(PartName|Target)="/?' + re.escape(workbook.encode()) + b'"', re.IGNORECASE)
-                    data = named.sub(rb'\1="/' + DEFAULT_WORKBOOK.encode() + b'"', data)
-                    dst.writestr("[Content_Types].xml" if key == CONTENT_TYPES else PACKAGE_RELS, data)
+                    dst.writestr(rels_part(DEFAULT_WORKBOOK), _moved(_absolute_targets(data, workbook), moves, b"Target"))
+                elif key in (CONTENT_TYPES, PACKAGE_RELS):     # both name the workbook part, the types every moved one
+                    dst.writestr("[Content_Types].xml" if key == CONTENT_TYPES else PACKAGE_RELS,
+                                 _moved(data, moves, b"PartName|Target"))
                 else:
                     dst.writestr(info.filename.replace("\\", "/").lstrip("/"), data)
         out.seek(0)
         return out
+
+
+_MAY_BE_PERCENT = re.compile(rb"""%|numFmtId\s*=\s*["'](?:9|10)["']""")   # a styles part that may hold one
+# Parts calamine reads from a fixed name, not through the workbook's relationships.
+_FIXED_PARTS = (("sharedStrings", "xl/sharedStrings.xml"), ("styles", "xl/styles.xml"))
+
+
+def _moved(data: bytes, moves: dict[str, str], attributes: bytes) -> bytes:
+    """Part names in `attributes` ('PartName|Target') rewritten where `moves` moves the part."""
+    for old, new in moves.items():
+        named = re.compile(rb'(' + attributes + rb')="/?' + re.escape(old.encode()) + b'"', re.IGNORECASE)
+        data = named.sub(rb'\1="/' + new.encode() + b'"', data)
+    return data
 
 
 def rels_part(part: str) -> str:
@@ -261,6 +323,7 @@ class CellFacts:
 
     uncalculated: list[tuple[str, int]] = field(default_factory=list)    # a formula with no cached result
     errors: dict[tuple[str, int], str] = field(default_factory=dict)     # an Excel error value, e.g. '#N/A'
+    percent: set[tuple[str, int]] = field(default_factory=set)           # a cell formatted as a percentage
 
 
 _ROOT = re.compile(rb"<(?:([A-Za-z_][\w.-]*):)?worksheet\b([^>]*)>")
@@ -272,8 +335,9 @@ _ATTR = re.compile(rb"""([\w:.-]+)\s*=\s*(["'])(.*?)\2""", re.S)
 _REF = re.compile(r"([A-Z]{1,3})([0-9]+)$")
 
 
-def cell_facts(data: bytes) -> CellFacts:
-    """Uncalculated formulas and error values in a worksheet part's XML.
+def cell_facts(data: bytes, percent_styles: frozenset[int] = frozenset()) -> CellFacts:
+    """Uncalculated formulas, error values and (given the workbook's `percent_styles`,
+    `Package.percent_styles`) cells formatted as a percentage in a worksheet part's XML.
 
     The prefix of the SpreadsheetML namespace is read from the root element, so `<c>` and `<x:c>`
     are the same; a cell without `r=` takes the column after the previous cell and a row without
@@ -295,11 +359,28 @@ def cell_facts(data: bytes) -> CellFacts:
         return facts
     end = data.rfind(b"</" + p + b"sheetData", start)
     end = len(data) if end < 0 else end
+    percent = _percent_cells(data, start, end, p, percent_styles) if percent_styles else set()
     if data.find(b"<" + p + b"f", start, end) < 0 and _ERROR_TYPE.search(data, start, end) is None:
+        facts.percent = percent
         return facts
     # Cells holding a formula or an error are found from those markers; only if one of them has no
     # `r=` must every row and cell before it be counted.
-    return _scan(data, start, end, p, counted=False) or _scan(data, start, end, p, counted=True)
+    facts = _scan(data, start, end, p, counted=False) or _scan(data, start, end, p, counted=True)
+    facts.percent = percent
+    return facts
+
+
+def _percent_cells(data: bytes, start: int, end: int, p: bytes, styles: frozenset[int]) -> set[tuple[str, int]]:
+    """The cells (column letters, row) whose style is one of `styles`, by their `r=` (a cell
+    without one is not found: Excel and LibreOffice always write it on a styled cell)."""
+    wanted = b"|".join(str(i).encode() for i in sorted(styles))
+    cell = re.compile(b"<" + re.escape(p) + rb"c\s[^>]*?\bs\s*=\s*[\"'](?:" + wanted + rb")[\"'][^>]*>")
+    out = set()
+    for m in cell.finditer(data, start, end):
+        ref = re.search(rb"""\br\s*=\s*["']([A-Z]{1,3})([0-9]+)["']""", m.group(0))
+        if ref:
+            out.add((ref.group(1).decode(), int(ref.group(2))))
+    return out
 
 
 def _scan(data: bytes, start: int, end: int, p: bytes, counted: bool) -> CellFacts | None:

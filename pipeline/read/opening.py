@@ -1,5 +1,5 @@
 """Opening a workbook to read: which sheet is which contract sheet, the facts of their XML that
-calamine does not give (date system, error values, formulas never calculated), and what calamine
+calamine does not give (date system, error values, formulas never calculated, percentage formats), and what calamine
 opens (the file, or a copy it can read)."""
 from __future__ import annotations
 
@@ -53,6 +53,7 @@ def _opened(pkg: Package, path, defer_large: bool) -> Opened:
     choice = choose_sheets(sheets)
     parts = {sp.name: sp.part for sp in sheets}
     date1904 = pkg.date1904()
+    percent = pkg.percent_styles()
     found, repaired, deferred = {}, {}, {}
     for contract, name in choice.chosen.items():
         if not parts.get(name):
@@ -61,19 +62,19 @@ def _opened(pkg: Package, path, defer_large: bool) -> Opened:
                 and pkg.entries[part_name(parts[name])].file_size >= ARROW_FROM_BYTES:
             deferred[name] = parts[name]
             continue
-        _facts(pkg, name, parts[name], found, repaired)
+        _facts(pkg, name, parts[name], found, repaired, percent)
     source = pkg.for_calamine(path, repaired)
     if deferred and not isinstance(source, str):      # calamine reads a copy: every sheet's facts now
         for name, part in deferred.items():
-            _facts(pkg, name, part, found, repaired)
+            _facts(pkg, name, part, found, repaired, percent)
         deferred, source = {}, pkg.for_calamine(path, repaired)
     return Opened(choice, {sp.name: sp.visible for sp in sheets}, found, date1904, source, deferred)
 
 
-def _facts(pkg: Package, name: str, part: str, found: dict, repaired: dict) -> None:
+def _facts(pkg: Package, name: str, part: str, found: dict, repaired: dict, percent: frozenset[int]) -> None:
     """A sheet's cell facts into `found`, and into `repaired` its XML made safe for calamine if needed."""
     data = pkg.read(part)
-    found[name] = cell_facts(data)
+    found[name] = cell_facts(data, percent)
     if any(e not in CALAMINE_ERRORS for e in found[name].errors.values()):
         repaired[part] = calamine_safe(data)
 

@@ -34,6 +34,9 @@ from pipeline.core.contract import (
 
 # Patterns as plain strings so pandas hands them to pyarrow's vectorised regex engine.
 _MONEY_JUNK = r"[£,\s]|GBP|gbp"
+# A number whose last comma has one or two digits after it ('3,40', '17901,00', '1.234,56'): a decimal
+# comma, never a thousands separator, so it is not read at all (stripping the comma would read it ×100).
+DECIMAL_COMMA = r"^\s*[-(]?\s*(?:£|GBP|gbp)?\s*[0-9][0-9.,\s]*,[0-9]{1,2}\s*\)?\s*$"
 _SWE = re.compile(r"^SW0*([1-9][0-9]{0,6})$")
 _DATE_FORMATS = ("%d/%m/%Y", "%d/%m/%y", "%d-%m-%Y", "%d.%m.%Y", "%d %b %Y", "%d %B %Y", "%d-%b-%Y", "%d-%b-%y",
                  "%Y/%m/%d", "%b %d, %Y", "%B %d, %Y")
@@ -96,7 +99,8 @@ def display_date(value) -> str:
 
 
 def number(raw: pd.Series, durations: bool = False) -> pd.Series:
-    """Money or numbers: '£1,234.50' -> 1234.5; '(12)' -> -12; anything else NaN.
+    """Money or numbers: '£1,234.50' -> 1234.5; '(12)' -> -12; a decimal comma ('3,40') and anything
+    else NaN.
 
     With `durations`, hours entered as a duration count as hours: '37:30' -> 37.5.
     """
@@ -104,6 +108,7 @@ def number(raw: pd.Series, durations: bool = False) -> pd.Series:
     out = pd.Series(pd.to_numeric(raw, errors="coerce").to_numpy(dtype="float64", na_value=np.nan), index=raw.index)
     todo = out.isna() & raw.notna()
     if todo.any():
+        todo &= ~raw.astype("string").str.contains(DECIMAL_COMMA, regex=True).fillna(False)
         text = raw[todo].astype("string").str.replace(_MONEY_JUNK, "", regex=True)
         text = text.str.replace(r"^\((.*)\)$", r"-\1", regex=True)
         out[todo] = pd.to_numeric(text, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)

@@ -14,8 +14,10 @@ from pipeline.read.ooxml import CellFacts, column_number
 
 
 def read_rows(book, name: str, sheet: Sheet, findings: list[Finding], facts: CellFacts,
-              date1904: bool) -> list[list] | None:
-    """All rows of a sheet from A1, with merged areas filled from their top-left cell.
+              date1904: bool, merged: list | None = None) -> list[list] | None:
+    """All rows of a sheet from A1, with merged areas filled down from their top-left cell (each
+    area over two or more rows, (first row, first column, last row, last column) from 0, into
+    `merged`: a money or number field is not filled, `merged.merged_numbers`).
 
     Excel error values (read as blank by calamine) are put back as their text ('#N/A'), and in a
     workbook on the 1904 date system a date serial in a date column is turned into its date.
@@ -33,6 +35,8 @@ def read_rows(book, name: str, sheet: Sheet, findings: list[Finding], facts: Cel
         if r0 >= len(rows):
             continue
         top_left = rows[r0][c0] if c0 < len(rows[r0]) else ""
+        if merged is not None and r1 > r0:
+            merged.append((r0, c0, r1, c1))
         for r in range(r0, min(r1, len(rows) - 1) + 1):
             for c in range(c0, min(c1, len(rows[r]) - 1) + 1):
                 if (r, c) != (r0, c0) and rows[r][c] == "" and r > r0:   # fill down, not across headers
@@ -72,8 +76,9 @@ def _dates_1904(sheet: Sheet, rows: list[list]) -> None:
 class RowCells:
     """A sheet as python-calamine's rows from A1 (merged areas filled, error values put back)."""
 
-    def __init__(self, rows: list[list]):
+    def __init__(self, rows: list[list], merged: list | None = None):
         self.rows = rows
+        self.merged = merged or []          # areas filled down: `read_rows`
         self.height = len(rows)
         self.top = rows[:HEADER_SEARCH_ROWS + 1]
 

@@ -23,17 +23,22 @@ from pipeline.core.findings import Finding, finding
 from pipeline.read import parse
 from pipeline.read.arrow import ArrowCells, read_large_sheet
 from pipeline.read.columns import LONG_COLUMN, column_text, frame_of, typed_from_texts
+from pipeline.read.date_order import month_first_columns
 from pipeline.read.false_blanks import report_error_values, report_formula_gaps
 from pipeline.read.header import (
     columns_to_read,
     field_matcher,
     find_header,
     repeated_column,
+    unread_look_alikes,
 )
+from pipeline.read.merged import merged_numbers
 from pipeline.read.ooxml import ERROR_VALUES, CellFacts
 from pipeline.read.opening import calamine_workbook, open_file
+from pipeline.read.resemblance import header_unit
 from pipeline.read.rows import RowCells, read_rows
 from pipeline.read.totals import total_rows
+from pipeline.read.units import decimal_commas, percentages
 
 # Arrow allocates from the system allocator, as the Rust parsers do: memory calamine frees after a large
 # sheet is read is then reused for its frames (with pyarrow's own mimalloc pool, both stayed: +50 MB at 50k rows).
@@ -95,7 +100,9 @@ class Workbook:
     return_sheet: ReturnSheet | None = None
     findings: list[Finding] = field(default_factory=list)
     sheet_names: list[str] = field(default_factory=list)
-    formula_cells: set[tuple[str, str]] = field(default_factory=set)   # (sheet, cell) read as blank
+    # (sheet, cell) the reader has reported, whose finding stands for any other on the cell: read as
+    # blank (a formula never calculated), or left unread (a decimal comma, a percentage under a £ field)
+    reported_cells: set[tuple[str, str]] = field(default_factory=set)
 
     def frame(self, name: str) -> pd.DataFrame:
         """Typed data of a sheet; an empty frame with every contract column if the sheet is absent."""
@@ -132,21 +139,21 @@ def read_workbook(path) -> Workbook:
             if sheet.required:
                 wb.findings.append(finding("E002", sheet=sheet.name))
             continue
-        cells, sheet_book = None, book
+        cells, sheet_book, merged = None, book, []
         if name in opened.arrow:
             cells, opened.facts[name], repaired = read_large_sheet(opened.source, opened.arrow[name], name, sheet)
             sheet_book = book if repaired is None else python_calamine.CalamineWorkbook.from_filelike(repaired)
         facts = opened.facts.get(name, CellFacts())
         if cells is None:
-            rows = read_rows(sheet_book, name, sheet, wb.findings, facts, opened.date1904)
+            rows = read_rows(sheet_book, name, sheet, wb.findings, facts, opened.date1904, merged)
             if rows is None:
                 continue
-            cells, rows = RowCells(rows), None
+            cells, rows = RowCells(rows, merged), None
         if sheet.key_value:
             wb.return_sheet = _read_key_values(sheet, name, cells.rows)
             report_error_values(sheet, wb, None)
         else:
-            frame = _read_table(sheet, name, cells, wb.findings)
+            frame = _read_table(sheet, name, cells, wb.findings, facts, wb.reported_cells)
             if frame is not None:
                 frame.hidden = not opened.visible.get(name, True)
                 wb.sheets[sheet.name] = frame
@@ -177,7 +184,8 @@ def read_column(path, sheet: Sheet, key: str) -> pd.Series:
 _ERRORS = frozenset(ERROR_VALUES)
 
 
-def _read_table(sheet: Sheet, name: str, cells: RowCells | ArrowCells, findings: list[Finding]) -> SheetFrame | None:
+def _read_table(sheet: Sheet, name: str, cells: RowCells | ArrowCells, findings: list[Finding],
+                facts: CellFacts, reported: set[tuple[str, str]]) -> SheetFrame | None:
     header = find_header(sheet, cells.top)
     if header is None:
         findings.append(finding("E003", "no_header", sheet=sheet.name))
@@ -185,6 +193,7 @@ def _read_table(sheet: Sheet, name: str, cells: RowCells | ArrowCells, findings:
     header_idx, mapping = header.row, header.mapping
     body_rows = cells.height - header_idx - 1
     arrays = cells.texts(columns_to_read(header), header_idx + 1)
+    findings += merged_numbers(sheet, cells.merged, header_idx, header.mapping, header.cells, arrays)
     with_errors = {c for c, text in arrays.items()       # one test per column: few columns ever hold one
                    if (pc.any(pc.starts_with(text, "#")).as_py() if len(text) >= LONG_COLUMN
                        else any(t in _ERRORS for t in text.to_pylist()))}
@@ -197,6 +206,7 @@ def _read_table(sheet: Sheet, name: str, cells: RowCells | ArrowCells, findings:
     frame.error_columns = {mapping[c] for c in with_errors if c in mapping}
     repeated = {c for cols in header.repeated.values() for c in cols}
     frame.extra_columns = [t for c, t in enumerate(header.cells) if t and c not in mapping and c not in repeated]
+    findings += unread_look_alikes(sheet, header, set(mapping.values()) | set(header.repeated), cells)
     for col in sheet.columns:
         if col.required and col.key not in frame.positions:
             findings.append(finding("E003", sheet=sheet.name, row=header_idx + 1, column=col.header))
@@ -215,6 +225,10 @@ def _read_table(sheet: Sheet, name: str, cells: RowCells | ArrowCells, findings:
     arrays = {mapping[c]: arrays[c] if len(kept) == body_rows else arrays[c].take(kept) for c in read}
     frame.raw = frame_of({key: pd.arrays.ArrowStringArray(text) for key, text in arrays.items()}, index)
     frame.data = typed_from_texts(sheet, arrays, index)
+    findings += decimal_commas(sheet, frame, arrays, reported)
+    percent_headers = {key for c, key in mapping.items() if header_unit(header.cells[c]) == "percent"}
+    findings += percentages(sheet, frame, arrays, facts.percent, percent_headers, reported)
+    findings += month_first_columns(sheet, frame, arrays)
     return frame
 
 

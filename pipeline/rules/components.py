@@ -48,6 +48,8 @@ def cap_basis_components(ctx: ReturnContext):
     for row, i, route, rate in zip(rows, pos, values_at(ctx, d, "payment_route", pos), values_at(ctx, d, "cap_basis_rate", pos)):
         keys = [k for k, blanks in missing.items() if blanks[i]]
         headers = [sheet.header(k) for k in keys]
-        yield sheet.finding("Q515", keys[0], row, route=route, missing=" and ".join(headers),
-                            is_are="are" if len(headers) > 1 else "is",
+        # on the first blank component's cell; where the sheet has no such column, on the payment route's
+        key = next((k for k in keys if k in sheet.positions), "payment_route")
+        yield sheet.finding("Q515", key, row, "default" if pd.notna(rate) else "no_rate", route=route,
+                            missing=" and ".join(headers), is_are="are" if len(headers) > 1 else "is",
                             needed=" and ".join(sheet.header(k) for k in needs[route]), rate=rate)

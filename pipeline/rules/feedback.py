@@ -186,7 +186,7 @@ def _open_source(result, source_path) -> tuple[Workbook, str | None]:
         if heavy is None:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")   # openpyxl warns about data validation extensions it drops
-                wb = load_workbook(io.BytesIO(_transitional(data)), keep_links=False)
+                wb = load_workbook(io.BytesIO(_openable(data)), keep_links=False)
             _neutralise_outside_formulas(wb, cells=_formulas_may_reach_outside(data))
             return wb, None
         why = heavy
@@ -221,24 +221,50 @@ def too_heavy(data: bytes) -> str | None:
     return f"your workbook is too large to copy into this feedback ({', '.join(over)})"
 
 
-def _transitional(data: bytes) -> bytes:
-    """A Strict Open XML package rewritten with Transitional namespaces (what openpyxl reads); any
-    other package unchanged."""
+def _openable(data: bytes) -> bytes:
+    """The package as openpyxl can open it: Strict Open XML rewritten with Transitional namespaces,
+    and each comments part given the authors its comments name (Gnumeric writes `<authors/>` and
+    comments with no author: openpyxl fails with IndexError); any other package unchanged."""
     with zipfile.ZipFile(io.BytesIO(data)) as z:
         names = z.namelist()
         probe = next((n for n in names if n.lower().replace("\\", "/").endswith("_rels/.rels")), None)
-        if probe is None or _STRICT not in z.read(probe):
+        strict = probe is not None and _STRICT in z.read(probe)
+        comments = {n: z.read(n) for n in names if _COMMENTS_PART.search(n.replace("\\", "/"))}
+        authorless = {n: _with_authors(part) for n, part in comments.items()}
+        authorless = {n: part for n, part in authorless.items() if part is not comments[n]}
+        if not strict and not authorless:
             return data
         out = io.BytesIO()
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as w:
             for info in z.infolist():
-                part = z.read(info)
-                if info.filename.endswith((".xml", ".rels", ".vml")):
-                    for strict, transitional in STRICT_TO_TRANSITIONAL:
-                        part = part.replace(strict, transitional)
+                part = authorless.get(info.filename) or z.read(info)
+                if strict and info.filename.endswith((".xml", ".rels", ".vml")):
+                    for strict_ns, transitional in STRICT_TO_TRANSITIONAL:
+                        part = part.replace(strict_ns, transitional)
                     part = part.replace(b' conformance="strict"', b"")
                 w.writestr(info, part)
     return out.getvalue()
+
+
+_COMMENTS_PART = re.compile(r"(?i)comment[^/]*\.xml$")      # comments1.xml (Excel, Gnumeric), comment1.xml (openpyxl)
+_AUTHOR = re.compile(rb"<(?:\w+:)?author[\s>/]")
+_AUTHOR_ID = re.compile(rb"""\bauthorId\s*=\s*["'](\d+)["']""")
+_AUTHORS = re.compile(rb"<((?:\w+:)?)authors\s*/>|</((?:\w+:)?)authors>")
+
+
+def _with_authors(part: bytes) -> bytes:
+    """A comments part whose comments all name an author it lists (an empty one added as needed);
+    the part itself when they already do."""
+    needed = max((int(m.group(1)) for m in _AUTHOR_ID.finditer(part)), default=0) + 1
+    have = len(_AUTHOR.findall(part))
+    found = _AUTHORS.search(part)
+    if have >= needed or found is None or b"<comment" not in part.replace(b"<comments", b""):
+        return part
+    prefix = found.group(1) if found.group(1) is not None else found.group(2)
+    extra = (b"<" + prefix + b"author></" + prefix + b"author>") * (needed - have)
+    if found.group(1) is not None:            # <authors/>
+        return part[:found.start()] + b"<" + prefix + b"authors>" + extra + b"</" + prefix + b"authors>" + part[found.end():]
+    return part[:found.start()] + extra + part[found.start():]
 
 
 _FORMULA_OUTSIDE = re.compile(rb"<(?:\w+:)?f\b[^>]*>[^<]*[\[|]")

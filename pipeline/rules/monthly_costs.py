@@ -36,7 +36,8 @@ def monthly_costs(ctx: ReturnContext):
                 yield sheet.finding("E301", "month", row, "duplicate", month=month.strftime("%B %Y"))
             earlier.add(month)
         unreadable = "month" in sheet.raw and (sheet.raw["month"].notna().to_numpy(dtype=bool) & np.isnat(c["month"])).any()
-        if not unreadable:   # an unreadable month is already reported; don't guess which one it was
+        unknown = any((sheet.sheet.name, sheet.cell("month", int(row))) in ctx.wb.reported_cells for row in c.rows)
+        if not (unreadable or unknown):   # an unreadable or uncalculated month is already reported: don't guess which
             for m in months:
                 if m not in earlier:
                     yield sheet.finding("E301", "month", None, "missing_month", value=m.strftime("%B %Y"),

@@ -162,9 +162,10 @@ def _check(result: Result, wb: Workbook, collecting: Quarter | None, previous_to
     prepare_assignments(wb)
     with np.errstate(over="ignore", invalid="ignore"):   # an absurd amount (E110 too_large) makes inf, not a warning
         findings += registry.run(sub)
-    # An uncalculated formula reads as blank: its own finding says so, so drop 'blank' findings on it.
+    # A cell the reader reported (an uncalculated formula read as blank, a number it would not read
+    # safely) has a finding that says what to change: drop any other finding on it.
     read = {id(f) for f in wb.findings}
-    findings = [f for f in findings if (f.sheet, f.cell) not in wb.formula_cells or id(f) in read]
+    findings = [f for f in findings if (f.sheet, f.cell) not in wb.reported_cells or id(f) in read]
     _mark_explained(sub, findings)
     result.compliance = derive_compliance(sub, findings)
     findings.sort(key=sort_key)

@@ -26,7 +26,8 @@ from tests.workbooks import make_workbook, set_cell, valid_sheets, valid_workboo
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = sorted((ROOT / "sample_data").glob("*.xlsx"))
-INTAKE = sorted((ROOT / "tests" / "cases" / "intake").glob("*.xlsx"))
+INTAKE = sorted((ROOT / "tests" / "cases" / "intake").glob("*.xlsx")) + \
+    sorted((ROOT / "tests" / "cases" / "intake3").glob("*.xlsx"))
 QUARTER = Quarter(2025, 2)
 
 
@@ -53,7 +54,7 @@ def assert_same_reading(path: Path, monkeypatch) -> list[str]:
     usual, none = _read(path, False, monkeypatch)
     assert none == []
     assert [f.to_dict() for f in fast.findings] == [f.to_dict() for f in usual.findings]
-    assert fast.sheet_names == usual.sheet_names and fast.formula_cells == usual.formula_cells
+    assert fast.sheet_names == usual.sheet_names and fast.reported_cells == usual.reported_cells
     assert fast.return_sheet == usual.return_sheet
     assert list(fast.sheets) == list(usual.sheets)
     for name, a in fast.sheets.items():
@@ -171,12 +172,30 @@ def _odd(tmp_path: Path) -> dict[str, Path]:
         for r, row in enumerate(sheets["Assignments"]):                        # cell, or by fastexcel's own name for one
             row.extend([None] * (33 - len(row)) + [header if r == 0 else f"note {r}"])
         out[name] = make_workbook(tmp_path / f"{name}.xlsx", sheets)
+    sheets = valid_sheets()                                                      # issue 27: officers' edits
+    for old, new in (("Hours per week", "Hours/Week"), ("End date", "Expected End Date"),
+                     ("Notice period weeks", "Notice (days)"), ("Charge rate per hour", "Charge Rate (£/hr)")):
+        sheets["Assignments"][0][sheets["Assignments"][0].index(old)] = new
+    out["msp_headers"] = make_workbook(tmp_path / "msp.xlsx", sheets)
+    sheets = valid_sheets()
+    set_cell(sheets, "Assignments", 2, "Hourly pay rate", "35,62")
+    set_cell(sheets, "Assignments", 3, "Agency fee per hour", "14%")
+    set_cell(sheets, "MonthlyCosts", 2, "MSP fees", "200,50")
+    out["decimal_comma_and_percent"] = make_workbook(tmp_path / "comma.xlsx", sheets)
+    sheets = valid_sheets()
+    for r, text in enumerate(["04/21/2025", "05/06/2025", "06/07/2025"], start=2):
+        set_cell(sheets, "Assignments", r, "Start date", text)
+    out["month_first_dates"] = make_workbook(tmp_path / "month_first.xlsx", sheets)
+    sheets = valid_sheets()
+    set_cell(sheets, "Assignments", 3, "Cost in quarter", None)
+    out["merged_money"] = make_workbook(tmp_path / "merged_money.xlsx", sheets, merged={"Assignments": ["T2:T3"]})
     clean = valid_workbook(tmp_path / "clean.xlsx")
     out["clean"] = clean
     out["prefixed"] = packages.prefixed(clean, tmp_path / "prefixed.xlsx")
     out["without_references"] = packages.without_references(clean, tmp_path / "noref.xlsx", rows_too=True)
     out["strict"] = packages.strict(clean, tmp_path / "strict.xlsx")
     out["moved_workbook"] = packages.moved_workbook(clean, tmp_path / "moved.xlsx")
+    out["moved_folder"] = packages.moved_folder(SAMPLES[0], tmp_path / "moved_folder.xlsx")
     part = packages.sheet_part(clean, "Assignments")
     out["cached_error"] = packages.replace_cell(clean, tmp_path / "err.xlsx", "Assignments", "N2",
                                                 '<c r="N2" t="e"><f>1/0</f><v>#DIV/0!</v></c>')
@@ -191,7 +210,8 @@ def _odd(tmp_path: Path) -> dict[str, Path]:
 ODD = ["title_rows", "units_row", "boolean", "boolean_text", "formula_and_time", "repeated_header", "merged",
        "a1_blank", "date_text_and_na", "na_in_numbers", "na_in_a_number_column", "blank_header", "unnamed_header",
        "unnamed_header_2", "clean", "prefixed", "without_references", "strict", "moved_workbook",
-       "cached_error", "newer_error", "iso_date"]
+       "cached_error", "newer_error", "iso_date", "msp_headers", "decimal_comma_and_percent", "month_first_dates",
+       "merged_money", "moved_folder"]
 
 
 @pytest.mark.parametrize("name", ODD)
@@ -208,3 +228,39 @@ def test_the_arrow_way_leaves_what_it_cannot_vouch_for_to_the_usual_way(tmp_path
         assert "Assignments" not in assert_same_reading(odd[name], monkeypatch), name
     for name in ("clean", "prefixed", "cached_error"):
         assert "Assignments" in assert_same_reading(odd[name], monkeypatch), name
+
+
+@pytest.mark.parametrize("rows", [40, 2_300])
+def test_officers_edits_read_alike_both_ways_in_short_and_long_columns(rows, tmp_path, monkeypatch):
+    """Issue 27's kinds in one sheet, long enough for the column passes: MSP headers, a fee column
+    formatted as a percentage, month-first text dates with ambiguous ones, decimal commas, an
+    unread look-alike column."""
+    columns = SHEETS_BY_NAME["Assignments"].columns
+    headers = {"hours_per_week": "Hours/Week", "agency_fee_per_hour": "Agency Margin (£/hr)",
+               "end_date": "Expected End Date", "notice_period_weeks": "Notice (wks)"}
+    path = tmp_path / f"edits_{rows}.xlsx"
+    wb = xlsxwriter.Workbook(path)
+    percent = wb.add_format({"num_format": "0%"})
+    ws = wb.add_worksheet("Assignments")
+    for c, col in enumerate(columns):
+        ws.write_string(0, c, headers.get(col.key, col.header))
+    ws.write_string(0, len(columns), "Notice Period (Months)")
+    rng = random.Random(rows)
+    for r in range(1, rows + 1):
+        for c, col in enumerate(columns):
+            if col.key == "assignment_ref":
+                ws.write_string(r, c, f"A{r}")
+            elif col.key == "start_date":
+                ws.write_string(r, c, f"{rng.randrange(1, 13):02d}/{rng.randrange(1, 29):02d}/2025")
+            elif col.key == "agency_fee_per_hour":
+                ws.write_number(r, c, rng.choice([0.1, 0.14, 0.125]), percent)
+            elif col.key == "hourly_pay_rate":
+                ws.write_string(r, c, "35,62") if r % 7 == 0 else ws.write_number(r, c, 30 + r % 5)
+            elif col.key in ("hours_per_week", "notice_period_weeks"):
+                ws.write_number(r, c, 37)
+        ws.write_number(r, len(columns), 1)
+    ws.write_string(rows + 1, 0, "1")
+    ws.write_string(rows + 1, 10, "12/31/2025")                   # a date only month-first makes sense of
+    wb.close()
+    taken = assert_same_reading(path, monkeypatch)
+    assert "Assignments" in taken

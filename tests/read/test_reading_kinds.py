@@ -94,7 +94,7 @@ def test_error_end_date_is_not_an_ongoing_assignment(tmp_path):
     ref = set_cell(sheets, "Assignments", 2, "End date", "#N/A")
     wb = read_workbook(make_workbook(tmp_path / "e.xlsx", sheets))
     assert wb.sheets["Assignments"].raw.at[2, "end_date"] == "#N/A"
-    assert ("Assignments", ref) in wb.formula_cells
+    assert ("Assignments", ref) in wb.reported_cells
 
 
 # --- kinds 2 and 3: formulas never calculated, and formulas whose result is the empty string ----

@@ -1,9 +1,13 @@
 """The feedback workbook: readable Findings, bounded by Excel's limits, nothing that calls out, a
 Findings-only workbook for heavy files, and Strict Open XML workbooks copied like any other."""
 import io
+import re
+import shutil
+import subprocess
 import zipfile
 
 import openpyxl
+import openpyxl.comments
 import pytest
 
 from pipeline.rules import feedback
@@ -194,3 +198,43 @@ def test_a_regional_agreements_findings_have_their_own_sheet_and_leave_the_cells
     assert [(r[0], r[4]) for r in rows] == [("R702", "H3")]
     assert "R702" not in [c.value for c in wb["Findings"]["A"]]
     assert wb["Assignments"]["H3"].comment is None
+
+
+def _authorless_comments(path):
+    """Comments as Gnumeric writes them: `<authors/>`, and comments that name no author."""
+    wb = openpyxl.load_workbook(path)
+    wb["Assignments"]["A1"].comment = openpyxl.comments.Comment("Your reference", "Template")
+    wb["Return"]["A1"].comment = openpyxl.comments.Comment("Your DfE code", "Template")
+    wb.save(path)
+    data = path.read_bytes()
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as z, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as w:
+        for info in z.infolist():
+            part = z.read(info)
+            if "comments" in info.filename and info.filename.endswith(".xml"):
+                part = re.sub(rb"<authors>.*?</authors>", b"<authors/>", part, flags=re.S)
+                part = re.sub(rb'\sauthorId="\d+"', b"", part)
+            w.writestr(info, part)
+    path.write_bytes(out.getvalue())
+
+
+@pytest.mark.parametrize("make", ["gnumeric_like", "gnumeric"])
+def test_a_workbook_whose_comments_name_no_author_is_copied_into_its_feedback(tmp_path, make):
+    """Gnumeric writes comments with no author (openpyxl: IndexError): the feedback is still the
+    council's own workbook with its cells marked, not a Findings-only copy."""
+    sheets = valid_sheets()
+    set_cell(sheets, "Assignments", 3, "Payment route", "Cash")
+    if make == "gnumeric":
+        ssconvert = shutil.which("ssconvert")
+        if ssconvert is None:
+            pytest.skip("Gnumeric (ssconvert) is not installed: the Gnumeric-like package above stands for it")
+        plain = make_workbook(tmp_path / "plain.xlsx", sheets)
+        _authorless_comments(plain)                       # the template's notes, which Gnumeric keeps
+        path = tmp_path / "gnumeric.xlsx"
+        subprocess.run([ssconvert, str(plain), str(path)], check=True, capture_output=True, timeout=120)
+        out = feedback.write_report(validate_file(path, "2025-Q2"), path, tmp_path / "fb.xlsx")
+        wb = openpyxl.load_workbook(out)
+    else:
+        _, wb, _ = _feedback(tmp_path, sheets, edit=_authorless_comments)
+    assert "Assignments" in wb.sheetnames
+    assert not any("could not be copied" in str(c.value) for c in wb["Findings"]["A"])

@@ -47,3 +47,14 @@ def test_q514_against_the_previous_quarter(tmp_path):
     result = check(tmp_path, previous_total=37000.0)
     assert fired(result) == [("Q514", "G2")]
     assert "2025-Q1" in result.findings[0].message
+
+
+def test_an_uncalculated_month_is_one_e301_on_its_cell_not_a_second_for_a_missing_month(tmp_path):
+    """A month written as a formula Excel never calculated is unknown: its own E301 says so, and no
+    'There is no row for April 2025' guesses which month it was."""
+    from pipeline.rules.validate import validate_file
+    from tests.workbooks import make_workbook, set_cell, valid_sheets
+    sheets = valid_sheets()
+    ref = set_cell(sheets, "MonthlyCosts", 2, "Month", "=DATE(2025,4,1)")     # openpyxl writes no cached value
+    e301 = [f for f in validate_file(make_workbook(tmp_path / "m.xlsx", sheets)).findings if f.code == "E301"]
+    assert [(f.cell, "never calculated" in f.message) for f in e301] == [(ref, True)]
