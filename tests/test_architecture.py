@@ -1,5 +1,5 @@
 """One direction through the house (issue 21): core ← read ← rules (and schemas) ← workers ←
-warehouse ← outputs ← the shells (cli, flows, web). No module imports from a later stage, at module
+warehouse ← outputs ← notify ← the shells (cli, flows, web). No module imports from a later stage, at module
 level or inside a function; the shells are thin layers over the stages and never imported by them."""
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-STAGES = ["core", "read", "rules", "workers", "warehouse", "outputs", "shells"]
+STAGES = ["core", "read", "rules", "workers", "warehouse", "outputs", "notify", "shells"]
 PACKAGES = ("pipeline", "schemas", "flows", "web")
 
 

@@ -124,9 +124,10 @@ def service_env(home: Path, **extra) -> dict:
 
 
 @contextmanager
-def live_server(home: Path, **env):
-    """`agency-return web` on a free port of 127.0.0.1, in its own process; yields (base URL, log path)."""
-    port = free_port()
+def live_server(home: Path, *, port: int | None = None, **env):
+    """`agency-return web` on `port` (default a free one) of 127.0.0.1, in its own process, with `env` added
+    to its environment; yields (base URL, log path)."""
+    port = port or free_port()
     log = home / "web.log"
     exe = shutil.which("agency-return", path=str(Path(sys.executable).parent)) or "agency-return"
     with open(log, "wb") as out:

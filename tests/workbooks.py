@@ -29,7 +29,7 @@ def valid_sheets(quarter: Quarter = QUARTER, la_code: str = LA_CODE) -> dict[str
                   hours_per_week=37, hourly_pay_rate=30.0, holiday_pay_per_hour=3.62, employer_ni_per_hour=3.2,
                   apprenticeship_levy_per_hour=0.15, agency_fee_per_hour=4.0, charge_rate_per_hour=41.0,
                   cost_in_quarter=19000.0, pqe_years=5, left_permanent_post="No", cool_off_exception="None",
-                  reference_obtained="Yes", notice_period_weeks=4)
+                  reference_obtained="Yes", notice_period_weeks=4, reference_provided="Yes")
     assignments = [
         _row("Assignments", **{**common, "assignment_ref": "A001", "swe_number": "SW100001", "engagement_model": "Individual",
                                "start_date": start - dt.timedelta(days=40)}),

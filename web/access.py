@@ -66,15 +66,29 @@ def anyone(endpoint):
 
 
 def region_or_404(user: User, region: str) -> str:
-    """The region code if `user` may see that region (a riia user: only their own); else 404."""
-    if region not in REGIONS or (user.role == "riia" and region != user.region_code):
+    """The region code if `user` may see that region (a riia user: only their own, or their partnership's
+    several); else 404."""
+    if region not in REGIONS or (user.role == "riia" and region not in user.regions):
         raise HTTPException(404)
     return region
 
 
+def regions_or_404(user: User, regions: list[str]) -> list[str]:
+    """The region codes of `regions` (codes or names), each one `user` may see (`region_or_404`), in the
+    order given; an unknown region, or one not theirs, is 404 for the lot."""
+    codes = []
+    for region in regions:
+        try:
+            code = queries.region_code(region.strip())
+        except ValueError:
+            raise HTTPException(404) from None
+        codes.append(region_or_404(user, code))
+    return list(dict.fromkeys(codes))
+
+
 def visible_regions(user: User) -> dict[str, str]:
-    """Region code -> name of the regions `user` may see: a riia user's own, all for others."""
-    return {code: name for code, name in REGIONS.items() if user.role != "riia" or code == user.region_code}
+    """Region code -> name of the regions `user` may see: a riia user's own (one or several), all for others."""
+    return {code: name for code, name in REGIONS.items() if user.role != "riia" or code in user.regions}
 
 
 def visible_status(user: User, quarter: Quarter, rows: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -82,7 +96,7 @@ def visible_status(user: User, quarter: Quarter, rows: pd.DataFrame | None = Non
     LA for dfe and admin, an la user's own LA."""
     rows = queries.status(quarter) if rows is None else rows
     if user.role == "riia":
-        rows = rows[rows["region_code"] == user.region_code]
+        rows = rows[rows["region_code"].isin(user.regions)]
     elif user.role == "la":
         rows = rows[rows["la_code"] == user.la_code]
     return rows.reset_index(drop=True)

@@ -17,12 +17,12 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import URL, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.middleware.sessions import SessionMiddleware
 
 from pipeline.core.calendar import QuarterNotCollected, collection_quarters
 from pipeline.warehouse.locks import WarehouseBusy
 from web import db, judging, pages, submissions
 from web.access import SignInRequired, anyone
+from web.session_store import Lifetime, ServerSessions
 from web.settings import Settings, from_environment
 from web.uploads import UploadRefused
 
@@ -41,7 +41,6 @@ SECURITY_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
-SESSION_HOURS = 8
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -57,13 +56,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.oidc_issuer:
         from web import oidc
         app.state.oidc = oidc.client(settings.oidc_issuer, settings.oidc_client_id, settings.oidc_client_secret)
-    app.add_middleware(SessionMiddleware, secret_key=settings.secret_key, session_cookie="agency_return_session",
-                       max_age=SESSION_HOURS * 3600, same_site="lax", https_only=settings.https)
+    app.add_middleware(ServerSessions, database=settings.database, secret_key=settings.secret_key,
+                       lifetime=Lifetime(settings.session_idle_minutes, settings.session_hours), https=settings.https)
     app.add_middleware(SecurityHeaders, https=settings.https)
     _error_handlers(app)
     _assets(app, settings)
-    from web.views import admin, analyst, api, auth, council, insight
-    for area in (auth, council, analyst, admin, api, insight):
+    from web.views import account, admin, analyst, api, auth, council, insight, scenarios
+    for area in (auth, account, council, analyst, scenarios, admin, api, insight):
         app.include_router(area.router)
     return app
 

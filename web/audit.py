@@ -11,8 +11,12 @@ from pathlib import Path
 from web import db
 
 SIGN_IN, SIGN_IN_FAILED, SIGN_OUT = "sign-in", "sign-in-failed", "sign-out"
+SIGN_IN_THROTTLED = "sign-in-throttled"     # an attempt refused unheard while a wait was due (not a failure)
 UPLOAD, DOWNLOAD, BUILD, REBUILD, COLLECTING = "upload", "download", "build", "rebuild", "collecting-quarter"
 USER_ADDED, USER_DISABLED, PASSWORD_SET, TOKEN_ISSUED = "user-added", "user-disabled", "password-set", "token-issued"
+USER_ENABLED, SIGNED_OUT_EVERYWHERE, TOKEN_REVOKED = "user-enabled", "signed-out-everywhere", "token-revoked"
+INVITATION_SENT, RESET_SENT, PASSWORD_CHANGED = "invitation-sent", "password-reset-sent", "password-changed"
+PASSWORD_CHANGED_SENT = "password-changed-email-sent"
 
 
 def record(database: Path, action: str, actor: str | None, detail: str = "", address: str | None = None, *,
@@ -33,15 +37,10 @@ def entries(database: Path, limit: int = 200) -> list[dict]:
         return [dict(r) for r in rows]
 
 
-def recent_failures(database: Path, *, email: str, address: str | None, minutes: int) -> tuple[int, int]:
-    """Failed sign-ins in the last `minutes` (for this email, from this address): the rate limit's counts.
-
-    Counted from the log itself, so the limit holds across processes and restarts.
-    """
+def count_recent(database: Path, action: str, detail: str, *, minutes: int) -> int:
+    """How many `action` entries with this `detail` (any case) the last `minutes` hold: e.g. the reset
+    emails sent to one address in the last hour."""
     since = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=minutes)).isoformat(timespec="milliseconds")
-    with db.connect(database) as con:
-        by_email = con.execute("SELECT count(*) FROM audit WHERE action = ? AND at >= ? AND actor = ? COLLATE NOCASE",
-                               (SIGN_IN_FAILED, since, email.strip())).fetchone()[0]
-        by_address = con.execute("SELECT count(*) FROM audit WHERE action = ? AND at >= ? AND address = ?",
-                                 (SIGN_IN_FAILED, since, address)).fetchone()[0] if address else 0
-    return by_email, by_address
+    with db.reading(database) as con:
+        return con.execute("SELECT count(*) FROM audit WHERE action = ? AND at >= ? AND detail = ? COLLATE NOCASE",
+                           (action, since, detail)).fetchone()[0]

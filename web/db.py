@@ -1,5 +1,6 @@
-"""The service's own small SQLite database (data/web.sqlite, 0600): users, API tokens, the
-submissions made through the service, the audit log and the quarter being collected.
+"""The service's own small SQLite database (data/web.sqlite, 0600): users, their sessions, API tokens
+and single-use links (invitations, password resets), the submissions made through the service, the
+audit log and the quarter being collected.
 
 Not the warehouse: DuckDB is reached only through `pipeline.warehouse.submit` / `pipeline.outputs.build`.
 Each call opens its own connection (WAL, busy timeout), so threads and processes may share it:
@@ -33,6 +34,24 @@ CREATE TABLE IF NOT EXISTS tokens (
     user_id INTEGER NOT NULL REFERENCES users(id),
     token_hash TEXT NOT NULL UNIQUE,
     created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sessions (
+    id_hash TEXT PRIMARY KEY,
+    user_id INTEGER REFERENCES users(id),
+    data TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    last_seen_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    address TEXT
+);
+CREATE INDEX IF NOT EXISTS sessions_user ON sessions (user_id);
+CREATE TABLE IF NOT EXISTS account_links (
+    token_hash TEXT PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    purpose TEXT NOT NULL CHECK (purpose IN ('invitation', 'reset')),
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    used_at TEXT
 );
 CREATE TABLE IF NOT EXISTS submissions (
     id INTEGER PRIMARY KEY,
@@ -73,8 +92,30 @@ def initialise(path: Path) -> None:
     try:
         con.execute("PRAGMA journal_mode=WAL")
         con.executescript(SCHEMA)
+        if _add_columns(con, "tokens", ADDED_COLUMNS["tokens"]):
+            con.execute("UPDATE tokens SET expires_at = strftime('%Y-%m-%dT%H:%M:%S+00:00', created_at, '+90 days') "
+                        "WHERE expires_at IS NULL")
+            con.commit()
     finally:
         con.close()
+
+
+# Columns added to a table after it was first made: a database made before them gets them at start-up.
+ADDED_COLUMNS = {
+    # an API token's name, expiry (a token made before expiries were kept ends 90 days after it was made)
+    # and when it was last used
+    "tokens": {"name": "TEXT NOT NULL DEFAULT 'API token'", "expires_at": "TEXT", "last_used_at": "TEXT"},
+}
+
+
+def _add_columns(con: sqlite3.Connection, table: str, columns: dict[str, str]) -> bool:
+    """Add the columns `table` lacks; whether any was added."""
+    have = {row[1] for row in con.execute(f"PRAGMA table_info({table})")}
+    missing = [name for name in columns if name not in have]
+    for name in missing:
+        con.execute(f"ALTER TABLE {table} ADD COLUMN {name} {columns[name]}")
+    con.commit()
+    return bool(missing)
 
 
 # The threads of one process take turns at writing here: a thread waiting for this lock is woken

@@ -49,8 +49,10 @@ def templates(settings: Settings) -> Jinja2Templates:
 NAVIGATION = {
     "la": (("/upload", "Upload a return"), ("/submissions", "Your returns"), ("/template", "Template"),
            ("/compare", "How you compare")),
-    "riia": (("/analyst/status", "Status"), ("/analyst/regions", "Regions"), ("/analyst/compare", "Regions together")),
-    "dfe": (("/analyst/status", "Status"), ("/analyst/regions", "Regions"), ("/analyst/compare", "Regions together")),
+    "riia": (("/analyst/status", "Status"), ("/analyst/regions", "Regions"), ("/analyst/compare", "Regions together"),
+             ("/analyst/scenarios/caps", "Cap scenarios")),
+    "dfe": (("/analyst/status", "Status"), ("/analyst/regions", "Regions"), ("/analyst/compare", "Regions together"),
+            ("/analyst/scenarios/caps", "Cap scenarios")),
     "admin": (("/admin/users", "Users"), ("/admin/collection", "Collection"), ("/admin/audit", "Audit log")),
 }
 

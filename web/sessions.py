@@ -1,15 +1,16 @@
-"""Who is behind a request and what their session holds: the signed-in user (session cookie, or an
-API token), signing in, CSRF tokens, the client's address. What the user may then see is `web.access`."""
+"""Who is behind a request and what their session holds: the signed-in user (the server-side session
+of `web.session_store`, or an API token), signing in and out, CSRF tokens, the client's address. What the
+user may then see is `web.access`."""
 from __future__ import annotations
 
 import secrets
 
 from fastapi import HTTPException, Request
 
-from web import accounts
+from web import accounts, db
 from web.accounts import User
 
-SESSION_USER, SESSION_CSRF = "uid", "csrf"
+SESSION_USER, SESSION_CSRF, SESSION_FLASH = "uid", "csrf", "flash"
 CSRF_FIELD, CSRF_HEADER = "csrf_token", "x-csrf-token"
 
 
@@ -53,10 +54,32 @@ def check_csrf(request: Request, sent: str | None) -> None:
 
 
 def sign_in(request: Request, user: User) -> None:
-    """Start a fresh session for `user` (a new CSRF token; nothing kept from before)."""
+    """Start a fresh session for `user`: a new session id and CSRF token, nothing kept from before (an id
+    someone knew before sign-in is worth nothing after)."""
     request.session.clear()
+    request.session.renew()
     request.session[SESSION_USER] = user.id
     csrf_token(request)
+
+
+def sign_out(request: Request, user: User) -> None:
+    """End every session and API token of `user` (this browser's and any other's, contract section 6:
+    "sign-out and password change end every session and API token of that user"); the cookie is taken
+    away."""
+    database = request.app.state.settings.database
+    with db.connect(database) as con:
+        accounts.end_everything(database, user.id, con=con)
+    request.session.clear()
+
+
+def flash(request: Request, text: str) -> None:
+    """Keep a success message for the next page this session shows (after a redirect)."""
+    request.session[SESSION_FLASH] = text
+
+
+def flashed(request: Request) -> str | None:
+    """The message kept by `flash`, once."""
+    return request.session.pop(SESSION_FLASH, None)
 
 
 def client_address(request: Request) -> str | None:

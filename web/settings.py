@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.core import config
+from pipeline.notify import settings as mail_settings
+from pipeline.notify.settings import MailSettings
 
 
 def _flag(name: str, default: bool = False) -> bool:
@@ -22,8 +24,13 @@ class Settings:
     GDS Transport font may be used (they are reserved for gov.uk; off by default).
     `https`: cookies are marked Secure (set it behind an HTTPS proxy).
     `max_upload_mb`: the upload limit, enforced while reading (default: the guard's max_file_mb).
-    `sign_in_attempts` failures per `sign_in_window_minutes` per email (four times as many per
-    address), then refused.
+    Sign-in throttling (`web.throttle`), never a lock-out: after `sign_in_free_failures` failures in a
+    row for an account (within `sign_in_window_minutes`), each attempt waits twice as long as the one
+    before, from 1 s up to `sign_in_max_wait_seconds`; from one address, four times as many failures are
+    free and the wait grows to `sign_in_max_wait_seconds` × 5.
+    Sessions (`web.session_store`) end after `session_idle_minutes` without a request and
+    `session_hours` after they began; API tokens last `token_days` unless made with another expiry.
+    `mail`: how email is sent (`pipeline.notify.settings`, shared with the flows).
     `oidc_*`: optional OpenID Connect sign-in (`web/oidc.py`), on when an issuer is given.
     """
 
@@ -32,8 +39,13 @@ class Settings:
     gov_uk_domain: bool = False
     https: bool = False
     max_upload_mb: float = field(default_factory=lambda: float(config.threshold("max_file_mb")))
-    sign_in_attempts: int = 5
+    sign_in_free_failures: int = 3
+    sign_in_max_wait_seconds: int = 60
     sign_in_window_minutes: int = 15
+    session_idle_minutes: int = 30
+    session_hours: int = 12
+    token_days: int = 90
+    mail: MailSettings = field(default_factory=MailSettings)
     service_name: str = "Agency social work return"
     oidc_issuer: str | None = None
     oidc_client_id: str | None = None
@@ -50,10 +62,24 @@ class Settings:
         return self.data / "web"
 
 
+def _number(name: str) -> dict[str, int]:
+    """{setting: value} for AGENCY_RETURN_WEB_<SETTING> when it is set (a whole number); ValueError if not one."""
+    value = os.environ.get(f"AGENCY_RETURN_WEB_{name.upper()}", "").strip()
+    if not value:
+        return {}
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"AGENCY_RETURN_WEB_{name.upper()} must be a whole number above 0, not {value!r}")
+    return {name: int(value)}
+
+
 def from_environment() -> Settings:
-    """Settings from AGENCY_RETURN_WEB_* variables; the session key is kept in data/web-secret.key (0600)."""
+    """Settings from AGENCY_RETURN_WEB_* variables (AGENCY_RETURN_WEB_SESSION_IDLE_MINUTES, …_SESSION_HOURS,
+    …_TOKEN_DAYS among them) and the mail settings (`pipeline.notify.settings`); the session key is kept in
+    data/web-secret.key (0600)."""
     data = config.data_dir()
     return Settings(
+        mail=mail_settings.from_environment(),
+        **_number("session_idle_minutes"), **_number("session_hours"), **_number("token_days"),
         data=data,
         secret_key=os.environ.get("AGENCY_RETURN_WEB_SECRET") or _kept_secret(data / "web-secret.key"),
         gov_uk_domain=_flag("AGENCY_RETURN_WEB_GOV_UK"),

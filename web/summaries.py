@@ -24,6 +24,8 @@ TABLES = {
     "cap_breaches": ["la_code", "la_name", "assignment_ref", "role_category", "start_date", "cap_basis_rate", "cap",
                      "above_cap_by", "cap_approved_by", "cap_approval_date", "signed_off"],
     "cross_la": ["la_code", "la_name", "code", "assignment_ref", "other_la_code", "other_la_name", "message"],
+    # a regional agreement's findings (R701-R703), apart from the statutory ones
+    "agreement_findings": ["la_code", "la_name", "code", "found_by", "cell", "message", "explained"],
 }
 
 
@@ -60,7 +62,11 @@ def region_tables(quarter: Quarter | str, region_code: str) -> dict[str, pd.Data
         raise FileNotFoundError(f"no outputs built for {quarter}")
     out = {}
     for name, columns in TABLES.items():
-        frame = pd.read_parquet(folder / f"{name}.parquet")
+        path = folder / f"{name}.parquet"
+        if not path.exists():   # a quarter built before the table existed shows it empty until built again
+            out[name] = pd.DataFrame(columns=columns)
+            continue
+        frame = pd.read_parquet(path)
         frame = frame[frame["region_code"] == region_code]
         out[name] = frame[[c for c in columns if c in frame.columns]].reset_index(drop=True)
     return out

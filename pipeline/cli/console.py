@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 _STYLE = {"accepted": "bold green", "rejected": "bold red", "unreadable": "bold red"}
 _SPACE = re.compile(r"\s+")
 FINDING_FIELDS = ("code", "sheet!cell", "column", "value", "message")
+# the line above a regional agreement's findings (R7xx), apart from the statutory ones and not counted with them
+AGREEMENT_TITLE = "Regional agreement (not DfE's rules; not counted above):"
 
 
 def _rich_console() -> Console:
@@ -71,10 +73,15 @@ def print_result(result) -> None:
     the compliance the assignments show next to what the LA declared."""
     c = _terminal()
     findings = display_order(result.findings)
+    agreement = display_order(result.agreement)
     if c is None:
         print(status_line(result))
         for f in findings:
             print(finding_line(f))
+        if agreement:
+            print(AGREEMENT_TITLE)
+            for f in agreement:
+                print(finding_line(f))
         if result.compliance:
             print("Compliance: declared vs what the assignments show")
             print("\t".join(COMPLIANCE_COLUMNS))
@@ -90,6 +97,9 @@ def print_result(result) -> None:
     c.print(line)
     if findings:
         print_findings(findings, c)
+    if agreement:
+        c.print(AGREEMENT_TITLE, style="bold")
+        print_findings(agreement, c)
     if result.compliance:
         t = Table(title="Compliance: declared vs what the assignments show")
         for col in COMPLIANCE_COLUMNS[:-1]:
@@ -221,3 +231,25 @@ def print_status(frame: pd.DataFrame, quarter: str, *, one_region: bool = False)
     for row in rows.itertuples(index=False):
         t.add_row(*[Text(str(v)) for v in row], style=_STYLE.get(row.status, "dim" if row.status == "missing" else ""))
     c.print(t)
+
+
+def _figures_text(f: dict) -> str:
+    share = "" if f["share_above"] is None else f" ({f['share_above']:.1%})"
+    return f"{f['above']} above{share}, {plural(f['las_above'], 'LA')}, £{f['excess_gbp']:,.2f} above in the quarter"
+
+
+def print_scenario(scenario: dict) -> None:
+    """A cap scenario (pipeline/outputs/scenarios.py) in words: for each role, the candidate cap's
+    figures in total, by region and by LA, each beside the same under the regions' own caps."""
+    names = ", ".join(r["region_name"] for r in scenario["roles"][0]["by_region"]) if scenario["roles"] else ""
+    print(f"Cap scenario, {scenario['quarter']}, {names} (own caps: {scenario['cap_table']})")
+    for role in scenario["roles"]:
+        print(f"\n{role['role_category']} at £{role['cap']:,.2f} an hour: {plural(role['assignments'], 'assignment')}")
+        print(f"  all regions named: {_figures_text(role)}; under their own caps: {_figures_text(role['under_own_caps'])}")
+        for r in role["by_region"]:
+            own = "no cap" if r["own_cap"] is None else f"£{r['own_cap']:,.2f}"
+            print(f"  {r['region_name']}: {plural(r['assignments'], 'assignment')}, {_figures_text(r)}; "
+                  f"under its own cap ({own}): {_figures_text(r['under_own_caps'])}")
+        for r in role["by_la"]:
+            print(f"    {r['la_name']} ({r['la_code']}): {plural(r['assignments'], 'assignment')}, {_figures_text(r)}; "
+                  f"own cap: {_figures_text(r['under_own_caps'])}")

@@ -58,7 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("pull", help="download what an RIIA analyst needs")
     c.add_argument("--quarter", type=_quarter, required=True, help="the quarter built, e.g. 2025-Q2")
-    c.add_argument("--region", help="region code (E12000007) or name (London); default: every region")
+    c.add_argument("--region", help="region code (E12000007) or name (London), or several comma-separated; "
+                                    "default: every region")
     c.add_argument("--format", dest="fmt", choices=("xlsx", "csv", "parquet"), default="xlsx",
                    help="the workbooks (default), or every output table as CSV or Parquet")
     c.add_argument("--out", type=Path, default=Path("."), metavar="DIR", help="where to put them (default: here)")
@@ -79,6 +80,21 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("rules", help="the rule catalogue (the rule set in force for a quarter)")
     c.add_argument("--format", dest="fmt", choices=("md", "csv", "json"), default="md", help="default: md")
     c.add_argument("--quarter", type=_quarter, help="the collection period whose rule set to print (default: newest)")
+    c.add_argument("--region", help="print instead the region's own agreement (R701-R703): code (E12000007) or name "
+                                    "(London)")
+
+    c = sub.add_parser("scenario", help="what-if analysis over the warehouse; changes no finding or output")
+    kinds = c.add_subparsers(dest="kind", metavar="KIND", parser_class=type(c))
+    kinds.required = True
+    c = kinds.add_parser("caps", help="candidate price caps per role over some regions' accepted assignments, beside "
+                                      "each region's own cap")
+    c.add_argument("--quarter", type=_quarter, required=True, help="the quarter, e.g. 2025-Q2")
+    c.add_argument("--regions", required=True, help="region codes or names, comma-separated, e.g. "
+                                                    "'East of England,East Midlands,London,South East'")
+    c.add_argument("--cap", action="append", required=True, metavar="ROLE=£",
+                   help="a role category and its candidate cap in £ per hour, e.g. 'Senior social worker=£40'; "
+                        "repeat for each role")
+    c.add_argument("--json", action="store_true", help="print the scenario as JSON (data-contract §7)")
 
     c = sub.add_parser("sample", help="generate sample workbooks (all live LAs by default)")
     c.add_argument("--quarter", type=_quarter, required=True, help="the quarter the returns are for")
@@ -264,8 +280,26 @@ def cmd_purge(args) -> int:
 
 
 def cmd_rules(args) -> int:
-    from pipeline.cli.rules_table import render
+    from pipeline.cli.rules_table import render, render_agreement
+    if args.region:
+        from pipeline.warehouse.queries import region_code
+        print(render_agreement(args.fmt, region_code(args.region)))
+        return EXIT_OK
     print(render(args.fmt, args.quarter))
+    return EXIT_OK
+
+
+def cmd_scenario(args) -> int:
+    from pipeline.core.config import require_warehouse
+    from pipeline.outputs.scenarios import cap_scenario, parse_cap
+    caps = dict(parse_cap(text) for text in args.cap)
+    require_warehouse()
+    scenario = cap_scenario(args.quarter, [r for r in args.regions.split(",") if r.strip()], caps)
+    if args.json:
+        print(json.dumps(scenario, indent=2))
+        return EXIT_OK
+    from pipeline.cli.console import print_scenario
+    print_scenario(scenario)
     return EXIT_OK
 
 

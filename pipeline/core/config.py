@@ -115,6 +115,6 @@ def outputs_dir() -> Path:
 
 
 def reference_path(name: str) -> Path:
-    """A reference file: absolute, or relative to pipeline/data."""
+    """A reference file: absolute, or relative to pipeline/core/data."""
     path = Path(name)
     return path if path.is_absolute() else DATA_DIR / path

@@ -16,7 +16,9 @@ ROLE_CATEGORIES = (
     "Team manager",
     "Independent reviewing officer or child protection chair",
 )
-PAYMENT_ROUTES = ("PAYE", "Umbrella company", "Limited company")
+# Self-employed (contract 3): DfE's workforce census counts self-employed workers as agency workers;
+# their rate is all-in, so the cap basis is as a limited company's (threshold cap_basis_components).
+PAYMENT_ROUTES = ("PAYE", "Umbrella company", "Limited company", "Self-employed")
 ENGAGEMENT_MODELS = ("Individual", "Project team", "Packaged model")
 PROJECT_MODELS = ("Project team", "Packaged model")
 CAP_APPROVERS = ("DCS", "Chief Executive", "DCS and Chief Executive", "Other")
@@ -40,6 +42,14 @@ COMPLIANCE_RULES = (
 )
 COMPLIANCE_STATUSES = ("Fully compliant", "Partially compliant", "Not compliant")
 LEAVER_REASONS = ("Resigned", "Redundancy", "Probation", "Retired", "Other")
+END_REASONS = (   # contract 3: why an assignment ended (the Tenure sheet's end reasons)
+    "Moved to permanent post",
+    "Assignment completed",
+    "Ended by LA",
+    "Ended by worker",
+    "Ended by agency",
+    "Other",
+)
 
 # Value aliases for list fields (data-contract §2): other spellings of an allowed value, as DfE's
 # own documents and MSP/agency extracts write them. An alias applies only in a list that holds its
@@ -58,6 +68,7 @@ VALUE_ALIASES: dict[str, tuple[str, ...]] = {
     "PAYE": ("Agency PAYE", "PAYE agency", "Pay as you earn"),
     "Umbrella company": ("Umbrella", "Umbrella co", "Umbrella PAYE"),
     "Limited company": ("Ltd", "Ltd company", "Ltd co", "Limited", "PSC", "Personal service company"),
+    "Self-employed": ("Self employed", "Sole trader", "Freelance", "Freelancer", "Self-employed worker"),
     "Individual": ("Individual worker", "Individual assignment", "Locum", "Sole"),
     "Project team": ("Project", "Managed team", "Project-based team"),
     "Packaged model": ("Packaged", "Package", "Managed service model"),
@@ -69,6 +80,11 @@ VALUE_ALIASES: dict[str, tuple[str, ...]] = {
     "Unknown": ("Not known", "Don't know", "Unsure"),
     "None": ("No exception", "N/A", "NA", "Not applicable"),
     "Moving to permanent role": ("Permanent role", "Moving to permanent", "Temp to perm"),
+    "Moved to permanent post": ("Moved to permanent", "Became permanent", "Converted to permanent", "Made permanent"),
+    "Assignment completed": ("Completed", "End of assignment", "Assignment ended", "Contract completed"),
+    "Ended by LA": ("LA ended", "Ended by local authority", "Ended by council", "Terminated by LA"),
+    "Ended by worker": ("Worker ended", "Worker left", "Left by worker", "Worker resigned"),
+    "Ended by agency": ("Agency ended", "Withdrawn by agency", "Terminated by agency"),
     "Redundancy": ("Redundant", "Made redundant"),
     "Left during probation": ("Probation", "During probation", "Failed probation"),
     "Resigned": ("Resignation",),
@@ -163,8 +179,8 @@ ASSIGNMENTS = Sheet(
         Column("msp", "Managed service provider", aliases=("MSP", "MSP name", "Managed service"), note="Optional. Your MSP, if you use one."),
         Column("payment_route", "Payment route", CHOICE, True, PAYMENT_ROUTES, code="E109",
                aliases=("Payment type", "Pay route", "Worker type", "Payment method", "Tax status"),
-               note="PAYE, Umbrella company or Limited company. PAYE and umbrella rows fill in holiday pay and "
-                    "employer NI (Q515); a limited-company rate is all-in."),
+               note="PAYE, Umbrella company, Limited company or Self-employed. PAYE and umbrella rows fill in "
+                    "holiday pay and employer NI (Q515); a limited-company or self-employed rate is all-in."),
         Column("engagement_model", "Engagement model", CHOICE, True, ENGAGEMENT_MODELS, code="E108",
                aliases=("Model", "Engagement", "Engagement type", "Engagement route"),
                note="Individual, Project team or Packaged model."),
@@ -239,6 +255,17 @@ ASSIGNMENTS = Sheet(
                         "Notice of permanent equivalent"),
                note="Optional. Weeks of notice a permanent social worker in the equivalent role gives, where "
                     "that is under 4 weeks: the assignment then needs at least that much."),
+        Column("end_reason", "End reason", CHOICE, False, END_REASONS, code="E111",
+               aliases=("Reason ended", "Reason for ending", "Assignment end reason"),
+               note="Optional. If the assignment has ended: Moved to permanent post, Assignment completed, Ended by LA, "
+                    "Ended by worker, Ended by agency or Other.", width=22),
+        Column("end_of_placement_review", "End-of-placement review", CHOICE, False, YES_NO, code="E111",
+               aliases=("End of placement review", "Exit review", "End of assignment review", "Placement review"),
+               note="Optional. Yes or No: was an end-of-placement review held when the assignment ended?", width=16),
+        Column("reference_provided", "Reference provided", CHOICE, False, YES_NO, code="E111",
+               aliases=("Reference given", "Reference provided by LA", "LA reference provided", "Reference supplied"),
+               note="Yes or No: did your LA give the worker a practice-based reference when the assignment ended? "
+                    "An assignment that ended in the quarter without one is queried (Q519).", width=16),
         Column("notes", "Notes", aliases=("Note", "Comments", "Comment", "Explanation"),
                note="A note here explains a query on this row.", width=30),
     ),

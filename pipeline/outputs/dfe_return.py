@@ -11,12 +11,15 @@ from pipeline.outputs.kit import Book, write_csv
 
 DFE_TABLES = ("dfe_assignments", "dfe_compliance", "cap_breaches", "agencies", "monthly_costs")
 DFE_ASSIGNMENT_COLUMNS = ["assignment_ref", "role_category", "hourly_pay_rate", "start_date", "end_date",
-                          "swe_number", "engagement_model", "project_team_or_packaged", "project_team_ref"]
+                          "swe_number", "engagement_model", "project_team_or_packaged", "project_team_ref",
+                          "payment_route", "end_reason", "reference_provided"]   # the last three: contract 3
 
 
 DFE_NOTES = {
-    "Assignments": "One row per agency assignment active at any time in the quarter, as the LA returned it. "
-                   "Contains SWE registration numbers: personal data, for DfE only.",
+    "Assignments": "One row per agency assignment active at any time in the quarter, as the LA returned it, "
+                   "self-employed workers included (DfE's workforce census counts them as agency workers; their "
+                   "rate is all-in, capped as a limited company's). Contains SWE registration numbers: personal "
+                   "data, for DfE only.",
     "Compliance": "The LA's declared status for each of the seven agency rules, with its explanation, next to "
                   "what its assignments show (legacy assignments in their transition are not judged).",
     "Cap breaches": "Assignments whose cap-basis rate (pay + holiday pay + employer NI + apprenticeship levy, "

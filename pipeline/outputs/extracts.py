@@ -1,5 +1,5 @@
 """The extracts, for analysts: every output table as Parquet (parquet/<table>.parquet, no SWE
-numbers), and the CSV or Parquet copies `pull` filters from them to one region."""
+numbers), and the CSV or Parquet copies `pull` filters from them to some regions."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -21,13 +21,13 @@ def parquet(con: duckdb.DuckDBPyConnection, names: list[str], folder: Path) -> l
     return out
 
 
-def extract_tables(parquet_dir: Path, out: Path, fmt: str, *, region_code: str | None) -> list[Path]:
-    """The Parquet extracts as CSV or Parquet, filtered to one region when asked."""
+def extract_tables(parquet_dir: Path, out: Path, fmt: str, *, region_codes: list[str]) -> list[Path]:
+    """The Parquet extracts as CSV or Parquet, filtered to the regions asked for (none: every region)."""
     written = []
     for source in sorted(parquet_dir.glob("*.parquet")):
         frame = pd.read_parquet(source)
-        if region_code and "region_code" in frame.columns:
-            frame = frame[frame["region_code"] == region_code]
+        if region_codes and "region_code" in frame.columns:
+            frame = frame[frame["region_code"].isin(region_codes)]
         target = out / f"{source.stem}.{fmt}"
         if fmt == "csv":
             write_csv(frame, target)

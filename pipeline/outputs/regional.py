@@ -50,11 +50,15 @@ def write(path: Path, region_code: str, region_name: str, tables: dict[str, pd.D
                     "(engaged within the cool-off period of leaving a permanent post at another LA of the region): "
                     "for the RIIA only, never shown to an LA.")
     section7 = insight.write_sheets(book, insight.region_rows(tables, region_code))
+    book.table("Agreement findings", pick["agreement_findings"].drop(columns="quarter"),
+               note="R701-R703: findings of the region's own agreement (pipeline/core/data/agreements.toml), not of "
+                    "DfE's statutory rules: apart from the statutory findings and counted in none of this "
+                    "workbook's other figures. None when the region has no agreement on file.")
     _summary_sheet(book, summary, region_code, region_name, quarter, pick, tables["regional_costs"])
     _trend_chart(book, summary, trend, trend_rows, region_name)
     _rates_chart(book, summary, rates, rates_rows)
     notes_sheet(book, about, [by_la, trend, rates, pick["cap_breaches"], pick["compliance_grid"],
-                              pick["cross_la"], *section7], caps=cap_rows(region_code))
+                              pick["cross_la"], pick["agreement_findings"], *section7], caps=cap_rows(region_code))
     book.close()
     return path
 

@@ -22,6 +22,7 @@ from pipeline.core import reference, rulesets
 from pipeline.core.config import threshold
 from pipeline.core.contract import (
     COMPLIANCE_RULES,
+    END_REASONS,
     ROLE_CATEGORIES,
     SHEETS_BY_NAME,
     VALUE_ALIASES,
@@ -29,6 +30,7 @@ from pipeline.core.contract import (
     header_lookup,
     normalise_header,
 )
+from pipeline.core.findings import catalogue
 from pipeline.outputs import template
 
 FLAVOURS = ("clean", "messy", "errors")
@@ -122,7 +124,10 @@ def build_sample(la_code: str, quarter: Quarter | str, *, seed: int = 0, n_assig
         raise ValueError(f"LA {la_code} is not live during {quarter}")
     rng = random.Random(f"{seed}:{la_code}:{quarter}")
     with rulesets.using(rulesets.for_quarter(quarter)):   # planted as the quarter's own rule set judges it
-        return _Builder(la, quarter, rng, n_assignments, flavour, shared or []).build()
+        builder = _Builder(la, quarter, rng, n_assignments, flavour, shared or [])
+        # contract 3's values draw from a Random of their own, so earlier quarters' samples keep their bytes
+        builder.contract_3 = random.Random(f"{seed}:{la_code}:{quarter}:contract 3") if "Q519" in catalogue() else None
+        return builder.build()
 
 
 def write_sample(path, sample: Sample, flavour: str = "clean") -> Path:
@@ -212,6 +217,7 @@ class _Builder:
         live = reference.live_las(quarter)
         self.elsewhere = [x.code for x in live if x.region_code != la.region_code]
         self.neighbours = [x.code for x in live if x.region_code == la.region_code and x.code != la.code]
+        self.contract_3: random.Random | None = None   # from the quarter contract 3 applies (2026-Q4)
 
     def _size(self) -> int:
         figure = reference.latest_agency_headcount(self.la.code, self.q.start)
@@ -226,6 +232,8 @@ class _Builder:
     def build(self) -> Sample:
         rows = [self._assignment(i) for i in range(self.n)]
         rows += self._cross_la_assignments(len(rows))
+        if self.contract_3 is not None:
+            self._contract_3(rows)
         self._plant_queries(rows)
         teams = self._project_teams(rows)
         sheets = {
@@ -284,6 +292,18 @@ class _Builder:
         self._price(row, rng.uniform(0.86, 0.985))
         return row
 
+    def _contract_3(self, rows: list[dict]) -> None:
+        """Contract 3's values: some all-in (limited-company) rates paid to self-employed workers, and for
+        each assignment that ended in the quarter its end reason, end-of-placement review and the
+        reference the LA provided (always, so Q519 is not planted)."""
+        rng = self.contract_3
+        for row in rows:
+            if row["payment_route"] == "Limited company" and rng.random() < 0.3:
+                row["payment_route"] = "Self-employed"
+            if row["end_date"] is not None and row["end_date"] <= self.q.end:
+                row.update(end_reason=rng.choices(END_REASONS, (15, 50, 10, 15, 5, 5))[0],
+                           end_of_placement_review=rng.choices(("Yes", "No"), (80, 20))[0], reference_provided="Yes")
+
     def _cap(self, row) -> float:
         """The cap the rules judge the row by (pipeline.rules.caps.cap_day): its start date, not before the
         rules came into force, and for a quarter ending after caps_apply_to_existing_from, a row still
@@ -296,7 +316,7 @@ class _Builder:
     def _price(self, row: dict, cap_share: float) -> None:
         """Set the pay components so the cap-basis rate is `cap_share` of the cap, and the costs from them."""
         target = self._cap(row) * cap_share
-        if row["payment_route"] == "Limited company":
+        if row["payment_route"] in ("Limited company", "Self-employed"):   # all-in rates
             pay, holiday, ni, levy = round(target, 2), 0.0, 0.0, 0.0
         else:
             pay = round((target + EMPLOYER_NI * NI_THRESHOLD_PER_HOUR) / ((1 + HOLIDAY) * (1 + EMPLOYER_NI + LEVY)), 2)
@@ -516,7 +536,7 @@ def _plant_errors(sample: Sample) -> None:
         ("E105", dates, {"start_date": q.start + dt.timedelta(days=30), "end_date": q.start + dt.timedelta(days=20)},
          "end date before start date"),
         ("E107", pay, {"hourly_pay_rate": 0}, "hourly pay rate 0"),
-        ("E109", route, {"payment_route": "Self-employed"}, "payment route 'Self-employed'"),
+        ("E109", route, {"payment_route": "Cash"}, "payment route 'Cash'"),
         ("E108", team, {"engagement_model": "Project team", "project_team_ref": "PT-UNKNOWN"},
          "project team reference not on ProjectTeams"),
     )

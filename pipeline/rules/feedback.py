@@ -22,7 +22,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.hyperlink import Hyperlink
 
 from pipeline.core.config import threshold
-from pipeline.core.findings import ERROR, counts, display_order
+from pipeline.core.findings import ERROR, counts, display_order, plural
 
 FILLS = {"error": PatternFill("solid", fgColor="FFC7CE"), "query": PatternFill("solid", fgColor="FFEB9C"),
          "explained": PatternFill("solid", fgColor="E2EFDA")}
@@ -88,16 +88,47 @@ def write_report(result, source_path, out_path) -> Path:
     names = _sheet_names(result) if why_not is None else {}
     ws = wb.create_sheet("Findings", 0)
     _summary(ws, result, why_not)
+    notes: dict[tuple[str, str], list[str]] = {}
+    fills: dict[tuple[str, str], str] = {}   # a cell's colour: its most serious finding's
+    _findings_table(ws, result.findings, wb, names, notes, fills)
+    if result.agreement:   # a regional agreement's findings (R7xx): their own sheet, no colour or comment on cells
+        apart = wb.create_sheet("Regional agreement", 1)
+        text(apart["A1"], f"Your region's agreement: {plural(len(result.agreement), 'query', 'queries')}")
+        apart["A1"].font = Font(bold=True, size=13)
+        text(apart["A2"], "These come from the agreement your region's councils made together (beyond DfE's agency "
+                          "rules): they are not counted in the return's errors or queries and never stop it being "
+                          "accepted. Explain one in the row's Notes, as for a query.")
+        _findings_table(apart, result.agreement, wb, names, {}, {})
+    for (sheet, ref), kind in fills.items():
+        wb[sheet][ref].fill = FILLS[kind]
+    for (sheet, ref), texts in notes.items():
+        cell = wb[sheet][ref]
+        if cell.comment is not None:
+            texts = [cell.comment.text, *texts]
+        cell.comment = Comment(_comment_text(texts), "agency-return", width=360, height=160)
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
+    wb.active = 0
+    for other in wb.worksheets[1:]:
+        other.sheet_view.tabSelected = False
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(out_path)
+    return out_path
+
+
+def _findings_table(ws, findings, wb: Workbook, names: dict[str, str], notes: dict, fills: dict) -> None:
+    """The findings as a table under HEADER_ROW on `ws`, each linked to its cell; `notes` and `fills`
+    gather each cell's comment texts and colour (pass throwaway dicts to leave the cells as they are)."""
     for col, (header, width, _) in enumerate(COLUMNS, start=1):
         cell = ws.cell(row=HEADER_ROW, column=col)
         text(cell, header)
         cell.font, cell.fill, cell.alignment = Font(bold=True), HEAD_FILL, _TOP
         ws.column_dimensions[cell.column_letter].width = width
     ws.freeze_panes = f"A{HEADER_ROW + 1}"
-    notes: dict[tuple[str, str], list[str]] = {}
-    fills: dict[tuple[str, str], str] = {}   # a cell's colour: its most serious finding's
     row = ws.max_row   # counted here: openpyxl's max_row looks at every cell, each time it is asked
-    for f in display_order(result.findings):
+    for f in display_order(findings):
         kind = "explained" if f.explained else f.severity
         target = wb[names[f.sheet]] if f.sheet in names and names[f.sheet] in wb.sheetnames else None
         if target is not None and f.cell:
@@ -121,24 +152,7 @@ def write_report(result, source_path, out_path) -> Path:
             quoted = target.title.replace("'", "''")
             link.hyperlink = Hyperlink(ref=link.coordinate, location=f"'{quoted}'!{f.cell or 'A1'}")
             link.font = Font(color="0563C1", underline="single")
-    for (sheet, ref), kind in fills.items():
-        wb[sheet][ref].fill = FILLS[kind]
-    for (sheet, ref), texts in notes.items():
-        cell = wb[sheet][ref]
-        if cell.comment is not None:
-            texts = [cell.comment.text, *texts]
-        cell.comment = Comment(_comment_text(texts), "agency-return", width=360, height=160)
     ws.auto_filter.ref = f"A{HEADER_ROW}:I{max(ws.max_row, HEADER_ROW + 1)}"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
-    wb.active = 0
-    for other in wb.worksheets[1:]:
-        other.sheet_view.tabSelected = False
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(out_path)
-    return out_path
 
 
 def _lines(value: str, width: int) -> int:

@@ -41,7 +41,7 @@ from pipeline.read.workbook import SheetFrame, Workbook, read_workbook
 # Importing a family registers its rules: in the order they were first defined, the registry's order.
 from pipeline.rules import (  # noqa: F401
     return_sheet, assignment_rows, project_teams, monthly_costs, compliance_sheet, caps, pqe, cool_off,
-    references, notice, hours_and_pay, components, overlaps, text_and_file_names,
+    references, notice, hours_and_pay, components, overlaps, text_and_file_names, agreements,
 )
 from pipeline.rules.compliance import derive_compliance  # (also registers Q512)
 # isort: on
@@ -63,6 +63,8 @@ class Result:
     status: str = UNREADABLE
     rule_set: str = ""          # the rule-set version it was judged by (pipeline/core/rulesets.py)
     findings: list[Finding] = field(default_factory=list)
+    # a regional agreement's findings (R7xx), apart: never counted with, nor changing, the statutory ones
+    agreement: list[Finding] = field(default_factory=list)
     compliance: list[dict] = field(default_factory=list)
     submission: ReturnContext | None = field(default=None, repr=False)
     # the cap (£/hour) each Assignments row was judged against (Q501), in the typed frame's order, NaN
@@ -89,6 +91,7 @@ class Result:
             "errors": self.errors, "queries": self.queries,
             "queries_outstanding": self.queries_outstanding, "queries_explained": self.queries - self.queries_outstanding,
             "findings": [f.to_dict() for f in self.findings],
+            "agreement": [f.to_dict() for f in self.agreement],
             "compliance": self.compliance,
         }
 
@@ -166,6 +169,9 @@ def _check(result: Result, wb: Workbook, collecting: Quarter | None, previous_to
     result.compliance = derive_compliance(sub, findings)
     findings.sort(key=sort_key)
     result.findings = findings
+    with np.errstate(over="ignore", invalid="ignore"):
+        result.agreement = sorted(registry.run(sub, registry.AGREEMENT_RULES), key=sort_key)
+    _mark_explained(sub, result.agreement)
     result.la_code = la_code
     result.quarter = str(quarter) if quarter else None
     result.submission = sub

@@ -58,6 +58,7 @@ def record(con: duckdb.DuckDBPyConnection, batch: list[Received], *, key: bytes)
             r.submission.caps.version if r.submission is not None else None, r.rule_set or None]
             for sid, e in zip(sids, batch) for r in [e.result]])
         _load_findings(con, sids, [e.result.findings for e in batch])
+        _load_findings(con, sids, [e.result.agreement for e in batch], table="fact_agreement_finding")
         accepted = [(sid, e.result) for sid, e in zip(sids, batch) if e.result.status == "accepted"]
         if accepted:
             _replace_facts(con, accepted, key)
@@ -68,11 +69,12 @@ def record(con: duckdb.DuckDBPyConnection, batch: list[Received], *, key: bytes)
     return sids
 
 
-def _load_findings(con, sids: list[int], findings: list) -> None:
-    """fact_finding: every finding of the batch's files, value and message redacted; one Arrow table."""
+def _load_findings(con, sids: list[int], findings: list, table: str = "fact_finding") -> None:
+    """fact_finding (or a regional agreement's, fact_agreement_finding): every finding of the batch's
+    files, value and message redacted; one Arrow table."""
     found = [(sid, f) for sid, fs in zip(sids, findings) for f in fs]
     text = pa.large_string()
-    table = pa.table({
+    rows = pa.table({
         "submission_id": pa.array([sid for sid, _ in found], pa.int64()),
         "code": pa.array([f.code for _, f in found], text),
         "severity": pa.array([f.severity for _, f in found], text),
@@ -84,7 +86,8 @@ def _load_findings(con, sids: list[int], findings: list) -> None:
         "message": pa.array(_redacted([f.message for _, f in found]), text),
         "explained": pa.array([bool(f.explained) for _, f in found], pa.bool_()),
     })
-    WAREHOUSE.insert(con, "fact_finding", "staging/findings", {"src_findings": table})
+    if found:
+        WAREHOUSE.insert(con, table, "staging/findings", {"src_findings": rows})
 
 
 def _replace_facts(con, accepted: list[tuple[int, object]], key: bytes) -> None:

@@ -155,3 +155,19 @@ def test_every_command_and_option_says_what_it_is_for():
             if action.option_strings and action.dest != "help" and not action.help:
                 unexplained.append(f"{name} {action.option_strings[0]}")
     assert unexplained == []
+
+
+def test_validate_lists_a_regional_agreements_findings_apart(tmp_path):
+    from pipeline.core.contract import Quarter
+    sheets = valid_sheets(Quarter(2026, 4), "926")    # Norfolk, East of England: no self-employed (protocol 13)
+    set_cell(sheets, "Return", 0, "LA name", "Norfolk")
+    set_cell(sheets, "Assignments", 3, "Payment route", "Self-employed")
+    path = make_workbook(tmp_path / "926.xlsx", sheets)
+    proc = cli("validate", path, "--json")
+    assert proc.returncode == 0, proc.stderr
+    answer = json.loads(proc.stdout)
+    assert answer["status"] == "accepted" and not [f for f in answer["findings"] if f["code"].startswith("R")]
+    assert [(f["code"], f["severity"], f["cell"]) for f in answer["agreement"]] == [("R702", "query", "H3")]
+    lines = cli("validate", path).stdout.splitlines()   # piped: the agreement's lines under their own title
+    title = lines.index("Regional agreement (not DfE's rules; not counted above):")
+    assert lines[title + 1].startswith("R702\tAssignments!H3\tPayment route\tSelf-employed\t")

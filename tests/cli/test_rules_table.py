@@ -77,3 +77,27 @@ def test_value_aliases_map_back_to_their_value():
 @pytest.mark.parametrize("value", sorted(VALUE_ALIASES))
 def test_every_aliased_value_is_allowed_somewhere(value):
     assert any(value in col.choices for s in SHEETS for col in s.columns)
+
+
+def test_rules_region_shows_the_regions_agreement_with_its_sources():
+    from pipeline.cli.rules_table import agreement_rows, render_agreement
+    london = agreement_rows("E12000007")
+    assert [(r["rule"], r["code"], r["value"], r["in_force_from"]) for r in london] == [
+        ("no_rehire_months", "R701", "6 months", "2022-06-01")]
+    east = {r["rule"]: r for r in agreement_rows("E12000006")}
+    assert east["self_employed_allowed"]["value"] == "no" and "protocol 13" in east["self_employed_allowed"]["source"]
+    assert east["tenure_limit_weeks"]["value"] == "52 weeks" and "protocol 11" in east["tenure_limit_weeks"]["source"]
+    assert "| no_rehire_months | R701 | 6 months | from 2022-06-01 |" in render_agreement("md", "E12000007")
+    assert "has no regional agreement on file" in render_agreement("md", "E12000001")
+    assert render_agreement("json", "E12000001") == "[]"
+
+
+def test_an_agreements_file_with_a_typo_fails_naming_the_file(tmp_path, monkeypatch):
+    from pipeline.core import agreements
+    path = tmp_path / "agreements.toml"
+    path.write_text('[[agreement]]\nregion = "E12000007"\nname = "x"\nsource = "y"\n'
+                    '[[agreement.rule]]\nname = "no_rehire_month"\nvalue = 6\nfrom = 2022-06-01\nsource = "z"\n')
+    monkeypatch.setenv("AGENCY_RETURN_AGREEMENTS", str(path))
+    with pytest.raises(ValueError, match="unknown rule 'no_rehire_month'") as caught:
+        agreements.agreements()
+    assert str(path) in str(caught.value)

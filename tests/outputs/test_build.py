@@ -39,7 +39,7 @@ def test_every_output_exists_and_opens(built):
     with zipfile.ZipFile(out / "regional" / "London.xlsx") as z:
         charts = [n for n in z.namelist() if n.startswith("xl/charts/chart")]
     assert len(charts) == 2
-    assert (out / "status.csv").exists() and len(list((out / "parquet").glob("*.parquet"))) == 20
+    assert (out / "status.csv").exists() and len(list((out / "parquet").glob("*.parquet"))) == 21
     assert not list(out.parent.glob(".*building*"))
 
 

@@ -10,7 +10,7 @@ Q = Quarter(2025, 2)
 TABLES = {"status", "dfe_assignments", "dfe_compliance", "cap_breaches", "agencies", "monthly_costs",
           "regional_summary", "cost_trend", "rates_vs_cap", "compliance_grid", "cross_la", "national_by_region",
           "regional_costs", "data_quality", "findings_by_code", "workforce", "benchmark", "trends", "supply_chain",
-          "tenure"}
+          "tenure", "agreement_findings"}
 MEASURES = {"assignment_quarters", "assignment_measures", "census_quarters", "census"}
 
 

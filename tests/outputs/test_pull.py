@@ -15,6 +15,15 @@ def test_pull_gives_the_region_in_each_format(built, tmp_path):
     summary = pd.read_csv(next(p for p in csvs if p.name == "regional_summary.csv"))
     assert set(summary["region_code"]) == {"E12000003"}
     parquet = pull.pull(Q, None, "parquet", tmp_path / "p", home=home)
-    assert len(parquet) == 20
+    assert len(parquet) == 21
     everything = pull.pull(Q, None, "xlsx", tmp_path / "all", home=home)
     assert len(everything) == 10
+
+
+def test_pull_gives_a_partnership_of_regions_together(built, tmp_path):
+    home = built["home"]
+    xlsx = pull.pull(Q, "London,Yorkshire and The Humber", "xlsx", tmp_path / "x", home=home)
+    assert [p.name for p in xlsx] == ["London.xlsx", "Yorkshire_and_The_Humber.xlsx"]
+    csvs = pull.pull(Q, "E12000007,E12000003", "csv", tmp_path / "c", home=home)
+    summary = pd.read_csv(next(p for p in csvs if p.name == "regional_summary.csv"))
+    assert set(summary["region_code"]) == {"E12000007", "E12000003"}

@@ -87,7 +87,7 @@ def test_errors_flavour_has_the_planted_errors_as_cells(tmp_path):
     assert any(r["Role category"] not in roles for r in rows)                             # E103
     assert any(r["End date"] and r["End date"] < r["Start date"] for r in rows)           # E105
     assert any(r["Hourly pay rate"] == 0 for r in rows)                                   # E107
-    assert any(r["Payment route"] == "Self-employed" for r in rows)                       # E109
+    assert any(r["Payment route"] == "Cash" for r in rows)                       # E109
     teams = _records(path, "ProjectTeams")
     assert any(r["Project team reference"] == "PT-UNKNOWN" for r in rows)                 # E108
     assert any(abs(t["Total cost in quarter"] - t["Worker costs in quarter"] - t["Other costs in quarter"]) > 1
@@ -159,3 +159,21 @@ def test_bundled_files_validate_as_described():
         assert errors == {p.code for p in planted if p.code.startswith("E")}, code
         queries = {f.code for f in result.findings if f.severity == "query"}
         assert {p.code for p in planted if p.code.startswith("Q")} <= queries, code
+
+
+def test_from_2026_q4_the_sample_carries_contract_3s_values_and_stays_clean(tmp_path):
+    from pipeline.core.contract import Quarter
+    from pipeline.rules.validate import validate_file
+    q = Quarter(2026, 4)
+    built = sample.build_sample("926", q, n_assignments=60)   # Norfolk: the East of England's agreement applies
+    rows = built.rows["Assignments"]
+    assert any(r["payment_route"] == "Self-employed" for r in rows)
+    ended = [r for r in rows if r["end_date"] is not None and r["end_date"] <= q.end]
+    assert ended and all(r["reference_provided"] == "Yes" and r["end_reason"] for r in ended)
+    result = validate_file(sample.write_sample(tmp_path / f"926_{q}.xlsx", built))
+    assert result.status == "accepted"
+    assert not {f.code for f in result.findings} & {"E109", "Q519"}
+    assert [f.code for f in result.findings].count("Q515") == [p.code for p in built.planted].count("Q515")
+    assert "R702" in {f.code for f in result.agreement}
+    earlier = sample.build_sample("926", Quarter(2025, 2), n_assignments=60).rows["Assignments"]
+    assert not any(r["payment_route"] == "Self-employed" or "reference_provided" in r for r in earlier)

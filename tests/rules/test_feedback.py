@@ -177,3 +177,20 @@ def test_a_cell_with_an_error_and_a_query_is_coloured_as_an_error(tmp_path):
     assert {"E107", "Q508"} <= codes
     assert ws[both].fill.fgColor.rgb.endswith("FFC7CE")
     assert ws[query].fill.fgColor.rgb.endswith("FFEB9C")
+
+
+def test_a_regional_agreements_findings_have_their_own_sheet_and_leave_the_cells_alone(tmp_path):
+    from pipeline.core.contract import Quarter
+    sheets = valid_sheets(Quarter(2026, 4), "926")   # Norfolk, East of England: no self-employed (protocol 13)
+    set_cell(sheets, "Return", 0, "LA name", "Norfolk")
+    set_cell(sheets, "Assignments", 3, "Payment route", "Self-employed")
+    source = make_workbook(tmp_path / "926.xlsx", sheets)
+    result = validate_file(source)
+    assert [f.code for f in result.agreement] == ["R702"] and result.status == "accepted"
+    wb = openpyxl.load_workbook(feedback.write_report(result, source, tmp_path / "feedback.xlsx"))
+    assert wb.sheetnames[:2] == ["Findings", "Regional agreement"]
+    apart = wb["Regional agreement"]
+    rows = [r for r in apart.iter_rows(min_row=feedback.HEADER_ROW + 1, values_only=True) if r[0]]
+    assert [(r[0], r[4]) for r in rows] == [("R702", "H3")]
+    assert "R702" not in [c.value for c in wb["Findings"]["A"]]
+    assert wb["Assignments"]["H3"].comment is None

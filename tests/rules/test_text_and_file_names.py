@@ -15,7 +15,7 @@ from tests.workbooks import make_workbook, valid_sheets
 def test_q516_fires_on_an_swe_number_in_notes_and_never_repeats_it(tmp_path, text):
     result = check(tmp_path, [(A, 3, "Notes", text)])
     (f,) = [f for f in result.findings if f.code == "Q516"]
-    assert (f.sheet, f.cell) == ("Assignments", "AG3")
+    assert (f.sheet, f.cell) == ("Assignments", "AJ3")
     assert REPLACEMENT in f.value and text not in f.value and text not in f.message
     assert result.status == "accepted"
 

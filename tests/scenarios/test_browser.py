@@ -121,6 +121,31 @@ def test_an_analyst_sees_the_regions_charts(page, server):
     no_axe_violations(page)
 
 
+def test_an_analyst_runs_a_cap_scenario_and_downloads_it(page, server, tmp_path):
+    sign_in(page, server, "dfe")
+    page.goto(f"{server['base']}/analyst/scenarios/caps?quarter={QUARTER}")
+    no_axe_violations(page)
+    page.get_by_role("button", name="Run the scenario").click()          # nothing chosen: the error summary
+    page.wait_for_load_state()
+    assert page.title().startswith("Error: ")
+    no_axe_violations(page)
+    for region in ("East of England", "East Midlands", "London", "South East"):
+        page.get_by_label(region, exact=True).check()
+    page.get_by_label("Senior social worker", exact=True).fill("40")
+    page.get_by_role("button", name="Run the scenario").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", name="Senior social worker at £40.00 an hour").is_visible()
+    assert page.locator("svg[role=img]").count() == 1
+    assert page.get_by_role("table", name="Senior social worker: by region").is_visible()
+    no_axe_violations(page)
+    with page.expect_download() as caught:
+        page.get_by_role("link", name="Download the scenario (Excel)").click()
+    saved = tmp_path / caught.value.suggested_filename
+    caught.value.save_as(saved)
+    assert saved.name == f"cap_scenario_{QUARTER}.xlsx"
+    assert "Scenario" in openpyxl.load_workbook(saved).sheetnames
+
+
 @pytest.mark.parametrize("name, paths", [
     ("la205", ["/upload", "/submissions", "/template", f"/compare?quarter={QUARTER}"]),
     ("la213", [f"/compare?quarter={QUARTER}"]),

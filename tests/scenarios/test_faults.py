@@ -17,7 +17,7 @@ import pytest
 
 from pipeline.core.contract import Quarter
 from pipeline.outputs.build import build_quarter
-from pipeline.warehouse import connection, keys, loads, locks, maintenance, queries, submit
+from pipeline.warehouse import connection, keys, locks, maintenance, queries, submit
 from tests.workbooks import make_workbook, set_cell, valid_sheets
 
 Q = Quarter(2025, 2)

@@ -40,11 +40,12 @@ def test_every_route_declares_who_may_use_it(tmp_path, gov_uk_domain):
     assert checked >= 25
 
 
-def test_the_routes_anyone_may_use_are_signing_in_the_start_page_health_and_assets(tmp_path):
+def test_the_routes_anyone_may_use_are_signing_in_and_out_the_emailed_links_start_page_health_and_assets(tmp_path):
     app = create_app(Settings(data=tmp_path / "data", secret_key="test secret"))
     anyone = {route.path for route in routes_of(app)
               if getattr(getattr(route, "endpoint", None), "access", None) == access.ANYONE}
-    assert anyone == {"/", "/healthz", "/sign-in", "/sign-in/oidc", "/sign-in/oidc/callback",
+    assert anyone == {"/", "/healthz", "/sign-in", "/sign-in/oidc", "/sign-in/oidc/callback", "/signed-out",
+                      "/account/reset", "/account/{purpose}/{token}", "/account/{purpose}/set",
                       "/static/govuk-frontend/govuk-frontend.min.css", "/assets/fonts/{name}"}
 
 
@@ -83,6 +84,8 @@ PAGES = {   # page -> the status each of: signed out, la205, riia (London), riia
     f"/analyst/regions?quarter={QUARTER}": (303, 404, 303, 303, 200, 404),
     f"/analyst/regions/{LONDON}?quarter={QUARTER}": (303, 404, 200, 404, 200, 404),
     f"/analyst/regions/{SOUTH_EAST}?quarter={QUARTER}": (303, 404, 404, 200, 200, 404),
+    "/analyst/scenarios/caps": (303, 404, 200, 200, 200, 404),
+    f"/analyst/scenarios/caps?run=yes&region={LONDON}&cap-team-manager=50": (303, 404, 200, 404, 200, 404),
     "/admin/users": (303, 404, 404, 404, 404, 200),
     "/admin/collection": (303, 404, 404, 404, 404, 200),
     "/admin/audit": (303, 404, 404, 404, 404, 200),

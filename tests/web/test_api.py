@@ -196,7 +196,7 @@ def test_the_regional_summary_of_a_quarter_not_built_is_404(client, service):
 def test_a_wrong_or_disabled_token_is_401(client, service):
     assert client.get(f"/api/v1/status?quarter={QUARTER}", headers={"Authorization": "Bearer nope"}).status_code == 401
     database = service["settings"].database
-    accounts.add_user(database, "leaver@example.gov.uk", "dfe", password="x" * 12)
+    accounts.add_user(database, "leaver@example.gov.uk", "dfe", password="a leaver's passphrase")
     token = accounts.new_token(database, "leaver@example.gov.uk")
     assert client.get(f"/api/v1/status?quarter={QUARTER}", headers={"Authorization": f"Bearer {token}"}).status_code == 200
     accounts.disable_user(database, "leaver@example.gov.uk")
@@ -247,3 +247,42 @@ def test_the_regional_summary_says_when_its_outputs_were_built_and_if_they_are_s
     outputs = r.json()["outputs"]
     assert outputs["built"] is True and outputs["built_at"].startswith("20")
     assert outputs["stale"] is True and "205" in outputs["changed"]
+
+
+PARTNERSHIP = ("E12000006", "E12000004", LONDON, SOUTH_EAST)   # East of England, East Midlands, London, South East
+
+
+@pytest.fixture(scope="module")
+def partnership(service):
+    """A riia user of the four-region partnership (users add … --role riia --region R1,R2,R3,R4), with a token."""
+    user = accounts.add_user(service["settings"].database, "analyst@four-regions.example", "riia",
+                             region_code=",".join(PARTNERSHIP), password="a long enough passphrase")
+    assert user.regions == PARTNERSHIP
+    assert user.scope == "East of England, East Midlands, London, South East"
+    return {"Authorization": f"Bearer {accounts.new_token(service['settings'].database, user.email)}"}
+
+
+def test_a_partnership_user_sees_each_of_its_regions_and_no_other(client, partnership):
+    for region in PARTNERSHIP:
+        r = client.get(f"/api/v1/regions/{region}/summary?quarter={QUARTER}", headers=partnership)
+        assert r.status_code == 200 and r.json()["region_code"] == region
+    for region in ("E12000001", "E12000009", "E99999999"):
+        assert client.get(f"/api/v1/regions/{region}/summary?quarter={QUARTER}", headers=partnership).status_code == 404
+
+
+def test_a_partnership_users_status_rows_are_its_regions_las(client, partnership):
+    rows = client.get(f"/api/v1/status?quarter={QUARTER}", headers=partnership).json()
+    expected = queries.status(QUARTER)
+    expected = expected[expected["region_code"].isin(PARTNERSHIP)]
+    assert sorted(r["la_code"] for r in rows) == sorted(expected["la_code"])
+    assert {r["region_code"] for r in rows} == set(PARTNERSHIP)
+
+
+def test_a_partnership_user_sees_no_submission(client, partnership, uploaded):
+    sid = uploaded["ok"].json()["id"]
+    assert client.get(f"/api/v1/submissions/{sid}", headers=partnership).status_code == 404
+
+
+def test_a_riia_user_needs_known_regions(service):
+    with pytest.raises(ValueError, match="several comma-separated"):
+        accounts.add_user(service["settings"].database, "x@example.org", "riia", region_code="E12000007,Narnia")

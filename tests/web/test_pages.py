@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import pickle
 import sqlite3
+import time
 
 import openpyxl
 import pytest
@@ -34,7 +35,7 @@ from web.settings import Settings
 def service(tmp_path_factory):
     home = tmp_path_factory.mktemp("web-pages")
     prepare_home(home)
-    settings = Settings(data=home / "data", secret_key="test secret", sign_in_attempts=3)
+    settings = Settings(data=home / "data", secret_key="test secret", sign_in_free_failures=3)
     return {"home": home, "app": create_app(settings), "settings": settings}
 
 
@@ -105,14 +106,26 @@ def test_a_wrong_password_shows_an_error_summary(service):
     assert "There is a problem" in doc.xpath("string(//div[contains(@class,'govuk-error-summary')])")
 
 
-def test_sign_in_is_refused_after_too_many_failures(service):
+def test_failed_sign_ins_slow_the_next_attempt_but_never_lock_the_account(service):
+    """Issue 26, 12: five bad sign-ins locked any account for 15 minutes. Now the third failure in a row
+    makes the next attempt wait a second, each further one twice as long (at most a minute), and the
+    owner signs in as soon as the wait is over."""
     client = browser(service)
     for _ in range(3):
         assert sign_in(client, "riia_se", password="wrong").status_code == 400
-    r = sign_in(client, "riia_se")      # the right password, but too late
-    assert r.status_code == 429 and "Too many failed attempts" in r.text
+    r = sign_in(client, "riia_se")      # the right password, but within the wait
+    assert r.status_code == 429 and "Wait 1 second and try again" in r.text and r.headers["retry-after"] == "1"
+    for _ in range(2):                  # two more failures, each after its wait: the wait doubles
+        time.sleep(int(sign_in(client, "riia_se", password="wrong").headers.get("retry-after", 0)) + 0.05)
+        r = sign_in(client, "riia_se", password="wrong")
+    assert r.status_code == 400
+    r = sign_in(client, "riia_se")
+    assert r.status_code == 429 and r.headers["retry-after"] in ("3", "4")
+    time.sleep(int(r.headers["retry-after"]) + 0.05)
+    assert sign_in(client, "riia_se").status_code == 303      # five failures, and the owner is in
+    assert sign_in(browser(service), "riia_se").status_code == 303   # and the count starts again
     entries = _audit(service)
-    assert [e for e in entries if e["actor"] == USERS["riia_se"][0] and e["detail"].startswith("refused")]
+    assert [e for e in entries if e["actor"] == USERS["riia_se"][0] and e["action"] == "sign-in-throttled"]
 
 
 def test_a_form_without_its_csrf_token_is_refused(service):
@@ -282,17 +295,46 @@ def test_the_admin_pages_are_good_pages(service):
         check_page(r.text)
 
 
-def test_an_admin_adds_and_disables_a_user(service):
+def test_an_admin_adds_disables_and_re_enables_a_user(service):
     client = browser(service, "admin")
     token = csrf(client.get("/admin/users").text)
     r = client.post("/admin/users", data={"email": "new@camden.example", "role": "la", "la_code": "202",
                                           "csrf_token": token})
     assert r.status_code == 200 and "Added new@camden.example" in r.text
-    r = client.post("/admin/users", data={"email": "bad@x.example", "role": "la", "la_code": "999", "csrf_token": token})
-    assert r.status_code == 400 and "There is a problem" in r.text
-    r = client.post("/admin/users/disable", data={"email": "new@camden.example", "csrf_token": token})
-    assert r.status_code == 303
-    assert "Disabled" in client.get("/admin/users").text
+    assert "the invitation was not sent" in r.text and "agency-return users" not in r.text   # no email set up here
+    check_page(r.text)
+    from web import accounts
+    made = accounts.find_user(service["settings"].database, "new@camden.example")
+    doc = check_page(client.get(f"/admin/users/{made.id}/disable").text)
+    assert "Are you sure you want to disable new@camden.example?" in doc.text_content()
+    r = client.post(f"/admin/users/{made.id}/disable", data={"csrf_token": token})
+    assert r.status_code == 303 and r.headers["location"] == f"/admin/users/{made.id}"
+    page = client.get(f"/admin/users/{made.id}").text
+    assert "has been disabled" in page and "Re-enable" in page
+    check_page(page)
+    assert client.post(f"/admin/users/{made.id}/enable", data={"csrf_token": token}).status_code == 303
+    assert accounts.get_user(service["settings"].database, made.id).active
+    assert client.get("/admin/users/999999").status_code == 404
+    assert client.get("/admin/users/9223372036854775808").status_code == 404
+
+
+@pytest.mark.parametrize("form, field, says", [
+    ({"email": "x@y.example", "role": "riia", "region_code": ""}, "region_code", "Select the region"),
+    ({"email": "x@y.example", "role": "la", "la_code": ""}, "la_code", "Enter the 3-digit DfE code of the council"),
+    ({"email": "x@y.example", "role": "la", "la_code": "999"}, "la_code", "Enter the 3-digit DfE code of a council"),
+    ({"email": "not an email", "role": "dfe"}, "email", "Enter an email address in the correct format"),
+    ({"email": USERS["dfe"][0], "role": "dfe"}, "email", "There is already an account for"),
+])
+def test_the_add_user_form_puts_each_error_on_its_field_in_plain_words(service, form, field, says):
+    """Issue 22: the form said `needs --region … not None` beside the email field."""
+    client = browser(service, "admin")
+    r = client.post("/admin/users", data={**form, "csrf_token": csrf(client.get("/admin/users").text)})
+    assert r.status_code == 400
+    doc = check_page(r.text)
+    assert doc.xpath(f"//div[contains(@class,'govuk-error-summary')]//a[@href='#{field}']")[0].text_content() \
+        .startswith(says)
+    assert says in doc.xpath(f"string(//p[@id='{field}-error'])")
+    assert "--" not in doc.xpath("string(//main)") and "None" not in doc.xpath("string(//main)")
 
 
 def test_a_disabled_users_session_stops_working(service):
@@ -476,3 +518,58 @@ def test_your_returns_are_the_warehouses_however_they_were_sent(service):
     assert "Accepted" in newest and "command line" in newest
     assert "Superseded" in middle and f"Upload {sid}" in middle
     assert "Superseded" in oldest and "command line" in oldest
+
+
+def test_a_regional_agreements_queries_are_on_the_findings_page_under_their_own_heading(service, tmp_path):
+    from pipeline.core.contract import Quarter
+    from tests.workbooks import make_workbook, set_cell, valid_sheets
+    from web.collection import set_collecting_quarter
+    sheets = valid_sheets(Quarter(2026, 4), "926")    # Norfolk, East of England: no self-employed (protocol 13)
+    set_cell(sheets, "Return", 0, "LA name", "Norfolk")
+    set_cell(sheets, "Assignments", 3, "Payment route", "Self-employed")
+    set_collecting_quarter(service["settings"].database, Quarter(2026, 4))
+    try:
+        client = browser(service, "la926")
+        r = upload_page(client, make_workbook(tmp_path / "926_2026-Q4.xlsx", sheets))
+    finally:
+        set_collecting_quarter(service["settings"].database, QUARTER)
+    assert r.status_code == 303
+    doc = check_page(client.get(r.headers["location"]).text)
+    headings = [h.text_content().strip() for h in doc.xpath("//h2")]
+    assert "Your region's agreement" in headings
+    table = doc.xpath("//h2[text()=\"Your region's agreement\"]/following-sibling::table[1]")[0]
+    assert table.xpath("caption")[0].text_content().strip() == "The regional agreement's queries"
+    assert [td.text_content().strip() for td in table.xpath(".//td[@data-label='Code']")] == ["R702"]
+    outstanding = doc.xpath("//h2[text()='Queries outstanding']/following-sibling::table[1]")
+    assert not outstanding or "R702" not in outstanding[0].text_content()
+
+
+def test_a_partnership_user_sees_its_four_regions_pages_and_downloads_and_no_other(service):
+    from tests.webservice import csrf as csrf_of
+    from web import accounts
+    email = "pages@four-regions.example"
+    if accounts.find_user(service["settings"].database, email) is None:
+        accounts.add_user(service["settings"].database, email, "riia", password=PASSWORD,
+                          region_code="E12000006,E12000004,E12000007,E12000008")
+    client = browser(service)
+    token = csrf_of(client.get("/sign-in").text)
+    assert client.post("/sign-in", data={"email": email, "password": PASSWORD, "csrf_token": token,
+                                         "next": "/"}).status_code == 303
+    doc = check_page(client.get("/analyst/regions?quarter=2025-Q2").text)
+    assert [a.text_content() for a in doc.xpath("//main//ul/li/a")] == [
+        "East Midlands", "East of England", "London", "South East"]
+    for region in ("E12000006", "E12000004", LONDON, SOUTH_EAST):
+        assert client.get(f"/analyst/regions/{region}?quarter=2025-Q2").status_code == 200
+    assert client.get(f"/analyst/regions/{SOUTH_EAST}/download?quarter=2025-Q2").status_code == 200
+    for region in ("E12000001", "E12000009"):
+        assert client.get(f"/analyst/regions/{region}?quarter=2025-Q2").status_code == 404
+        assert client.get(f"/analyst/regions/{region}/download?quarter=2025-Q2").status_code == 404
+    status = client.get("/analyst/status?quarter=2025-Q2").text
+    assert "Westminster" in status and "Norfolk" in status
+
+
+def test_the_region_page_has_the_regional_agreements_queries_apart(service):
+    doc = check_page(browser(service, "riia").get(f"/analyst/regions/{LONDON}?quarter=2025-Q2").text)
+    assert doc.xpath("//h2[@id='agreement']")[0].text_content() == "The region's own agreement: R701 to R703"
+    table = doc.xpath("//table[caption='Regional agreement queries']")[0]
+    assert [td.text_content() for td in table.xpath("tbody/tr/td")] == ["None."]   # 2025-Q2: before contract 3

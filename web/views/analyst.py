@@ -77,9 +77,9 @@ def dfe_return(request: Request, la_code: str, quarter: str | None = None, user=
 @router.get("/analyst/regions")
 def regions_page(request: Request, quarter: str | None = None, user=Depends(ANALYST)):
     q = quarter_or_collecting(request, quarter)
-    if user.role == "riia":
-        return RedirectResponse(f"/analyst/regions/{user.region_code}?quarter={q}", status_code=303)
-    return render(request, "views/analyst/regions.html", quarter=q, regions=REGIONS)
+    if user.role == "riia" and len(user.regions) == 1:
+        return RedirectResponse(f"/analyst/regions/{user.regions[0]}?quarter={q}", status_code=303)
+    return render(request, "views/analyst/regions.html", quarter=q, regions=access.visible_regions(user))
 
 
 @router.get("/analyst/regions/{region}")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from pipeline.core import calendar
 from pipeline.core.contract import Quarter
+from pipeline.outputs.scenarios import cap_scenario, parse_cap
 from pipeline.rules.validate import ACCEPTED
 from web import access, audit, summaries
 from web.access import Allow
@@ -74,3 +75,20 @@ def read_region_summary(request: Request, region: str, quarter: str, user=Depend
     outputs = summaries.freshness(q)
     return JSONResponse({"region_code": code, "quarter": str(q), "outputs": outputs, "tables": summaries.as_json(
         summaries.region_tables(q, code))})
+
+
+@router.get("/scenarios/caps")
+async def read_cap_scenario(request: Request, quarter: str, regions: str, cap: list[str] = Query(...),
+                            user=Depends(ANALYSTS)):
+    """A cap scenario (data-contract §7) over the regions named (comma-separated codes or names; a riia
+    user: only theirs, another is 404), one `cap=ROLE:AMOUNT` per role; changes nothing."""
+    q = quarter_or_422(quarter)
+    codes = access.regions_or_404(user, regions.split(","))
+    try:
+        caps = dict(parse_cap(text) for text in cap)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
+    scenario = await run_in_threadpool(cap_scenario, q, codes, caps)
+    audit.record(request.app.state.settings.database, audit.DOWNLOAD, user.email,
+                 f"cap scenario {q} {','.join(codes)} by API", client_address(request))
+    return JSONResponse(scenario)

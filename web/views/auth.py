@@ -6,11 +6,12 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 
-from web import accounts, audit, db
+from web import accounts, audit, db, throttle
 from web.access import Allow, anyone
+from web.filters import counted
 from web.pages import render
 from web.roles import ROLES
-from web.sessions import check_csrf, client_address, request_user, sign_in
+from web.sessions import check_csrf, client_address, request_user, sign_in, sign_out
 
 router = APIRouter()
 HOME = {"la": "/submissions", "riia": "/analyst/status", "dfe": "/analyst/status", "admin": "/admin/users"}
@@ -51,14 +52,17 @@ def sign_in_form(request: Request, email: str = Form(""), password: str = Form("
     if not password:
         errors["password"] = "Enter your password"
     if not errors:
-        by_email, by_address = audit.recent_failures(settings.database, email=email, address=address,
-                                                     minutes=settings.sign_in_window_minutes)
-        if by_email >= settings.sign_in_attempts or by_address >= 4 * settings.sign_in_attempts:
-            audit.record(settings.database, audit.SIGN_IN_FAILED, email.strip(), "refused: too many attempts", address)
-            errors["email"] = (f"Too many failed attempts to sign in. Wait {settings.sign_in_window_minutes} minutes "
+        wait = throttle.sign_in_wait(settings.database, email=email, address=address,
+                                     free=settings.sign_in_free_failures, cap=settings.sign_in_max_wait_seconds,
+                                     window_minutes=settings.sign_in_window_minutes)
+        if wait:
+            audit.record(settings.database, audit.SIGN_IN_THROTTLED, email.strip(), f"asked to wait {wait} s", address)
+            errors["email"] = (f"There have been several failed attempts to sign in. Wait {counted(wait, 'second')} "
                                "and try again")
-            return render(request, "views/auth/sign-in.html", 429, next=_local(next), errors=errors,
-                          email=email, error_title=True)
+            response = render(request, "views/auth/sign-in.html", 429, next=_local(next), errors=errors,
+                              email=email, error_title=True)
+            response.headers["Retry-After"] = str(wait)
+            return response
         user = accounts.authenticate(settings.database, email, password)
         if user is not None:
             sign_in(request, user)
@@ -116,11 +120,19 @@ def _oidc_refused(request: Request, message: str):
 
 
 @router.post("/sign-out")
-def sign_out(request: Request, user=Depends(Allow(*ROLES)), csrf_token: str = Form("")):
+def sign_out_form(request: Request, user=Depends(Allow(*ROLES)), csrf_token: str = Form("")):
+    """End every session of the user (a copied cookie stops working too), then say so."""
     check_csrf(request, csrf_token)
-    audit.record(request.app.state.settings.database, audit.SIGN_OUT, user.email, "", client_address(request))
-    request.session.clear()
-    return RedirectResponse("/sign-in", status_code=303)
+    sign_out(request, user)
+    audit.record(request.app.state.settings.database, audit.SIGN_OUT, user.email, "every session ended",
+                 client_address(request))
+    return RedirectResponse("/signed-out", status_code=303)
+
+
+@router.get("/signed-out")
+@anyone
+def signed_out(request: Request):
+    return render(request, "views/auth/signed-out.html")
 
 
 def _local(target: str) -> str:

@@ -50,7 +50,7 @@ def submission_page(request: Request, sid: int, user=Depends(READERS)):
                   errors=[f for f in findings if f["severity"] == ERROR], errors_by_sheet=dict(by_sheet),
                   outstanding=[f for f in findings if f["severity"] == QUERY and not f.get("explained")],
                   explained=[f for f in findings if f["severity"] == QUERY and f.get("explained")],
-                  compliance=sub.answer.get("compliance", []),
+                  compliance=sub.answer.get("compliance", []), agreement=sub.answer.get("agreement", []),
                   other_la=any(f["code"] == "E009" for f in findings))
 
 

@@ -19,6 +19,10 @@ CREATE TABLE IF NOT EXISTS fact_assignment (
 ALTER TABLE fact_assignment ADD COLUMN IF NOT EXISTS cap_reported_to_riia VARCHAR;
 ALTER TABLE fact_assignment ADD COLUMN IF NOT EXISTS cap_signed_off BOOLEAN;
 ALTER TABLE fact_assignment ADD COLUMN IF NOT EXISTS permanent_notice_weeks DOUBLE;
+-- Contract 3: why an assignment ended, its end-of-placement review and the reference the LA provided (Q519).
+ALTER TABLE fact_assignment ADD COLUMN IF NOT EXISTS end_reason VARCHAR;
+ALTER TABLE fact_assignment ADD COLUMN IF NOT EXISTS end_of_placement_review VARCHAR;
+ALTER TABLE fact_assignment ADD COLUMN IF NOT EXISTS reference_provided VARCHAR;
 
 CREATE TABLE IF NOT EXISTS fact_project_team (
     submission_id BIGINT, la_code VARCHAR, quarter VARCHAR,
@@ -54,6 +58,21 @@ CREATE TABLE IF NOT EXISTS fact_leaver (
 CREATE TABLE IF NOT EXISTS fact_finding (
     submission_id BIGINT, code VARCHAR, severity VARCHAR, sheet VARCHAR, excel_row INTEGER,
     column_header VARCHAR, cell VARCHAR, value VARCHAR, message VARCHAR, explained BOOLEAN
+);
+
+-- A regional agreement's findings (R701-R703) of every submission, kept apart from fact_finding so
+-- they never join the statutory findings, counts or compliance (data-contract §3).
+CREATE TABLE IF NOT EXISTS fact_agreement_finding (
+    submission_id BIGINT, code VARCHAR, severity VARCHAR, sheet VARCHAR, excel_row INTEGER,
+    column_header VARCHAR, cell VARCHAR, value VARCHAR, message VARCHAR, explained BOOLEAN
+);
+
+-- Cross-LA R701 of a quarter (a regional agreement's no-rehire period across its LAs), written by
+-- build beside fact_cross_la and shown apart from X601/X602 in the regional outputs.
+CREATE TABLE IF NOT EXISTS fact_agreement_cross_la (
+    quarter VARCHAR, code VARCHAR, region_code VARCHAR,
+    la_code VARCHAR, assignment_ref VARCHAR, excel_row INTEGER,
+    other_la_code VARCHAR, other_ref VARCHAR, message VARCHAR
 );
 
 -- Cross-LA findings (X601, X602) of a quarter, written by build; shown only in regional and

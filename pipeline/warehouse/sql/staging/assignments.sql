@@ -21,6 +21,7 @@ SELECT
     s.pqe_years, s.left_permanent_post, s.previous_la_code,
     s.date_left_permanent_post::DATE AS date_left_permanent_post,
     s.cool_off_exception, s.reference_obtained, s.notice_period_weeks, s.permanent_notice_weeks,
+    s.end_reason, s.end_of_placement_review, s.reference_provided,
     coalesce(trim(s.notes), '') <> '' AS has_note
 FROM src_assignments AS s
 ORDER BY s.submission_id, s.row
