@@ -194,7 +194,14 @@ def test_tenure_bands_at_quarter_end(quarters, facts):
         assert row["median_tenure_weeks"] == _round(end.median(), 1)
         s, e = pd.to_datetime(own["start_date"]), pd.to_datetime(own["end_date"])
         assert row["starts_in_quarter"] == (s >= pd.Timestamp(q.start)).sum()
-        assert row["ends_in_quarter"] == (e <= pd.Timestamp(q.end)).sum()
+        ends = own[e <= pd.Timestamp(q.end)]
+        assert row["ends_in_quarter"] == len(ends)
+        reasons = ends["end_reason"].fillna("not given").value_counts()
+        for column, reason in (("ended_moved_to_permanent", "Moved to permanent post"),
+                               ("ended_completed", "Assignment completed"), ("ended_by_la", "Ended by LA"),
+                               ("ended_by_worker", "Ended by worker"), ("ended_by_agency", "Ended by agency"),
+                               ("ended_other", "Other"), ("ended_reason_not_given", "not given")):
+            assert row[column] == reasons.get(reason, 0), column
 
 
 def test_an_las_benchmark_names_no_other_la(quarters):
