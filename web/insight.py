@@ -50,10 +50,10 @@ def compare_la(quarter: Quarter | str, la_code: str) -> dict[str, pd.DataFrame]:
 
 
 def together(quarter: Quarter | str, regions: list[str]) -> pd.DataFrame:
-    """The regions side by side and together: each region's workforce row (LA code ALL), then one row
-    'Together' whose agency rate counts the LAs of all of them that have a census figure."""
+    """The regions side by side and together: each region's workforce row (LA code ALL), England's,
+    then one row 'Together' whose agency rate counts the LAs of all of them that have a census figure."""
     w = _table(quarter, "workforce")
-    rows = w[(w["la_code"] == "ALL") & w["region_code"].isin(regions)]
+    rows = w[(w["la_code"] == "ALL") & w["region_code"].isin([*regions, ENGLAND])]
     las = w[(w["la_code"] != "ALL") & w["region_code"].isin(regions)]
     census = las[las["permanent_fte"].notna()]
     fte, permanent = census["agency_fte_quarter_end"].sum(), census["permanent_fte"].sum()
