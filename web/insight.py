@@ -50,10 +50,10 @@ def compare_la(quarter: Quarter | str, la_code: str) -> dict[str, pd.DataFrame]:
 
 
 def together(quarter: Quarter | str, regions: list[str]) -> pd.DataFrame:
-    """The regions side by side and together: each region's workforce row (LA code ALL), then one row
-    'Together' whose agency rate counts the LAs of all of them that have a census figure."""
+    """The regions side by side and together: each region's workforce row (LA code ALL), England's,
+    then one row 'Together' whose agency rate counts the LAs of all of them that have a census figure."""
     w = _table(quarter, "workforce")
-    rows = w[(w["la_code"] == "ALL") & w["region_code"].isin(regions)]
+    rows = w[(w["la_code"] == "ALL") & w["region_code"].isin([*regions, ENGLAND])]
     las = w[(w["la_code"] != "ALL") & w["region_code"].isin(regions)]
     census = las[las["permanent_fte"].notna()]
     fte, permanent = census["agency_fte_quarter_end"].sum(), census["permanent_fte"].sum()
@@ -120,7 +120,11 @@ TABLES = {   # section -> [(column, header, format)]
                ("tenure_26_to_52_weeks", "26 to 52 weeks", count), ("tenure_1_to_2_years", "1 to 2 years", count),
                ("tenure_over_2_years", "2 years and over", count),
                ("median_tenure_weeks", "Median (weeks)", lambda v: number(v, 1)),
-               ("starts_in_quarter", "Started", count), ("ends_in_quarter", "Ended", count)],
+               ("starts_in_quarter", "Started", count), ("ends_in_quarter", "Ended", count),
+               ("ended_moved_to_permanent", "To permanent", count), ("ended_completed", "Completed", count),
+               ("ended_by_la", "By LA", count), ("ended_by_worker", "By worker", count),
+               ("ended_by_agency", "By agency", count), ("ended_other", "Other", count),
+               ("ended_reason_not_given", "Not given", count)],
 }
 FIRST_TEXT = {"benchmark": 2, "workforce": 1, "trends": 2, "agencies": 2, "tenure": 1}   # columns before the numbers
 

@@ -116,8 +116,17 @@ def fit_width(header: str, lengths) -> float:
     return float(min(MAX_WIDTH, max(8, head, max(lengths, default=0) + 3)))
 
 
+def fitted_widths(frame: pd.DataFrame) -> dict[int, float]:
+    """Column position -> the width `Book.table` would fit to the frame: measured once over a whole
+    table, it serves every part written from it (`widths=`), with no measuring per part."""
+    return {j: fit_width(measure(str(c)).header, [_longest(column, measure(str(c)).kind)])
+            for j, (c, column) in enumerate(frame.items())}
+
+
+@lru_cache(maxsize=8192)
 def lines_needed(text: str, width: float) -> int:
-    """Lines a text takes when wrapped at word boundaries in a column of `width` characters."""
+    """Lines a text takes when wrapped at word boundaries in a column of `width` characters (kept: the
+    same notes, headers and definitions are wrapped in every LA's workbook)."""
     usable = max(4, int(width * 1.1) - 2)   # widths count '0's; running text is a little narrower
     return sum(len(textwrap.wrap(line, usable)) or 1 for line in str(text).splitlines() or [""])
 
@@ -337,9 +346,9 @@ def cap_rows(region_code: str | None) -> pd.DataFrame:
 
 
 def notes_sheet(book: Book, about: list[tuple[str, object]], frames: list[pd.DataFrame], *,
-                caps: pd.DataFrame, symbols: bool = False) -> None:
+                caps: pd.DataFrame | None, symbols: bool = False) -> None:
     """About the workbook, the terms of section 7 (`TERMS`), the definition of every measure its tables
-    show, DfE's symbols, the cap table."""
+    show, DfE's symbols, the cap table (on a sheet of its own; `caps` None: where to find it)."""
     ws = book.sheet("Notes")
     write_cell(ws, 0, 0, "Notes", book.title)
     row = book.key_values(ws, 2, about) + 1
@@ -353,6 +362,10 @@ def notes_sheet(book: Book, about: list[tuple[str, object]], frames: list[pd.Dat
     defined = [(measure(c).header, measure(c).definition) for c in seen if measure(c).definition]
     row = book.key_values(ws, row + 1, defined) + 1
     write_cell(ws, row, 0, "Cap table", book.bold)
+    if caps is None:
+        write_cell(ws, row, 1, f"The price caps used ({cap_table().version}) are on the Cap table sheet of the "
+                               "regional workbook and the Notes of the upload template.", book.wrap)
+        return
     write_cell(ws, row, 1, f"The price caps used are on the Cap table sheet ({cap_table().version}).", book.wrap)
     book.table("Cap table", caps.assign(**{"In force to": caps["In force to"].map(lambda d: d if pd.notna(d) else "")}),
                kinds={"In force from": "date", "In force to": "date", "Price cap (£ per hour)": "rate"},

@@ -194,18 +194,29 @@ def test_tenure_bands_at_quarter_end(quarters, facts):
         assert row["median_tenure_weeks"] == _round(end.median(), 1)
         s, e = pd.to_datetime(own["start_date"]), pd.to_datetime(own["end_date"])
         assert row["starts_in_quarter"] == (s >= pd.Timestamp(q.start)).sum()
-        assert row["ends_in_quarter"] == (e <= pd.Timestamp(q.end)).sum()
+        ends = own[e <= pd.Timestamp(q.end)]
+        assert row["ends_in_quarter"] == len(ends)
+        reasons = ends["end_reason"].fillna("not given").value_counts()
+        for column, reason in (("ended_moved_to_permanent", "Moved to permanent post"),
+                               ("ended_completed", "Assignment completed"), ("ended_by_la", "Ended by LA"),
+                               ("ended_by_worker", "Ended by worker"), ("ended_by_agency", "Ended by agency"),
+                               ("ended_other", "Other"), ("ended_reason_not_given", "not given")):
+            assert row[column] == reasons.get(reason, 0), column
 
 
 def test_an_las_benchmark_names_no_other_la(quarters):
     path = quarters["out"] / "benchmark" / "202.xlsx"
     wb = openpyxl.load_workbook(path, read_only=True)
-    assert wb.sheetnames == ["Benchmark", "Workforce", "Trends", "Tenure", "Notes", "Cap table"]
+    assert wb.sheetnames == ["Benchmark", "Notes"]
     others = {"203", "316", "370", "371", "Greenwich", "Newham", "Barnsley", "Doncaster"}
     for ws in wb.worksheets:
         for row in ws.iter_rows(values_only=True):
             assert not others & {str(v) for v in row if v is not None}, (ws.title, row)
-    bench = _sheet(path, "Benchmark")
+    rows = list(openpyxl.load_workbook(path, read_only=True, data_only=True)["Benchmark"].iter_rows(values_only=True))
+    assert [r[0] for r in rows if r and r[0] in ("Benchmark", "Workforce", "Trends", "Tenure")] == [
+        "Benchmark", "Workforce", "Trends", "Tenure"]   # each table under its title
+    end = next(i for i, r in enumerate(rows[3:], start=3) if not any(v is not None for v in r))
+    bench = pd.DataFrame(rows[3:end], columns=rows[2])
     got = _parquet(quarters, "benchmark").set_index(["la_code", "role_category"])
     for _, row in bench.iterrows():
         want = got.loc[("202", row["Role category"])]

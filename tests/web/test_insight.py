@@ -8,13 +8,15 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.webservice import LONDON, SOUTH_EAST, USERS, check_page, prepare_home, sign_in
+from tests.webservice import LONDON, PASSWORD, SOUTH_EAST, USERS, check_page, csrf, prepare_home, sign_in
 from web import accounts
 from web.app import create_app
 from web.insight import SECTIONS, pct
 from web.settings import Settings
 
 Q = "2025-Q2"
+EAST = "E12000006"
+PARTNERSHIP = "partnership@riia.example"   # a riia user given London and the South East
 
 
 @pytest.fixture(scope="module")
@@ -23,6 +25,7 @@ def service(tmp_path_factory):
     prepare_home(home)
     settings = Settings(data=home / "data", secret_key="test secret")
     tokens = {name: accounts.new_token(settings.database, USERS[name][0]) for name in USERS}
+    accounts.add_user(settings.database, PARTNERSHIP, "riia", region_code=f"{LONDON},{SOUTH_EAST}", password=PASSWORD)
     return {"home": home, "app": create_app(settings), "settings": settings, "tokens": tokens}
 
 
@@ -115,3 +118,21 @@ def test_the_regions_together_for_dfe_and_a_riia_user(service):
     assert pct(round(100 * fte / (fte + permanent), 1)) in rows[-1].text_content()
     riia = check_page(browser(service, "riia").get(f"/analyst/compare?quarter={Q}").text).text_content()
     assert "London" in riia and "South East" not in riia
+
+
+def test_a_partnership_sees_its_regions_side_by_side_and_together_and_no_other(service):
+    client = TestClient(service["app"], follow_redirects=False)
+    token = csrf(client.get("/sign-in").text)
+    assert client.post("/sign-in", data={"email": PARTNERSHIP, "password": PASSWORD, "csrf_token": token,
+                                         "next": "/"}).status_code == 303
+    doc = check_page(client.get(f"/analyst/compare?quarter={Q}").text)
+    rows = doc.xpath("//table[caption[contains(., 'together')]]//tbody/tr")
+    names = [r.xpath("./td")[0].text_content() for r in rows]
+    assert names == ["London", "South East", "England", "Together"]
+    workforce = extract(service, "workforce")
+    las = workforce[(workforce["la_code"] != "ALL") & workforce["region_code"].isin([LONDON, SOUTH_EAST])
+                    & workforce["permanent_fte"].notna()]
+    fte, permanent = las["agency_fte_quarter_end"].sum(), las["permanent_fte"].sum()
+    assert pct(round(100 * fte / (fte + permanent), 1)) in rows[-1].text_content()
+    assert "Suffolk" not in doc.text_content()
+    assert client.get(f"/analyst/regions/{EAST}?quarter={Q}").status_code == 404

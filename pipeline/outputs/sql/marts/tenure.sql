@@ -1,7 +1,8 @@
 -- tenure: per LA with an accepted return, region (la_code 'ALL') and England (E92000001): the
 -- assignments at quarter end by tenure band (weeks from start to the quarter's end: under 12, 12 to
 -- under 26, 26 to under 52, 52 to under 104, 104 and over), their median tenure (weeks), and the
--- assignments that started and that ended in the quarter.
+-- assignments that started and that ended in the quarter, and why those ended (End reason, contract 3;
+-- blank: not given).
 SELECT CASE WHEN grouping(region_code) = 1 THEN 'E92000001' ELSE region_code END AS region_code,
        CASE WHEN grouping(la_code) = 1 THEN 'ALL' ELSE la_code END AS la_code,
        CASE WHEN grouping(region_code) = 1 THEN 'England' WHEN grouping(la_code) = 1 THEN any_value(region_name)
@@ -14,7 +15,14 @@ SELECT CASE WHEN grouping(region_code) = 1 THEN 'E92000001' ELSE region_code END
        count(*) FILTER (WHERE active_at_quarter_end AND tenure_weeks >= 104) AS tenure_over_2_years,
        round(median(tenure_weeks) FILTER (WHERE active_at_quarter_end), 1) AS median_tenure_weeks,
        count(*) FILTER (WHERE starts_in_quarter) AS starts_in_quarter,
-       count(*) FILTER (WHERE ends_in_quarter) AS ends_in_quarter
+       count(*) FILTER (WHERE ends_in_quarter) AS ends_in_quarter,
+       count(*) FILTER (WHERE ends_in_quarter AND end_reason = 'Moved to permanent post') AS ended_moved_to_permanent,
+       count(*) FILTER (WHERE ends_in_quarter AND end_reason = 'Assignment completed') AS ended_completed,
+       count(*) FILTER (WHERE ends_in_quarter AND end_reason = 'Ended by LA') AS ended_by_la,
+       count(*) FILTER (WHERE ends_in_quarter AND end_reason = 'Ended by worker') AS ended_by_worker,
+       count(*) FILTER (WHERE ends_in_quarter AND end_reason = 'Ended by agency') AS ended_by_agency,
+       count(*) FILTER (WHERE ends_in_quarter AND end_reason = 'Other') AS ended_other,
+       count(*) FILTER (WHERE ends_in_quarter AND end_reason IS NULL) AS ended_reason_not_given
 FROM mart_assignment_measures
 GROUP BY GROUPING SETS ((region_code, la_code), (region_code), ())
 ORDER BY grouping(region_code), region_code, grouping(la_code), la_code

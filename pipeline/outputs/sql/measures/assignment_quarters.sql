@@ -12,7 +12,7 @@ SELECT
     f.hourly_pay_rate, f.agency_fee_per_hour, f.charge_rate_per_hour,
     f.cap_basis_rate, f.cap, f.above_cap, f.cap_signed_off,
     CASE WHEN f.above_cap THEN f.cap_basis_rate - f.cap END AS cap_excess_per_hour,
-    f.cost_in_quarter, f.start_date, f.end_date,
+    f.cost_in_quarter, f.start_date, f.end_date, f.end_reason,
     date_diff('day', greatest(f.start_date, q.start_date), least(coalesce(f.end_date, q.end_date), q.end_date)) + 1
         AS days_active_in_quarter,
     f.start_date <= q.end_date AND (f.end_date IS NULL OR f.end_date >= q.end_date) AS active_at_quarter_end,
