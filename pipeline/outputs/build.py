@@ -1,5 +1,6 @@
 """`build --quarter Q`, the spine of the outputs: the cross-LA checks (X601, X602: `cross_la`) → the
-marts (`marts`) → the writers (each LA's `dfe_return`, the `regional` and `national` workbooks, the
+marts (`marts`) → the statistics and what they revised (`publication`) → the writers (each LA's
+`dfe_return`, the `regional` and `national` workbooks, the `ees` open data, revisions.csv, the
 `extracts`) → the quality gate → publish, whole.
 
 Outputs are written to a temporary folder next to outputs/<quarter>/ and swapped in only when
@@ -23,7 +24,7 @@ from pipeline.core import reference
 from pipeline.core.contract import ASSIGNMENTS, Quarter
 from pipeline.core.private import private_dir
 from pipeline.core.reference import REGIONS, cap_table
-from pipeline.outputs import cross_la, dfe_return, extracts, kit, marts, national, regional
+from pipeline.outputs import cross_la, dfe_return, ees, extracts, kit, marts, national, publication, regional
 from pipeline.read import workbook
 from pipeline.warehouse.connection import paths, writing
 from pipeline.workers import pool
@@ -76,9 +77,11 @@ def build_quarter(quarter: Quarter | str, *, home=None, out_dir=None) -> BuildSu
         try:
             cross = cross_la.cross_la(con, q)
             tables = marts.materialise(con, q)
-            files = _write_all(con, where, staging, q, tables)
+            built = dt.datetime.now(dt.timezone.utc)
+            published = publication.publish(con, q, built)
+            files = _write_all(con, where, staging, q, tables, published, built)
             _quality_gate(tables, files)
-            _record_inputs(con, q)
+            _record_inputs(con, q, built)
             _publish(staging, final)
             con.execute("COMMIT")
         except BaseException:
@@ -97,8 +100,9 @@ def build_quarter(quarter: Quarter | str, *, home=None, out_dir=None) -> BuildSu
 
 # --- files ---------------------------------------------------------------------------------
 
-def _write_all(con, where, folder: Path, q: Quarter, tables: dict[str, pd.DataFrame]) -> list[Path]:
-    built = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+def _write_all(con, where, folder: Path, q: Quarter, tables: dict[str, pd.DataFrame],
+               published: publication.Publication, built_at: dt.datetime) -> list[Path]:
+    built = built_at.strftime("%Y-%m-%d %H:%M UTC")
     caps = cap_table().version
     common = [("Quarter", str(q)), ("Built", built), ("Cap table", caps),
               ("Source", "Accepted returns held in the warehouse when the outputs were built.")]
@@ -111,23 +115,24 @@ def _write_all(con, where, folder: Path, q: Quarter, tables: dict[str, pd.DataFr
     per_la = dfe_return.by_la(tables, [la_code for la_code, _ in standing])
     jobs = [(folder / "dfe", la_code, str(q), per_la[la_code], where.raw / f"{sha}.xlsx",
              [("LA code", la_code), *common, ("Submission", sha),
-              ("Personal data", "Contains SWE registration numbers: for DfE only.")])
+              ("Personal data", "Contains SWE registration numbers: for DfE only."), *kit.TERMS.items()])
             for la_code, sha in standing]
     with _per_la_pool(len(jobs)) as workers:
         if workers is None:
             files += [f for job in jobs for f in _dfe_return(*job)]
-            return files + _shared_outputs(con, folder, q, tables, common)
+            return files + _shared_outputs(con, folder, q, tables, common, published)
         # The per-LA DfE returns go to the workers; this process writes the shared outputs meanwhile,
         # then writes the returns no worker has started yet, from the last one back.
         dfe = [workers.submit(_dfe_return, *job) for job in jobs]
-        shared = _shared_outputs(con, folder, q, tables, common)
+        shared = _shared_outputs(con, folder, q, tables, common, published)
         here = {i: _dfe_return(*jobs[i]) for i in reversed(range(len(jobs))) if dfe[i].cancel()}
         return files + [f for i, done in enumerate(dfe) for f in (here[i] if i in here else done.result())] + shared
 
 
 def _shared_outputs(con, folder: Path, q: Quarter, tables: dict[str, pd.DataFrame],
-                    common: list[tuple[str, str]]) -> list[Path]:
-    """The regional workbooks, national.xlsx, status.csv and the Parquet tables (no SWE numbers)."""
+                    common: list[tuple[str, str]], published: publication.Publication) -> list[Path]:
+    """The regional workbooks, national.xlsx, the EES files, revisions.csv, status.csv and the Parquet
+    tables (no SWE numbers)."""
     files: list[Path] = []
     costs = tables["regional_costs"].set_index("region_code")
     for code, name in REGIONS.items():
@@ -143,7 +148,9 @@ def _shared_outputs(con, folder: Path, q: Quarter, tables: dict[str, pd.DataFram
     about = [("Coverage", "England by region"), *common,
              ("Disclosure control", "Counts under 5 are shown as 'c'; further cells are suppressed so that "
                                     "totals cannot reveal them (secondary suppression).")]
-    files.append(national.write(folder / "national.xlsx", tables, about))
+    files.append(national.write(folder / "national.xlsx", tables, about, published))
+    files += ees.write(folder / "ees", published.series)
+    files.append(kit.write_csv(published.revisions, folder / "revisions.csv"))
     files.append(kit.write_csv(tables["status"], folder / "status.csv"))
     files += extracts.parquet(con, list(tables), folder / "parquet")
     return files
@@ -187,9 +194,8 @@ def _quality_gate(tables: dict[str, pd.DataFrame], files: list[Path]) -> None:
         raise RuntimeError(f"regional costs add to {regions:.2f}, England shows {england:.2f}: nothing published")
 
 
-def _record_inputs(con, q: Quarter) -> None:
+def _record_inputs(con, q: Quarter, built: dt.datetime) -> None:
     """Which accepted submission of each LA these outputs are built from (`status` shows what changed since)."""
-    built = dt.datetime.now(dt.timezone.utc)
     con.execute("DELETE FROM build_input WHERE quarter = ?", [str(q)])
     con.execute("DELETE FROM build_run WHERE quarter = ?", [str(q)])
     con.execute("INSERT INTO build_run VALUES (?, ?)", [str(q), built])
