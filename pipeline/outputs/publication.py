@@ -108,7 +108,7 @@ def revisions(con, q: Quarter) -> pd.DataFrame:
     labels = {i.name: i.label for i in ees.INDICATORS}
     frame.insert(2, "label", frame["measure"].map(labels))
     for col in ("published_at", "revised_at"):
-        frame[col] = pd.to_datetime(frame[col], utc=True).dt.strftime("%Y-%m-%d %H:%M UTC")
+        frame[col] = pd.to_datetime(frame[col], utc=True).dt.strftime("%Y-%m-%d %H:%M:%S UTC")
     return frame[REVISION_COLUMNS]
 
 
