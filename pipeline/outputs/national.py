@@ -128,12 +128,13 @@ def published_tables(by_region: pd.DataFrame) -> list[tuple[pd.DataFrame, tuple[
 
 def _census_sheet(book: Book, census: pd.DataFrame) -> None:
     """This return's agency rate at 30 September beside the census's own, by census year and place."""
-    frame = census.drop(columns=["geographic_level"]).rename(columns={
-        "census_year": "Census (30 September)", "region_code": "Code", "geography": "Area",
+    frame = census.drop(columns=["geographic_level"]).assign(
+        census_year=[f"30 September {y}" for y in census["census_year"]]).rename(columns={
+        "census_year": "Census day", "region_code": "Code", "geography": "Area",
         "return_agency_rate": "Agency rate, this return (%)", "census_agency_rate": "Agency rate, census (%)",
         "difference": "Difference (percentage points)"})
     book.table("Agency rate and census", frame,
-               kinds={"Census (30 September)": "code", "Agency rate, this return (%)": "fte",
+               kinds={"Census day": "text", "Agency rate, this return (%)": "fte",
                       "Agency rate, census (%)": "fte", "Difference (percentage points)": "fte"},
                note="Agency rate = agency FTE / (agency FTE + permanent FTE in post), as DfE's children's social "
                     "work workforce census defines its own. This return's: agency FTE at quarter end of the quarter "

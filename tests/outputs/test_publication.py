@@ -80,13 +80,13 @@ def test_the_national_workbook_says_what_moved_and_defines_every_figure(publishe
 def test_the_agency_rate_beside_the_census(published):
     frame = pd.read_excel(published["out"] / str(Q3) / "national.xlsx", sheet_name="Agency rate and census",
                           header=1, dtype={"Code": str})
-    england = frame[(frame["Census (30 September)"] == 2025) & (frame["Code"] == "E92000001")].iloc[0]
+    england = frame[(frame["Census day"] == "30 September 2025") & (frame["Code"] == "E92000001")].iloc[0]
     assert england["Agency rate, this return (%)"] == pytest.approx(
         float(_figure(published, "National", "agency_rate")))
     assert england["Agency rate, census (%)"] == 13.0      # the census file's England row, 2025
     assert england["Difference (percentage points)"] == pytest.approx(
         england["Agency rate, this return (%)"] - 13.0, abs=0.05)
-    assert (frame.loc[frame["Census (30 September)"] == 2024, "Agency rate, this return (%)"] == "x").all()
+    assert (frame.loc[frame["Census day"] == "30 September 2024", "Agency rate, this return (%)"] == "x").all()
 
 
 def test_a_rebuild_with_nothing_changed_revises_nothing(published, tmp_path):
@@ -95,3 +95,10 @@ def test_a_rebuild_with_nothing_changed_revises_nothing(published, tmp_path):
     again = pd.read_csv(tmp_path / "again" / "revisions.csv", dtype=str, keep_default_na=False)
     pd.testing.assert_frame_equal(again, before)
     assert dt.datetime.strptime(before["revised_at"].iloc[0], "%Y-%m-%d %H:%M:%S UTC")
+
+
+def test_the_dfe_return_states_the_terms(published):
+    wb = openpyxl.load_workbook(published["out"] / str(Q3) / "dfe" / f"{LATE_LA}_{Q3}.xlsx", read_only=True)
+    about = {r[0]: r[1] for r in wb["About"].iter_rows(values_only=True) if r and r[0]}
+    assert about["At quarter end"].startswith("Assignments active on the quarter's last day")
+    assert about["In the quarter"] and about["Agency rate"]
