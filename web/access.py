@@ -72,6 +72,11 @@ def region_or_404(user: User, region: str) -> str:
     return region
 
 
+def visible_regions(user: User) -> dict[str, str]:
+    """Region code -> name of the regions `user` may see: a riia user's own, all for others."""
+    return {code: name for code, name in REGIONS.items() if user.role != "riia" or code == user.region_code}
+
+
 def visible_status(user: User, quarter: Quarter, rows: pd.DataFrame | None = None) -> pd.DataFrame:
     """The `status` rows (every LA's, read when not given) `user` may see: a riia user's region, every
     LA for dfe and admin, an la user's own LA."""

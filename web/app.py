@@ -62,8 +62,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders, https=settings.https)
     _error_handlers(app)
     _assets(app, settings)
-    from web.views import admin, analyst, api, auth, council
-    for area in (auth, council, analyst, admin, api):
+    from web.views import admin, analyst, api, auth, council, insight
+    for area in (auth, council, analyst, admin, api, insight):
         app.include_router(area.router)
     return app
 

@@ -47,9 +47,10 @@ def templates(settings: Settings) -> Jinja2Templates:
 
 
 NAVIGATION = {
-    "la": (("/upload", "Upload a return"), ("/submissions", "Your returns"), ("/template", "Template")),
-    "riia": (("/analyst/status", "Status"), ("/analyst/regions", "Regions")),
-    "dfe": (("/analyst/status", "Status"), ("/analyst/regions", "Regions")),
+    "la": (("/upload", "Upload a return"), ("/submissions", "Your returns"), ("/template", "Template"),
+           ("/compare", "How you compare")),
+    "riia": (("/analyst/status", "Status"), ("/analyst/regions", "Regions"), ("/analyst/compare", "Regions together")),
+    "dfe": (("/analyst/status", "Status"), ("/analyst/regions", "Regions"), ("/analyst/compare", "Regions together")),
     "admin": (("/admin/users", "Users"), ("/admin/collection", "Collection"), ("/admin/audit", "Audit log")),
 }
 

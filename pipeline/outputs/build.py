@@ -24,14 +24,15 @@ from pipeline.core import reference
 from pipeline.core.contract import ASSIGNMENTS, Quarter
 from pipeline.core.private import private_dir
 from pipeline.core.reference import REGIONS, cap_table
-from pipeline.outputs import cross_la, dfe_return, ees, extracts, kit, marts, national, publication, regional
+from pipeline.outputs import (cross_la, dfe_return, ees, extracts, insight, kit, marts, national, publication,
+                              regional)
 from pipeline.read import workbook
 from pipeline.warehouse.connection import paths, writing
 from pipeline.workers import pool
 
 # Below this many LAs the DfE returns are written in-process: a pool's start-up would cost more.
 PARALLEL_MIN_LAS = 16
-PRELOAD = ["pipeline.outputs.dfe_return", "pipeline.read.workbook"]   # the per-LA workers' imports
+PRELOAD = ["pipeline.outputs.dfe_return", "pipeline.outputs.insight", "pipeline.read.workbook"]   # the per-LA workers' imports
 
 
 @dataclass
@@ -113,9 +114,15 @@ def _write_all(con, where, folder: Path, q: Quarter, tables: dict[str, pd.DataFr
         SELECT c.la_code, l.sha256 FROM current_submission AS c JOIN ledger AS l USING (submission_id)
         WHERE c.quarter = ? ORDER BY c.la_code""", [str(q)]).fetchall()
     per_la = dfe_return.by_la(tables, [la_code for la_code, _ in standing])
+    (folder / "benchmark").mkdir()
+    regions = dict(zip(tables["status"]["la_code"], tables["status"]["region_code"]))
     jobs = [(folder / "dfe", la_code, str(q), per_la[la_code], where.raw / f"{sha}.xlsx",
              [("LA code", la_code), *common, ("Submission", sha),
-              ("Personal data", "Contains SWE registration numbers: for DfE only."), *kit.TERMS.items()])
+              ("Personal data", "Contains SWE registration numbers: for DfE only."), *kit.TERMS.items()],
+             folder / "benchmark" / f"{la_code}.xlsx", regions[la_code],
+             insight.la_rows(tables, la_code, regions[la_code]),
+             [("LA code", la_code), *common,
+              ("Other LAs", "No other LA's figures below the region are shown: only this LA's ranks in its region.")])
             for la_code, sha in standing]
     with _per_la_pool(len(jobs)) as workers:
         if workers is None:
@@ -141,7 +148,8 @@ def _shared_outputs(con, folder: Path, q: Quarter, tables: dict[str, pd.DataFram
                  ("Cross-LA findings", "X601 (same worker, two LAs, overlapping dates, across England) and X602 "
                                        "(engaged within the cool-off period of leaving a permanent post at another "
                                        "LA of the region): for the RIIA only, never shown to an LA."),
-                 ("FTE", "Hours per week / 37; assignments without hours add no FTE."),
+                 ("FTE in the quarter", "Hours per week / 37; assignments without hours add no FTE (the "
+                                        "section 7 figures count blank hours as 37: Terms below)."),
                  ("Cap-basis rate", "Hourly pay + holiday pay + employer NI + apprenticeship levy.")]
         path = folder / "regional" / f"{reference.file_stem(name)}.xlsx"
         files.append(regional.write(path, code, name, tables, about))
@@ -172,9 +180,12 @@ def _per_la_pool(las: int):
 
 
 def _dfe_return(folder: Path, la_code: str, quarter: str, mine: dict[str, pd.DataFrame], raw: Path,
-                about: list[tuple[str, object]]) -> list[Path]:
-    """One LA's DfE return (`dfe_return.write`), with its SWE numbers read back from its kept raw file."""
-    return dfe_return.write(folder, la_code, quarter, mine, _swe_numbers(raw), about)
+                about: list[tuple[str, object]], benchmark: Path, region_code: str,
+                compared: dict[str, pd.DataFrame], benchmark_about: list[tuple[str, object]]) -> list[Path]:
+    """One LA's DfE return (`dfe_return.write`), with its SWE numbers read back from its kept raw file,
+    and its benchmark (`insight.write_benchmark`: the LA beside its region and England)."""
+    return [*dfe_return.write(folder, la_code, quarter, mine, _swe_numbers(raw), about),
+            insight.write_benchmark(benchmark, la_code, region_code, compared, benchmark_about)]
 
 
 def _swe_numbers(raw: Path) -> dict[int, str]:

@@ -40,7 +40,7 @@ def without_swe(frame: pd.DataFrame) -> pd.DataFrame:
 @dataclass(frozen=True)
 class Measure:
     """How a column is shown: the header people read (units in brackets), the kind of its cells
-    (text, code, count, money, rate, fte, share, date, month, flag) and its definition."""
+    (text, code, count, money, rate, fte, share, percent, weeks, year, date, month, flag) and its definition."""
 
     name: str
     header: str
@@ -63,8 +63,9 @@ def measure(column: str) -> Measure:
 
 
 NUMBER_FORMATS = {"money": "£#,##0.00", "rate": "£#,##0.00", "count": "#,##0", "fte": "#,##0.0",
-                  "share": "0.0%", "date": "dd/mm/yyyy", "month": "mmm yyyy"}
-NUMERIC = ("money", "rate", "count", "fte", "share")
+                  "share": "0.0%", "percent": '0.0"%"', "weeks": "#,##0.0", "year": "0", "date": "dd/mm/yyyy",
+                  "month": "mmm yyyy"}
+NUMERIC = ("money", "rate", "count", "fte", "share", "percent", "weeks", "year")
 MAX_WIDTH = 60          # characters; longer text wraps
 LINE_HEIGHT = 15        # points per line of wrapped text
 
@@ -78,8 +79,10 @@ def _shown_length(value, kind: str) -> int:
             return len(f"£{value:,.2f}")
         if kind == "share":
             return len(f"{value * 100:.1f}%")
-        if kind == "fte":
+        if kind in ("fte", "weeks"):
             return len(f"{value:,.1f}")
+        if kind == "percent":
+            return len(f"{value:.1f}%")
         return len(f"{value:,.0f}") if float(value).is_integer() else len(f"{value:,.2f}")
     if isinstance(value, (dt.date, pd.Timestamp)):
         return 10

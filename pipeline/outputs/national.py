@@ -117,7 +117,7 @@ def published_tables(by_region: pd.DataFrame) -> list[tuple[pd.DataFrame, tuple[
             out = out.map(lambda v: "low" if isinstance(v, float) and 0 < v < low_below else v)
         return out.mask(np.broadcast_to(no_returns, out.shape), "x").where(out.notna() | no_returns, "z")
     return [
-        (shown(headcount, kept), ("Agency workers (headcount)", "count")),
+        (shown(headcount, kept), ("Agency workers in the quarter (headcount)", "count")),
         (shown(wide("fte"), kept, low_below=0.05), ("Agency FTE (hours per week / 37)", "fte")),
         (shown(wide("median_rate"), kept), ("Median cap-basis rate (£ per hour)", "rate")),
         (shown(wide("p90_rate"), kept), ("90th percentile cap-basis rate (£ per hour)", "rate")),

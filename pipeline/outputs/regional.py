@@ -1,7 +1,8 @@
 """The regional workbook, for each region's RIIA: regional/<Region>.xlsx with a Summary (key figures,
 rates against the cap by role, the compliance picture, the cost-trend and rates charts), the tables
 behind it (by LA and role, cost trend, rates vs cap, cap breaches, compliance grid, agencies,
-cross-LA findings) and Notes with the cap table."""
+cross-LA findings), the section 7 sheets (Benchmark, Workforce, Trends, Agencies, Tenure:
+pipeline/outputs/insight.py) and Notes with the cap table."""
 from __future__ import annotations
 
 import math
@@ -10,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pipeline.outputs import insight
 from pipeline.outputs.kit import LINE_HEIGHT, Book, cap_rows, notes_sheet, without_swe, write_cell
 
 COMPLIANCE_STATUSES = ("Fully compliant", "Partially compliant", "Not compliant", "No assignments")
@@ -41,17 +43,18 @@ def write(path: Path, region_code: str, region_name: str, tables: dict[str, pd.D
     book.table("Cap breaches", pick["cap_breaches"].drop(columns=["quarter", "cap_table_version"]),
                note="Assignments paid above the price cap, with who approved each breach and why.")
     _compliance_sheet(book, pick["compliance_grid"])
-    book.table("Agencies", pick["agencies"].drop(columns="quarter"),
+    book.table("Agencies affecting compliance", pick["agencies"].drop(columns="quarter"),
                note="Agencies whose behaviour affected an LA's compliance with a rule, as the LA described it.")
     book.table("Cross-LA findings", pick["cross_la"].drop(columns="quarter"),
                note="X601 (the same worker engaged by two LAs over overlapping dates, across England) and X602 "
                     "(engaged within the cool-off period of leaving a permanent post at another LA of the region): "
                     "for the RIIA only, never shown to an LA.")
+    section7 = insight.write_sheets(book, insight.region_rows(tables, region_code))
     _summary_sheet(book, summary, region_code, region_name, quarter, pick, tables["regional_costs"])
     _trend_chart(book, summary, trend, trend_rows, region_name)
     _rates_chart(book, summary, rates, rates_rows)
     notes_sheet(book, about, [by_la, trend, rates, pick["cap_breaches"], pick["compliance_grid"],
-                              pick["cross_la"]], caps=cap_rows(region_code))
+                              pick["cross_la"], *section7], caps=cap_rows(region_code))
     book.close()
     return path
 
@@ -105,8 +108,8 @@ def _summary_sheet(book: Book, ws, region_code: str, region_name: str, quarter: 
         return None if r is None else r[col]
     figures = [
         ("LAs with an accepted return", f"{int(c['las_accepted'])} of {int(c['las_live'])}", "count"),
-        ("Agency workers (headcount)", get("headcount"), "count"),
-        ("Agency FTE", get("fte"), "fte"),
+        ("Agency workers in the quarter (headcount)", get("headcount"), "count"),
+        ("Agency FTE in the quarter", get("fte"), "fte"),
         ("Total cost (£)", float(c["total_cost"]) if c["las_accepted"] else None, "money"),
         ("Cost of assignments (£)", get("assignment_cost"), "money"),
         ("Median cap-basis rate, all roles (£ per hour)", get("median_rate"), "rate"),

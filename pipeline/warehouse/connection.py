@@ -95,7 +95,7 @@ def up_to_date(con) -> bool:
 
 def _dims_signature() -> str:
     return (f"{cap_table().version}|{threshold('submission_window_months')}|{len(la_rows())}"
-            f"|census {sum(len(years) for years in workforce().values())}")
+            f"|census {sum(len(years) for years in workforce().values())} vacancy_fte")
 
 
 def refresh_dimensions(con: duckdb.DuckDBPyConnection) -> None:
@@ -116,10 +116,10 @@ def refresh_dimensions(con: duckdb.DuckDBPyConnection) -> None:
         "dim_cap": pd.DataFrame([(caps.version, *row[:5]) for row in caps.rows],
                                 columns=["cap_table_version", "region_code", "role_category", "effective_from",
                                          "effective_to", "cap_gbp_per_hour"]),
-        "dim_census": pd.DataFrame([(la, year, dt.date(year, 9, 30), m["inpost_fte"], m["vacancy_rate_fte"],
-                                     m["agency_fte"]) for la, years in workforce().items() for year, m in years.items()],
-                                   columns=["la_code", "census_year", "census_date", "inpost_fte", "vacancy_rate",
-                                            "agency_fte"]),
+        "dim_census": pd.DataFrame([(la, year, dt.date(year, 9, 30), m["inpost_fte"], m["vacancy_fte"],
+                                     m["vacancy_rate_fte"], m["agency_fte"]) for la, years in workforce().items() for year, m in years.items()],
+                                   columns=["la_code", "census_year", "census_date", "inpost_fte", "vacancy_fte",
+                                            "vacancy_rate", "agency_fte"]),
     }
     con.execute("BEGIN TRANSACTION")
     try:

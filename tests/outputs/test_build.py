@@ -30,14 +30,16 @@ def test_every_output_exists_and_opens(built):
     for code in built["las"]:
         for suffix in (".xlsx", ".csv", "_la_level.csv"):
             assert (out / "dfe" / f"{code}_{Q}{suffix}").stat().st_size > 0
+        assert (out / "benchmark" / f"{code}.xlsx").stat().st_size > 0
     regional = sorted(p.name for p in (out / "regional").glob("*.xlsx"))
     assert len(regional) == 9 and "East_of_England.xlsx" in regional and "London.xlsx" in regional
-    for path in [*(out / "regional").glob("*.xlsx"), out / "national.xlsx", *(out / "dfe").glob("*.xlsx")]:
+    for path in [*(out / "regional").glob("*.xlsx"), out / "national.xlsx", *(out / "dfe").glob("*.xlsx"),
+                 *(out / "benchmark").glob("*.xlsx")]:
         openpyxl.load_workbook(path)
     with zipfile.ZipFile(out / "regional" / "London.xlsx") as z:
         charts = [n for n in z.namelist() if n.startswith("xl/charts/chart")]
     assert len(charts) == 2
-    assert (out / "status.csv").exists() and len(list((out / "parquet").glob("*.parquet"))) == 15
+    assert (out / "status.csv").exists() and len(list((out / "parquet").glob("*.parquet"))) == 20
     assert not list(out.parent.glob(".*building*"))
 
 

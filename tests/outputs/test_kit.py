@@ -24,7 +24,7 @@ def test_formula_like_text_is_written_as_text(tmp_path, service_home):
     submit.submit_file(make_workbook(tmp_path / "inj.xlsx", sheets), Q, home=service_home)
     build_quarter(Q, home=service_home)
     out = service_home / "outputs" / str(Q)
-    ws = openpyxl.load_workbook(out / "regional" / "London.xlsx")["Agencies"]
+    ws = openpyxl.load_workbook(out / "regional" / "London.xlsx")["Agencies affecting compliance"]
     cells = [c for row in ws.iter_rows() for c in row if str(c.value)[:1] in "@+"]
     assert len(cells) == 2 and all(c.data_type == "s" for c in cells)
     la_level = (out / "dfe" / f"316_{Q}_la_level.csv").read_text()
@@ -79,7 +79,7 @@ def test_money_and_counts_carry_number_formats(built):
     ws = openpyxl.load_workbook(built["out"] / "regional" / "London.xlsx")["By LA and role"]
     header = {c.value: c.column for c in ws[2]}
     assert ws.cell(row=3, column=header["Cost of assignments (£)"]).number_format.startswith("£#,##0")
-    assert ws.cell(row=3, column=header["Agency workers (headcount)"]).number_format == "#,##0"
+    assert ws.cell(row=3, column=header["Agency workers in the quarter (headcount)"]).number_format == "#,##0"
     assert ws.cell(row=3, column=header["Share above cap"]).number_format == "0.0%"
 
 
@@ -101,7 +101,7 @@ def test_every_text_cell_fits_its_width_or_wraps(built):
 def test_tables_have_frozen_headers_and_filters(built):
     wb = openpyxl.load_workbook(built["out"] / "regional" / "London.xlsx")
     assert wb.sheetnames[0] == "Summary" and wb.sheetnames[-1] == "Cap table" and "Notes" in wb.sheetnames
-    for name in ("By LA and role", "Cost trend", "Rates vs cap", "Cap breaches", "Agencies", "Cross-LA findings"):
+    for name in ("By LA and role", "Cost trend", "Rates vs cap", "Cap breaches", "Agencies affecting compliance", "Cross-LA findings"):
         assert wb[name].freeze_panes and wb[name].auto_filter.ref, name
     dfe = openpyxl.load_workbook(built["out"] / "dfe" / f"202_{Q}.xlsx")
     for ws in dfe.worksheets[1:]:

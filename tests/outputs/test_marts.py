@@ -9,8 +9,9 @@ from pipeline.warehouse.connection import connect
 Q = Quarter(2025, 2)
 TABLES = {"status", "dfe_assignments", "dfe_compliance", "cap_breaches", "agencies", "monthly_costs",
           "regional_summary", "cost_trend", "rates_vs_cap", "compliance_grid", "cross_la", "national_by_region",
-          "regional_costs", "data_quality", "findings_by_code"}
-MEASURES = {"assignment_quarters", "assignment_measures", "census"}
+          "regional_costs", "data_quality", "findings_by_code", "workforce", "benchmark", "trends", "supply_chain",
+          "tenure"}
+MEASURES = {"assignment_quarters", "assignment_measures", "census_quarters", "census"}
 
 
 def _needs() -> dict[str, set[str]]:

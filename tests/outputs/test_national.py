@@ -23,7 +23,7 @@ def test_the_national_workbook_has_a_cover_notes_and_dfe_symbols(built):
     notes = [c.value for row in wb["Notes"].iter_rows() for c in row if c.value]
     for symbol in ("c", "x", "z", "low"):
         assert symbol in notes
-    for header in ("Total cost (£)", "Cost of assignments (£)", "Agency workers (headcount)"):
+    for header in ("Total cost (£)", "Cost of assignments (£)", "Agency workers in the quarter (headcount)"):
         assert header in notes                                      # every cost defined, both named apart
     text = " ".join(str(v) for ws in wb.worksheets for row in ws.iter_rows() for v in (c.value for c in row) if v)
     assert "pipeline" not in text and ".py" not in text

@@ -15,6 +15,6 @@ def test_pull_gives_the_region_in_each_format(built, tmp_path):
     summary = pd.read_csv(next(p for p in csvs if p.name == "regional_summary.csv"))
     assert set(summary["region_code"]) == {"E12000003"}
     parquet = pull.pull(Q, None, "parquet", tmp_path / "p", home=home)
-    assert len(parquet) == 15
+    assert len(parquet) == 20
     everything = pull.pull(Q, None, "xlsx", tmp_path / "all", home=home)
     assert len(everything) == 10

@@ -9,7 +9,7 @@ def test_the_regional_summary_gives_the_key_figures_and_charts(built):
     ws = openpyxl.load_workbook(built["out"] / "regional" / "London.xlsx")["Summary"]
     labels = {c.value: ws.cell(row=c.row, column=2).value for c in ws["A"] if c.value}
     assert labels["LAs with an accepted return"] == "3 of 33"
-    assert labels["Agency workers (headcount)"] > 0 and labels["Total cost (£)"] > 0
+    assert labels["Agency workers in the quarter (headcount)"] > 0 and labels["Total cost (£)"] > 0
     assert "Above cap, not signed off by DCS or Chief Executive" in labels
     assert "Median cap-basis rate against the cap, by role category" in labels
     assert ws._charts and len(ws._charts) == 2

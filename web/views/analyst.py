@@ -17,8 +17,9 @@ from pipeline.core import calendar
 from pipeline.core.contract import Quarter
 from pipeline.core.reference import REGIONS
 from pipeline.outputs import pull
+from pipeline.outputs.kit import TERMS
 from pipeline.warehouse import connection, queries
-from web import access, audit, charts, collection, summaries
+from web import access, audit, charts, collection, insight, summaries
 from web.access import Allow
 from web.filters import counted, money, rate
 from web.pages import render
@@ -93,7 +94,7 @@ def region_page(request: Request, region: str, quarter: str | None = None, user=
     tables = summaries.region_tables(q, code)
     return render(request, "views/analyst/region.html", quarter=q, region=code, name=REGIONS[code], built=True,
                   quarters=quarters, outputs=outputs, tables={k: v.to_dict("records") for k, v in tables.items()},
-                  **region_charts(tables))
+                  **region_charts(tables), **insight.region_sections(q, code), terms=TERMS)
 
 
 def region_charts(tables) -> dict:

@@ -1,9 +1,9 @@
 -- agency_workforce: the quarter's figures for DfE's Explore Education Statistics file (data-contract
 -- section 7), before disclosure control (pipeline/outputs/ees.py applies it and DfE's symbols): one
 -- row per place (England, each region, each LA live in the quarter) and role category ('Total' for
--- all roles), counted from the shared per-assignment measures (mart_assignment_measures) and the
--- workforce census each LA's agency rate is set against (mart_census). has_return: an accepted return
--- stands for the LA (for a region or England: for at least one of its LAs). Units: FTE; £/hour
+-- all roles), counted from the shared per-assignment measures (mart_assignment_measures), with the
+-- agency rate of the workforce mart (mart_workforce: agency FTE at quarter end against the census).
+-- has_return: an accepted return stands for the LA (for a region or England: for one of its LAs). Units: FTE; £/hour
 -- (cap-basis rates); £ (cost); % (agency rate, share above cap, project-team cost share).
 WITH a AS (
     SELECT * FROM mart_assignment_measures
@@ -50,22 +50,15 @@ counted AS (
     GROUP BY GROUPING SETS ((region_code, la_code, role_category), (region_code, la_code),
                             (region_code, role_category), (region_code), (role_category), ())
 ),
--- the agency rate, over the LAs with an accepted return and a census figure: agency FTE at quarter
--- end / (that + permanent FTE in post from the latest census up to the quarter's end), in %
-rate_base AS (
-    SELECT c.region_code, c.la_code, c.permanent_fte,
-           coalesce((SELECT sum(fte) FROM a WHERE a.la_code = c.la_code AND a.active_at_quarter_end), 0) AS fte_qe
-    FROM mart_census AS c
-    WHERE c.la_code IN (SELECT la_code FROM accepted) AND c.permanent_fte IS NOT NULL
-),
+-- the agency rate as the workforce mart defines it (data-contract section 7; per LA, region 'ALL',
+-- England 'E92000001' 'ALL'), for all roles only
 rates AS (
-    SELECT
-        CASE WHEN grouping(region_code) = 1 THEN 'National'
-             WHEN grouping(la_code) = 1 THEN 'Regional' ELSE 'Local authority' END AS geographic_level,
-        region_code, la_code, 'Total' AS role_category,
-        100 * sum(fte_qe) / nullif(sum(fte_qe) + sum(permanent_fte), 0) AS agency_rate
-    FROM rate_base
-    GROUP BY GROUPING SETS ((region_code, la_code), (region_code), ())
+    SELECT CASE WHEN region_code = 'E92000001' THEN 'National'
+                WHEN la_code = 'ALL' THEN 'Regional' ELSE 'Local authority' END AS geographic_level,
+           CASE WHEN region_code = 'E92000001' THEN NULL ELSE region_code END AS region_code,
+           CASE WHEN la_code = 'ALL' THEN NULL ELSE la_code END AS la_code,
+           'Total' AS role_category, agency_rate
+    FROM mart_workforce
 )
 SELECT p.geographic_level, p.region_code, p.region_name, p.new_la_code, p.old_la_code, p.la_name,
        r.role_category, p.has_return,

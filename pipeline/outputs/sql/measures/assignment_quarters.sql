@@ -5,7 +5,7 @@
 -- (the census is a snapshot too). tenure_weeks: days from start to the quarter's end, or to the end
 -- date if earlier, / 7. cap_excess_per_hour: cap-basis rate - cap where above it (£/hour).
 SELECT
-    f.quarter, l.region_code, l.region_name, f.la_code, l.la_name, f.role_category, f.assignment_ref,
+    f.quarter, f.submission_id, f.excel_row, l.region_code, l.region_name, f.la_code, l.la_name, f.role_category, f.assignment_ref,
     f.swe_hash, f.agency, f.msp, f.payment_route, f.engagement_model, f.project_team_ref,
     f.hours_per_week, coalesce(f.hours_per_week, 37.0) AS hours_per_week_or_37,
     coalesce(f.hours_per_week, 37.0) / 37.0 AS fte,

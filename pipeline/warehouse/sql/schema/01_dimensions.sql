@@ -50,6 +50,7 @@ CREATE TABLE IF NOT EXISTS dim_census (
     census_year   INTEGER,
     census_date   DATE,
     inpost_fte    DOUBLE,
+    vacancy_fte   DOUBLE,
     vacancy_rate  DOUBLE,
     agency_fte    DOUBLE
 );
