@@ -44,12 +44,15 @@ class BuildSummary:
     total_cost_by_region: dict[str, float]
     cross_la: dict[str, int]
     files: list[Path] = field(default_factory=list)
+    revised: int = 0     # published figures of the quarter this build changed (revisions.csv)
 
     def describe(self) -> str:
         lines = [f"Built {self.quarter}: {self.las_accepted} of {self.las_live} LAs accepted; "
                  f"{len(self.files)} files in {self.out_dir}",
                  f"Cross-LA findings: X601 {self.cross_la.get('X601', 0)}, X602 {self.cross_la.get('X602', 0)}"]
         lines += [f"  {region}: £{cost:,.2f}" for region, cost in self.total_cost_by_region.items()]
+        if self.revised:
+            lines.append(f"Revised {self.revised} figures published before (revisions.csv says what and why)")
         return "\n".join(lines)
 
 
@@ -96,7 +99,7 @@ def build_quarter(quarter: Quarter | str, *, home=None, out_dir=None) -> BuildSu
         las_live=int(costs.loc[costs["region_code"] == "E92000001", "las_live"].iloc[0]),
         total_cost_by_region=dict(zip(costs["region_name"], costs["total_cost"].astype(float))),
         cross_la=cross["code"].value_counts().to_dict(),
-        files=[final / f.relative_to(staging) for f in files])
+        files=[final / f.relative_to(staging) for f in files], revised=published.revised_now)
 
 
 # --- files ---------------------------------------------------------------------------------

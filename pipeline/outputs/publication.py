@@ -26,10 +26,12 @@ class Publication:
     """One build's statistics: `series` the published figures of every quarter built up to this one
     (long, `ees.figures`' columns with `quarter`); `revisions` every figure of this quarter a build
     changed since it was first published (REVISION_COLUMNS, newest first); `census` this return's
-    agency rate at 30 September beside the census's, by census year and place (`census_comparison`)."""
+    agency rate at 30 September beside the census's, by census year and place (`census_comparison`);
+    `revised_now` how many published figures this build changed."""
     series: pd.DataFrame
     revisions: pd.DataFrame
     census: pd.DataFrame
+    revised_now: int
 
 
 def publish(con, q: Quarter, built_at: dt.datetime) -> Publication:
@@ -40,16 +42,17 @@ def publish(con, q: Quarter, built_at: dt.datetime) -> Publication:
     now = ees.figures(con, q)
     changed = MARTS.run(con, "ees/changed_returns", quarter=str(q)).df()
     with registered(con, {"new_figures": now.assign(quarter=str(q), built_at=built_at)}):
-        _record_revisions(con, q, changed, built_at)
+        revised = _record_revisions(con, q, changed, built_at)
         con.execute("DELETE FROM published_figure WHERE quarter = ?", [str(q)])
         con.execute("INSERT INTO published_figure BY NAME SELECT * FROM new_figures")
     series = con.execute("SELECT * EXCLUDE (built_at) FROM published_figure WHERE quarter <= ? ORDER BY quarter",
                          [str(q)]).df()
-    return Publication(series, revisions(con, q), census_comparison(series))
+    return Publication(series, revisions(con, q), census_comparison(series), revised)
 
 
-def _record_revisions(con, q: Quarter, changed: pd.DataFrame, built_at: dt.datetime) -> None:
-    """figure_revision rows for every figure of `new_figures` whose value differs from the one published."""
+def _record_revisions(con, q: Quarter, changed: pd.DataFrame, built_at: dt.datetime) -> int:
+    """figure_revision rows for every figure of `new_figures` whose value differs from the one
+    published; returns how many."""
     diff = con.execute("""
         SELECT n.indicator, n.geographic_level, n.region_code, n.old_la_code,
                coalesce(n.la_name, n.region_name, 'England') AS geography, n.role_category,
@@ -61,13 +64,14 @@ def _record_revisions(con, q: Quarter, changed: pd.DataFrame, built_at: dt.datet
          AND o.role_category = n.role_category AND o.indicator = n.indicator
         WHERE o.value IS DISTINCT FROM n.value""").df()
     if diff.empty:
-        return
+        return 0
     diff.insert(0, "quarter", str(q))
     diff["revised_at"] = built_at
     diff["reason"] = [_why(changed, level, region, la) for level, region, la in
                       zip(diff["geographic_level"], diff["region_code"], diff["old_la_code"])]
     with registered(con, {"revised": diff}):
         con.execute("INSERT INTO figure_revision BY NAME SELECT * FROM revised")
+    return len(diff)
 
 
 def _why(changed: pd.DataFrame, level: str, region: str | None, la: str | None) -> str:

@@ -3,13 +3,16 @@ quarter already built give the right lines in its revisions.csv (checked against
 themselves), the national workbook says so, and a rebuild with nothing changed revises nothing."""
 import datetime as dt
 
+import duckdb
 import openpyxl
 import pandas as pd
 import pytest
 
 from pipeline.core.contract import Quarter
-from pipeline.outputs import publication
+from pipeline.outputs import ees, publication
 from pipeline.outputs.build import build_quarter
+from pipeline.outputs.sample import generate
+from pipeline.warehouse import submit
 from tests.outputs.conftest import LATE_LA, REPLACED_LA, _sheet_rows
 
 Q3 = Quarter(2025, 3)
@@ -102,3 +105,31 @@ def test_the_dfe_return_states_the_terms(published):
     about = {r[0]: r[1] for r in wb["About"].iter_rows(values_only=True) if r and r[0]}
     assert about["At quarter end"].startswith("Assignments active on the quarter's last day")
     assert about["In the quarter"] and about["Agency rate"]
+
+
+def test_a_failed_build_keeps_the_figures_as_published(tmp_path, monkeypatch):
+    """The published figures and revisions change in the build's transaction: a build that fails
+    after comparing them leaves both as they were, and the next build reports the revisions."""
+    home, q = tmp_path / "home", Quarter(2025, 2)
+    for f in generate(q, tmp_path / "in", seed=5, la_codes=["202", "203"]):
+        submit.submit_file(f, q, home=home)
+    build_quarter(q, home=home)
+    before = _tables(home)
+    for f in generate(q, tmp_path / "again", seed=6, la_codes=["203"]):
+        submit.submit_file(f, q, home=home)
+    monkeypatch.setattr(ees, "write", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("disk full")))
+    with pytest.raises(RuntimeError, match="disk full"):
+        build_quarter(q, home=home)
+    assert all(a.equals(b) for a, b in zip(_tables(home), before))
+    monkeypatch.undo()
+    summary = build_quarter(q, home=home)
+    assert summary.revised > 0 and f"Revised {summary.revised} figures" in summary.describe()
+    assert len(pd.read_csv(home / "outputs" / str(q) / "revisions.csv")) == summary.revised
+
+
+def _tables(home):
+    con = duckdb.connect(str(home / "data" / "warehouse.duckdb"), read_only=True)
+    try:
+        return [con.execute(f"SELECT * FROM {t} ORDER BY ALL").df() for t in ("published_figure", "figure_revision")]
+    finally:
+        con.close()
