@@ -24,8 +24,7 @@ from pipeline.core import reference
 from pipeline.core.contract import ASSIGNMENTS, Quarter
 from pipeline.core.private import private_dir
 from pipeline.core.reference import REGIONS, cap_table
-from pipeline.outputs import (cross_la, dfe_return, ees, extracts, insight, kit, marts, national, publication,
-                              regional)
+from pipeline.outputs import cross_la, dfe_return, ees, extracts, insight, kit, marts, national, publication, regional
 from pipeline.read import workbook
 from pipeline.warehouse.connection import paths, writing
 from pipeline.workers import pool
