@@ -94,7 +94,7 @@ def figures(con, q: Quarter) -> pd.DataFrame:
     """The quarter's figures as the EES file publishes them, long: one row per place, role category
     and indicator (`geographic_level, region_code, region_name, new_la_code, old_la_code, la_name,
     role_category, indicator, value`), value as text: the number at the indicator's decimal places
-    or DfE's symbol. Reads the measures the build's marts made (mart_assignment_measures, mart_census).
+    or DfE's symbol. Reads the tables the build's marts made (mart_assignment_measures, mart_workforce).
 
     Symbols: x where no accepted return stands (or, for the agency rate, no census figure); z for the
     agency rate of a single role; c under DfE's disclosure control (`disclosure`: headcount and
@@ -134,8 +134,8 @@ def _suppressed(raw: pd.DataFrame, count: str) -> np.ndarray:
     place = raw["geographic_level"].str.cat([raw["region_code"].fillna(""), raw["old_la_code"].fillna("")], sep="|")
     wide = (raw.assign(place=place, value=raw[count].astype(float).where(raw["has_return"]))
             .pivot(index="place", columns=FILTER, values="value"))
-    level = pd.Series(place.str.split("|").str[0].to_numpy(), index=place).groupby(level=0).first()
-    region = pd.Series(place.str.split("|").str[1].to_numpy(), index=place).groupby(level=0).first()
+    places = raw.assign(place=place).drop_duplicates("place").set_index("place")
+    level, region = places["geographic_level"], places["region_code"].fillna("")
     national = level.index[level == "National"]
     tables = [(level.index[(level == "Regional") | (level == "National")], national[0] if len(national) else None)]
     for code in region[level == "Regional"]:

@@ -37,7 +37,7 @@ class Publication:
 def publish(con, q: Quarter, built_at: dt.datetime) -> Publication:
     """Compute the quarter's EES figures (`ees.figures`), record what changed since its last build
     (the figures that differ, with the returns that changed and why) and keep the new figures as the
-    published ones. Reads the build's measures (mart_assignment_measures, mart_census); run before the
+    published ones. Reads the build's marts (mart_assignment_measures, mart_workforce); run before the
     build records its inputs (`build_input` still says what the last build used)."""
     now = ees.figures(con, q)
     changed = MARTS.run(con, "ees/changed_returns", quarter=str(q)).df()
