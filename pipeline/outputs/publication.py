@@ -13,6 +13,7 @@ import pandas as pd
 
 from pipeline.core import reference
 from pipeline.core.contract import Quarter
+from pipeline.core.reference import REGIONS
 from pipeline.outputs import ees
 from pipeline.outputs.marts import MARTS
 from pipeline.warehouse.sqlfiles import registered
@@ -122,7 +123,8 @@ def census_comparison(series: pd.DataFrame) -> pd.DataFrame:
     every census year the reference data holds: `census_year, geographic_level, region_code, geography,
     return_agency_rate, census_agency_rate, difference` (rates in %, difference in percentage points;
     'x' where the quarter was not built or a figure is not available, a published symbol as it is)."""
-    census = reference.census_agency_rates()
+    census = {key: value for key, value in reference.census_agency_rates().items()
+              if key[1] == "National" or key[2] in REGIONS}    # not the census's Inner and Outer London
     rates = series[(series["indicator"] == "agency_rate") & (series[ees.FILTER] == ees.TOTAL)
                    & (series["geographic_level"] != "Local authority")]
     published = {(q, lvl, code): v for q, lvl, code, v in
