@@ -86,8 +86,11 @@ def _cover(book: Book, ws, quarter: str, costs: pd.DataFrame) -> None:
         ("Coverage", f"{int(england['las_accepted'])} of {int(england['las_live'])} local authorities had an "
                      "accepted return when the figures were built."),
         ("Contents", "Costs by region: total cost (£).\nWorkforce by region: headcount, FTE, rates against the cap, "
-                     "assignments above the cap and their cost, by region and role category.\nData quality: where "
-                     "the returns stand and the findings raised.\nNotes: sources, definitions, symbols, the cap table."),
+                     "assignments above the cap and their cost, by region and role category (in the quarter).\n"
+                     "Agency rate and census: this return's agency rate at 30 September beside the census's.\n"
+                     "Data quality: where the returns stand and the findings raised.\nRevisions: England's and the "
+                     "regions' figures changed since first published.\nNotes: sources, terms, definitions, "
+                     "revisions, symbols, the cap table."),
         ("Disclosure control", "Counts under 5 are shown as c, and further cells are suppressed so that totals "
                                "cannot reveal them; FTE, rates and costs follow the headcount."),
         ("Symbols", "c confidential · x not available · z not applicable · low rounds to zero (see Notes)."),
