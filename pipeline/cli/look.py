@@ -57,7 +57,7 @@ def workbooks(folder: Path) -> list[Path]:
     feedback = write_report(validate_file(bad, QUARTERS[-1]), bad, folder / f"{bad.stem}_feedback.xlsx")
     template = write_template(folder / "agency-return-template.xlsx")
     return [built / "regional" / "London.xlsx", built / "national.xlsx", built / "dfe" / f"202_{QUARTERS[-1]}.xlsx",
-            feedback, template]
+            built / "benchmark" / "202.xlsx", feedback, template]
 
 
 def render(files: list[Path], out: Path, soffice: str, pdftoppm: str, *, dpi: int = 110) -> list[Path]:

@@ -118,11 +118,11 @@ def _write_all(con, where, folder: Path, q: Quarter, tables: dict[str, pd.DataFr
     per_la = dfe_return.by_la(tables, [la_code for la_code, _ in standing])
     (folder / "benchmark").mkdir()
     regions = dict(zip(tables["status"]["la_code"], tables["status"]["region_code"]))
+    compared, widths = insight.la_parts(tables, {la_code: regions[la_code] for la_code, _ in standing})
     jobs = [(folder / "dfe", la_code, str(q), per_la[la_code], where.raw / f"{sha}.xlsx",
              [("LA code", la_code), *common, ("Submission", sha),
               ("Personal data", "Contains SWE registration numbers: for DfE only."), *kit.TERMS.items()],
-             folder / "benchmark" / f"{la_code}.xlsx", regions[la_code],
-             insight.la_rows(tables, la_code, regions[la_code]),
+             folder / "benchmark" / f"{la_code}.xlsx", regions[la_code], compared[la_code], widths,
              [("LA code", la_code), *common,
               ("Other LAs", "No other LA's figures below the region are shown: only this LA's ranks in its region.")])
             for la_code, sha in standing]
@@ -183,11 +183,12 @@ def _per_la_pool(las: int):
 
 def _dfe_return(folder: Path, la_code: str, quarter: str, mine: dict[str, pd.DataFrame], raw: Path,
                 about: list[tuple[str, object]], benchmark: Path, region_code: str,
-                compared: dict[str, pd.DataFrame], benchmark_about: list[tuple[str, object]]) -> list[Path]:
+                compared: dict[str, pd.DataFrame], widths: dict[str, dict],
+                benchmark_about: list[tuple[str, object]]) -> list[Path]:
     """One LA's DfE return (`dfe_return.write`), with its SWE numbers read back from its kept raw file,
     and its benchmark (`insight.write_benchmark`: the LA beside its region and England)."""
     return [*dfe_return.write(folder, la_code, quarter, mine, _swe_numbers(raw), about),
-            insight.write_benchmark(benchmark, la_code, region_code, compared, benchmark_about)]
+            insight.write_benchmark(benchmark, region_code, compared, widths, benchmark_about)]
 
 
 def _swe_numbers(raw: Path) -> dict[int, str]:

@@ -12,8 +12,9 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.outputs.disclosure import SYMBOL
-from pipeline.outputs.kit import Book, cap_rows, notes_sheet, without_swe
+from pipeline.outputs.kit import Book, cap_rows, fitted_widths, notes_sheet
 
+ENGLAND = "E92000001"
 # sheet -> (mart, what the sheet shows)
 SECTIONS = {
     "Benchmark": ("benchmark", "Each LA beside its region and England, by role category: median cap-basis rate, "
@@ -30,6 +31,7 @@ SECTIONS = {
     "Tenure": ("tenure", "Assignments at quarter end by tenure band, median tenure, and the assignments that "
                          "started and ended in the quarter, per LA, then the region and England (LA code ALL)."),
 }
+MARTS = tuple(mart for mart, _ in SECTIONS.values())
 # the cells a suppressed row leaves out (mart columns that are NULL when `suppressed`)
 PAY = {"benchmark": ("median_rate", "share_above_cap_pct", "cost_per_agency_fte"),
        "supply_chain": ("spend", "median_pay_rate", "median_charge_rate", "median_fee_per_hour", "median_mark_up_pct")}
@@ -51,44 +53,56 @@ def region_rows(tables: dict[str, pd.DataFrame], region_code: str) -> dict[str, 
     out = {}
     for mart, _ in SECTIONS.values():
         t = tables[mart]
-        out[mart] = t[t["region_code"].isin([region_code, "E92000001"])] if mart != "benchmark" else \
+        out[mart] = t[t["region_code"].isin([region_code, ENGLAND])] if mart != "benchmark" else \
             t[t["region_code"] == region_code]
     return out
 
 
 def write_sheets(book: Book, rows: dict[str, pd.DataFrame]) -> list[pd.DataFrame]:
-    """The five sheets of section 7 into a regional workbook. Returns the tables written (for Notes)."""
+    """The five sheets of section 7 into a regional workbook. Returns the tables written (for Notes).
+    Their text passed the publish gate when the marts were made (`marts.materialise`)."""
     written = []
     for sheet, (mart, note) in SECTIONS.items():
-        frame = without_swe(shown(mart, rows[mart]))
+        frame = shown(mart, rows[mart])
         book.table(sheet, frame, note=note)
         written.append(frame)
     return written
 
 
-def la_rows(tables: dict[str, pd.DataFrame], la_code: str, region_code: str) -> dict[str, pd.DataFrame]:
-    """One LA's benchmark: its rows, and its region's and England's (LA code ALL), of the Benchmark,
-    Workforce, Trends and Tenure marts; never another LA's figures (ranks are the LA's own)."""
-    own = {"benchmark": tables["benchmark"][tables["benchmark"]["la_code"] == la_code]}
-    for mart in ("workforce", "trends", "tenure"):
-        t = tables[mart]
-        keep = (t["la_code"] == la_code) | ((t["la_code"] == "ALL") & t["region_code"].isin([region_code, "E92000001"]))
-        own[mart] = t[keep]
-    return own
+def la_parts(tables: dict[str, pd.DataFrame], regions: dict[str, str]) -> tuple[dict[str, dict], dict]:
+    """Each LA's benchmark as `write_benchmark` takes it, for the LAs of `regions` (LA code -> region
+    code): its rows, and its region's and England's (LA code ALL), of the Benchmark, Workforce, Trends
+    and Tenure marts as shown ('c' where suppressed); never another LA's figures (ranks are the LA's
+    own). Split once for every LA, with the widths each sheet's columns take over all of them.
+    Returns (LA code -> mart -> rows, mart -> column widths)."""
+    marts = [mart for mart, _ in SECTIONS.values() if mart != "supply_chain"]
+    full = {mart: shown(mart, tables[mart]) for mart in marts}
+    widths = {mart: fitted_widths(frame) for mart, frame in full.items()}
+    by_la = {mart: dict(tuple(frame.groupby("la_code", sort=False))) for mart, frame in full.items()}
+    totals = {mart: {region: frame[(frame["la_code"] == "ALL") & frame["region_code"].isin([region, ENGLAND])]
+                     for region in set(regions.values())}
+              for mart, frame in full.items() if mart != "benchmark"}
+    empty = {mart: frame.iloc[:0] for mart, frame in full.items()}
+    parts = {}
+    for la_code, region in regions.items():
+        own = {mart: by_la[mart].get(la_code, empty[mart]) for mart in marts}
+        parts[la_code] = {mart: pd.concat([own[mart], totals[mart][region]]) if mart in totals else own[mart]
+                          for mart in marts}
+    return parts, widths
 
 
-def write_benchmark(path: Path, la_code: str, region_code: str, rows: dict[str, pd.DataFrame],
+def write_benchmark(path: Path, region_code: str, rows: dict[str, pd.DataFrame], widths: dict[str, dict],
                     about: list[tuple[str, object]]) -> Path:
-    """benchmark/<la_code>.xlsx from the LA's `la_rows`: the LA beside its region and England (Benchmark
-    by role, Workforce, Trends, Tenure), then Notes (the terms of section 7, every measure's
-    definition, the cap table)."""
+    """benchmark/<la_code>.xlsx from the LA's part of `la_parts`: the LA beside its region and England
+    (Benchmark by role, Workforce, Trends, Tenure), then Notes (the terms of section 7, every
+    measure's definition, the cap table)."""
     book = Book(path)
     written = []
     for sheet, (mart, note) in SECTIONS.items():
         if mart not in rows:
             continue
-        frame = shown(mart, rows[mart])
-        book.table(sheet, frame, note=note.replace("per LA, then", "this LA, then"))
+        frame = rows[mart]
+        book.table(sheet, frame, note=note.replace("per LA, then", "this LA, then"), widths=widths[mart])
         written.append(frame)
     notes_sheet(book, about, written, caps=cap_rows(region_code))
     book.close()

@@ -116,8 +116,17 @@ def fit_width(header: str, lengths) -> float:
     return float(min(MAX_WIDTH, max(8, head, max(lengths, default=0) + 3)))
 
 
+def fitted_widths(frame: pd.DataFrame) -> dict[int, float]:
+    """Column position -> the width `Book.table` would fit to the frame: measured once over a whole
+    table, it serves every part written from it (`widths=`), with no measuring per part."""
+    return {j: fit_width(measure(str(c)).header, [_longest(column, measure(str(c)).kind)])
+            for j, (c, column) in enumerate(frame.items())}
+
+
+@lru_cache(maxsize=8192)
 def lines_needed(text: str, width: float) -> int:
-    """Lines a text takes when wrapped at word boundaries in a column of `width` characters."""
+    """Lines a text takes when wrapped at word boundaries in a column of `width` characters (kept: the
+    same notes, headers and definitions are wrapped in every LA's workbook)."""
     usable = max(4, int(width * 1.1) - 2)   # widths count '0's; running text is a little narrower
     return sum(len(textwrap.wrap(line, usable)) or 1 for line in str(text).splitlines() or [""])
 

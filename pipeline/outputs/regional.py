@@ -23,7 +23,7 @@ def write(path: Path, region_code: str, region_name: str, tables: dict[str, pd.D
     role, the compliance picture, two charts), then the tables behind it, and Notes (definitions,
     the cap table used)."""
     pick = {name: without_swe(t[t["region_code"] == region_code].drop(columns="region_code"))
-            for name, t in tables.items() if "region_code" in t.columns}
+            for name, t in tables.items() if "region_code" in t.columns and name not in insight.MARTS}
     quarter = next((v for k, v in about if k == "Quarter"), "")
     book = Book(path)
     summary = book.sheet("Summary")

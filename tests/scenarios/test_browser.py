@@ -111,18 +111,22 @@ def test_an_analyst_sees_the_regions_charts(page, server):
     sign_in(page, server, "riia")
     page.goto(f"{server['base']}/analyst/regions/{LONDON}?quarter={QUARTER}")
     charts = page.locator("svg[role=img]")
-    assert charts.count() == 4
-    for i in range(4):
+    assert charts.count() == 4 + 5   # the summary's, then section 7's
+    for i in range(9):
         box = charts.nth(i).bounding_box()
         assert box["width"] > 300 and box["height"] > 60
     assert page.get_by_role("table", name="Total monthly cost and LAs reporting").is_visible()
+    for section in ("Benchmark", "Workforce", "Trends", "Agencies", "Tenure"):
+        assert page.get_by_role("heading", name=section, exact=True).is_visible()
     no_axe_violations(page)
 
 
 @pytest.mark.parametrize("name, paths", [
-    ("la205", ["/upload", "/submissions", "/template"]),
-    ("riia", [f"/analyst/status?quarter={QUARTER}", f"/analyst/regions/{LONDON}?quarter={QUARTER}"]),
-    ("dfe", [f"/analyst/status?quarter={QUARTER}", "/analyst/regions"]),
+    ("la205", ["/upload", "/submissions", "/template", f"/compare?quarter={QUARTER}"]),
+    ("la213", [f"/compare?quarter={QUARTER}"]),
+    ("riia", [f"/analyst/status?quarter={QUARTER}", f"/analyst/regions/{LONDON}?quarter={QUARTER}",
+              f"/analyst/compare?quarter={QUARTER}"]),
+    ("dfe", [f"/analyst/status?quarter={QUARTER}", "/analyst/regions", f"/analyst/compare?quarter={QUARTER}"]),
     ("admin", ["/admin/users", "/admin/collection", "/admin/audit"]),
 ])
 def test_every_page_has_no_accessibility_violations(page, server, name, paths):
