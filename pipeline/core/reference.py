@@ -149,6 +149,19 @@ def workforce() -> dict[str, dict[int, dict[str, float | None]]]:
     return out
 
 
+@lru_cache(maxsize=1)
+def census_agency_rates() -> dict[tuple[int, str, str], tuple[str, float | None]]:
+    """The census's own agency rate (agency_rate_fte, % of FTE, at 30 September of the year) for England
+    and each region: (year, 'National' or 'Regional', region code or '') -> (name, rate or None)."""
+    out: dict[tuple[int, str, str], tuple[str, float | None]] = {}
+    with open(DATA_DIR / "csww_indicators_2023_to_2025.csv", newline="", encoding="utf-8") as fh:
+        for r in csv.DictReader(fh):
+            if r["geographic_level"] in ("National", "Regional"):
+                out[int(r["time_period"]), r["geographic_level"], r["region_code"]] = (
+                    r["region_name"] or r["country_name"], _num(r["agency_rate_fte"]))
+    return out
+
+
 def latest_agency_headcount(code: str, before: dt.date) -> tuple[int, float] | None:
     """The LA's latest DfE agency headcount published for a 30 September before `before`."""
     years = workforce().get(code, {})

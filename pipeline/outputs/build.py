@@ -1,5 +1,6 @@
 """`build --quarter Q`, the spine of the outputs: the cross-LA checks (X601, X602: `cross_la`) → the
-marts (`marts`) → the writers (each LA's `dfe_return`, the `regional` and `national` workbooks, the
+marts (`marts`) → the statistics and what they revised (`publication`) → the writers (each LA's
+`dfe_return`, the `regional` and `national` workbooks, the `ees` open data, revisions.csv, the
 `extracts`) → the quality gate → publish, whole.
 
 Outputs are written to a temporary folder next to outputs/<quarter>/ and swapped in only when
@@ -23,7 +24,7 @@ from pipeline.core import reference
 from pipeline.core.contract import ASSIGNMENTS, Quarter
 from pipeline.core.private import private_dir
 from pipeline.core.reference import REGIONS, cap_table
-from pipeline.outputs import cross_la, dfe_return, extracts, insight, kit, marts, national, regional
+from pipeline.outputs import cross_la, dfe_return, ees, extracts, insight, kit, marts, national, publication, regional
 from pipeline.read import workbook
 from pipeline.warehouse.connection import paths, writing
 from pipeline.workers import pool
@@ -42,12 +43,15 @@ class BuildSummary:
     total_cost_by_region: dict[str, float]
     cross_la: dict[str, int]
     files: list[Path] = field(default_factory=list)
+    revised: int = 0     # published figures of the quarter this build changed (revisions.csv)
 
     def describe(self) -> str:
         lines = [f"Built {self.quarter}: {self.las_accepted} of {self.las_live} LAs accepted; "
                  f"{len(self.files)} files in {self.out_dir}",
                  f"Cross-LA findings: X601 {self.cross_la.get('X601', 0)}, X602 {self.cross_la.get('X602', 0)}"]
         lines += [f"  {region}: £{cost:,.2f}" for region, cost in self.total_cost_by_region.items()]
+        if self.revised:
+            lines.append(f"Revised {self.revised} figures published before (revisions.csv says what and why)")
         return "\n".join(lines)
 
 
@@ -76,9 +80,11 @@ def build_quarter(quarter: Quarter | str, *, home=None, out_dir=None) -> BuildSu
         try:
             cross = cross_la.cross_la(con, q)
             tables = marts.materialise(con, q)
-            files = _write_all(con, where, staging, q, tables)
+            built = dt.datetime.now(dt.timezone.utc)
+            published = publication.publish(con, q, built)
+            files = _write_all(con, where, staging, q, tables, published, built)
             _quality_gate(tables, files)
-            _record_inputs(con, q)
+            _record_inputs(con, q, built)
             _publish(staging, final)
             con.execute("COMMIT")
         except BaseException:
@@ -92,13 +98,14 @@ def build_quarter(quarter: Quarter | str, *, home=None, out_dir=None) -> BuildSu
         las_live=int(costs.loc[costs["region_code"] == "E92000001", "las_live"].iloc[0]),
         total_cost_by_region=dict(zip(costs["region_name"], costs["total_cost"].astype(float))),
         cross_la=cross["code"].value_counts().to_dict(),
-        files=[final / f.relative_to(staging) for f in files])
+        files=[final / f.relative_to(staging) for f in files], revised=published.revised_now)
 
 
 # --- files ---------------------------------------------------------------------------------
 
-def _write_all(con, where, folder: Path, q: Quarter, tables: dict[str, pd.DataFrame]) -> list[Path]:
-    built = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+def _write_all(con, where, folder: Path, q: Quarter, tables: dict[str, pd.DataFrame],
+               published: publication.Publication, built_at: dt.datetime) -> list[Path]:
+    built = built_at.strftime("%Y-%m-%d %H:%M UTC")
     caps = cap_table().version
     common = [("Quarter", str(q)), ("Built", built), ("Cap table", caps),
               ("Source", "Accepted returns held in the warehouse when the outputs were built.")]
@@ -114,7 +121,7 @@ def _write_all(con, where, folder: Path, q: Quarter, tables: dict[str, pd.DataFr
     compared, widths = insight.la_parts(tables, {la_code: regions[la_code] for la_code, _ in standing})
     jobs = [(folder / "dfe", la_code, str(q), per_la[la_code], where.raw / f"{sha}.xlsx",
              [("LA code", la_code), *common, ("Submission", sha),
-              ("Personal data", "Contains SWE registration numbers: for DfE only.")],
+              ("Personal data", "Contains SWE registration numbers: for DfE only."), *kit.TERMS.items()],
              folder / "benchmark" / f"{la_code}.xlsx", compared[la_code], widths,
              [("LA code", la_code), *common,
               ("Other LAs", "No other LA's figures below the region are shown: only this LA's ranks in its region.")])
@@ -122,18 +129,19 @@ def _write_all(con, where, folder: Path, q: Quarter, tables: dict[str, pd.DataFr
     with _per_la_pool(len(jobs)) as workers:
         if workers is None:
             files += [f for job in jobs for f in _dfe_return(*job)]
-            return files + _shared_outputs(con, folder, q, tables, common)
+            return files + _shared_outputs(con, folder, q, tables, common, published)
         # The per-LA DfE returns go to the workers; this process writes the shared outputs meanwhile,
         # then writes the returns no worker has started yet, from the last one back.
         dfe = [workers.submit(_dfe_return, *job) for job in jobs]
-        shared = _shared_outputs(con, folder, q, tables, common)
+        shared = _shared_outputs(con, folder, q, tables, common, published)
         here = {i: _dfe_return(*jobs[i]) for i in reversed(range(len(jobs))) if dfe[i].cancel()}
         return files + [f for i, done in enumerate(dfe) for f in (here[i] if i in here else done.result())] + shared
 
 
 def _shared_outputs(con, folder: Path, q: Quarter, tables: dict[str, pd.DataFrame],
-                    common: list[tuple[str, str]]) -> list[Path]:
-    """The regional workbooks, national.xlsx, status.csv and the Parquet tables (no SWE numbers)."""
+                    common: list[tuple[str, str]], published: publication.Publication) -> list[Path]:
+    """The regional workbooks, national.xlsx, the EES files, revisions.csv, status.csv and the Parquet
+    tables (no SWE numbers)."""
     files: list[Path] = []
     costs = tables["regional_costs"].set_index("region_code")
     for code, name in REGIONS.items():
@@ -150,7 +158,9 @@ def _shared_outputs(con, folder: Path, q: Quarter, tables: dict[str, pd.DataFram
     about = [("Coverage", "England by region"), *common,
              ("Disclosure control", "Counts under 5 are shown as 'c'; further cells are suppressed so that "
                                     "totals cannot reveal them (secondary suppression).")]
-    files.append(national.write(folder / "national.xlsx", tables, about))
+    files.append(national.write(folder / "national.xlsx", tables, about, published))
+    files += ees.write(folder / "ees", published.series)
+    files.append(kit.write_csv(published.revisions, folder / "revisions.csv"))
     files.append(kit.write_csv(tables["status"], folder / "status.csv"))
     files += extracts.parquet(con, list(tables), folder / "parquet")
     return files
@@ -198,9 +208,8 @@ def _quality_gate(tables: dict[str, pd.DataFrame], files: list[Path]) -> None:
         raise RuntimeError(f"regional costs add to {regions:.2f}, England shows {england:.2f}: nothing published")
 
 
-def _record_inputs(con, q: Quarter) -> None:
+def _record_inputs(con, q: Quarter, built: dt.datetime) -> None:
     """Which accepted submission of each LA these outputs are built from (`status` shows what changed since)."""
-    built = dt.datetime.now(dt.timezone.utc)
     con.execute("DELETE FROM build_input WHERE quarter = ?", [str(q)])
     con.execute("DELETE FROM build_run WHERE quarter = ?", [str(q)])
     con.execute("INSERT INTO build_run VALUES (?, ?)", [str(q), built])

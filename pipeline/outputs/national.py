@@ -1,6 +1,7 @@
 """The national workbook, for DfE's published statistics: national.xlsx with England by region (a
-cover, costs by region, the workforce tables under disclosure control, data quality and the
-findings by code, Notes with DfE's symbols and the cap table)."""
+cover, costs by region, the workforce tables under disclosure control, this return's agency rate at
+30 September beside the census's, data quality and the findings by code, the figures revised since
+first published, Notes with every definition, DfE's symbols and the cap table)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,16 +11,21 @@ import pandas as pd
 
 from pipeline.core.contract import ROLE_CATEGORIES
 from pipeline.core.reference import REGIONS
-from pipeline.outputs import disclosure
+from pipeline.outputs import disclosure, ees
 from pipeline.outputs.kit import Book, cap_rows, notes_sheet, without_swe, write_cell
+from pipeline.outputs.publication import Publication
 
 ROLES = [*ROLE_CATEGORIES, "All roles"]
 
 
-def write(path: Path, tables: dict[str, pd.DataFrame], about: list[tuple[str, object]]) -> Path:
+def write(path: Path, tables: dict[str, pd.DataFrame], about: list[tuple[str, object]],
+          published: Publication) -> Path:
     """England by region in the style of DfE's statistics: a cover, the tables under disclosure
     control (symbols right-aligned with the numbers, `x` where a region has no accepted return),
-    data quality, and Notes (sources, definitions, symbols, the cap table)."""
+    the agency rate beside the census's (`published.census`), data quality, the England and region
+    figures revised since first published (`published.revisions`; LAs' in revisions.csv), and Notes
+    (sources, the terms, every figure's definition, the open data's indicators, revisions, symbols,
+    the cap table)."""
     tables = {**tables, **{name: without_swe(tables[name])
                            for name in ("national_by_region", "regional_costs", "data_quality", "findings_by_code")}}
     quarter = next((v for k, v in about if k == "Quarter"), "")
@@ -40,6 +46,7 @@ def write(path: Path, tables: dict[str, pd.DataFrame], about: list[tuple[str, ob
                    widths={0: 26, **{j: 18 for j in range(1, len(frame.columns))}})
         row += len(frame) + 3
     ws.freeze_panes(0, 1)
+    _census_sheet(book, published.census)
     dq = book.table("Data quality", tables["data_quality"].drop(columns="region_code"),
                     note="Where each region's returns stand: LAs that sent a file, accepted, rejected, unreadable, "
                          "missing or late, and the findings raised.")
@@ -48,8 +55,21 @@ def write(path: Path, tables: dict[str, pd.DataFrame], about: list[tuple[str, ob
     codes = codes.rename(columns=REGIONS).reset_index()
     book.table("", codes, title="Findings by code and region (standing or latest return of each LA)",
                start_row=len(tables["data_quality"]) + 4, ws=dq, kinds={c: "count" for c in codes.columns[1:]})
+    revised = _revisions_sheet(book, published.revisions)
     notes_sheet(book, [*about, ("Sources", "LAs' quarterly returns on agency child and family social workers, "
-                                "as accepted when the outputs were built; DfE's LA list for LAs and regions.")],
+                                "as accepted when the outputs were built; DfE's LA list for LAs and regions; "
+                                "DfE's children's social work workforce census for permanent FTE in post and "
+                                "the census's own agency rate."),
+                       ("Workforce by region", "Headcount, FTE, rates and cost on that sheet count every assignment "
+                                               "active in the quarter (in the quarter), not a snapshot: see Terms. "
+                                               "The figures at quarter end, the agency rate included, are in the "
+                                               "open data (ees/agency_workforce.csv) and on 'Agency rate and census'."),
+                       ("Revisions", revised),
+                       ("Open data (ees/)", "agency_workforce.csv in DfE's Explore Education Statistics format: every "
+                                            "quarter built so far, England, regions and LAs, by role category, as "
+                                            "financial-year quarters (2025-Q2, April to June 2025, is time_period "
+                                            "202526, 'Financial year Q1'). Its indicators:"),
+                       *((f"{i.name} ({i.grouping.lower()})", i.definition) for i in ees.INDICATORS)],
                 [tables["regional_costs"], tables["national_by_region"], tables["data_quality"]],
                 caps=cap_rows(None), symbols=True)
     _cover(book, cover, quarter, costs)
@@ -66,8 +86,11 @@ def _cover(book: Book, ws, quarter: str, costs: pd.DataFrame) -> None:
         ("Coverage", f"{int(england['las_accepted'])} of {int(england['las_live'])} local authorities had an "
                      "accepted return when the figures were built."),
         ("Contents", "Costs by region: total cost (£).\nWorkforce by region: headcount, FTE, rates against the cap, "
-                     "assignments above the cap and their cost, by region and role category.\nData quality: where "
-                     "the returns stand and the findings raised.\nNotes: sources, definitions, symbols, the cap table."),
+                     "assignments above the cap and their cost, by region and role category (in the quarter).\n"
+                     "Agency rate and census: this return's agency rate at 30 September beside the census's.\n"
+                     "Data quality: where the returns stand and the findings raised.\nRevisions: England's and the "
+                     "regions' figures changed since first published.\nNotes: sources, terms, definitions, "
+                     "revisions, symbols, the cap table."),
         ("Disclosure control", "Counts under 5 are shown as c, and further cells are suppressed so that totals "
                                "cannot reveal them; FTE, rates and costs follow the headcount."),
         ("Symbols", "c confidential · x not available · z not applicable · low rounds to zero (see Notes)."),
@@ -104,3 +127,37 @@ def published_tables(by_region: pd.DataFrame) -> list[tuple[pd.DataFrame, tuple[
         (shown(breaches, kept_b), ("Assignments above the cap", "count")),
         (shown(wide("assignment_cost"), kept), ("Cost of assignments in the quarter (£)", "money")),
     ]
+
+
+def _census_sheet(book: Book, census: pd.DataFrame) -> None:
+    """This return's agency rate at 30 September beside the census's own, by census year and place."""
+    frame = census.drop(columns=["geographic_level"]).assign(
+        census_year=[f"30 September {y}" for y in census["census_year"]]).rename(columns={
+        "census_year": "Census day", "region_code": "Code", "geography": "Area",
+        "return_agency_rate": "Agency rate, this return (%)", "census_agency_rate": "Agency rate, census (%)",
+        "difference": "Difference (percentage points)"})
+    book.table("Agency rate and census", frame,
+               kinds={"Census day": "text", "Agency rate, this return (%)": "fte",
+                      "Agency rate, census (%)": "fte", "Difference (percentage points)": "fte"},
+               note="Agency rate = agency FTE / (agency FTE + permanent FTE in post), as DfE's children's social "
+                    "work workforce census defines its own. This return's: agency FTE at quarter end of the quarter "
+                    "ending on the census day (YYYY-Q3, July to September), as published, over the LAs with an "
+                    "accepted return, with permanent FTE from the latest census up to that day. The census's: its "
+                    "own published rate for all LAs. x: that quarter not built, or no figure.")
+
+
+def _revisions_sheet(book: Book, revisions: pd.DataFrame) -> str:
+    """England's and the regions' figures revised since first published on a Revisions sheet; returns
+    the sentence for Notes saying how many moved and where every one is listed."""
+    upper = revisions[revisions["geographic_level"] != "Local authority"]
+    frame = upper.drop(columns=["quarter", "measure", "region_code", "old_la_code"]).rename(columns={
+        "label": "Figure", "geographic_level": "Level", "geography": "Area", "role_category": "Role category",
+        "old": "Was", "new": "Now", "published_at": "Published", "revised_at": "Revised", "why": "Why"})
+    book.table("Revisions", frame, kinds={"Was": "text", "Now": "text"},
+               note="Figures of the open data for England and the regions that a later build of this quarter "
+                    "changed (a late or replaced return): from what to what, when and why. Every revised figure, "
+                    "LAs' included, is in revisions.csv.")
+    if revisions.empty:
+        return "No figure has changed since it was first published."
+    return (f"{len(revisions)} figures of the open data changed since first published ({len(upper)} for England "
+            "or a region, on the Revisions sheet); revisions.csv lists every one, with the return that moved it.")

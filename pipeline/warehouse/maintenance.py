@@ -22,7 +22,8 @@ def rebuild(*, home=None, new_key: bytes | None = None) -> str:
 
     The new warehouse is built aside (`.<name>.rebuild-<pid>` beside it) while the current one stays
     in use, and others' submissions go on; at the end, under the write lock, the files received
-    meanwhile are replayed too and the new file replaces the old in one rename. A rebuild that fails
+    meanwhile are replayed too, the figures builds published are carried over (`_carry_published`)
+    and the new file replaces the old in one rename. A rebuild that fails
     or is killed leaves the current warehouse as it was; its leftover file is removed by the next.
     `new_key` (see `rekey`) hashes with a new HMAC key; without it the current key must be the
     warehouse's (keys.KeyProblem otherwise). Raises locks.WarehouseBusy if another rebuild runs."""
@@ -44,6 +45,7 @@ def rebuild(*, home=None, new_key: bytes | None = None) -> str:
             with locks.write_lock(where.warehouse):
                 entries = received(where)
                 _replay(con, where, entries[done:], counts, key)
+                _carry_published(con, where.warehouse)
                 con.close()
                 Path(f"{where.warehouse}.wal").unlink(missing_ok=True)   # a crashed writer's log belongs to the old file
                 os.replace(aside, where.warehouse)
@@ -54,6 +56,22 @@ def rebuild(*, home=None, new_key: bytes | None = None) -> str:
             raise
     detail = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "nothing to replay"
     return f"Rebuilt {where.warehouse} from {len(entries)} raw files ({detail})."
+
+
+def _carry_published(con, old: Path) -> None:
+    """The figures each quarter's builds published and revised (published_figure, figure_revision)
+    copied from the warehouse being replaced: no raw file holds them, and the next build's revisions
+    and the open data's time series read them."""
+    if not old.exists():
+        return
+    con.execute(f"ATTACH '{old}' AS old_warehouse (READ_ONLY)")
+    try:
+        for table in ("published_figure", "figure_revision"):
+            if con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = 'old_warehouse' "
+                           "AND table_name = ?", [table]).fetchone()[0]:
+                con.execute(f"INSERT INTO main.{table} BY NAME SELECT * FROM old_warehouse.{table}")
+    finally:
+        con.execute("DETACH old_warehouse")
 
 
 @contextmanager

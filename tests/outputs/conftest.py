@@ -84,3 +84,31 @@ def _blank_hours(path, rows: int) -> None:
     for r in range(header[0].row + 1, header[0].row + 1 + rows):
         ws.cell(r, col).value = None
     wb.save(path)
+
+
+PUBLISHED_QUARTERS = [Quarter(2025, 2), Quarter(2025, 3), Quarter(2025, 4)]
+LATE_LA, REPLACED_LA = "371", "202"
+
+
+@pytest.fixture(scope="package")
+def published(tmp_path_factory):
+    """Three quarters of the five LAs built in turn (the EES file a time series of all three), LA 371's
+    2025-Q3 return missing when that quarter was first built; then its late return and a replacement
+    of LA 202's 2025-Q3 return arrive and 2025-Q3 is built again (its revisions.csv)."""
+    root = tmp_path_factory.mktemp("published")
+    home = root / "home"
+    q3 = PUBLISHED_QUARTERS[1]
+    for q in PUBLISHED_QUARTERS:
+        for f in generate(q, root / "in" / str(q), seed=31, la_codes=list(LAS)):
+            if not (q == q3 and f.name.startswith(LATE_LA)):
+                submit.submit_file(f, q, home=home)
+        build_quarter(q, home=home)
+    out = home / "outputs"
+    first = {q: (out / str(q) / "ees" / "agency_workforce.csv").read_bytes() for q in PUBLISHED_QUARTERS}
+    late = [f for f in generate(q3, root / "late", seed=31, la_codes=[LATE_LA])]
+    replaced = generate(q3, root / "replaced", seed=32, la_codes=[REPLACED_LA])
+    for f in [*late, *replaced]:
+        submit.submit_file(f, q3, home=home)
+    build_quarter(q3, home=home)
+    return {"home": home, "out": out, "quarters": PUBLISHED_QUARTERS, "first": first,
+            "late": late[0], "replaced": replaced[0]}

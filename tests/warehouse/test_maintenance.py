@@ -19,11 +19,14 @@ def test_rebuild_reproduces_identical_aggregates(tmp_path, service_home):
               "compliance_grid", "cap_breaches", "dfe_assignments", "data_quality")
     before = {t: pd.read_parquet(parquet / f"{t}.parquet") for t in tables}
     ledger = read_facts(service_home, "ledger")
+    published = read_facts(service_home, "published_figure")
 
     message = maintenance.rebuild(home=service_home)
     assert "4 raw files" in message
     rebuilt = read_facts(service_home, "ledger")
     assert rebuilt[["sha256", "status", "received_at"]].equals(ledger[["sha256", "status", "received_at"]])
+    assert len(published) and read_facts(service_home, "published_figure").equals(published)   # no raw file has them
     build_quarter(Q, home=service_home)
+    assert pd.read_csv(service_home / "outputs" / str(Q) / "revisions.csv").empty      # nothing changed
     for t in tables:
         pd.testing.assert_frame_equal(pd.read_parquet(parquet / f"{t}.parquet"), before[t], obj=t)
